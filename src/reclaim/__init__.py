@@ -1,0 +1,6 @@
+"""reclaim: a verifiable recovery programme for the creditors of a failed crypto exchange."""
+
+if not __debug__:  # pragma: no cover - assertions are part of the safety net (TIGER_STYLE)
+    raise RuntimeError("reclaim refuses to run under `python -O`: its assertions must stay on")
+
+__version__ = "0.1.0"

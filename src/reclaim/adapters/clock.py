@@ -1,0 +1,10 @@
+"""The system clock, the one place that reads the time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

@@ -1,0 +1,91 @@
+"""Ports: what the application needs from the world, as Protocols.
+
+Adapters implement them (``reclaim.adapters``); tests wire in-memory or SQLite ones. Error tree
+of every port (an adapter wraps its library's exceptions into these at its boundary):
+
+    StoreError                       the store could not do what was asked
+    ├── StoreUnavailable             cannot reach or open the database (retry later)
+    ├── RangeNotAvailable            a seq / tree size beyond what the log holds
+    └── StoreCorrupt                 stored data contradicts itself (a bug or tampering)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from reclaim.log.event import SignedEvent
+
+
+class StoreError(Exception):
+    """The event store could not do what was asked."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached or opened."""
+
+
+class RangeNotAvailable(StoreError):
+    """A position or tree size beyond what the log holds."""
+
+
+class StoreCorrupt(StoreError):
+    """Stored data contradicts itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Where an appended batch landed: seqs ``first_seq .. size-1``, and the new root."""
+
+    first_seq: int
+    size: int
+    root: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: str  # the signed C2SP checkpoint note, exactly as published
+
+
+class EventStore(Protocol):
+    """The append-only log with its Merkle nodes, checkpoints and projections.
+
+    Contract (tested against every adapter by ``tests/contract``):
+    - ``append`` is one transaction: the batch's leaves get the next gapless seqs, their Merkle
+      nodes are stored, the projections they change are updated — all or nothing; concurrent
+      appenders (threads or processes) never produce a gap or a duplicate seq; once ``append``
+      returns, the batch survives a crash of the process.
+    - proofs and roots are served from stored nodes, never by rebuilding the tree.
+    """
+
+    def size(self) -> int: ...
+
+    def append(self, batch: Sequence[SignedEvent]) -> AppendResult: ...
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        """Leaf bytes of seqs ``start`` (inclusive) to ``end`` (exclusive)."""
+        ...
+
+    def root(self, size: int) -> bytes: ...
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]: ...
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]: ...
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None: ...
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+
+    def checkpoints(self, start_size: int, limit: int) -> list[StoredCheckpoint]:
+        """Checkpoints with size ≥ ``start_size``, oldest first, at most ``limit``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

@@ -1,0 +1,60 @@
+"""Settings: validated once, from the environment and the command line, then passed down.
+
+| variable              | meaning                                   | default                      |
+| --------------------- | ----------------------------------------- | ---------------------------- |
+| RECLAIM_DATA_DIR      | where the SQLite database and keys live   | ``./.reclaim``               |
+| RECLAIM_DATABASE_URL  | SQLAlchemy URL (sqlite or postgresql)     | SQLite file in the data dir  |
+| RECLAIM_KEYS_DIR      | the operator's key files                  | ``<data dir>/keys``          |
+| RECLAIM_ORIGIN        | the log's origin line (checkpoints)       | ``reclaim.local/log``        |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_ORIGIN = "reclaim.local/log"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    keys_dir: Path
+    origin: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(str(overrides.get("data_dir") or env.get("RECLAIM_DATA_DIR", ".reclaim")))
+        url = str(
+            overrides.get("database_url")
+            or env.get("RECLAIM_DATABASE_URL")
+            or f"sqlite:///{(data_dir / 'reclaim.db').resolve()}"
+        )
+        keys_dir = Path(
+            str(overrides.get("keys_dir") or env.get("RECLAIM_KEYS_DIR") or data_dir / "keys")
+        )
+        origin = str(overrides.get("origin") or env.get("RECLAIM_ORIGIN", DEFAULT_ORIGIN))
+        return cls(data_dir, url, keys_dir, origin).validated()
+
+    def validated(self) -> Settings:
+        if not self.database_url.startswith(("sqlite:///", "postgresql")):
+            raise SettingsError(f"database URL {self.database_url!r}: sqlite or postgresql only")
+        if not self.origin or any(ch.isspace() or ch == "+" for ch in self.origin):
+            raise SettingsError(f"origin {self.origin!r} must have no white space or '+'")
+        return self
+
+    def with_data_dir(self, data_dir: Path) -> Settings:
+        return replace(
+            self,
+            data_dir=data_dir,
+            database_url=f"sqlite:///{(data_dir / 'reclaim.db').resolve()}",
+            keys_dir=data_dir / "keys",
+        )

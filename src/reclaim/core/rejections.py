@@ -1,0 +1,50 @@
+"""Rejections: the core's refusals, returned as values, never raised.
+
+Codes are ordered by precedence, as in TigerBeetle's ``CreateTransferStatus``: when a command is
+wrong in several ways, the validation ladder returns the first code in this order. Each code reads
+as a sentence about the command. Adding a code appends it to its group; codes are never
+renumbered, because they are published in API answers and in the verifier's reports.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Code(enum.Enum):
+    """Why the core refused a command or an event, in precedence order."""
+
+    # Who is asking.
+    actor_unknown = 1
+    actor_key_unknown = 2
+    actor_key_revoked = 3
+    actor_not_authorised = 4
+    # The log itself.
+    genesis_missing = 10
+    genesis_repeated = 11
+    event_type_unknown = 12
+    event_version_unknown = 13
+    event_time_regressed = 14
+    payload_malformed = 15
+    # Actors and keys.
+    actor_exists = 20
+    actor_name_invalid = 21
+    role_unknown = 22
+    key_malformed = 23
+    key_exists = 24
+    key_last_cannot_be_revoked = 25
+    # Documents.
+    document_exists = 30
+    document_hash_malformed = 31
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A refusal: a code and a sentence a person can read."""
+
+    code: Code
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.detail}"

@@ -1,0 +1,8 @@
+"""Plain value types shared by every part of the core."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+#: A value that the canonical encoding can carry: integers travel as decimal strings.
+JsonValue: TypeAlias = "str | bool | None | list[JsonValue] | dict[str, JsonValue]"
