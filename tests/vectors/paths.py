@@ -1,4 +1,4 @@
-"""Where the shared test vectors live: ``$RECLAIM_SHARED_DIR``, else ``shared/`` next to the repo."""
+"""Where the shared test vectors live: ``$RECLAIM_SHARED_DIR``, else ``shared/`` by the repo."""
 
 from __future__ import annotations
 

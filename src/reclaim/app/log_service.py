@@ -37,7 +37,7 @@ from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, State, assert_invariants, check, decide, evolve
 from reclaim.log import event as log_event
 from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
-from reclaim.log.digest import extension_line, state_digest
+from reclaim.log.digest import StateDigest, extension_line
 from reclaim.log.keys import SignerKey, VerifierKey
 
 
@@ -91,6 +91,7 @@ class LogService:
         self._queue: queue.Queue[_Work | object] = queue.Queue()
         self._writer: threading.Thread | None = None
         self.state = State()
+        self._digest = StateDigest()
         self._size = 0
         self._last_checkpoint_size = 0
         self._last_checkpoint_at = time.monotonic()
@@ -119,6 +120,8 @@ class LogService:
                     assert rejection is None, f"stored event {logged.seq} fails: {rejection}"
                     evolve(state, logged.event)
             self.state, self._size = state, size
+            self._digest = StateDigest()
+            self._digest.update(state)
             self._last_now = parse_time(state.last_time) if state.last_time else None
             latest = self._store.latest_checkpoint()
             self._last_checkpoint_size = latest.size if latest else 0
@@ -273,8 +276,9 @@ class LogService:
         if __debug__:
             assert_invariants(self.state)
         root = self._store.root(self._size)
+        self._digest.update(self.state)
         checkpoint = Checkpoint(
-            self.state.origin, self._size, root, (extension_line(state_digest(self.state)),)
+            self.state.origin, self._size, root, (extension_line(self._digest.digest()),)
         )
         stored = StoredCheckpoint(
             self._size, root, sign_checkpoint(checkpoint, self._keys.log_signer)

@@ -34,7 +34,7 @@ entries_page_max: Final = 1000
 #: Publish a checkpoint at the latest after this many new events...
 checkpoint_interval_events: Final = 1000
 #: ...or after this many seconds with new events.
-checkpoint_interval_seconds: Final = 10.0
+checkpoint_interval_seconds: Final = 10
 #: Checkpoints served by one GET /log/checkpoints request.
 checkpoints_page_max: Final = 1000
 #: Longest origin line of a checkpoint (C2SP: a schema-less URL-like name).
@@ -45,3 +45,13 @@ tree_size_max: Final = 2**64 - 1
 note_size_max_bytes: Final = 128 * 1024
 #: Most signature lines in a note: bounds verification work (the figure Go's sumdb/note uses).
 note_signatures_max: Final = 100
+
+# Event store ------------------------------------------------------------------------------------
+
+#: How long an SQLite writer waits for another process's write transaction: a batch of
+#: ``append_batch_max`` events commits in tens of milliseconds, so 30 s means the peer is stuck.
+store_busy_timeout_seconds: Final = 30
+#: How long opening a PostgreSQL connection may take before the store reports it unavailable.
+store_connect_timeout_seconds: Final = 10
+#: Leaves per transaction of the benchmark's bulk node loader: bounds the memory of one commit.
+bulk_load_chunk_leaves: Final = 262_144

@@ -23,7 +23,6 @@ class Code(enum.Enum):
     # The log itself.
     genesis_missing = 10
     genesis_repeated = 11
-    event_type_unknown = 12
     event_version_unknown = 13
     event_time_regressed = 14
     payload_malformed = 15

@@ -78,33 +78,54 @@ class State:
     actors: dict[str, Actor] = field(default_factory=dict)
     key_owner: dict[str, str] = field(default_factory=dict)  # key id (hex) -> actor name
     documents: dict[str, Document] = field(default_factory=dict)
+    #: Keys of the entities ``evolve`` changed since the last ``drain_changed`` (for the
+    #: incremental state digest); a set, drained in sorted order.
+    changed: set[str] = field(default_factory=set)
+
+    def drain_changed(self) -> list[str]:
+        keys = sorted(self.changed)
+        self.changed.clear()
+        return keys
+
+    def entity_keys(self) -> list[str]:
+        """Every entity of the state: ``log``, ``actor/<name>``, ``document/<id>``."""
+        return (
+            ["log"]
+            + [f"actor/{name}" for name in sorted(self.actors)]
+            + [f"document/{doc_id}" for doc_id in sorted(self.documents)]
+        )
+
+    def entity(self, key: str) -> JsonValue:
+        """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist."""
+        kind, _, ident = key.partition("/")
+        if kind == "log":
+            return {
+                "origin": self.origin,
+                "log_key": self.log_key,
+                "events": str(self.events),
+                "last_time": self.last_time,
+            }
+        if kind == "actor" and ident in self.actors:
+            a = self.actors[ident]
+            return {
+                "role": a.role,
+                "keys": [a.keys[k] for k in sorted(a.keys)],
+                "revoked": sorted(a.revoked),
+            }
+        if kind == "document" and ident in self.documents:
+            d = self.documents[ident]
+            return {
+                "title": d.title,
+                "sha256": d.sha256,
+                "media_type": d.media_type,
+                "published_at": d.published_at,
+                "published_by": d.published_by,
+            }
+        return None
 
     def snapshot(self) -> dict[str, JsonValue]:
-        """The whole state as canonical-JSON-ready data, in a fixed order."""
-        return {
-            "origin": self.origin,
-            "log_key": self.log_key,
-            "events": str(self.events),
-            "last_time": self.last_time,
-            "actors": {
-                name: {
-                    "role": a.role,
-                    "keys": [a.keys[k] for k in sorted(a.keys)],
-                    "revoked": sorted(a.revoked),
-                }
-                for name, a in sorted(self.actors.items())
-            },
-            "documents": {
-                d.document_id: {
-                    "title": d.title,
-                    "sha256": d.sha256,
-                    "media_type": d.media_type,
-                    "published_at": d.published_at,
-                    "published_by": d.published_by,
-                }
-                for _, d in sorted(self.documents.items())
-            },
-        }
+        """The whole state as canonical-JSON-ready data: every entity by its key."""
+        return {key: self.entity(key) for key in self.entity_keys()}
 
 
 # Commands ------------------------------------------------------------------------------------
@@ -341,17 +362,22 @@ def evolve(state: State, event: Event) -> State:
     p = event.payload
     match event.type:
         case "log.genesis":
+            state.changed.add(f"actor/{p['admin']}")
             state.origin = str(p["origin"])
             state.log_key = str(p["log_key"])
             _register(state, str(p["admin"]), "admin", str(p["admin_key"]))
         case "actor.registered":
+            state.changed.add(f"actor/{p['name']}")
             _register(state, str(p["name"]), str(p["role"]), str(p["key"]))
         case "actor.key_added":
+            state.changed.add(f"actor/{p['name']}")
             _add_key(state, state.actors[str(p["name"])], str(p["key"]))
         case "actor.key_revoked":
+            state.changed.add(f"actor/{p['name']}")
             state.actors[str(p["name"])].revoked.add(str(p["key_id"]))
         case "document.published":
             doc_id = str(p["document_id"])
+            state.changed.add(f"document/{doc_id}")
             state.documents[doc_id] = Document(
                 doc_id, str(p["title"]), str(p["sha256"]), str(p["media_type"]),
                 event.time, event.actor,
@@ -360,6 +386,7 @@ def evolve(state: State, event: Event) -> State:
             raise AssertionError(f"evolve: unhandled event type {event.type}")
     state.events += 1
     state.last_time = event.time
+    state.changed.add("log")
     return state
 
 

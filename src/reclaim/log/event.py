@@ -35,6 +35,8 @@ from reclaim.log.keys import SignerKey, VerifierKey
 SIGNING_CONTEXT: Final = b"reclaim/event/v1\n"
 _BODY_FIELDS: Final = frozenset({"actor", "key", "payload", "time", "tv", "type", "v"})
 _LEAF_FIELDS: Final = _BODY_FIELDS | {"seq", "sig"}
+_TIME_FIELD: Final = b',"time":"'
+_SEQ_FIELD: Final = b',"seq":"'
 _DECIMAL_RE: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
@@ -44,17 +46,25 @@ class EventFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SignedEvent:
-    """An event with its signature, not yet given a place in the log."""
+    """An event with its signature, not yet given a place in the log.
+
+    ``body`` is the canonical signed body (without the signing context). The leaf is made by
+    splicing ``"seq"`` and ``"sig"`` into it before ``"time"``, which is where sorted keys put
+    them; ``tests/unit/test_event_format.py`` checks the splice against a full re-encoding.
+    """
 
     event: Event
     signature: bytes
+    body: bytes
 
     def leaf(self, seq: int) -> bytes:
         """The canonical leaf bytes of this event at position ``seq``."""
-        fields = body_fields(self.event)
-        fields["seq"] = seq
-        fields["sig"] = base64.b64encode(self.signature).decode()
-        data = canonical.encode(fields)
+        cut = self.body.rindex(_TIME_FIELD)
+        sig = base64.b64encode(self.signature)
+        data = b"".join(
+            (self.body[:cut], b',"seq":"', str(seq).encode(), b'","sig":"', sig, b'"',
+             self.body[cut:])
+        )  # fmt: skip
         if len(data) > limits.event_size_max_bytes:
             raise EventFormatError(f"event of {len(data)} bytes is over the limit")
         return data
@@ -85,18 +95,27 @@ def body_fields(event: Event) -> dict[str, object]:
     }
 
 
+def body_bytes(event: Event) -> bytes:
+    """The canonical signed body of ``event``."""
+    data = canonical.encode(body_fields(event))
+    if len(data) > limits.event_size_max_bytes:
+        raise EventFormatError(f"event of {len(data)} bytes is over the limit")
+    return data
+
+
 def signing_message(event: Event) -> bytes:
     """The exact bytes an actor signs for ``event``."""
-    return SIGNING_CONTEXT + canonical.encode(body_fields(event))
+    return SIGNING_CONTEXT + body_bytes(event)
 
 
 def sign(event: Event, key: SignerKey) -> SignedEvent:
     assert event.key_id == key.key_id.hex(), "an event names the key that signs it"
-    return SignedEvent(event, key.sign(signing_message(event)))
+    body = body_bytes(event)
+    return SignedEvent(event, key.sign(SIGNING_CONTEXT + body), body)
 
 
 def verify_signature(signed: SignedEvent, key: VerifierKey) -> bool:
-    return key.verify(signed.signature, signing_message(signed.event))
+    return key.verify(signed.signature, SIGNING_CONTEXT + signed.body)
 
 
 def parse_leaf(data: bytes) -> LoggedEvent:
@@ -131,7 +150,11 @@ def parse_leaf(data: bytes) -> LoggedEvent:
     if len(signature) != 64:
         raise EventFormatError(f"signature of {len(signature)} bytes, not 64")
     event = Event(kind, version, time, actor, key_id, payload)
-    return LoggedEvent(seq, SignedEvent(event, signature), data)
+    # The canonical check above guarantees the top-level "seq" and "time" fields are the last
+    # occurrences of these byte strings (later fields are fixed-form text), so this cut is exact.
+    start = data.rindex(_SEQ_FIELD)
+    body = data[:start] + data[data.index(_TIME_FIELD, start) :]
+    return LoggedEvent(seq, SignedEvent(event, signature, body), data)
 
 
 def _integer(value: JsonValue, name: str) -> int:

@@ -1,0 +1,362 @@
+"""The event store on SQLite or PostgreSQL (SQLAlchemy Core): ``SqlEventStore`` and ``open_store``.
+
+Theory of operation
+-------------------
+``append`` is one write transaction. It first takes the log's write lock — PostgreSQL
+``SELECT size FROM log_head WHERE id = 1 FOR UPDATE``; SQLite ``BEGIN IMMEDIATE`` (every write
+transaction starts with it, so concurrent writers queue on ``busy_timeout`` instead of failing
+to upgrade a read lock) — and reads the size ``n``. It then loads the Merkle frontier of size
+``n`` (``merkle.CompactRange``: cached in memory by size, reloaded from ``merkle_nodes`` with
+one query when another writer moved the log), gives the batch seqs ``n, n+1, ...``, builds
+each leaf with ``SignedEvent.leaf(seq)``, and inserts the events, every Merkle node the
+frontier completes, the projections (``projections.py``) and the new size, then commits.
+Inserts are ``executemany`` of plain tuples on the driver's cursor.
+
+Reads need no lock: roots and proofs are planned from the sizes (``merkle.root_plan``,
+``inclusion_plan``, ``consistency_plan``) and fetched with one ``WHERE node_key IN (...)``
+query. A planned node that is missing means the size is beyond the log (the last node of any
+cover of ``[0, size)`` is complete only once leaf ``size - 1`` is stored): then the size is
+checked and ``RangeNotAvailable`` raised; a missing node below the log's size is
+``StoreCorrupt``.
+
+Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (the commit is fsynced before
+``append`` returns); PostgreSQL with its defaults (``synchronous_commit=on``).
+
+Errors (the port's tree, ``reclaim.app.ports``): SQLAlchemy and driver errors are wrapped at
+this boundary — ``IntegrityError`` and projection conflicts become ``StoreCorrupt`` (the batch
+contradicts what is stored: the caller's check is broken), connection and lock failures
+``StoreUnavailable``, anything else ``StoreError``; a size or range beyond the log is
+``RangeNotAvailable``. ``EventFormatError`` from an oversized leaf passes through (the batch
+was never valid); the transaction is rolled back in every case.
+
+Known limits: an SQLite database is written by one process at a time (the file lock); a
+``sqlite://`` in-memory database lives in one connection shared by every thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Final
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from reclaim.adapters.db import migrate, projections, tables
+from reclaim.app.ports import (
+    AppendResult,
+    RangeNotAvailable,
+    StoreCorrupt,
+    StoredCheckpoint,
+    StoreError,
+    StoreUnavailable,
+)
+from reclaim.core import limits
+from reclaim.log import merkle
+from reclaim.log.event import SignedEvent
+
+#: Execution option that marks a transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
+_WRITE: Final = "reclaim_write"
+_PG_MIGRATION_LOCK: Final = 0x7265636C61696D  # "reclaim": serialises concurrent migrations
+
+
+def open_store(url: str) -> SqlEventStore:
+    """Create the engine for ``url``, bring the schema to the newest migration, open the store.
+
+    ``url`` is ``sqlite:///path/to/file.db`` or ``postgresql+psycopg://user@host/db``.
+    Raises ``StoreUnavailable`` if the database cannot be reached or migrated.
+    """
+    engine = create_store_engine(url)
+    try:
+        migrate.upgrade(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreUnavailable(f"cannot open the store: {exc}") from exc
+    return SqlEventStore(engine)
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine configured for the store: SQLite pragmas and write locking, or psycopg."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False},
+            **({"poolclass": StaticPool} if in_memory else {}),
+        )
+        _configure_sqlite(engine, in_memory)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": limits.store_connect_timeout_seconds},
+        )
+    raise StoreUnavailable(f"unsupported database {parsed.get_backend_name()!r}")
+
+
+def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
+    """WAL, fsync on commit, a busy timeout, foreign keys; transactions begun by us."""
+    busy_ms = int(limits.store_busy_timeout_seconds * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own BEGIN handling is off: the "begin" listener below emits it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writes = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN DEFERRED")
+
+
+class SqlEventStore:
+    """The ``EventStore`` port on an SQLAlchemy engine (SQLite or PostgreSQL).
+
+    Thread-safe: appends from threads of one process are serialised by a lock (they would be
+    by the database anyway); reads run concurrently on the engine's pool.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._append_lock = threading.Lock()
+        self._frontier = merkle.CompactRange()  # of the size last seen; guarded by the lock
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # Transactions --------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction; driver errors leave as the port's ``StoreError`` subclasses."""
+        try:
+            with self._engine.connect() as connection:
+                if write:
+                    connection.execution_options(**{_WRITE: True})
+                with connection.begin():
+                    yield connection
+        except IntegrityError as exc:
+            raise StoreCorrupt(f"the batch contradicts the stored log: {exc.orig}") from exc
+        except projections.ProjectionConflict as exc:
+            raise StoreCorrupt(f"the batch contradicts the stored projections: {exc}") from exc
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
+            raise StoreError(f"the database refused: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+
+    # Reading -------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self._transaction() as connection:
+            return self._head_size(connection)
+
+    @staticmethod
+    def _head_size(connection: Connection, *, lock: bool = False) -> int:
+        query = select(tables.log_head.c.size).where(tables.log_head.c.id == 1)
+        size = connection.execute(query.with_for_update() if lock else query).scalar_one()
+        assert isinstance(size, int)
+        return size
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        """Leaf bytes of seqs ``[start, end)``; ``RangeNotAvailable`` past the end of the log."""
+        if not 0 <= start <= end:
+            raise RangeNotAvailable(f"no leaves in [{start}, {end})")
+        events = tables.events
+        query = (
+            select(events.c.leaf)
+            .where(events.c.seq >= start, events.c.seq < end)
+            .order_by(events.c.seq)
+        )
+        with self._transaction() as connection:
+            size = self._head_size(connection)
+            if end > size:
+                raise RangeNotAvailable(f"leaves [{start}, {end}) of a log of size {size}")
+            rows = connection.execute(query).scalars().all()
+        if len(rows) != end - start:
+            raise StoreCorrupt(f"{end - start - len(rows)} events missing in [{start}, {end})")
+        return [bytes(leaf) for leaf in rows]
+
+    def _get_nodes(self, keys: Sequence[int]) -> dict[int, bytes]:
+        nodes = tables.merkle_nodes
+        query = select(nodes.c.node_key, nodes.c.hash).where(nodes.c.node_key.in_(keys))
+        with self._transaction() as connection:
+            return {key: bytes(h) for key, h in connection.execute(query).tuples()}
+
+    def _served(self, plan: merkle.ProofPlan, size: int) -> list[bytes]:
+        """Assemble ``plan`` from stored nodes (one query); the plan's tree has ``size``."""
+        try:
+            return plan.assemble(self._get_nodes(plan.node_keys()))
+        except merkle.NodeLookupError as exc:
+            stored = self.size()
+            if size > stored:
+                raise RangeNotAvailable(f"tree size {size} beyond the log's {stored}") from None
+            raise StoreCorrupt(f"tree of size {size}: {exc}") from exc
+
+    def root(self, size: int) -> bytes:
+        return self._served(_plan(merkle.root_plan, size), size)[0]
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return self._served(_plan(merkle.inclusion_plan, index, size), size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return self._served(_plan(merkle.consistency_plan, size1, size2), size2)
+
+    # Writing -------------------------------------------------------------------------------
+
+    def append(self, batch: Sequence[SignedEvent]) -> AppendResult:
+        """Append ``batch`` in one transaction (see the module doc); all or nothing."""
+        assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
+        with self._append_lock, self._transaction(write=True) as connection:
+            first = self._head_size(connection, lock=True)
+            frontier = self._load_frontier(connection, first)
+            event_rows: list[tuple[int, str, str, str, str, bytes, bytes]] = []
+            node_rows: list[tuple[int, bytes]] = []
+            changes = projections.Changes()
+            leaf_hash, node_key = merkle.leaf_hash, merkle.node_key
+            for seq, signed in enumerate(batch, start=first):
+                event = signed.event
+                leaf = signed.leaf(seq)
+                h = leaf_hash(leaf)
+                event_rows.append((seq, event.type, event.actor, event.key_id, event.time, leaf, h))
+                node_rows.extend((node_key(lv, ix), nh) for lv, ix, nh in frontier.append(h))
+                projections.project(changes, seq, event)
+            if event_rows:
+                projections.insert_many(connection, tables.events, event_rows)
+                projections.insert_many(connection, tables.merkle_nodes, node_rows)
+                projections.apply(connection, changes)
+                connection.execute(
+                    tables.log_head.update()
+                    .where(tables.log_head.c.id == 1)
+                    .values(size=frontier.size)
+                )
+        # Committed: only now may the cache move to the new size.
+        self._frontier = frontier
+        return AppendResult(first, frontier.size, frontier.root())
+
+    def _load_frontier(self, connection: Connection, size: int) -> merkle.CompactRange:
+        """A private copy of the frontier of ``size``: from the cache, or from stored nodes."""
+        cached = self._frontier
+        if cached.size == size:
+            return merkle.CompactRange(size, cached.hashes)
+        ids = merkle.frontier_nodes(size)
+        keys = [merkle.node_key(level, index) for level, index in ids]
+        nodes = tables.merkle_nodes
+        query = select(nodes.c.node_key, nodes.c.hash).where(nodes.c.node_key.in_(keys))
+        found = {key: bytes(h) for key, h in connection.execute(query).tuples()}
+        missing = [node for node, key in zip(ids, keys, strict=True) if key not in found]
+        if missing:
+            raise StoreCorrupt(f"frontier nodes {missing} of size {size} are not stored")
+        return merkle.CompactRange(size, [found[key] for key in keys])
+
+    # Checkpoints ---------------------------------------------------------------------------
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Store a checkpoint; storing the same one again is a no-op.
+
+        ``RangeNotAvailable`` if its size is beyond the log; ``StoreCorrupt`` if a different
+        checkpoint of that size is stored.
+        """
+        cps = tables.checkpoints
+        with self._transaction(write=True) as connection:
+            size = self._head_size(connection, lock=True)
+            if checkpoint.size > size:
+                raise RangeNotAvailable(f"checkpoint of size {checkpoint.size} beyond {size}")
+            stored = connection.execute(
+                select(cps.c.root, cps.c.note).where(cps.c.size == checkpoint.size)
+            ).first()
+            if stored is None:
+                connection.execute(
+                    cps.insert().values(
+                        size=checkpoint.size, root=checkpoint.root, note=checkpoint.note
+                    )
+                )
+            elif (bytes(stored.root), stored.note) != (checkpoint.root, checkpoint.note):
+                raise StoreCorrupt(f"another checkpoint of size {checkpoint.size} is stored")
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        cps = tables.checkpoints
+        query = select(cps.c.size, cps.c.root, cps.c.note).order_by(cps.c.size.desc()).limit(1)
+        with self._transaction() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else StoredCheckpoint(row.size, bytes(row.root), row.note)
+
+    def checkpoints(self, start_size: int, limit: int) -> list[StoredCheckpoint]:
+        cps = tables.checkpoints
+        query = (
+            select(cps.c.size, cps.c.root, cps.c.note)
+            .where(cps.c.size >= start_size)
+            .order_by(cps.c.size)
+            .limit(max(0, limit))
+        )
+        with self._transaction() as connection:
+            rows = connection.execute(query).all()
+        return [StoredCheckpoint(r.size, bytes(r.root), r.note) for r in rows]
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _plan(make: Any, *sizes: int) -> merkle.ProofPlan:
+    """``make(*sizes)``, with a request the tree cannot answer as ``RangeNotAvailable``."""
+    try:
+        plan = make(*sizes)
+    except merkle.ProofError as exc:
+        raise RangeNotAvailable(str(exc)) from exc
+    assert isinstance(plan, merkle.ProofPlan)
+    return plan
+
+
+def bulk_load_leaf_hashes(store: SqlEventStore, leaf_hashes: Iterable[bytes]) -> int:
+    """Store the Merkle nodes of synthetic leaves after the log's end; return the new size.
+
+    FOR THE PROOF BENCHMARK ONLY (a 10,000,000-leaf log without signing 10 million events):
+    no ``events`` rows are written, so ``leaves`` of these seqs reports ``StoreCorrupt``; the
+    head size, the nodes, roots and proofs are exactly those of a log with these leaf hashes.
+    Commits every ``limits.bulk_load_chunk_leaves`` leaves.
+    """
+    with store._append_lock:
+        size = store.size()
+        written = size
+        chunk: list[tuple[int, bytes]] = []
+        with store._transaction(write=True) as connection:
+            frontier = store._load_frontier(connection, store._head_size(connection, lock=True))
+        for h in leaf_hashes:
+            chunk.extend(
+                (merkle.node_key(level, index), nh) for level, index, nh in frontier.append(h)
+            )
+            if frontier.size - written >= limits.bulk_load_chunk_leaves:
+                written = _bulk_commit(store, chunk, written, frontier.size)
+                chunk = []
+        written = _bulk_commit(store, chunk, written, frontier.size)
+        store._frontier = frontier
+        return written
+
+
+def _bulk_commit(
+    store: SqlEventStore, nodes: list[tuple[int, bytes]], expected: int, size: int
+) -> int:
+    with store._transaction(write=True) as connection:
+        if store._head_size(connection, lock=True) != expected:
+            raise StoreCorrupt("another writer appended during a bulk load")
+        if nodes:
+            projections.insert_many(connection, tables.merkle_nodes, nodes)
+        connection.execute(
+            tables.log_head.update().where(tables.log_head.c.id == 1).values(size=size)
+        )
+    return size

@@ -1,0 +1,183 @@
+"""The event store in memory: ``MemoryEventStore``, for fast tests of the service and verifier.
+
+It keeps what the SQL store keeps — leaves, the Merkle nodes of every complete perfect subtree,
+checkpoints, and the projections of ``reclaim.adapters.db.projections`` (the same pure
+projector, so the same rows) — and passes the same contract suite (``tests/contract``):
+gapless seqs, all-or-nothing appends (a batch is staged, checked against the projections'
+constraints, then applied), roots and proofs from stored nodes, the same errors. Projected rows
+are readable with ``projected_rows``, in the shape the SQL store returns.
+
+Known limits: nothing survives the process (so ``append`` is "durable" only as long as the
+object lives); one process only; appends and reads are serialised by one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reclaim.adapters.db import projections
+from reclaim.app.ports import (
+    AppendResult,
+    RangeNotAvailable,
+    StoreCorrupt,
+    StoredCheckpoint,
+)
+from reclaim.core import limits
+from reclaim.log import merkle
+from reclaim.log.event import SignedEvent
+
+Row = projections.Row
+
+
+@dataclass(slots=True)
+class _Projections:
+    """Rows by primary key, in the column order of their tables."""
+
+    actors: dict[str, Row] = field(default_factory=dict)
+    keys: dict[str, Row] = field(default_factory=dict)
+    documents: dict[str, Row] = field(default_factory=dict)
+
+
+class MemoryEventStore:
+    """The ``EventStore`` port in memory; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._leaves: list[bytes] = []
+        self._nodes: dict[int, bytes] = {}
+        self._frontier = merkle.CompactRange()
+        self._checkpoints: dict[int, StoredCheckpoint] = {}
+        self._projections = _Projections()
+        self._closed = False
+
+    # Reading -------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        with self._lock:
+            return len(self._leaves)
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        with self._lock:
+            if not 0 <= start <= end <= len(self._leaves):
+                raise RangeNotAvailable(
+                    f"leaves [{start}, {end}) of a log of size {len(self._leaves)}"
+                )
+            return self._leaves[start:end]
+
+    def root(self, size: int) -> bytes:
+        return self._served(lambda: merkle.root_plan(size), size)[0]
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return self._served(lambda: merkle.inclusion_plan(index, size), size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return self._served(lambda: merkle.consistency_plan(size1, size2), size2)
+
+    def _served(self, make: Callable[[], merkle.ProofPlan], size: int) -> list[bytes]:
+        try:
+            plan = make()
+        except merkle.ProofError as exc:
+            raise RangeNotAvailable(str(exc)) from exc
+        with self._lock:
+            if size > len(self._leaves):
+                raise RangeNotAvailable(f"tree size {size} beyond the log's {len(self._leaves)}")
+            nodes = {k: self._nodes[k] for k in plan.node_keys() if k in self._nodes}
+        try:
+            return plan.assemble(nodes)
+        except merkle.NodeLookupError as exc:
+            raise StoreCorrupt(f"tree of size {size}: {exc}") from exc
+
+    def projected_rows(self, table: str) -> list[Row]:
+        """Rows of projection ``table`` (``actors``, ``actor_keys``, ``documents``) by key."""
+        with self._lock:
+            rows = {
+                "actors": self._projections.actors,
+                "actor_keys": self._projections.keys,
+                "documents": self._projections.documents,
+            }[table]
+            return [rows[k] for k in sorted(rows)]
+
+    # Writing -------------------------------------------------------------------------------
+
+    def append(self, batch: Sequence[SignedEvent]) -> AppendResult:
+        assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
+        with self._lock:
+            first = len(self._leaves)
+            frontier = merkle.CompactRange(first, self._frontier.hashes)
+            leaves: list[bytes] = []
+            nodes: dict[int, bytes] = {}
+            changes = projections.Changes()
+            for seq, signed in enumerate(batch, start=first):
+                leaf = signed.leaf(seq)
+                leaves.append(leaf)
+                for level, index, h in frontier.append(merkle.leaf_hash(leaf)):
+                    nodes[merkle.node_key(level, index)] = h
+                try:
+                    projections.project(changes, seq, signed.event)
+                except projections.ProjectionConflict as exc:
+                    raise StoreCorrupt(f"the batch contradicts the projections: {exc}") from exc
+            staged = self._stage(changes)
+            # Nothing has changed so far; from here on nothing can fail.
+            self._leaves.extend(leaves)
+            self._nodes.update(nodes)
+            self._frontier = frontier
+            self._projections = staged
+            return AppendResult(first, frontier.size, frontier.root())
+
+    def _stage(self, changes: projections.Changes) -> _Projections:
+        """The projections after ``changes``, with the SQL store's constraints checked.
+
+        Applied in the SQL store's order: actors, keys, revocations, documents.
+        """
+        current = self._projections
+        staged = _Projections(dict(current.actors), dict(current.keys), dict(current.documents))
+        for row in changes.actors:
+            _insert(staged.actors, row, "actor")
+        for row in changes.keys:
+            if row[1] not in staged.actors:
+                raise StoreCorrupt(f"key {row[0]} names an unknown actor {row[1]!r}")
+            _insert(staged.keys, row, "key")
+        for r in changes.revocations:
+            key = staged.keys.get(r.key_id)
+            if key is None or key[1] != r.actor or key[3] is not None:
+                raise StoreCorrupt(f"key {r.key_id} of {r.actor!r} is not a live key")
+            staged.keys[r.key_id] = (*key[:3], r.revoked_seq)
+        for row in changes.documents:
+            _insert(staged.documents, row, "document")
+        return staged
+
+    # Checkpoints ---------------------------------------------------------------------------
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        with self._lock:
+            if checkpoint.size > len(self._leaves):
+                raise RangeNotAvailable(
+                    f"checkpoint of size {checkpoint.size} beyond {len(self._leaves)}"
+                )
+            stored = self._checkpoints.setdefault(checkpoint.size, checkpoint)
+            if stored != checkpoint:
+                raise StoreCorrupt(f"another checkpoint of size {checkpoint.size} is stored")
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        with self._lock:
+            if not self._checkpoints:
+                return None
+            return self._checkpoints[max(self._checkpoints)]
+
+    def checkpoints(self, start_size: int, limit: int) -> list[StoredCheckpoint]:
+        with self._lock:
+            sizes = sorted(s for s in self._checkpoints if s >= start_size)[: max(0, limit)]
+            return [self._checkpoints[s] for s in sizes]
+
+    def close(self) -> None:
+        self._closed = True
+
+
+def _insert(rows: dict[str, Row], row: Row, what: str) -> None:
+    key = row[0]
+    assert isinstance(key, str)
+    if key in rows:
+        raise StoreCorrupt(f"{what} {key!r} exists already")
+    rows[key] = row

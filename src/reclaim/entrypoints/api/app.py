@@ -1,0 +1,435 @@
+"""The HTTP API of the transparency log: checkpoints, entries, proofs and keys, read-only.
+
+``create_app(log)`` is the factory the composition root calls; nothing is built at import time.
+
+Endpoints (all ``GET``; integers in JSON and in query strings are canonical decimal text):
+
+| path                                      | answer |
+| ----------------------------------------- | ------ |
+| ``/log/checkpoint``                       | the latest signed checkpoint note, ``text/plain``, exactly as stored |
+| ``/log/checkpoints?start=&limit=``        | ``{"checkpoints": [{"size", "note"}]}``, sizes ≥ start, oldest first |
+| ``/log/entries?start=&end=``              | ``application/jsonl``: leaf bytes of seqs start..end-1, each + ``\\n`` |
+| ``/log/proof/inclusion?index=&size=``     | ``{"index", "size", "leaf_hash", "proof", "root"}`` |
+| ``/log/proof/consistency?first=&second=`` | ``{"first", "second", "proof"}`` |
+| ``/log/keys``                             | ``keys_document(state)``: the log's key set, canonical JSON |
+| ``/healthz``                              | ``{"status": "ok", "size"}`` |
+
+Paging of ``/log/entries``: an ``end`` beyond the log is clipped to the log's size; a range longer
+than ``limits.entries_page_max`` is clipped to ``start + entries_page_max`` and the answer then
+carries ``X-Reclaim-Next: <next start>`` and ``Link: <...>; rel="next"``. ``X-Reclaim-End`` always
+names the (exclusive) end actually served, so ``end - start`` lines follow. ``start`` at or beyond
+the size is ``404 range_not_available``.
+
+Caching: an answer that can never change gets ``Cache-Control: public, max-age=31536000,
+immutable`` — entries when the served range was not clipped by the log's size and lies within the
+latest checkpoint, proofs for explicitly given sizes; everything that moves (the latest
+checkpoint, defaulted sizes, listings, keys, health) gets ``no-cache``; problems ``no-store``.
+
+Errors are problem+json, mapped in one table (``problems.py``). The route functions parse and
+render only; the paging, defaults and range checks live in ``LogReader``.
+
+Known limits: ``/log/keys`` reads ``log.state`` without the log's writer lock; a key registered
+during the read may make it fail once (500) — ``LogService`` has no locked read yet.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reclaim.app.log_service import LogService
+from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
+from reclaim.app.public_keys import keys_document
+from reclaim.core import limits
+from reclaim.entrypoints.api import problems
+from reclaim.entrypoints.api.problems import BodyTooLarge, InvalidParameter, NotFound
+from reclaim.entrypoints.api.schemas import (
+    CheckpointItem,
+    CheckpointList,
+    ConsistencyProof,
+    Health,
+    InclusionProof,
+    Problem,
+    QueryInt,
+)
+from reclaim.log import merkle
+
+#: Largest request body: the log API takes none, and a signed instruction for the other APIs is
+#: at most one event. (Belongs in ``core/limits.py`` as ``request_body_max_bytes``.)
+REQUEST_BODY_MAX_BYTES: Final = limits.event_size_max_bytes
+#: Longest query string: the log API's longest is under 100 bytes; this leaves room for the
+#: other APIs' filters while refusing junk before it is parsed. (Belongs in ``core/limits.py``.)
+QUERY_STRING_MAX_BYTES: Final = 2048
+
+CACHE_IMMUTABLE: Final = "public, max-age=31536000, immutable"
+CACHE_NO_CACHE: Final = "no-cache"
+JSONL_MEDIA_TYPE: Final = "application/jsonl"
+
+
+# The read side -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntriesPage:
+    start: int
+    end: int  # exclusive, as served
+    leaves: list[bytes]
+    next_start: int | None  # set when clipped by the page size and more entries exist
+    immutable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Inclusion:
+    index: int
+    size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+    root: bytes
+
+
+class LogReader:
+    """The log's read queries as the API serves them: defaults, range checks, paging, caching.
+
+    Sizes only grow, so reading the size first and the data after it is consistent.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    def size(self) -> int:
+        return self._store.size()
+
+    def latest_checkpoint(self) -> StoredCheckpoint:
+        latest = self._store.latest_checkpoint()
+        if latest is None:
+            raise NotFound("no checkpoint has been published yet")
+        return latest
+
+    def checkpoints(self, start_size: int, limit: int) -> list[StoredCheckpoint]:
+        return self._store.checkpoints(start_size, limit)
+
+    def entries(self, start: int, end: int) -> EntriesPage:
+        if end <= start:
+            raise InvalidParameter(f"end {end} must be greater than start {start}")
+        size = self._store.size()
+        if start >= size:
+            raise RangeNotAvailable(f"start {start} is not below the log's size {size}")
+        wanted_end = min(end, start + limits.entries_page_max)
+        served_end = min(wanted_end, size)
+        leaves = self._store.leaves(start, served_end)
+        assert len(leaves) == served_end - start, "the store returns the whole range"
+        latest = self._store.latest_checkpoint()
+        checkpointed = latest is not None and served_end <= latest.size
+        more = served_end < min(end, size)
+        return EntriesPage(
+            start, served_end, leaves, served_end if more else None,
+            immutable=served_end == wanted_end and checkpointed,
+        )  # fmt: skip
+
+    def inclusion(self, index: int, size: int | None) -> Inclusion:
+        if size is None:
+            size = self.latest_checkpoint().size
+        self._check_size(size)
+        if index >= size:
+            raise InvalidParameter(f"index {index} is not in a tree of size {size}")
+        (leaf,) = self._store.leaves(index, index + 1)
+        proof = self._store.inclusion_proof(index, size)
+        root = self._store.root(size)
+        return Inclusion(index, size, merkle.leaf_hash(leaf), proof, root)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        if first > second:
+            raise InvalidParameter(f"first {first} must not be greater than second {second}")
+        self._check_size(second)
+        return self._store.consistency_proof(first, second)
+
+    def _check_size(self, size: int) -> None:
+        have = self._store.size()
+        if size > have:
+            raise RangeNotAvailable(f"tree size {size} is beyond the log's size {have}")
+
+
+# Dependencies (as full-stack-fastapi-template's deps.py) ----------------------------------------
+
+
+def get_log(request: Request) -> LogService:
+    log = request.app.state.log
+    assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
+    return log
+
+
+LogDep = Annotated[LogService, Depends(get_log)]
+
+
+def get_reader(log: LogDep) -> LogReader:
+    return LogReader(log.store)
+
+
+ReaderDep = Annotated[LogReader, Depends(get_reader)]
+
+
+# Routes: parse, call, render -----------------------------------------------------------------
+
+
+class JsonLinesResponse(Response):
+    media_type = JSONL_MEDIA_TYPE
+
+
+def get_checkpoint(reader: ReaderDep) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP tlog-checkpoint note), exactly as published."""
+    note = reader.latest_checkpoint().note
+    return PlainTextResponse(note, headers={"Cache-Control": CACHE_NO_CACHE})
+
+
+def list_checkpoints(
+    reader: ReaderDep,
+    response: Response,
+    start: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="smallest tree size to list")] = 0,
+    limit: Annotated[
+        QueryInt,
+        Query(ge=1, le=limits.checkpoints_page_max, description="most checkpoints to list"),
+    ] = limits.checkpoints_page_max,
+) -> CheckpointList:
+    """Every published checkpoint with tree size ≥ ``start``, oldest first."""
+    found = reader.checkpoints(start, limit)
+    response.headers["Cache-Control"] = CACHE_NO_CACHE
+    return CheckpointList(
+        checkpoints=[CheckpointItem(size=str(c.size), note=c.note) for c in found]
+    )
+
+
+def get_entries(
+    reader: ReaderDep,
+    request: Request,
+    start: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="first seq (inclusive)")],
+    end: Annotated[
+        QueryInt, Query(ge=1, le=limits.integer_max, description="last seq (exclusive)")
+    ],
+) -> JsonLinesResponse:
+    """The leaves of seqs ``start`` .. ``end - 1``, one per line (JSON Lines).
+
+    Each line is a leaf's exact bytes followed by ``\\n``. At most ``entries_page_max`` per
+    request: a longer range is clipped and ``X-Reclaim-Next`` / ``Link rel=next`` say where to
+    go on; an ``end`` beyond the log is clipped to its size. ``X-Reclaim-End`` is the end served.
+    """
+    page = reader.entries(start, end)
+    headers = {
+        "X-Reclaim-End": str(page.end),
+        "Cache-Control": CACHE_IMMUTABLE if page.immutable else CACHE_NO_CACHE,
+    }
+    if page.next_start is not None:
+        url = request.url.include_query_params(start=page.next_start, end=end)
+        headers["X-Reclaim-Next"] = str(page.next_start)
+        headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    body = b"".join(leaf + b"\n" for leaf in page.leaves)
+    return JsonLinesResponse(body, headers=headers)
+
+
+def get_inclusion_proof(
+    reader: ReaderDep,
+    response: Response,
+    index: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the leaf's seq")],
+    size: Annotated[
+        QueryInt | None,
+        Query(ge=1, le=limits.integer_max, description="tree size; the latest checkpoint's when left out"),
+    ] = None,
+) -> InclusionProof:
+    """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
+    found = reader.inclusion(index, size)
+    response.headers["Cache-Control"] = CACHE_IMMUTABLE if size is not None else CACHE_NO_CACHE
+    return InclusionProof(
+        index=str(found.index),
+        size=str(found.size),
+        leaf_hash=_b64(found.leaf_hash),
+        proof=[_b64(h) for h in found.proof],
+        root=_b64(found.root),
+    )
+
+
+def get_consistency_proof(
+    reader: ReaderDep,
+    response: Response,
+    first: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the older tree size")],
+    second: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the newer tree size")],
+) -> ConsistencyProof:
+    """RFC 9162 consistency proof that the tree of ``first`` leaves is a prefix of ``second``."""
+    proof = reader.consistency(first, second)
+    response.headers["Cache-Control"] = CACHE_IMMUTABLE
+    return ConsistencyProof(first=str(first), second=str(second), proof=[_b64(h) for h in proof])
+
+
+def get_keys(log: LogDep) -> Response:
+    """The log's key set: origin, log key, every actor's keys (revoked ones too)."""
+    return Response(
+        keys_document(log.state),
+        media_type="application/json",
+        headers={"Cache-Control": CACHE_NO_CACHE},
+    )
+
+
+def get_health(reader: ReaderDep, response: Response) -> Health:
+    """The server is up and its store answers."""
+    response.headers["Cache-Control"] = CACHE_NO_CACHE
+    return Health(status="ok", size=str(reader.size()))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# The application -------------------------------------------------------------------------------
+
+_PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": Problem, "description": "a bad parameter (`invalid_parameter`)"},
+    404: {
+        "model": Problem,
+        "description": "beyond the log (`range_not_available`) or nothing yet (`not_found`)",
+    },
+    "default": {"model": Problem, "description": "any other error, as problem+json"},
+}
+
+_TEXT: Final = {"schema": {"type": "string"}}
+
+_ENTRIES_HEADERS: Final = {
+    "X-Reclaim-End": {"description": "the exclusive end seq served", "schema": {"type": "string"}},
+    "X-Reclaim-Next": {
+        "description": "the next start, when the range was clipped to entries_page_max",
+        "schema": {"type": "string"},
+    },
+    "Link": {"description": 'the next page, rel="next", when clipped', "schema": {"type": "string"}},
+}
+
+
+def _add_routes(app: FastAPI) -> None:
+    log_tag, problem = ["log"], _PROBLEM_RESPONSES
+    app.add_api_route(
+        "/log/checkpoint", get_checkpoint, methods=["GET"], tags=log_tag,
+        response_class=PlainTextResponse,
+        responses={200: {"description": "a C2SP signed note", "content": {"text/plain": _TEXT}},
+                   **problem},
+    )  # fmt: skip
+    app.add_api_route(
+        "/log/checkpoints", list_checkpoints, methods=["GET"], tags=log_tag,
+        response_model=CheckpointList, responses=problem,
+    )  # fmt: skip
+    app.add_api_route(
+        "/log/entries", get_entries, methods=["GET"], tags=log_tag,
+        response_class=JsonLinesResponse,
+        responses={200: {"description": "leaf bytes, one per line", "content": {
+            JSONL_MEDIA_TYPE: _TEXT}, "headers": _ENTRIES_HEADERS}, **problem},
+    )  # fmt: skip
+    app.add_api_route(
+        "/log/proof/inclusion", get_inclusion_proof, methods=["GET"], tags=log_tag,
+        response_model=InclusionProof, responses=problem,
+    )  # fmt: skip
+    app.add_api_route(
+        "/log/proof/consistency", get_consistency_proof, methods=["GET"], tags=log_tag,
+        response_model=ConsistencyProof, responses=problem,
+    )  # fmt: skip
+    app.add_api_route(
+        "/log/keys", get_keys, methods=["GET"], tags=log_tag, response_class=Response,
+        responses={200: {"description": "canonical JSON key set",
+                         "content": {"application/json": {"schema": {"type": "object"}}}},
+                   **problem},
+    )  # fmt: skip
+    app.add_api_route(
+        "/healthz", get_health, methods=["GET"], tags=["ops"], response_model=Health,
+        responses=problem,
+    )  # fmt: skip
+
+
+class _LogApi(FastAPI):
+    """FastAPI with problem responses documented as ``application/problem+json``."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        content = answer.get("content", {})
+                        if not str(status).startswith("2") and "application/json" in content:
+                            content[problems.PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            self.openapi_schema = schema
+        return self.openapi_schema
+
+
+class RequestLimits:
+    """ASGI middleware: refuse query strings and bodies over the limits, as problem+json.
+
+    A declared ``Content-Length`` over the limit is refused before the app runs; a body without
+    one (chunked) is counted as the app reads it, and reading past the limit raises
+    ``BodyTooLarge`` (mapped to 413 by the problem handlers).
+    """
+
+    def __init__(self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int) -> None:
+        self.app = app
+        self.body_max_bytes = body_max_bytes
+        self.query_max_bytes = query_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        query = scope.get("query_string", b"")
+        if len(query) > self.query_max_bytes:
+            detail = f"query string of {len(query)} bytes, more than {self.query_max_bytes}"
+            answer = problems.problem_response(problems.QUERY_TOO_LONG, detail, instance=path)
+            await answer(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.body_max_bytes:
+            detail = f"body of {declared} bytes, more than {self.body_max_bytes}"
+            answer = problems.problem_response(problems.REQUEST_TOO_LARGE, detail, instance=path)
+            await answer(scope, receive, send)
+            return
+        await self.app(scope, self._counting(receive), send)
+
+    def _counting(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.body_max_bytes:
+                    raise BodyTooLarge(f"body of more than {self.body_max_bytes} bytes")
+            return message
+
+        return counted
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            text = value.decode("latin-1")
+            return int(text) if text.isascii() and text.isdigit() else None
+    return None
+
+
+def create_app(log: LogService) -> FastAPI:
+    """The API of ``log``: routes, problem handlers, request limits. Called by the root."""
+    app = _LogApi(
+        title="reclaim transparency log",
+        summary="Signed checkpoints, entries and RFC 9162 proofs of the public log.",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.log = log
+    problems.install(app)
+    _add_routes(app)
+    app.add_middleware(
+        RequestLimits,
+        body_max_bytes=REQUEST_BODY_MAX_BYTES,
+        query_max_bytes=QUERY_STRING_MAX_BYTES,
+    )
+    return app

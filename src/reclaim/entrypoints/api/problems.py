@@ -1,0 +1,205 @@
+"""Errors as RFC 9457 problem details: one table from error classes to HTTP answers.
+
+Every error the API answers is ``application/problem+json``::
+
+    {"type": "urn:reclaim:problem:<code>", "title": <fixed per code>, "status": <HTTP status>,
+     "detail": <this occurrence>, "code": "<code>", "instance": "<request path>"}
+
+``code`` is the stable, machine-readable name a client switches on; ``status`` stays a JSON number
+because RFC 9457 §3.1.2 says so (the one integer in reclaim's JSON that is not a string). Problems
+are never cached (``Cache-Control: no-store``).
+
+Error tree of the API layer itself (raised by ``app.py``)::
+
+    ApiError                    a request the API refuses before or instead of asking the store
+    ├── InvalidParameter        a parameter that is well-formed but makes no sense (end ≤ start)
+    ├── NotFound                nothing there yet (no checkpoint published)
+    ├── BodyTooLarge            a request body over the limit
+    └── QueryTooLong            a query string over the limit
+
+The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
+
+| error class                                   | status | code                  |
+| --------------------------------------------- | ------ | --------------------- |
+| ``RequestValidationError`` (FastAPI)          | 400    | ``invalid_parameter`` |
+| ``InvalidParameter``                          | 400    | ``invalid_parameter`` |
+| ``merkle.ProofError`` (planning a proof)      | 400    | ``invalid_parameter`` |
+| ``ports.RangeNotAvailable``                   | 404    | ``range_not_available`` |
+| ``NotFound``                                  | 404    | ``not_found``         |
+| Starlette ``HTTPException`` 404 (no route)    | 404    | ``not_found``         |
+| Starlette ``HTTPException`` 405               | 405    | ``method_not_allowed`` |
+| ``BodyTooLarge``                              | 413    | ``request_too_large`` |
+| ``QueryTooLong``                              | 414    | ``query_too_long``    |
+| ``ports.StoreCorrupt``, ``merkle.NodeLookupError`` | 500 | ``store_corrupt``   |
+| ``ports.StoreError`` (any other)              | 500    | ``store_error``       |
+| ``ports.StoreUnavailable``                    | 503    | ``store_unavailable`` (+ ``Retry-After``) |
+| any other exception (a bug)                   | 500    | ``internal_error``    |
+
+Bugs are not caught: Starlette's outermost middleware renders ``internal_error`` and re-raises, so
+the server logs the traceback (and ``TestClient`` raises it in tests). ``ProofError`` reaches the
+API only from *planning* a proof (index or sizes the request got wrong); the server never verifies
+proofs, so its other reasons (``root_mismatch``...) cannot occur here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reclaim.app.ports import RangeNotAvailable, StoreCorrupt, StoreError, StoreUnavailable
+from reclaim.log.merkle import NodeLookupError, ProofError
+
+_logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+TYPE_PREFIX: Final = "urn:reclaim:problem:"
+#: Seconds a client should wait before retrying when the store is unavailable.
+RETRY_AFTER_SECONDS: Final = 5
+
+
+class ApiError(Exception):
+    """A request the API layer refuses by itself."""
+
+
+class InvalidParameter(ApiError):
+    """A well-formed parameter whose value makes no sense for this request."""
+
+
+class NotFound(ApiError):
+    """The thing asked for does not exist (yet)."""
+
+
+class BodyTooLarge(ApiError):
+    """A request body longer than the API accepts."""
+
+
+class QueryTooLong(ApiError):
+    """A query string longer than the API accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    status: int
+    code: str
+    title: str
+
+
+INVALID_PARAMETER: Final = ProblemKind(400, "invalid_parameter", "Invalid request parameter")
+RANGE_NOT_AVAILABLE: Final = ProblemKind(404, "range_not_available", "Beyond the end of the log")
+NOT_FOUND: Final = ProblemKind(404, "not_found", "Not found")
+METHOD_NOT_ALLOWED: Final = ProblemKind(405, "method_not_allowed", "Method not allowed")
+REQUEST_TOO_LARGE: Final = ProblemKind(413, "request_too_large", "Request body too large")
+QUERY_TOO_LONG: Final = ProblemKind(414, "query_too_long", "Query string too long")
+STORE_CORRUPT: Final = ProblemKind(500, "store_corrupt", "The log store is inconsistent")
+STORE_ERROR: Final = ProblemKind(500, "store_error", "The log store failed")
+INTERNAL_ERROR: Final = ProblemKind(500, "internal_error", "Internal server error")
+STORE_UNAVAILABLE: Final = ProblemKind(503, "store_unavailable", "The log store is unavailable")
+
+#: The one table: error class → problem. Looked up along the exception's MRO.
+PROBLEMS: Final[Mapping[type[BaseException], ProblemKind]] = {
+    RequestValidationError: INVALID_PARAMETER,
+    InvalidParameter: INVALID_PARAMETER,
+    ProofError: INVALID_PARAMETER,
+    RangeNotAvailable: RANGE_NOT_AVAILABLE,
+    NotFound: NOT_FOUND,
+    BodyTooLarge: REQUEST_TOO_LARGE,
+    QueryTooLong: QUERY_TOO_LONG,
+    StoreCorrupt: STORE_CORRUPT,
+    NodeLookupError: STORE_CORRUPT,
+    StoreError: STORE_ERROR,
+    StoreUnavailable: STORE_UNAVAILABLE,
+}
+
+#: Starlette's own HTTP errors (routing), by status.
+HTTP_STATUS_PROBLEMS: Final[Mapping[int, ProblemKind]] = {
+    404: NOT_FOUND,
+    405: METHOD_NOT_ALLOWED,
+    413: REQUEST_TOO_LARGE,
+    414: QUERY_TOO_LONG,
+}
+
+#: Every problem kind the API can answer with, for the OpenAPI document.
+ALL_KINDS: Final = (
+    INVALID_PARAMETER, RANGE_NOT_AVAILABLE, NOT_FOUND, METHOD_NOT_ALLOWED, REQUEST_TOO_LARGE,
+    QUERY_TOO_LONG, STORE_CORRUPT, STORE_ERROR, INTERNAL_ERROR, STORE_UNAVAILABLE,
+)  # fmt: skip
+
+
+def kind_of(exc: BaseException) -> ProblemKind:
+    """The problem an exception maps to: its most specific class in ``PROBLEMS``."""
+    if isinstance(exc, StarletteHTTPException):
+        return HTTP_STATUS_PROBLEMS.get(
+            exc.status_code, ProblemKind(exc.status_code, "http_error", "HTTP error")
+        )
+    for cls in type(exc).__mro__:
+        kind = PROBLEMS.get(cls)
+        if kind is not None:
+            return kind
+    return INTERNAL_ERROR
+
+
+def problem_response(
+    kind: ProblemKind,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + kind.code,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "code": kind.code,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra or {})
+    all_headers = {"Cache-Control": "no-store", **(headers or {})}
+    if kind is STORE_UNAVAILABLE:
+        all_headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    return JSONResponse(body, kind.status, all_headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def invalid_params(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """``[{"name", "reason"}]`` of a FastAPI validation error's entries."""
+    out = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        name = ".".join(loc[1:]) if len(loc) > 1 else ".".join(loc)
+        reason = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        out.append({"name": name, "reason": reason})
+    return out
+
+
+async def _handle(request: Request, exc: Exception) -> JSONResponse:
+    kind = kind_of(exc)
+    path = request.url.path
+    if isinstance(exc, RequestValidationError):
+        params = invalid_params(exc.errors())
+        detail = "; ".join(f"{p['name']}: {p['reason']}" for p in params)
+        return problem_response(kind, detail, instance=path, extra={"invalid_params": params})
+    if isinstance(exc, StarletteHTTPException):
+        return problem_response(kind, str(exc.detail), instance=path, headers=exc.headers)
+    if kind.status >= 500:  # the message may name database internals: log it, don't send it
+        if kind is not INTERNAL_ERROR:  # bugs are re-raised and logged by Starlette
+            _logger.error("%s on %s", kind.code, path, exc_info=exc)
+        return problem_response(kind, f"{kind.title}; the error is logged", instance=path)
+    return problem_response(kind, str(exc) or kind.title, instance=path)
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem handlers on ``app``: every class of the table, and bugs."""
+    app.add_exception_handler(RequestValidationError, _handle)
+    app.add_exception_handler(StarletteHTTPException, _handle)
+    for cls in PROBLEMS:
+        app.add_exception_handler(cls, _handle)
+    app.add_exception_handler(Exception, _handle)

@@ -1,0 +1,308 @@
+"""Scenario table of the foundation's state machine: every rejection code, in ladder order.
+
+Each row starts from the same log — genesis by ``admin``, then ``gateway`` and the creditor
+``alice`` (two keys, the first revoked) registered — and tries one event. The expected outcome is
+a rejection code, or ``None`` for an accepted event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from reclaim.core.events import Event
+from reclaim.core.rejections import Code
+from reclaim.core.state import (
+    AddKey,
+    Genesis,
+    PublishDocument,
+    RegisterActor,
+    RevokeKey,
+    State,
+    assert_invariants,
+    check,
+    decide,
+    evolve,
+)
+from reclaim.log.keys import SignerKey
+
+NOW = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)
+T0 = "2025-01-03T15:00:00.000000Z"
+K = {
+    name: SignerKey.from_seed(name, bytes([i]) * 32)
+    for i, name in enumerate(["admin", "gateway", "alice", "alice2", "log", "mallory", "bob"])
+}
+
+
+def vk(name: str, as_name: str | None = None) -> str:
+    key = K[name]
+    return (
+        key.verifier.to_text()
+        if as_name is None
+        else SignerKey.from_seed(as_name, bytes([list(K).index(name)]) * 32).verifier.to_text()
+    )
+
+
+def kid(name: str, as_name: str | None = None) -> str:
+    if as_name is None:
+        return K[name].key_id.hex()
+    return SignerKey.from_seed(as_name, bytes([list(K).index(name)]) * 32).key_id.hex()
+
+
+def base_state() -> State:
+    state = State()
+    steps = [
+        (Genesis("reclaim.test/log", "admin", vk("admin"), vk("log")), "admin", kid("admin")),
+        (RegisterActor("gateway", "gateway", vk("gateway")), "admin", kid("admin")),
+        (RegisterActor("alice", "creditor", vk("alice")), "gateway", kid("gateway")),
+        (AddKey("alice", vk("alice2", "alice")), "alice", kid("alice")),
+        (RevokeKey("alice", kid("alice")), "alice", kid("alice")),
+    ]
+    for command, actor, key_id in steps:
+        events = decide(state, command, actor, key_id, NOW)
+        assert isinstance(events, list), events
+        for event in events:
+            evolve(state, event)
+    assert_invariants(state)
+    return state
+
+
+@dataclass(frozen=True)
+class Row:
+    what: str
+    event: Event
+    code: Code | None
+
+
+def ev(
+    kind: str, actor: str, key_id: str, payload: dict, version: int = 1, time: str = T0
+) -> Event:  # type: ignore[type-arg]
+    return Event(kind, version, time, actor, key_id, payload)
+
+
+DOC = {
+    "document_id": "ftx/plan",
+    "title": "Plan",
+    "sha256": "ab" * 32,
+    "media_type": "application/pdf",
+}
+ROWS = [
+    Row(
+        "an admin publishes a document", ev("document.published", "admin", kid("admin"), DOC), None
+    ),
+    Row(
+        "the gateway registers a creditor",
+        ev(
+            "actor.registered",
+            "gateway",
+            kid("gateway"),
+            {"name": "bob", "role": "creditor", "key": vk("bob")},
+        ),
+        None,
+    ),
+    Row(
+        "alice adds a key with her live key",
+        ev("actor.key_added", "alice", kid("alice2", "alice"), {"name": "bob", "key": vk("bob")}),
+        Code.actor_not_authorised,
+    ),
+    Row(
+        "an unknown actor signs",
+        ev("document.published", "mallory", kid("mallory"), DOC),
+        Code.actor_unknown,
+    ),
+    Row(
+        "admin signs with a key that is not his",
+        ev("document.published", "admin", kid("mallory"), DOC),
+        Code.actor_key_unknown,
+    ),
+    Row(
+        "alice signs with her revoked key",
+        ev("actor.key_added", "alice", kid("alice"), {"name": "alice", "key": vk("bob")}),
+        Code.actor_key_revoked,
+    ),
+    Row(
+        "the gateway publishes a document",
+        ev("document.published", "gateway", kid("gateway"), DOC),
+        Code.actor_not_authorised,
+    ),
+    Row(
+        "the gateway registers an admin",
+        ev(
+            "actor.registered",
+            "gateway",
+            kid("gateway"),
+            {"name": "eve", "role": "admin", "key": vk("bob")},
+        ),
+        Code.actor_not_authorised,
+    ),
+    Row(
+        "a second genesis",
+        ev(
+            "log.genesis",
+            "admin",
+            kid("admin"),
+            {"origin": "x", "admin": "admin", "admin_key": vk("admin"), "log_key": vk("log")},
+        ),
+        Code.genesis_repeated,
+    ),
+    Row(
+        "a schema version the core does not know",
+        ev("document.published", "admin", kid("admin"), DOC, version=2),
+        Code.event_version_unknown,
+    ),
+    Row(
+        "an event dated before the last one",
+        ev("document.published", "admin", kid("admin"), DOC, time="2025-01-03T14:59:59.999999Z"),
+        Code.event_time_regressed,
+    ),
+    Row(
+        "a payload with an extra field",
+        ev("document.published", "admin", kid("admin"), DOC | {"x": "1"}),
+        Code.payload_malformed,
+    ),
+    Row(
+        "a payload field that is not text",
+        ev("document.published", "admin", kid("admin"), DOC | {"title": ["a"]}),
+        Code.payload_malformed,
+    ),
+    Row(
+        "registering a name that exists",
+        ev(
+            "actor.registered",
+            "admin",
+            kid("admin"),
+            {"name": "alice", "role": "creditor", "key": vk("bob")},
+        ),
+        Code.actor_exists,
+    ),
+    Row(
+        "registering an invalid name",
+        ev(
+            "actor.registered",
+            "admin",
+            kid("admin"),
+            {"name": "Bob Smith", "role": "creditor", "key": vk("bob")},
+        ),
+        Code.actor_name_invalid,
+    ),
+    Row(
+        "registering an unknown role",
+        ev(
+            "actor.registered",
+            "admin",
+            kid("admin"),
+            {"name": "bob", "role": "emperor", "key": vk("bob")},
+        ),
+        Code.role_unknown,
+    ),
+    Row(
+        "registering a malformed key",
+        ev(
+            "actor.registered",
+            "admin",
+            kid("admin"),
+            {"name": "bob", "role": "creditor", "key": "bob+00+AAAA"},
+        ),
+        Code.key_malformed,
+    ),
+    Row(
+        "registering a key that another actor holds",
+        ev(
+            "actor.registered",
+            "admin",
+            kid("admin"),
+            {"name": "bob", "role": "creditor", "key": vk("gateway")},
+        ),
+        Code.key_exists,
+    ),
+    Row(
+        "revoking the last live key",
+        ev(
+            "actor.key_revoked",
+            "alice",
+            kid("alice2", "alice"),
+            {"name": "alice", "key_id": kid("alice2", "alice")},
+        ),
+        Code.key_last_cannot_be_revoked,
+    ),
+    Row(
+        "revoking a key twice",
+        ev("actor.key_revoked", "admin", kid("admin"), {"name": "alice", "key_id": kid("alice")}),
+        Code.actor_key_revoked,
+    ),
+    Row(
+        "revoking a key of someone else",
+        ev("actor.key_revoked", "admin", kid("admin"), {"name": "alice", "key_id": kid("bob")}),
+        Code.actor_key_unknown,
+    ),
+    Row(
+        "adding a key to nobody",
+        ev("actor.key_added", "admin", kid("admin"), {"name": "zed", "key": vk("bob")}),
+        Code.actor_unknown,
+    ),
+    Row(
+        "a document hash that is not SHA-256 hex",
+        ev("document.published", "admin", kid("admin"), DOC | {"sha256": "AB" * 32}),
+        Code.document_hash_malformed,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: r.what)
+def test_scenario(row: Row) -> None:
+    state = base_state()
+    rejection = check(state, row.event)
+    assert (rejection.code if rejection else None) == row.code, rejection
+    if rejection is None:
+        evolve(state, row.event)
+        assert_invariants(state)
+
+
+def test_document_published_twice_is_refused() -> None:
+    state = base_state()
+    first = ev("document.published", "admin", kid("admin"), DOC)
+    assert check(state, first) is None
+    evolve(state, first)
+    rejection = check(state, first)
+    assert rejection is not None
+    assert rejection.code is Code.document_exists
+    assert str(rejection) == "document_exists: 'ftx/plan'"
+
+
+def test_events_before_genesis_are_refused() -> None:
+    rejection = check(State(), ev("document.published", "admin", kid("admin"), DOC))
+    assert rejection is not None
+    assert rejection.code is Code.genesis_missing
+
+
+def test_genesis_must_be_signed_by_the_admin_key_it_names() -> None:
+    genesis = Genesis("reclaim.test/log", "admin", vk("admin"), vk("log"))
+    refused = decide(State(), genesis, "admin", kid("mallory"), NOW)
+    assert not isinstance(refused, list)
+    assert refused.code is Code.actor_not_authorised
+
+
+def test_every_code_is_exercised() -> None:
+    exercised = {row.code for row in ROWS} | {Code.document_exists, Code.genesis_missing}
+    assert exercised - {None} == set(Code)
+
+
+def test_snapshot_is_ordered_and_complete() -> None:
+    state = base_state()
+    snapshot = state.snapshot()
+    assert list(snapshot) == ["log", "actor/admin", "actor/alice", "actor/gateway"]
+    assert snapshot["log"] == {
+        "origin": "reclaim.test/log",
+        "log_key": vk("log"),
+        "events": "5",
+        "last_time": T0,
+    }
+    assert snapshot["actor/alice"] == {
+        "role": "creditor",
+        "keys": sorted([vk("alice"), vk("alice2", "alice")], key=lambda t: t.split("+")[1]),
+        "revoked": [kid("alice")],
+    }
+    assert state.drain_changed() == ["actor/admin", "actor/alice", "actor/gateway", "log"]
+    assert state.drain_changed() == []
