@@ -25,28 +25,11 @@ SUMDB_NOTE = next(n for n in NOTES if n["vkey"].startswith("sum.golang.org+"))
 
 
 def _vkey(text: str) -> VerifierKey:
-    """``<name>+<hex id>+<base64>`` split at the first two '+' only, as Go's note.NewVerifier
-    does: standard base64 may itself contain '+'. (Stand-in for ``VerifierKey.parse``, which
-    splits at every '+'; see ``test_key_parsers_accept_base64_with_plus``.)"""
-    name, hex_id, encoded = text.split("+", 2)
-    raw = base64.b64decode(encoded, validate=True)
-    assert raw[0] == 0x01
-    assert len(raw) == 33
-    key = VerifierKey.from_public_bytes(name, raw[1:])
-    assert key.key_id.hex() == hex_id
-    return key
+    return VerifierKey.parse(text)
 
 
 def _skey(text: str) -> SignerKey:
-    """``PRIVATE+KEY+<name>+<hex id>+<base64(0x01 || seed)>``, split as Go does."""
-    prefix1, prefix2, name, hex_id, encoded = text.split("+", 4)
-    assert (prefix1, prefix2) == ("PRIVATE", "KEY")
-    raw = base64.b64decode(encoded, validate=True)
-    assert raw[0] == 0x01
-    assert len(raw) == 33
-    key = SignerKey.from_seed(name, raw[1:])
-    assert key.key_id.hex() == hex_id
-    return key
+    return SignerKey.parse(text)
 
 
 def test_every_vector_is_found() -> None:
@@ -101,13 +84,30 @@ def test_sumdb_note_parses_as_a_checkpoint() -> None:
     assert parse_body(checkpoint.body()) == checkpoint
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=KeyFormatError,
-    reason="keys.py splits key text at every '+', but base64 may contain '+'",
-)
 def test_key_parsers_accept_base64_with_plus() -> None:
     vkey = SUMDB_NOTE["vkey"]  # its base64 holds '+'
     skey = next(n["skey"] for n in NOTES if "skey" in n)  # so does this one
-    assert VerifierKey.parse(vkey) == _vkey(vkey)
-    assert SignerKey.parse(skey).key_id == _skey(skey).key_id
+    assert VerifierKey.parse(vkey).to_text() == vkey
+    signer = SignerKey.parse(skey)
+    assert signer.to_private_text() == skey
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("PeterNeumann+c74f20a3", "a verifier key is <name>+<hex key id>+<base64 key>"),
+        (
+            "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "verifier key id c74f20a4 does not match its key",
+        ),
+        (
+            "PeterNeumann+c74f20a3+AhpC",
+            "verifier key is not 0x01 followed by a 32-byte Ed25519 key",
+        ),
+        ("PeterNeumann+c74f20a3+!!", "verifier key: not base64"),
+    ],
+)
+def test_malformed_verifier_keys_are_named(text: str, message: str) -> None:
+    with pytest.raises(KeyFormatError) as caught:
+        VerifierKey.parse(text)
+    assert str(caught.value) == message

@@ -50,7 +50,6 @@ class MemoryEventStore:
         self._frontier = merkle.CompactRange()
         self._checkpoints: dict[int, StoredCheckpoint] = {}
         self._projections = _Projections()
-        self._closed = False
 
     # Reading -------------------------------------------------------------------------------
 
@@ -118,35 +117,37 @@ class MemoryEventStore:
                     projections.project(changes, seq, signed.event)
                 except projections.ProjectionConflict as exc:
                     raise StoreCorrupt(f"the batch contradicts the projections: {exc}") from exc
-            staged = self._stage(changes)
+            new = self._stage(changes)
             # Nothing has changed so far; from here on nothing can fail.
             self._leaves.extend(leaves)
             self._nodes.update(nodes)
             self._frontier = frontier
-            self._projections = staged
+            self._projections.actors.update(new.actors)
+            self._projections.keys.update(new.keys)
+            self._projections.documents.update(new.documents)
             return AppendResult(first, frontier.size, frontier.root())
 
     def _stage(self, changes: projections.Changes) -> _Projections:
-        """The projections after ``changes``, with the SQL store's constraints checked.
+        """The rows ``changes`` add or replace, with the SQL store's constraints checked.
 
-        Applied in the SQL store's order: actors, keys, revocations, documents.
+        Checked in the SQL store's order: actors, keys, revocations, documents. Returns only
+        the new rows (an overlay), so a batch costs its own size, not the projections'.
         """
-        current = self._projections
-        staged = _Projections(dict(current.actors), dict(current.keys), dict(current.documents))
+        current, new = self._projections, _Projections()
         for row in changes.actors:
-            _insert(staged.actors, row, "actor")
+            _insert(current.actors, new.actors, row, "actor")
         for row in changes.keys:
-            if row[1] not in staged.actors:
+            if row[1] not in current.actors and row[1] not in new.actors:
                 raise StoreCorrupt(f"key {row[0]} names an unknown actor {row[1]!r}")
-            _insert(staged.keys, row, "key")
+            _insert(current.keys, new.keys, row, "key")
         for r in changes.revocations:
-            key = staged.keys.get(r.key_id)
+            key = new.keys.get(r.key_id) or current.keys.get(r.key_id)
             if key is None or key[1] != r.actor or key[3] is not None:
                 raise StoreCorrupt(f"key {r.key_id} of {r.actor!r} is not a live key")
-            staged.keys[r.key_id] = (*key[:3], r.revoked_seq)
+            new.keys[r.key_id] = (*key[:3], r.revoked_seq)
         for row in changes.documents:
-            _insert(staged.documents, row, "document")
-        return staged
+            _insert(current.documents, new.documents, row, "document")
+        return new
 
     # Checkpoints ---------------------------------------------------------------------------
 
@@ -172,12 +173,12 @@ class MemoryEventStore:
             return [self._checkpoints[s] for s in sizes]
 
     def close(self) -> None:
-        self._closed = True
+        """Nothing to release."""
 
 
-def _insert(rows: dict[str, Row], row: Row, what: str) -> None:
+def _insert(current: dict[str, Row], new: dict[str, Row], row: Row, what: str) -> None:
     key = row[0]
     assert isinstance(key, str)
-    if key in rows:
+    if key in current or key in new:
         raise StoreCorrupt(f"{what} {key!r} exists already")
-    rows[key] = row
+    new[key] = row

@@ -59,7 +59,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """Parse ``<name>+<hex id>+<base64(0x01 || key)>``; the id must match the key."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3:
             raise KeyFormatError("a verifier key is <name>+<hex key id>+<base64 key>")
         name, hex_id, encoded = parts
@@ -111,7 +111,7 @@ class SignerKey:
         text = text.strip()
         if not text.startswith(_PRIVATE_PREFIX):
             raise KeyFormatError("a signer key starts with PRIVATE+KEY+")
-        parts = text[len(_PRIVATE_PREFIX) :].split("+")
+        parts = text[len(_PRIVATE_PREFIX) :].split("+", 2)
         if len(parts) != 3:
             raise KeyFormatError("a signer key is PRIVATE+KEY+<name>+<hex id>+<base64 seed>")
         name, hex_id, encoded = parts

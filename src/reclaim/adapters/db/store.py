@@ -217,6 +217,14 @@ class SqlEventStore:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return self._served(_plan(merkle.consistency_plan, size1, size2), size2)
 
+    def projected_rows(self, table: str) -> list[tuple[object, ...]]:
+        """Rows of projection ``table`` (``actors``, ``actor_keys``, ``documents``) by key."""
+        assert table in ("actors", "actor_keys", "documents"), f"not a projection: {table}"
+        t = tables.metadata.tables[table]
+        with self._transaction() as connection:
+            rows = [tuple(row) for row in connection.execute(select(*t.columns))]
+        return sorted(rows, key=lambda row: str(row[0]))  # Python's order, not the collation's
+
     # Writing -------------------------------------------------------------------------------
 
     def append(self, batch: Sequence[SignedEvent]) -> AppendResult:

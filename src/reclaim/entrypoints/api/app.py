@@ -352,9 +352,11 @@ class _LogApi(FastAPI):
             for path in schema.get("paths", {}).values():
                 for operation in path.values():
                     for status, answer in operation.get("responses", {}).items():
-                        content = answer.get("content", {})
-                        if not str(status).startswith("2") and "application/json" in content:
-                            content[problems.PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+                        content = answer.get("content")
+                        if content and not str(status).startswith("2"):
+                            # FastAPI files the model under the route's own media type.
+                            (schema,) = [c for c in content.values() if "schema" in c]
+                            answer["content"] = {problems.PROBLEM_MEDIA_TYPE: schema}
             self.openapi_schema = schema
         return self.openapi_schema
 
