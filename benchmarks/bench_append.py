@@ -19,6 +19,7 @@ from pathlib import Path
 from _common import StepClock, report
 
 from reclaim.adapters.db.store import open_store
+from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
@@ -49,7 +50,8 @@ def signing_rate(admin: SignerKey) -> float:
 
 def new_service(directory: Path, admin: SignerKey, log_key: SignerKey) -> LogService:
     store = open_store(f"sqlite:///{directory / 'bench.db'}")
-    service = LogService(store, KeyRing(log_key, {"admin": admin}), StepClock())
+    keys = KeyRing(log_key, {"admin": admin})
+    service = LogService(store, keys, StepClock(), ProcessSigner(keys.for_actor))
     genesis = Genesis("bench.reclaim/log", "admin", admin.verifier.to_text(),
                       log_key.verifier.to_text())  # fmt: skip
     assert not isinstance(service.submit_many([(genesis, "admin")])[0], Rejection)
@@ -65,6 +67,7 @@ def bulk_rate(admin: SignerKey, log_key: SignerKey) -> float:
         elapsed = time.perf_counter() - started
         assert not any(isinstance(o, Rejection) for o in outcomes)
         assert service.size == EVENTS + 1
+        service.stop()
         service.store.close()
         return EVENTS / elapsed
 

@@ -41,7 +41,9 @@ class LogFactory:
         self._ticks += 1
         return format_time(START_TIME + timedelta(seconds=self._ticks))
 
-    def signed(self, kind: str, payload: dict[str, JsonValue], key: SignerKey | None = None) -> SignedEvent:
+    def signed(
+        self, kind: str, payload: dict[str, JsonValue], key: SignerKey | None = None
+    ) -> SignedEvent:
         """An event of ``kind`` by the admin (or by ``key``'s owner), signed."""
         key = key or self.admin_key
         event = Event(kind, 1, self._time(), key.name, key.key_id.hex(), payload)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from reclaim.adapters.clock import SystemClock
 from reclaim.adapters.db.store import open_store
 from reclaim.adapters.keyfiles import OPERATOR_ACTORS, load_keyring
+from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.ports import Clock, EventStore
 from reclaim.config import Settings
@@ -42,7 +43,7 @@ def build(
     if store is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.database_url)
-    log = LogService(store, keys, clock or SystemClock())
+    log = LogService(store, keys, clock or SystemClock(), ProcessSigner(keys.for_actor))
     ensure_genesis(log, keys, settings.origin)
     return Container(settings, keys, store, log)
 

@@ -24,13 +24,13 @@ from reclaim.log.event import parse_leaf
 from tests.api.conftest import (
     CHECKPOINT_SIZES,
     LOG_SIZE,
-    ORIGIN,
     ClientFactory,
     FixedClock,
     LogFixture,
     StoreFactory,
     new_keys,
 )
+from tests.factories import ORIGIN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -188,9 +188,7 @@ def test_entries_paged_by_next_links_are_the_whole_log(
 
 
 @pytest.mark.parametrize("start", [LOG_SIZE, LOG_SIZE + 1, limits.integer_max - 1])
-def test_entries_from_the_end_of_the_log_are_not_available(
-    client: TestClient, start: int
-) -> None:
+def test_entries_from_the_end_of_the_log_are_not_available(client: TestClient, start: int) -> None:
     response = client.get("/log/entries", params={"start": start, "end": start + 1})
     body = assert_problem(response, 404, "range_not_available")
     assert body["detail"] == f"start {start} is not below the log's size {LOG_SIZE}"
@@ -467,7 +465,7 @@ class FailingStore:
 @pytest.fixture
 def failing(store_factory: StoreFactory) -> tuple[FailingStore, LogService]:
     store = FailingStore(store_factory())
-    log = LogService(store, new_keys(), FixedClock())  # type: ignore[arg-type]
+    log = LogService(store, new_keys(), FixedClock())
     return store, log
 
 

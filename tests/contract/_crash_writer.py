@@ -3,7 +3,7 @@
 - ``python -m tests.contract._crash_writer URL PREFIX``: appends batches of documents to the
   store at ``URL`` forever (until killed), printing the last seq of each acknowledged batch on
   stdout, flushed, only after ``append`` returned. The crash test SIGKILLs it mid-run.
-- ``append_batches``: the body of the concurrency test's ``spawn`` processes.
+- ``append_batches``, ``open_at_once``: bodies of the concurrency tests' ``spawn`` processes.
 """
 
 from __future__ import annotations
@@ -17,31 +17,52 @@ from reclaim.log.event import SignedEvent
 from tests.factories import LogFactory
 
 CRASH_BATCH_EVENTS = 25
-CRASH_BATCHES_SIGNED = 40  # signed up front, then re-used with new document ids by re-signing
+CRASH_BATCHES_SIGNED = 40  # signed in rounds, so that most of the time is spent appending
 
 
 def append_batches(
     url: str, prefix: str, batches: int, batch_events: int, go: EventFlag, out: Any
 ) -> None:
-    """Open a store of its own, wait for ``go``, append; put ``(prefix, results)`` on ``out``."""
-    factory = LogFactory()
-    signed = [
-        factory.documents(prefix, batch_events, start=b * batch_events) for b in range(batches)
-    ]
-    store = open_store(url)
+    """Open a store of its own, put ``(prefix, None)`` on ``out``, wait for ``go``, append, then
+    put ``(prefix, [(first_seq, size), ...])`` — or ``(prefix, "the error")``."""
     try:
+        factory = LogFactory()
+        signed = [
+            factory.documents(prefix, batch_events, start=b * batch_events) for b in range(batches)
+        ]
+        store = open_store(url)
+    except Exception as exc:
+        out.put((prefix, f"{type(exc).__name__}: {exc}"))
+        raise
+    try:
+        out.put((prefix, None))
         go.wait(60)
         results = [store.append(batch) for batch in signed]
+        out.put((prefix, [(r.first_seq, r.size) for r in results]))
+    except Exception as exc:
+        out.put((prefix, f"{type(exc).__name__}: {exc}"))
+        raise
     finally:
         store.close()
-    out.put((prefix, [(r.first_seq, r.size) for r in results]))
+
+
+def open_at_once(url: str, go: EventFlag, out: Any) -> None:
+    """Put ``None`` on ``out``, wait for ``go``, open (and so migrate) the store, put its size
+    — or the error."""
+    out.put(None)
+    go.wait(60)
+    try:
+        store = open_store(url)
+        out.put(store.size())
+        store.close()
+    except Exception as exc:
+        out.put(f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _crash_batches(factory: LogFactory, prefix: str, round_: int) -> list[list[SignedEvent]]:
     return [
-        factory.documents(
-            f"{prefix}-{round_}", CRASH_BATCH_EVENTS, start=b * CRASH_BATCH_EVENTS
-        )
+        factory.documents(f"{prefix}-{round_}", CRASH_BATCH_EVENTS, start=b * CRASH_BATCH_EVENTS)
         for b in range(CRASH_BATCHES_SIGNED)
     ]
 

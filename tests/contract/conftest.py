@@ -91,12 +91,21 @@ class _Cluster:
             f"-c unix_socket_directories={self.root} -c fsync=off -c max_connections=100"
         )
         log = str(self.root / "log")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(data), "-l", log, "-w", "start", "-o", options)
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(data), "-l", log, "-w", "start", "-o", options
+        )
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop")
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -163,7 +172,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["memory", *PG_BACKENDS])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryEventStore | SqlEventStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[MemoryEventStore | SqlEventStore]:
     """A fresh, empty store of each kind."""
     opened: MemoryEventStore | SqlEventStore
     if request.param == "memory":

@@ -115,7 +115,7 @@ class MemoryEventStore:
                     nodes[merkle.node_key(level, index)] = h
                 try:
                     projections.project(changes, seq, signed.event)
-                except projections.ProjectionConflict as exc:
+                except projections.ProjectionError as exc:
                     raise StoreCorrupt(f"the batch contradicts the projections: {exc}") from exc
             new = self._stage(changes)
             # Nothing has changed so far; from here on nothing can fail.

@@ -1,23 +1,29 @@
-"""The log service: decide, sign, append (with group commit), evolve, publish checkpoints.
+"""The log service: decide, sign, append (group commit, pipelined), evolve, publish checkpoints.
 
 Theory of operation
 -------------------
 One ``LogService`` owns the in-memory ``State`` of a log and is its only writer. Commands reach
-it from any thread through ``submit``; a single writer thread drains the queue into batches of at
-most ``limits.append_batch_max`` commands. For each command it runs the core's ``decide`` against
-the working state, signs the resulting events with the authorising actor's key and ``evolve``s the
-working state; then it appends the whole batch in ONE store transaction (group commit: one fsync
-for the batch, not one per event) and only then answers each caller. If the transaction fails,
-every caller of the batch gets the error and the state is rebuilt from the store, so the memory
-never runs ahead of what is durable.
+it from any thread through ``submit`` (a writer thread drains the queue into batches of at most
+``limits.append_batch_max``) or in bulk through ``submit_many`` on the caller's thread.
 
-Checkpoints are published after a batch when ``limits.checkpoint_interval_events`` events or
-``limits.checkpoint_interval_seconds`` seconds have passed since the last one, and on demand.
-A checkpoint names the origin, the tree size, the root and (extension line) the state digest at
-that size; it is signed by the log signer key and stored, every one of them kept.
+A batch goes through two stages:
 
-``submit_many`` is the bulk path (imports, the demo, benchmarks): same steps, called on the
-caller's thread, in batches, while holding the writer lock.
+1. **prepare** — for each command, the core's ``decide`` against the working state, then
+   ``evolve``; the canonical bodies of the resulting events are handed to the ``Signer``, which
+   may sign them on the other core while this thread goes on;
+2. **finish** — wait for the signatures, append the whole batch in ONE store transaction (group
+   commit: one fsync per batch), and only then answer every caller of the batch.
+
+Batch *k+1* is prepared while batch *k*'s signatures are being made, so signing and storing
+overlap. The working state therefore runs at most one batch ahead of the store. If a finish
+fails, every caller of that batch and of the prepared one gets the error, and the state is
+rebuilt from the store: memory never stays ahead of what is durable. Answers, rejections
+included, are given only at finish, so no caller sees a decision that a failure could undo.
+
+Checkpoints are published when the pipeline is drained (state and store agree), after
+``limits.checkpoint_interval_events`` events or ``limits.checkpoint_interval_seconds`` seconds,
+and on demand. A checkpoint names the origin, the tree size, the root and (extension line) the
+incremental state digest at that size; it is signed by the log signer key and every one is kept.
 """
 
 from __future__ import annotations
@@ -25,12 +31,20 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reclaim.app.ports import AppendResult, Clock, EventStore, StoredCheckpoint
+from reclaim.app.ports import (
+    AppendResult,
+    Clock,
+    EventStore,
+    PendingSignatures,
+    Signer,
+    SigningRequests,
+    StoredCheckpoint,
+)
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
 from reclaim.core.rejections import Rejection
@@ -76,17 +90,64 @@ class KeyRing:
 class _Work:
     command: Command | log_event.SignedEvent
     actor: str
-    future: Future[Outcome]
+    future: Future[Outcome] | None = None  # the threaded path; the bulk path reads `outcome`
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+    def answer(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        if self.future is not None:
+            self.future.set_result(outcome)
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        if self.future is not None:
+            self.future.set_exception(error)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A batch after ``prepare``: decided, evolved into the state, signatures on their way."""
+
+    works: list[_Work]
+    events: list[Event | log_event.SignedEvent]  # one per accepted work, in order
+    accepted: list[_Work]
+    bodies: list[bytes]
+    signatures: PendingSignatures | None
+
+
+class _Signed:
+    def __init__(self, signatures: list[bytes]) -> None:
+        self._signatures = signatures
+
+    def wait(self) -> list[bytes]:
+        return self._signatures
+
+
+class InlineSigner:
+    """The default ``Signer``: signs on the caller's thread (see adapters.signing for more)."""
+
+    def __init__(self, keys: Callable[[str], SignerKey]) -> None:
+        self._keys = keys
+
+    def submit(self, requests: SigningRequests) -> PendingSignatures:
+        return _Signed([self._keys(actor).sign(message) for actor, message in requests])
+
+    def close(self) -> None:
+        return None
 
 
 _STOP = object()
 
 
 class LogService:
-    def __init__(self, store: EventStore, keys: KeyRing, clock: Clock) -> None:
+    def __init__(
+        self, store: EventStore, keys: KeyRing, clock: Clock, signer: Signer | None = None
+    ) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
+        self._signer: Signer = signer if signer is not None else InlineSigner(keys.for_actor)
         self._lock = threading.RLock()  # held while the state and the store are written
         self._queue: queue.Queue[_Work | object] = queue.Queue()
         self._writer: threading.Thread | None = None
@@ -141,13 +202,14 @@ class LogService:
             self._queue.put(_STOP)
             writer.join()
             self._writer = None
+        self._signer.close()
 
     def submit(self, command: Command, actor: str) -> Outcome:
         """Decide, sign with ``actor``'s key, and append; returns once the event is durable."""
         return self._enqueue(command, actor).result()
 
     def submit_signed(self, signed: log_event.SignedEvent) -> Outcome:
-        """Append an event an actor signed itself (e.g. a user's own key)."""
+        """Append an event an actor signed itself (e.g. with a user's own key)."""
         return self._enqueue(signed, signed.event.actor).result()
 
     def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> Future[Outcome]:
@@ -157,19 +219,20 @@ class LogService:
         return future
 
     def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]:
-        """Bulk path on the caller's thread: batches of ``append_batch_max`` in one transaction."""
+        """Bulk path on the caller's thread: batches of ``append_batch_max``, pipelined."""
+        works = [_Work(command, actor) for command, actor in commands]
+        batches = (
+            works[i : i + limits.append_batch_max]
+            for i in range(0, len(works), limits.append_batch_max)
+        )
+        with self._lock:
+            self._pipeline(batches)
         outcomes: list[Outcome] = []
-        batch: list[_Work] = []
-        for command, actor in commands:
-            future: Future[Outcome] = Future()
-            batch.append(_Work(command, actor, future))
-            if len(batch) == limits.append_batch_max:
-                self._commit(batch)
-                outcomes.extend(w.future.result() for w in batch)
-                batch = []
-        if batch:
-            self._commit(batch)
-            outcomes.extend(w.future.result() for w in batch)
+        for work in works:
+            if work.error is not None:
+                raise work.error
+            assert work.outcome is not None
+            outcomes.append(work.outcome)
         return outcomes
 
     def publish_checkpoint(self) -> StoredCheckpoint:
@@ -177,64 +240,127 @@ class LogService:
         with self._lock:
             return self._publish()
 
+    # The pipeline ----------------------------------------------------------------------------
+
+    def _pipeline(self, batches: Iterable[list[_Work]]) -> None:
+        """Prepare each batch while the previous one's signatures are made, then finish it."""
+        pending: _Prepared | None = None
+        try:
+            for batch in batches:
+                if pending is not None and self._checkpoint_due(pending):
+                    self._finish(pending)
+                    pending = None
+                    self._publish()
+                prepared = self._prepare(batch)
+                if pending is not None:
+                    self._finish(pending)
+                pending = prepared
+            if pending is not None:
+                self._finish(pending)
+                pending = None
+            if self._checkpoint_due(None):
+                self._publish()
+        except BaseException as exc:
+            if pending is not None:
+                for work in pending.works:
+                    if work.outcome is None and work.error is None:
+                        work.fail(exc)
+            self.reload()  # the working state may have run ahead of the store
+            raise
+
     def _run(self) -> None:
         while True:
-            timeout = self._checkpoint_wait_seconds()
-            try:
-                first = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._maybe_checkpoint()
-                continue
+            first = self._next_work()
             if first is _STOP:
                 return
             assert isinstance(first, _Work)
-            batch = [first]
-            while len(batch) < limits.append_batch_max:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    self._queue.put(_STOP)
-                    break
-                assert isinstance(item, _Work)
-                batch.append(item)
-            self._commit(batch)
+            stop = False
 
-    def _checkpoint_wait_seconds(self) -> float | None:
-        if self._size == self._last_checkpoint_size:
-            return None if self._queue.qsize() else limits.checkpoint_interval_seconds
-        elapsed = time.monotonic() - self._last_checkpoint_at
-        return max(0.0, limits.checkpoint_interval_seconds - elapsed)
+            def batches(head: _Work) -> Iterator[list[_Work]]:
+                nonlocal stop
+                batch = [head]
+                while True:
+                    while len(batch) < limits.append_batch_max:
+                        try:
+                            item = self._queue.get_nowait()
+                        except queue.Empty:
+                            break
+                        if item is _STOP:
+                            stop = True
+                            break
+                        assert isinstance(item, _Work)
+                        batch.append(item)
+                    yield batch
+                    if stop or self._queue.empty():
+                        return
+                    batch = []
 
-    def _commit(self, batch: Sequence[_Work]) -> None:
-        with self._lock:
-            signed: list[log_event.SignedEvent] = []
-            owners: list[_Work] = []
-            for work in batch:
-                outcome = self._decide_and_sign(work)
-                if isinstance(outcome, Rejection):
-                    work.future.set_result(outcome)
-                else:
-                    signed.append(outcome)
-                    owners.append(work)
-            if not signed:
-                return
             try:
-                result: AppendResult = self._store.append(signed)
-            except BaseException as exc:
-                for work in owners:
-                    work.future.set_exception(exc)
-                self.reload()  # the working state ran ahead of the store: rebuild it
-                raise
+                with self._lock:
+                    self._pipeline(batches(first))
+            except Exception:  # noqa: S112 - each caller already got the error; keep serving
+                continue
+            if stop:
+                return
+
+    def _next_work(self) -> object:
+        """Block for the next work item; publish a due checkpoint while idle."""
+        while True:
+            try:
+                return self._queue.get(timeout=self._idle_timeout())
+            except queue.Empty:
+                with self._lock:
+                    if self._checkpoint_due(None):
+                        self._publish()
+
+    def _idle_timeout(self) -> float:
+        if self._size == self._last_checkpoint_size:
+            return float(limits.checkpoint_interval_seconds)
+        elapsed = time.monotonic() - self._last_checkpoint_at
+        return max(0.01, limits.checkpoint_interval_seconds - elapsed)
+
+    def _prepare(self, batch: Sequence[_Work]) -> _Prepared:
+        prepared = _Prepared(list(batch), [], [], [], None)
+        requests: list[tuple[str, bytes]] = []
+        for work in batch:
+            decided = self._decide(work)
+            if isinstance(decided, Rejection):
+                work.outcome = decided  # answered at finish, with the rest of the batch
+                continue
+            prepared.accepted.append(work)
+            prepared.events.append(decided)
+            if isinstance(decided, Event):
+                body = log_event.body_bytes(decided)
+                prepared.bodies.append(body)
+                requests.append((work.actor, log_event.SIGNING_CONTEXT + body))
+        if requests:
+            prepared.signatures = self._signer.submit(requests)
+        return prepared
+
+    def _finish(self, prepared: _Prepared) -> None:
+        signatures = iter(prepared.signatures.wait() if prepared.signatures else ())
+        bodies = iter(prepared.bodies)
+        signed: list[log_event.SignedEvent] = []
+        for item in prepared.events:
+            if isinstance(item, Event):
+                signed.append(log_event.SignedEvent(item, next(signatures), next(bodies)))
+            else:
+                signed.append(item)
+        if signed:
+            result: AppendResult = self._store.append(signed)
             assert result.first_seq == self._size, "the store's seq must follow ours"
             assert result.size == self._size + len(signed)
             self._size = result.size
-            for offset, (work, item) in enumerate(zip(owners, signed, strict=True)):
-                work.future.set_result(Accepted(result.first_seq + offset, item.event))
-            self._maybe_checkpoint()
+        accepted = iter(range(len(signed)))
+        for work in prepared.works:
+            if work.outcome is not None:  # a rejection decided at prepare
+                if work.future is not None:
+                    work.future.set_result(work.outcome)
+                continue
+            offset = next(accepted)
+            work.answer(Accepted(self._size - len(signed) + offset, signed[offset].event))
 
-    def _decide_and_sign(self, work: _Work) -> log_event.SignedEvent | Rejection:
+    def _decide(self, work: _Work) -> Event | log_event.SignedEvent | Rejection:
         if isinstance(work.command, log_event.SignedEvent):
             return self._check_signed(work.command)
         key = self._keys.for_actor(work.actor)
@@ -243,7 +369,7 @@ class LogService:
             return decided
         assert len(decided) == 1, "foundation commands imply exactly one event"
         evolve(self.state, decided[0])
-        return log_event.sign(decided[0], key)
+        return decided[0]
 
     def _check_signed(self, signed: log_event.SignedEvent) -> log_event.SignedEvent | Rejection:
         event = signed.event
@@ -259,22 +385,24 @@ class LogService:
         evolve(self.state, event)
         return signed
 
-    def _maybe_checkpoint(self) -> None:
+    # Checkpoints -----------------------------------------------------------------------------
+
+    def _checkpoint_due(self, pending: _Prepared | None) -> bool:
         new_events = self._size - self._last_checkpoint_size
+        if pending is not None:
+            new_events += len(pending.events)
         if new_events <= 0:
-            return
+            return False
         waited = time.monotonic() - self._last_checkpoint_at
-        if (
+        return (
             new_events >= limits.checkpoint_interval_events
             or waited >= limits.checkpoint_interval_seconds
-        ):
-            with self._lock:
-                self._publish()
+        )
 
     def _publish(self) -> StoredCheckpoint:
         assert self.state.origin, "a checkpoint needs the genesis event"
-        if __debug__:
-            assert_invariants(self.state)
+        assert self.state.events == self._size, "checkpoints are published with no batch pending"
+        assert_invariants(self.state)
         root = self._store.root(self._size)
         self._digest.update(self.state)
         checkpoint = Checkpoint(

@@ -89,3 +89,25 @@ class EventStore(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+#: A batch of signing requests: (actor name, message) pairs.
+SigningRequests = Sequence[tuple[str, bytes]]
+
+
+class PendingSignatures(Protocol):
+    def wait(self) -> list[bytes]:
+        """The signatures, in request order (blocks until they are ready)."""
+        ...
+
+
+class Signer(Protocol):
+    """Signs messages with the private keys of named actors; may do so on another core.
+
+    ``submit`` returns at once; ``wait`` on its answer blocks. An unknown actor raises
+    ``KeyError`` (from ``submit`` or ``wait``). The messages are exactly what gets signed.
+    """
+
+    def submit(self, requests: SigningRequests) -> PendingSignatures: ...
+
+    def close(self) -> None: ...

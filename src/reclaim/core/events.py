@@ -38,7 +38,9 @@ EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
 def format_time(moment: datetime) -> str:
     """RFC 3339 UTC with exactly six fractional digits."""
     assert moment.tzinfo is not None, "times are timezone-aware"
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

@@ -22,7 +22,7 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 def parse_verifier_key(text: str) -> tuple[str, bytes, bytes] | None:
     """``(name, key id, public key)`` of a verifier key, or ``None`` if the text is not one."""
-    parts = text.split("+")
+    parts = text.split("+", 2)
     if len(parts) != 3:
         return None
     name, hex_id, encoded = parts

@@ -35,6 +35,10 @@ ENCODING_VERSION: Final = "1"
 
 
 _KEY_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+#: Keys already checked (a bounded cache: payload keys come from a few schemas).
+_KNOWN_KEYS: Final[set[str]] = set()
+_KNOWN_KEYS_MAX: Final = 4096
+_TEXT_MAX: Final = limits.string_length_max_chars
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
@@ -44,27 +48,81 @@ class CanonicalError(ValueError):
     """A value that has no canonical encoding, or bytes that are not canonical."""
 
 
-def prepare(value: object, path: str = "$", depth: int = 0) -> JsonValue:
+def prepare(value: object) -> JsonValue:
     """Return ``value`` as JSON-ready data: integers as strings, text in NFC, keys checked."""
-    if depth > limits.canonical_depth_max:
-        raise CanonicalError(f"{path}: nested deeper than {limits.canonical_depth_max}")
-    if isinstance(value, str):
-        return _text(value, path)
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        if not limits.integer_min <= value <= limits.integer_max:
-            raise CanonicalError(f"{path}: integer {value} outside the signed 64-bit range")
-        return str(value)
-    if isinstance(value, Mapping):
+    try:
+        return _prepare(value, 0)
+    except _Refused as refused:
+        path = "$" + "".join(reversed(refused.path))
+        raise CanonicalError(f"{path}: {refused.reason}") from None
+
+
+class _Refused(Exception):
+    """Raised deep in ``_prepare``; each level adds its key to the path on the way out."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.path: list[str] = []
+
+
+def _prepare(value: object, depth: int) -> JsonValue:
+    # The hot path of every append: dispatch on the exact type first, no path strings built
+    # unless something is refused.
+    kind = type(value)
+    if kind is str:
+        return _text(value)  # type: ignore[arg-type]
+    if kind is dict:
+        if depth >= limits.canonical_depth_max:
+            raise _Refused(f"nested deeper than {limits.canonical_depth_max}")
         out: dict[str, JsonValue] = {}
-        for key, item in value.items():
-            _check_key(key, path)
-            out[key] = prepare(item, f"{path}.{key}", depth + 1)
+        for key, item in value.items():  # type: ignore[attr-defined]
+            if key not in _KNOWN_KEYS:
+                _check_key(key)
+            if type(item) is str and item.isascii() and len(item) <= _TEXT_MAX:
+                out[key] = item  # the common case, inline: ASCII text is NFC already
+                continue
+            try:
+                out[key] = _prepare(item, depth + 1)
+            except _Refused as refused:
+                refused.path.append(f".{key}")
+                raise
         return out
-    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
-        return [prepare(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
-    raise CanonicalError(f"{path}: {type(value).__name__} has no canonical encoding")
+    if kind is int:
+        if not limits.integer_min <= value <= limits.integer_max:  # type: ignore[operator]
+            raise _Refused(f"integer {value} outside the signed 64-bit range")
+        return str(value)
+    if value is None or kind is bool:
+        return value  # type: ignore[return-value]
+    if kind is list or kind is tuple:
+        if depth >= limits.canonical_depth_max:
+            raise _Refused(f"nested deeper than {limits.canonical_depth_max}")
+        items: list[JsonValue] = []
+        for i, item in enumerate(value):  # type: ignore[attr-defined]
+            try:
+                items.append(_prepare(item, depth + 1))
+            except _Refused as refused:
+                refused.path.append(f"[{i}]")
+                raise
+        return items
+    if isinstance(value, str | int | Mapping) or (
+        isinstance(value, Sequence) and not isinstance(value, bytes | bytearray)
+    ):
+        return _prepare(_plain(value), depth)
+    raise _Refused(f"{kind.__name__} has no canonical encoding")
+
+
+def _plain(value: object) -> object:
+    """A subclass of a JSON type (an enum, a ``Mapping``) as the plain type."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    assert isinstance(value, Sequence)
+    return list(value)
 
 
 def encode(value: object) -> bytes:
@@ -92,17 +150,21 @@ def decode(data: bytes) -> dict[str, JsonValue]:
     return value
 
 
-def _text(value: str, path: str) -> str:
+def _text(value: str) -> str:
     if len(value) > limits.string_length_max_chars:
-        raise CanonicalError(f"{path}: text longer than {limits.string_length_max_chars}")
+        raise _Refused(f"text longer than {limits.string_length_max_chars}")
+    if value.isascii():  # ASCII text is always in NFC
+        return value
     return unicodedata.normalize("NFC", value)
 
 
-def _check_key(key: object, path: str) -> None:
+def _check_key(key: object) -> None:
     if not isinstance(key, str) or not key:
-        raise CanonicalError(f"{path}: object key {key!r} is not a non-empty string")
+        raise _Refused(f"object key {key!r} is not a non-empty string")
     if len(key) > limits.key_length_max_chars or not _KEY_CHARS.issuperset(key):
-        raise CanonicalError(f"{path}: object key {key!r} is not a lower-case identifier")
+        raise _Refused(f"object key {key!r} is not a lower-case identifier")
+    if len(_KNOWN_KEYS) < _KNOWN_KEYS_MAX:
+        _KNOWN_KEYS.add(key)
 
 
 def _no_duplicates(pairs: list[tuple[str, JsonValue]]) -> dict[str, JsonValue]:

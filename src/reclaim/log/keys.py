@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from reclaim.core.keyids import ALG_ED25519, key_id
+from reclaim.core.keyids import ALG_ED25519
+from reclaim.core.keyids import key_id as compute_key_id
 
 _PRIVATE_PREFIX: Final = "PRIVATE+KEY+"
 
@@ -48,13 +49,19 @@ class VerifierKey:
     name: str
     public_key: bytes
     _key: Ed25519PublicKey = field(repr=False, compare=False)
+    key_id: bytes = field(repr=False, compare=False)
 
     @classmethod
     def from_public_bytes(cls, name: str, public_key: bytes) -> VerifierKey:
         check_key_name(name)
         if len(public_key) != 32:
             raise KeyFormatError(f"Ed25519 public key of {len(public_key)} bytes, not 32")
-        return cls(name, public_key, Ed25519PublicKey.from_public_bytes(public_key))
+        return cls(
+            name,
+            public_key,
+            Ed25519PublicKey.from_public_bytes(public_key),
+            compute_key_id(name, public_key),
+        )
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
@@ -70,10 +77,6 @@ class VerifierKey:
         if hex_id != key.key_id.hex():
             raise KeyFormatError(f"verifier key id {hex_id} does not match its key")
         return key
-
-    @property
-    def key_id(self) -> bytes:
-        return key_id(self.name, self.public_key)
 
     def to_text(self) -> str:
         encoded = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode()

@@ -21,7 +21,7 @@ its keys are named, and a key is added before it is revoked.
 
 Errors: a batch that contradicts the stored projections (a second actor, key or document of the
 same id; a key of an unknown actor; revoking a key that is not live) raises
-``ProjectionConflict``; the caller rolls the whole append back. An event type without a
+``ProjectionError``; the caller rolls the whole append back. An event type without a
 projector is a bug (``assert``).
 """
 
@@ -42,7 +42,7 @@ from reclaim.core.keyids import parse_verifier_key
 Row = tuple[object, ...]
 
 
-class ProjectionConflict(ValueError):
+class ProjectionError(ValueError):
     """A batch whose projections contradict the stored ones (or each other)."""
 
 
@@ -70,7 +70,7 @@ class Changes:
 def _key_row(actor: str, verifier_key: str) -> Row:
     parsed = parse_verifier_key(verifier_key)
     if parsed is None:
-        raise ProjectionConflict(f"{verifier_key!r} is not a verifier key")
+        raise ProjectionError(f"{verifier_key!r} is not a verifier key")
     return (parsed[1].hex(), actor, verifier_key, None)
 
 
@@ -121,7 +121,7 @@ def project(changes: Changes, seq: int, event: Event) -> None:
     try:
         projector(changes, seq, event)
     except KeyError as exc:
-        raise ProjectionConflict(f"{event.type} at seq {seq}: payload lacks {exc}") from None
+        raise ProjectionError(f"{event.type} at seq {seq}: payload lacks {exc}") from None
 
 
 _REVOKE: Final = (
@@ -143,7 +143,7 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Row]) -> No
     """
     if rows:
         sql = _insert_sql(table.name, connection.dialect.paramstyle)
-        connection.exec_driver_sql(sql, list(rows))
+        connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
 
 
 @functools.cache
@@ -160,7 +160,7 @@ def _insert_sql(table_name: str, paramstyle: str) -> str:
 def apply(connection: Connection, changes: Changes) -> None:
     """Write ``changes`` on ``connection`` (inside the caller's transaction).
 
-    Raises ``ProjectionConflict`` for a revocation that matches no live key; constraint
+    Raises ``ProjectionError`` for a revocation that matches no live key; constraint
     violations (duplicate ids, unknown actors) surface as the driver's ``IntegrityError``.
     """
     insert_many(connection, tables.actors, changes.actors)
@@ -168,7 +168,7 @@ def apply(connection: Connection, changes: Changes) -> None:
     for r in changes.revocations:  # rare: one statement each, to check that each matched
         params = {"b_key_id": r.key_id, "b_actor": r.actor, "b_revoked_seq": r.revoked_seq}
         if connection.execute(_REVOKE, params).rowcount != 1:
-            raise ProjectionConflict(f"key {r.key_id} of {r.actor!r} is not a live key")
+            raise ProjectionError(f"key {r.key_id} of {r.actor!r} is not a live key")
     insert_many(connection, tables.documents, changes.documents)
 
 

@@ -58,9 +58,7 @@ from reclaim.core import limits
 from reclaim.log import merkle
 from reclaim.log.event import SignedEvent
 
-#: Execution option that marks a transaction as a writer (SQLite: ``BEGIN IMMEDIATE``).
-_WRITE: Final = "reclaim_write"
-_PG_MIGRATION_LOCK: Final = 0x7265636C61696D  # "reclaim": serialises concurrent migrations
+_WRITE: Final = migrate.WRITE_TRANSACTION
 
 
 def open_store(url: str) -> SqlEventStore:
@@ -151,7 +149,7 @@ class SqlEventStore:
                     yield connection
         except IntegrityError as exc:
             raise StoreCorrupt(f"the batch contradicts the stored log: {exc.orig}") from exc
-        except projections.ProjectionConflict as exc:
+        except projections.ProjectionError as exc:
             raise StoreCorrupt(f"the batch contradicts the stored projections: {exc}") from exc
         except (OperationalError, DBAPIError) as exc:
             if isinstance(exc, OperationalError) or exc.connection_invalidated:
@@ -236,14 +234,17 @@ class SqlEventStore:
             event_rows: list[tuple[int, str, str, str, str, bytes, bytes]] = []
             node_rows: list[tuple[int, bytes]] = []
             changes = projections.Changes()
-            leaf_hash, node_key = merkle.leaf_hash, merkle.node_key
+            # The hot loop (a few µs per event): names bound once, no generators.
+            leaf_hash, node_key, project = merkle.leaf_hash, merkle.node_key, projections.project
+            add_event, add_node, grow = event_rows.append, node_rows.append, frontier.append
             for seq, signed in enumerate(batch, start=first):
                 event = signed.event
                 leaf = signed.leaf(seq)
                 h = leaf_hash(leaf)
-                event_rows.append((seq, event.type, event.actor, event.key_id, event.time, leaf, h))
-                node_rows.extend((node_key(lv, ix), nh) for lv, ix, nh in frontier.append(h))
-                projections.project(changes, seq, event)
+                add_event((seq, event.type, event.actor, event.key_id, event.time, leaf, h))
+                for level, index, node in grow(h):
+                    add_node((node_key(level, index), node))
+                project(changes, seq, event)
             if event_rows:
                 projections.insert_many(connection, tables.events, event_rows)
                 projections.insert_many(connection, tables.merkle_nodes, node_rows)

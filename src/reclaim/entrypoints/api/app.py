@@ -4,15 +4,16 @@
 
 Endpoints (all ``GET``; integers in JSON and in query strings are canonical decimal text):
 
-| path                                      | answer |
-| ----------------------------------------- | ------ |
-| ``/log/checkpoint``                       | the latest signed checkpoint note, ``text/plain``, exactly as stored |
-| ``/log/checkpoints?start=&limit=``        | ``{"checkpoints": [{"size", "note"}]}``, sizes ≥ start, oldest first |
-| ``/log/entries?start=&end=``              | ``application/jsonl``: leaf bytes of seqs start..end-1, each + ``\\n`` |
-| ``/log/proof/inclusion?index=&size=``     | ``{"index", "size", "leaf_hash", "proof", "root"}`` |
-| ``/log/proof/consistency?first=&second=`` | ``{"first", "second", "proof"}`` |
-| ``/log/keys``                             | ``keys_document(state)``: the log's key set, canonical JSON |
-| ``/healthz``                              | ``{"status": "ok", "size"}`` |
+- ``/log/checkpoint``: the latest signed checkpoint note, ``text/plain``, exactly as stored;
+- ``/log/checkpoints?start=&limit=``: ``{"checkpoints": [{"size", "note"}]}``, sizes ≥ start,
+  oldest first, at most ``limits.checkpoints_page_max`` (the default ``limit``);
+- ``/log/entries?start=&end=``: ``application/jsonl``, the leaf bytes of seqs start..end-1,
+  each followed by ``\\n``;
+- ``/log/proof/inclusion?index=&size=``: ``{"index", "size", "leaf_hash", "proof", "root"}``,
+  ``size`` defaulting to the latest checkpoint's;
+- ``/log/proof/consistency?first=&second=``: ``{"first", "second", "proof"}``;
+- ``/log/keys``: ``keys_document(state)``, the log's key set as canonical JSON;
+- ``/healthz``: ``{"status": "ok", "size"}``.
 
 Paging of ``/log/entries``: an ``end`` beyond the log is clipped to the log's size; a range longer
 than ``limits.entries_page_max`` is clipped to ``start + entries_page_max`` and the answer then
@@ -47,7 +48,7 @@ from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
 from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.entrypoints.api import problems
-from reclaim.entrypoints.api.problems import BodyTooLarge, InvalidParameter, NotFound
+from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
     CheckpointItem,
     CheckpointList,
@@ -107,7 +108,7 @@ class LogReader:
     def latest_checkpoint(self) -> StoredCheckpoint:
         latest = self._store.latest_checkpoint()
         if latest is None:
-            raise NotFound("no checkpoint has been published yet")
+            raise NotFoundError("no checkpoint has been published yet")
         return latest
 
     def checkpoints(self, start_size: int, limit: int) -> list[StoredCheckpoint]:
@@ -115,7 +116,7 @@ class LogReader:
 
     def entries(self, start: int, end: int) -> EntriesPage:
         if end <= start:
-            raise InvalidParameter(f"end {end} must be greater than start {start}")
+            raise InvalidParameterError(f"end {end} must be greater than start {start}")
         size = self._store.size()
         if start >= size:
             raise RangeNotAvailable(f"start {start} is not below the log's size {size}")
@@ -136,7 +137,7 @@ class LogReader:
             size = self.latest_checkpoint().size
         self._check_size(size)
         if index >= size:
-            raise InvalidParameter(f"index {index} is not in a tree of size {size}")
+            raise InvalidParameterError(f"index {index} is not in a tree of size {size}")
         (leaf,) = self._store.leaves(index, index + 1)
         proof = self._store.inclusion_proof(index, size)
         root = self._store.root(size)
@@ -144,7 +145,7 @@ class LogReader:
 
     def consistency(self, first: int, second: int) -> list[bytes]:
         if first > second:
-            raise InvalidParameter(f"first {first} must not be greater than second {second}")
+            raise InvalidParameterError(f"first {first} must not be greater than second {second}")
         self._check_size(second)
         return self._store.consistency_proof(first, second)
 
@@ -189,7 +190,9 @@ def get_checkpoint(reader: ReaderDep) -> PlainTextResponse:
 def list_checkpoints(
     reader: ReaderDep,
     response: Response,
-    start: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="smallest tree size to list")] = 0,
+    start: Annotated[
+        QueryInt, Query(ge=0, le=limits.integer_max, description="smallest tree size to list")
+    ] = 0,
     limit: Annotated[
         QueryInt,
         Query(ge=1, le=limits.checkpoints_page_max, description="most checkpoints to list"),
@@ -206,7 +209,9 @@ def list_checkpoints(
 def get_entries(
     reader: ReaderDep,
     request: Request,
-    start: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="first seq (inclusive)")],
+    start: Annotated[
+        QueryInt, Query(ge=0, le=limits.integer_max, description="first seq (inclusive)")
+    ],
     end: Annotated[
         QueryInt, Query(ge=1, le=limits.integer_max, description="last seq (exclusive)")
     ],
@@ -236,7 +241,11 @@ def get_inclusion_proof(
     index: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the leaf's seq")],
     size: Annotated[
         QueryInt | None,
-        Query(ge=1, le=limits.integer_max, description="tree size; the latest checkpoint's when left out"),
+        Query(
+            ge=1,
+            le=limits.integer_max,
+            description="tree size; the latest checkpoint's when left out",
+        ),
     ] = None,
 ) -> InclusionProof:
     """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
@@ -254,8 +263,12 @@ def get_inclusion_proof(
 def get_consistency_proof(
     reader: ReaderDep,
     response: Response,
-    first: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the older tree size")],
-    second: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the newer tree size")],
+    first: Annotated[
+        QueryInt, Query(ge=0, le=limits.integer_max, description="the older tree size")
+    ],
+    second: Annotated[
+        QueryInt, Query(ge=0, le=limits.integer_max, description="the newer tree size")
+    ],
 ) -> ConsistencyProof:
     """RFC 9162 consistency proof that the tree of ``first`` leaves is a prefix of ``second``."""
     proof = reader.consistency(first, second)
@@ -301,46 +314,87 @@ _ENTRIES_HEADERS: Final = {
         "description": "the next start, when the range was clipped to entries_page_max",
         "schema": {"type": "string"},
     },
-    "Link": {"description": 'the next page, rel="next", when clipped', "schema": {"type": "string"}},
+    "Link": {
+        "description": 'the next page, rel="next", when clipped',
+        "schema": {"type": "string"},
+    },
 }
 
 
 def _add_routes(app: FastAPI) -> None:
-    log_tag, problem = ["log"], _PROBLEM_RESPONSES
+    problem = _PROBLEM_RESPONSES
     app.add_api_route(
-        "/log/checkpoint", get_checkpoint, methods=["GET"], tags=log_tag,
+        "/log/checkpoint",
+        get_checkpoint,
+        methods=["GET"],
+        tags=["log"],
         response_class=PlainTextResponse,
-        responses={200: {"description": "a C2SP signed note", "content": {"text/plain": _TEXT}},
-                   **problem},
-    )  # fmt: skip
+        responses={
+            200: {"description": "a C2SP signed note", "content": {"text/plain": _TEXT}},
+            **problem,
+        },
+    )
     app.add_api_route(
-        "/log/checkpoints", list_checkpoints, methods=["GET"], tags=log_tag,
-        response_model=CheckpointList, responses=problem,
-    )  # fmt: skip
-    app.add_api_route(
-        "/log/entries", get_entries, methods=["GET"], tags=log_tag,
-        response_class=JsonLinesResponse,
-        responses={200: {"description": "leaf bytes, one per line", "content": {
-            JSONL_MEDIA_TYPE: _TEXT}, "headers": _ENTRIES_HEADERS}, **problem},
-    )  # fmt: skip
-    app.add_api_route(
-        "/log/proof/inclusion", get_inclusion_proof, methods=["GET"], tags=log_tag,
-        response_model=InclusionProof, responses=problem,
-    )  # fmt: skip
-    app.add_api_route(
-        "/log/proof/consistency", get_consistency_proof, methods=["GET"], tags=log_tag,
-        response_model=ConsistencyProof, responses=problem,
-    )  # fmt: skip
-    app.add_api_route(
-        "/log/keys", get_keys, methods=["GET"], tags=log_tag, response_class=Response,
-        responses={200: {"description": "canonical JSON key set",
-                         "content": {"application/json": {"schema": {"type": "object"}}}},
-                   **problem},
-    )  # fmt: skip
-    app.add_api_route(
-        "/healthz", get_health, methods=["GET"], tags=["ops"], response_model=Health,
+        "/log/checkpoints",
+        list_checkpoints,
+        methods=["GET"],
+        tags=["log"],
+        response_model=CheckpointList,
         responses=problem,
-    )  # fmt: skip
+    )
+    app.add_api_route(
+        "/log/entries",
+        get_entries,
+        methods=["GET"],
+        tags=["log"],
+        response_class=JsonLinesResponse,
+        responses={
+            200: {
+                "description": "leaf bytes, one per line",
+                "content": {JSONL_MEDIA_TYPE: _TEXT},
+                "headers": _ENTRIES_HEADERS,
+            },
+            **problem,
+        },
+    )
+    app.add_api_route(
+        "/log/proof/inclusion",
+        get_inclusion_proof,
+        methods=["GET"],
+        tags=["log"],
+        response_model=InclusionProof,
+        responses=problem,
+    )
+    app.add_api_route(
+        "/log/proof/consistency",
+        get_consistency_proof,
+        methods=["GET"],
+        tags=["log"],
+        response_model=ConsistencyProof,
+        responses=problem,
+    )
+    app.add_api_route(
+        "/log/keys",
+        get_keys,
+        methods=["GET"],
+        tags=["log"],
+        response_class=Response,
+        responses={
+            200: {
+                "description": "canonical JSON key set",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **problem,
+        },
+    )
+    app.add_api_route(
+        "/healthz",
+        get_health,
+        methods=["GET"],
+        tags=["ops"],
+        response_model=Health,
+        responses=problem,
+    )
 
 
 class _LogApi(FastAPI):
@@ -355,8 +409,8 @@ class _LogApi(FastAPI):
                         content = answer.get("content")
                         if content and not str(status).startswith("2"):
                             # FastAPI files the model under the route's own media type.
-                            (schema,) = [c for c in content.values() if "schema" in c]
-                            answer["content"] = {problems.PROBLEM_MEDIA_TYPE: schema}
+                            (problem,) = [c for c in content.values() if "schema" in c]
+                            answer["content"] = {problems.PROBLEM_MEDIA_TYPE: problem}
             self.openapi_schema = schema
         return self.openapi_schema
 
@@ -366,7 +420,7 @@ class RequestLimits:
 
     A declared ``Content-Length`` over the limit is refused before the app runs; a body without
     one (chunked) is counted as the app reads it, and reading past the limit raises
-    ``BodyTooLarge`` (mapped to 413 by the problem handlers).
+    ``BodyTooLargeError`` (mapped to 413 by the problem handlers).
     """
 
     def __init__(self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int) -> None:
@@ -402,7 +456,7 @@ class RequestLimits:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.body_max_bytes:
-                    raise BodyTooLarge(f"body of more than {self.body_max_bytes} bytes")
+                    raise BodyTooLargeError(f"body of more than {self.body_max_bytes} bytes")
             return message
 
         return counted

@@ -7,33 +7,38 @@ Every error the API answers is ``application/problem+json``::
 
 ``code`` is the stable, machine-readable name a client switches on; ``status`` stays a JSON number
 because RFC 9457 §3.1.2 says so (the one integer in reclaim's JSON that is not a string). Problems
-are never cached (``Cache-Control: no-store``).
+are never cached (``Cache-Control: no-store``). A refused query parameter also gets
+``"invalid_params": [{"name": "start", "reason": "..."}]``, one entry per parameter.
 
 Error tree of the API layer itself (raised by ``app.py``)::
 
-    ApiError                    a request the API refuses before or instead of asking the store
-    ├── InvalidParameter        a parameter that is well-formed but makes no sense (end ≤ start)
-    ├── NotFound                nothing there yet (no checkpoint published)
-    ├── BodyTooLarge            a request body over the limit
-    └── QueryTooLong            a query string over the limit
+    ApiError                      a request the API refuses before or instead of asking the store
+    ├── InvalidParameterError     a well-formed parameter that makes no sense (end ≤ start)
+    ├── NotFoundError             nothing there yet (no checkpoint published)
+    ├── BodyTooLargeError         a request body over the limit
+    └── QueryTooLongError         a query string over the limit
 
 The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 
-| error class                                   | status | code                  |
-| --------------------------------------------- | ------ | --------------------- |
-| ``RequestValidationError`` (FastAPI)          | 400    | ``invalid_parameter`` |
-| ``InvalidParameter``                          | 400    | ``invalid_parameter`` |
-| ``merkle.ProofError`` (planning a proof)      | 400    | ``invalid_parameter`` |
-| ``ports.RangeNotAvailable``                   | 404    | ``range_not_available`` |
-| ``NotFound``                                  | 404    | ``not_found``         |
-| Starlette ``HTTPException`` 404 (no route)    | 404    | ``not_found``         |
-| Starlette ``HTTPException`` 405               | 405    | ``method_not_allowed`` |
-| ``BodyTooLarge``                              | 413    | ``request_too_large`` |
-| ``QueryTooLong``                              | 414    | ``query_too_long``    |
-| ``ports.StoreCorrupt``, ``merkle.NodeLookupError`` | 500 | ``store_corrupt``   |
-| ``ports.StoreError`` (any other)              | 500    | ``store_error``       |
-| ``ports.StoreUnavailable``                    | 503    | ``store_unavailable`` (+ ``Retry-After``) |
-| any other exception (a bug)                   | 500    | ``internal_error``    |
+| error class                                  | status | code                  |
+| -------------------------------------------- | ------ | --------------------- |
+| ``RequestValidationError`` (FastAPI)         | 400    | ``invalid_parameter`` |
+| ``InvalidParameterError``                    | 400    | ``invalid_parameter`` |
+| ``merkle.ProofError`` (planning a proof)     | 400    | ``invalid_parameter`` |
+| ``ports.RangeNotAvailable``                  | 404    | ``range_not_available`` |
+| ``NotFoundError``                            | 404    | ``not_found``         |
+| Starlette ``HTTPException`` 404 (no route)   | 404    | ``not_found``         |
+| Starlette ``HTTPException`` 405              | 405    | ``method_not_allowed`` |
+| ``BodyTooLargeError``                        | 413    | ``request_too_large`` |
+| ``QueryTooLongError``                        | 414    | ``query_too_long``    |
+| ``ports.StoreCorrupt``                       | 500    | ``store_corrupt``     |
+| ``merkle.NodeLookupError``                   | 500    | ``store_corrupt``     |
+| ``ports.StoreError`` (any other)             | 500    | ``store_error``       |
+| ``ports.StoreUnavailable`` (+ Retry-After)   | 503    | ``store_unavailable`` |
+| any other exception (a bug)                  | 500    | ``internal_error``    |
+
+The ``detail`` of a 5xx problem never carries the exception's message (it may name database
+hosts, paths or SQL); the handler logs it instead.
 
 Bugs are not caught: Starlette's outermost middleware renders ``internal_error`` and re-raises, so
 the server logs the traceback (and ``TestClient`` raises it in tests). ``ProofError`` reaches the
@@ -68,19 +73,19 @@ class ApiError(Exception):
     """A request the API layer refuses by itself."""
 
 
-class InvalidParameter(ApiError):
+class InvalidParameterError(ApiError):
     """A well-formed parameter whose value makes no sense for this request."""
 
 
-class NotFound(ApiError):
+class NotFoundError(ApiError):
     """The thing asked for does not exist (yet)."""
 
 
-class BodyTooLarge(ApiError):
+class BodyTooLargeError(ApiError):
     """A request body longer than the API accepts."""
 
 
-class QueryTooLong(ApiError):
+class QueryTooLongError(ApiError):
     """A query string longer than the API accepts."""
 
 
@@ -103,14 +108,14 @@ INTERNAL_ERROR: Final = ProblemKind(500, "internal_error", "Internal server erro
 STORE_UNAVAILABLE: Final = ProblemKind(503, "store_unavailable", "The log store is unavailable")
 
 #: The one table: error class → problem. Looked up along the exception's MRO.
-PROBLEMS: Final[Mapping[type[BaseException], ProblemKind]] = {
+PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     RequestValidationError: INVALID_PARAMETER,
-    InvalidParameter: INVALID_PARAMETER,
+    InvalidParameterError: INVALID_PARAMETER,
     ProofError: INVALID_PARAMETER,
     RangeNotAvailable: RANGE_NOT_AVAILABLE,
-    NotFound: NOT_FOUND,
-    BodyTooLarge: REQUEST_TOO_LARGE,
-    QueryTooLong: QUERY_TOO_LONG,
+    NotFoundError: NOT_FOUND,
+    BodyTooLargeError: REQUEST_TOO_LARGE,
+    QueryTooLongError: QUERY_TOO_LONG,
     StoreCorrupt: STORE_CORRUPT,
     NodeLookupError: STORE_CORRUPT,
     StoreError: STORE_ERROR,

@@ -89,6 +89,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "documents", "actor_keys", "actors", "checkpoints", "log_head", "merkle_nodes", "events"
+        "documents",
+        "actor_keys",
+        "actors",
+        "checkpoints",
+        "log_head",
+        "merkle_nodes",
+        "events",
     ):
         op.drop_table(table)

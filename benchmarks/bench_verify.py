@@ -1,0 +1,143 @@
+"""Verification throughput of an exported log, against the raw Ed25519 verification rate.
+
+The log: ``EVENTS`` events (a genesis and documents) appended by the log service on SQLite, with
+its automatic checkpoints, exported with the default bundle size; built once and cached under
+``CACHE`` (delete it to rebuild).
+
+Figures, measured in the same run, best of ``RUNS`` each:
+
+- raw: Ed25519 verifications per second of ``os.cpu_count()`` processes, each calling
+  cryptography's ``Ed25519PublicKey.verify`` in a loop over pre-parsed (public key, signed
+  message, signature) triples of the log's own events — the floor no verifier can beat;
+- verify: ``verify_log(DirectorySource(export))`` end to end (worker start-up included), in
+  events per second.
+
+Target (issue 2, item 7): verify ≥ 0.7 × raw.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Final
+
+from _common import StepClock
+from reclaim.adapters.db.store import open_store
+from reclaim.adapters.log_sources import DirectorySource
+from reclaim.app.export import export_log
+from reclaim.app.log_service import KeyRing, LogService
+from reclaim.app.verify import VerifyReport, verify_log
+from reclaim.core.rejections import Rejection
+from reclaim.core.state import Command, Genesis, PublishDocument
+from reclaim.log import canonical
+from reclaim.log.event import SIGNING_CONTEXT, parse_leaf
+from reclaim.log.keys import SignerKey, VerifierKey
+
+EVENTS: Final = 100_000
+RUNS: Final = 2
+TARGET: Final = 0.7
+ORIGIN: Final = "bench.reclaim/log"
+CACHE: Final = Path("/tmp/reclaim-bench-verify") / f"{EVENTS}-v1"
+#: Commands handed to the log service per call while building (bounds the builder's memory).
+BUILD_CHUNK: Final = 10_000
+
+
+def build(cache: Path) -> Path:
+    """The cached export, built first if it is missing."""
+    export, done = cache / "export", cache / "complete"
+    if done.exists():
+        return export
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True)
+    started = time.perf_counter()
+    admin = SignerKey.from_seed("admin", hashlib.sha256(b"bench admin").digest())
+    log_key = SignerKey.from_seed(ORIGIN, hashlib.sha256(b"bench log").digest())
+    store = open_store(f"sqlite:///{cache / 'log.db'}")
+    service = LogService(store, KeyRing(log_key, {"admin": admin}), StepClock())
+    genesis = Genesis(ORIGIN, "admin", admin.verifier.to_text(), log_key.verifier.to_text())
+    todo: list[tuple[Command, str]] = [(genesis, "admin")]
+    for i in range(EVENTS - 1):
+        digest = hashlib.sha256(i.to_bytes(8, "big")).hexdigest()
+        todo.append((PublishDocument(f"bench/{i:08d}", f"Benchmark document {i}", digest,
+                                     "application/pdf"), "admin"))  # fmt: skip
+    for start in range(0, EVENTS, BUILD_CHUNK):
+        outcomes = service.submit_many(todo[start : start + BUILD_CHUNK])
+        assert not [o for o in outcomes if isinstance(o, Rejection)]
+    service.publish_checkpoint()
+    summary = export_log(store, service.state, export)
+    store.close()
+    done.write_text("ok\n")
+    print(
+        f"built and exported {summary.events:,} events ({summary.bundles} bundles, "
+        f"{summary.checkpoints} checkpoints) in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    return export
+
+
+def raw_share(export: Path, part: int, parts: int) -> tuple[int, float]:
+    """In a worker: verify every ``parts``-th bundle's signatures; (count, seconds of the loop)."""
+    source = DirectorySource(export)
+    keys = canonical.decode(source.keys())
+    by_id = {}
+    for actor in keys["actors"]:  # type: ignore[union-attr]
+        for text in actor["keys"]:  # type: ignore[index, call-overload, union-attr]
+            key = VerifierKey.parse(str(text))
+            by_id[key.key_id.hex()] = key.public_key
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    public = {ident: Ed25519PublicKey.from_public_bytes(raw) for ident, raw in by_id.items()}
+    triples = []
+    for number, (_, data) in enumerate(source.bundles()):
+        if number % parts != part:
+            continue
+        for line in data.split(b"\n")[:-1]:
+            signed = parse_leaf(line).signed
+            message = SIGNING_CONTEXT + signed.body
+            triples.append((public[signed.event.key_id], message, signed.signature))
+    started = time.perf_counter()
+    for public_key, message, signature in triples:
+        public_key.verify(signature, message)
+    return len(triples), time.perf_counter() - started
+
+
+def raw_rate(export: Path, processes: int) -> float:
+    """Verifications per second of ``processes`` processes running at once."""
+    context = get_context("spawn")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        shares = list(pool.map(raw_share, [export] * processes, range(processes),
+                               [processes] * processes))  # fmt: skip
+    return sum(count / seconds for count, seconds in shares)
+
+
+def verify_rate(export: Path) -> tuple[float, int]:
+    report = verify_log(DirectorySource(export))
+    assert isinstance(report, VerifyReport), report
+    assert report.events == EVENTS
+    return report.events_per_second, report.workers
+
+
+def main() -> None:
+    processes = os.cpu_count() or 1
+    export = build(CACHE)
+    raw, verify, workers = 0.0, 0.0, 0
+    for _ in range(RUNS):
+        raw = max(raw, raw_rate(export, processes))
+        rate, workers = verify_rate(export)
+        verify = max(verify, rate)
+    ratio = verify / raw
+    verdict = "ok" if ratio >= TARGET else "TARGET MISSED"
+    print(
+        f"verify: {verify:,.0f} events/s = {ratio:.2f} of raw Ed25519 verify on {processes} "
+        f"cores ({raw:,.0f}/s); {workers} workers; target ≥ {TARGET} — {verdict}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

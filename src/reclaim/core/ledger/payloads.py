@@ -1,0 +1,164 @@
+"""Event payloads of the ledger, and their strict readers.
+
+Payloads hold only canonical JSON values; integers are written as decimal text (``"100"``),
+which is also what ``reclaim.log.canonical.decode`` gives back, so
+``decode(encode(payload)) == payload``. The readers accept a Python ``int`` too (a payload built
+in-process) but never a ``bool``, a float, or text that is not the canonical form of an integer.
+
+Shapes (version 1):
+
+``ledger.accounts_opened``  ``{"accounts": [ACCOUNT, ...]}``
+    ACCOUNT = ``{"id", "owner", "asset", "purpose", "flags": [sorted names]}``
+``ledger.transfers_created``  ``{"atomic": bool, "transfers": [TRANSFER, ...]}``
+    TRANSFER = ``{"id", "kind", "debit_account_id", "credit_account_id", "asset",
+    "amount_minor", "code", "refs": {kind: id}, "pending_id", "timeout_seconds", "expires_at"}``
+    with post/void transfers' accounts, asset and (void) amount filled in from the pending one.
+``ledger.pending_expired``  ``{"transfers": [id, ...]}``
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from reclaim.core import limits
+from reclaim.core.ledger.model import Account, Transfer
+from reclaim.core.types import JsonValue
+
+ACCOUNTS_OPENED: Final = "ledger.accounts_opened"
+TRANSFERS_CREATED: Final = "ledger.transfers_created"
+PENDING_EXPIRED: Final = "ledger.pending_expired"
+#: Ledger event types and the schema versions this code reads.
+LEDGER_EVENT_TYPES: Final = {ACCOUNTS_OPENED: 1, TRANSFERS_CREATED: 1, PENDING_EXPIRED: 1}
+
+_INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
+_ACCOUNT_FIELDS: Final = frozenset({"id", "owner", "asset", "purpose", "flags"})
+_TRANSFER_FIELDS: Final = frozenset(
+    {
+        "id",
+        "kind",
+        "debit_account_id",
+        "credit_account_id",
+        "asset",
+        "amount_minor",
+        "code",
+        "refs",
+        "pending_id",
+        "timeout_seconds",
+        "expires_at",
+    }
+)
+
+
+class PayloadError(ValueError):
+    """A payload that does not have the shape of its event type."""
+
+
+# Writers ----------------------------------------------------------------------------------------
+
+
+def account_payload(account: Account) -> dict[str, JsonValue]:
+    return {
+        "id": account.id,
+        "owner": account.owner,
+        "asset": account.asset,
+        "purpose": account.purpose,
+        "flags": list(sorted(account.flags)),
+    }
+
+
+def transfer_payload(transfer: Transfer, expires_at: str) -> dict[str, JsonValue]:
+    t = transfer
+    return {
+        "id": t.id,
+        "kind": t.kind,
+        "debit_account_id": t.debit_account_id,
+        "credit_account_id": t.credit_account_id,
+        "asset": t.asset,
+        "amount_minor": str(t.amount_minor),
+        "code": t.code,
+        "refs": {k: t.refs[k] for k in sorted(t.refs)} if t.refs else {},
+        "pending_id": t.pending_id,
+        "timeout_seconds": str(t.timeout_seconds),
+        "expires_at": expires_at,
+    }
+
+
+# Strict readers (the verifier's) ----------------------------------------------------------------
+
+
+def account_from_payload(item: JsonValue) -> Account:
+    """The account an ``accounts_opened`` item names (balances zero); ``PayloadError`` if none."""
+    p = _record(item, _ACCOUNT_FIELDS)
+    flags = p["flags"]
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise PayloadError("flags is not a list of text")
+    names = [f for f in flags if isinstance(f, str)]
+    if names != sorted(set(names)):
+        raise PayloadError("flags are not sorted and unique")
+    return Account(
+        _text(p, "id"), _text(p, "asset"), _text(p, "owner"), _text(p, "purpose"),
+        frozenset(names),
+    )  # fmt: skip
+
+
+def transfer_from_payload(item: JsonValue) -> tuple[Transfer, str]:
+    """The transfer and ``expires_at`` a ``transfers_created`` item names."""
+    p = _record(item, _TRANSFER_FIELDS)
+    refs = p["refs"]
+    if not isinstance(refs, dict) or not all(isinstance(v, str) for v in refs.values()):
+        raise PayloadError("refs is not an object of text")
+    if list(refs) != sorted(refs):
+        raise PayloadError("refs keys are not sorted")
+    transfer = Transfer(
+        id=_text(p, "id"),
+        debit_account_id=_text(p, "debit_account_id"),
+        credit_account_id=_text(p, "credit_account_id"),
+        asset=_text(p, "asset"),
+        amount_minor=_int(p, "amount_minor"),
+        code=_text(p, "code"),
+        refs={k: v for k, v in refs.items() if isinstance(v, str)},
+        kind=_text(p, "kind"),
+        pending_id=_text(p, "pending_id"),
+        timeout_seconds=_int(p, "timeout_seconds"),
+    )
+    return transfer, _text(p, "expires_at")
+
+
+def items_of(payload: Mapping[str, JsonValue], name: str, extra: frozenset[str]) -> list[JsonValue]:
+    """The list ``payload[name]``, checking the payload has exactly ``{name} | extra``."""
+    if set(payload) != {name} | extra:
+        raise PayloadError(f"fields {sorted(payload)} != {sorted({name} | extra)}")
+    items = payload[name]
+    if not isinstance(items, list) or not items:
+        raise PayloadError(f"{name} is not a non-empty list")
+    return items
+
+
+def _record(item: JsonValue, names: frozenset[str]) -> dict[str, JsonValue]:
+    if not isinstance(item, dict):
+        raise PayloadError("an item is not an object")
+    if item.keys() != names:
+        raise PayloadError(f"fields {sorted(item)} != {sorted(names)}")
+    return item
+
+
+def _text(p: Mapping[str, JsonValue], name: str) -> str:
+    value = p[name]
+    if not isinstance(value, str):
+        raise PayloadError(f"{name} is not text")
+    return value
+
+
+def _int(p: Mapping[str, object], name: str) -> int:
+    value = p[name]
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str) and _INT_RE.fullmatch(value) and value != "-0":
+        number = int(value)
+    else:
+        raise PayloadError(f"{name} is not a canonical integer")
+    if not limits.integer_min <= number <= limits.integer_max:
+        raise PayloadError(f"{name} is outside the signed 64-bit range")
+    return number
