@@ -21,7 +21,7 @@ rebuilt from the store: memory never stays ahead of what is durable. Answers, re
 included, are given only at finish, so no caller sees a decision that a failure could undo.
 
 Checkpoints are published when the pipeline is drained (state and store agree), after
-``limits.checkpoint_interval_events`` events or ``limits.checkpoint_interval_seconds`` seconds,
+``checkpoint_events`` new events or ``checkpoint_seconds`` seconds (defaults from ``limits``),
 and on demand. A checkpoint names the origin, the tree size, the root and (extension line) the
 incremental state digest at that size; it is signed by the log signer key and every one is kept.
 """
@@ -142,8 +142,18 @@ _STOP = object()
 
 class LogService:
     def __init__(
-        self, store: EventStore, keys: KeyRing, clock: Clock, signer: Signer | None = None
+        self,
+        store: EventStore,
+        keys: KeyRing,
+        clock: Clock,
+        signer: Signer | None = None,
+        *,
+        checkpoint_events: int = limits.checkpoint_interval_events,
+        checkpoint_seconds: float = limits.checkpoint_interval_seconds,
     ) -> None:
+        assert 1 <= checkpoint_events and checkpoint_seconds > 0
+        self._checkpoint_events = checkpoint_events
+        self._checkpoint_seconds = checkpoint_seconds
         self._store = store
         self._keys = keys
         self._clock = clock
@@ -243,22 +253,31 @@ class LogService:
     # The pipeline ----------------------------------------------------------------------------
 
     def _pipeline(self, batches: Iterable[list[_Work]]) -> None:
-        """Prepare each batch while the previous one's signatures are made, then finish it."""
+        """Prepare each batch while the previous one's signatures are made, then finish it.
+
+        A checkpoint that falls due is cut between two batches without draining the pipeline:
+        the digest is taken from the state before the next batch is prepared, and the checkpoint
+        is published as soon as the store has caught up with that size.
+        """
         pending: _Prepared | None = None
+        due: tuple[int, bytes] | None = None
         try:
             for batch in batches:
-                if pending is not None and self._checkpoint_due(pending):
-                    self._finish(pending)
-                    pending = None
-                    self._publish()
+                if due is None and self._checkpoint_due(pending):
+                    due = self._cut_checkpoint(pending)
                 prepared = self._prepare(batch)
                 if pending is not None:
                     self._finish(pending)
                 pending = prepared
+                if due is not None and due[0] == self._size:
+                    self._publish_at(*due)
+                    due = None
             if pending is not None:
                 self._finish(pending)
                 pending = None
-            if self._checkpoint_due(None):
+            if due is not None:
+                self._publish_at(*due)
+            elif self._checkpoint_due(None):
                 self._publish()
         except BaseException as exc:
             if pending is not None:
@@ -267,6 +286,13 @@ class LogService:
                         work.fail(exc)
             self.reload()  # the working state may have run ahead of the store
             raise
+
+    def _cut_checkpoint(self, pending: _Prepared | None) -> tuple[int, bytes]:
+        """The size and state digest of the log once ``pending`` is stored."""
+        size = self._size + (len(pending.events) if pending is not None else 0)
+        assert self.state.events == size, "the state holds exactly the prepared events"
+        self._digest.update(self.state)
+        return size, self._digest.digest()
 
     def _run(self) -> None:
         while True:
@@ -315,9 +341,9 @@ class LogService:
 
     def _idle_timeout(self) -> float:
         if self._size == self._last_checkpoint_size:
-            return float(limits.checkpoint_interval_seconds)
+            return self._checkpoint_seconds
         elapsed = time.monotonic() - self._last_checkpoint_at
-        return max(0.01, limits.checkpoint_interval_seconds - elapsed)
+        return max(0.01, self._checkpoint_seconds - elapsed)
 
     def _prepare(self, batch: Sequence[_Work]) -> _Prepared:
         prepared = _Prepared(list(batch), [], [], [], None)
@@ -394,23 +420,19 @@ class LogService:
         if new_events <= 0:
             return False
         waited = time.monotonic() - self._last_checkpoint_at
-        return (
-            new_events >= limits.checkpoint_interval_events
-            or waited >= limits.checkpoint_interval_seconds
-        )
+        return new_events >= self._checkpoint_events or waited >= self._checkpoint_seconds
 
     def _publish(self) -> StoredCheckpoint:
+        """A checkpoint of the log as stored now (no batch may be pending)."""
+        return self._publish_at(*self._cut_checkpoint(None))
+
+    def _publish_at(self, size: int, digest: bytes) -> StoredCheckpoint:
         assert self.state.origin, "a checkpoint needs the genesis event"
-        assert self.state.events == self._size, "checkpoints are published with no batch pending"
+        assert size == self._size, "a checkpoint is published once its events are stored"
         assert_invariants(self.state)
-        root = self._store.root(self._size)
-        self._digest.update(self.state)
-        checkpoint = Checkpoint(
-            self.state.origin, self._size, root, (extension_line(self._digest.digest()),)
-        )
-        stored = StoredCheckpoint(
-            self._size, root, sign_checkpoint(checkpoint, self._keys.log_signer)
-        )
+        root = self._store.root(size)
+        checkpoint = Checkpoint(self.state.origin, size, root, (extension_line(digest),))
+        stored = StoredCheckpoint(size, root, sign_checkpoint(checkpoint, self._keys.log_signer))
         latest = self._store.latest_checkpoint()
         if latest is None or latest.size < stored.size:
             self._store.add_checkpoint(stored)
