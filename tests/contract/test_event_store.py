@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reclaim.adapters.db import tables
-from reclaim.adapters.db.store import SqlEventStore, open_store
+from reclaim.adapters.db.store import SqlEventStore, bulk_load_leaf_hashes, open_store
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.ports import (
     AppendResult,
@@ -336,9 +336,16 @@ def test_a_failing_batch_leaves_nothing_behind(store: Store, poison: str) -> Non
 # SQL stores: several writers, reopening, crashes -----------------------------------------------
 
 
-def test_opening_an_unreachable_database_is_store_unavailable(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///{tmp}/no/such/directory/log.db",
+        "postgresql+psycopg://nobody@127.0.0.1:1/nothing",  # port 1: refused at once
+    ],
+)
+def test_opening_an_unreachable_database_is_store_unavailable(url: str, tmp_path: Path) -> None:
     with pytest.raises(StoreUnavailable):
-        open_store(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+        open_store(url.format(tmp=tmp_path))
 
 
 def test_stores_on_one_database_take_turns_without_gaps(db_url: str) -> None:
@@ -359,6 +366,23 @@ def test_stores_on_one_database_take_turns_without_gaps(db_url: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_the_benchmark_bulk_loader_stores_the_nodes_of_synthetic_leaves(db_url: str) -> None:
+    store = open_store(db_url)
+    factory = LogFactory()
+    store.append([factory.genesis()])
+    synthetic = [merkle.leaf_hash(n.to_bytes(4, "big")) for n in range(1000)]
+
+    assert bulk_load_leaf_hashes(store, iter(synthetic)) == 1001
+    hashes = [merkle.leaf_hash(store.leaves(0, 1)[0]), *synthetic]
+    assert store.root(1001) == merkle.root_from_leaf_hashes(hashes)
+    for index in (0, 1, 500, 999, 1000):
+        proof = store.inclusion_proof(index, 1001)
+        merkle.verify_inclusion(hashes[index], index, 1001, proof, store.root(1001))
+    result = store.append([factory.document("after-bulk")])
+    assert (result.first_seq, result.size) == (1001, 1002)
+    store.close()
 
 
 SPAWN: Final = multiprocessing.get_context("spawn")

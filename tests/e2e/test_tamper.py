@@ -18,15 +18,17 @@ the export and asserts the exact failure: kind, seq, checkpoint and message.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
+import httpx
 import pytest
 
 from reclaim.adapters.db.store import open_store
@@ -644,13 +646,67 @@ def test_the_api_serves_a_log_that_verifies_with_its_consistency_proofs(
     with TestClient(create_app(published.service)) as client:
         over_http = verified(HttpSource("http://testserver", client))
     from_files = verified(DirectorySource(export))
-    assert over_http.consistency_proofs == 3
-    assert over_http == VerifyReport(
-        **{
-            **{f: getattr(from_files, f) for f in from_files.__dataclass_fields__},
-            "consistency_proofs": 3,
-            "elapsed_seconds": over_http.elapsed_seconds,
-        }
+    assert over_http == dataclasses.replace(
+        from_files, consistency_proofs=3, elapsed_seconds=over_http.elapsed_seconds
+    )
+
+
+def through(
+    client: TestClient, change: Callable[[httpx.Request, httpx.Response], httpx.Response]
+) -> httpx.Client:
+    """A client whose answers come from ``client`` (the real API), passed through ``change``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = client.get(request.url.path, params=request.url.params)
+        return change(request, httpx.Response(answer.status_code, headers=answer.headers,
+                                              content=answer.content))  # fmt: skip
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+def test_an_api_that_fails(published: Published) -> None:
+    def fail_keys(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        return httpx.Response(503) if request.url.path == "/log/keys" else response
+
+    with TestClient(create_app(published.service)) as client:
+        found = verify_log(HttpSource("http://log.test", through(client, fail_keys)))
+    assert found == VerifyFailure(
+        FailureKind.source_error, None, "GET http://log.test/log/keys: HTTP 503"
+    )
+
+
+def test_an_api_that_serves_a_short_page(published: Published) -> None:
+    def drop_a_line(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        if request.url.path != "/log/entries":
+            return response
+        return httpx.Response(200, content=response.content.split(b"\n", 1)[1])
+
+    with TestClient(create_app(published.service)) as client:
+        found = verify_log(HttpSource("http://log.test", through(client, drop_a_line)))
+    assert found == VerifyFailure(
+        FailureKind.source_error,
+        None,
+        "GET http://log.test/log/entries?start=0&end=310: 309 lines, not 310",
+    )
+
+
+def test_an_api_whose_events_are_tampered_with_is_located_by_request(
+    published: Published,
+) -> None:
+    def reorder(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        if request.url.path != "/log/entries":
+            return response
+        lines = response.content.split(b"\n")
+        lines[150], lines[151] = lines[151], lines[150]
+        return httpx.Response(200, content=b"\n".join(lines))
+
+    with TestClient(create_app(published.service)) as client:
+        found = verify_log(HttpSource("http://log.test", through(client, reorder)))
+    assert found == VerifyFailure(
+        FailureKind.seq_mismatch,
+        150,
+        "seq 150: expected seq 150, found 151 "
+        "(http://log.test/log/entries?start=0&end=310 line 151)",
     )
 
 
@@ -709,6 +765,15 @@ def test_export_refuses_a_directory_that_is_not_an_export(
         f"{tmp_path / 'home'} is not a log export (it holds notes.txt): not replacing it"
     )
     assert (tmp_path / "home" / "notes.txt").read_text() == "mine"
+
+
+def test_export_refuses_an_empty_log(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
+    service = LogService(store, KeyRing(LOG_KEY, {"admin": ADMIN}), StepClock())
+    with pytest.raises(ExportError) as caught:
+        export_log(store, service.state, tmp_path / "export")
+    assert str(caught.value) == "the log is empty: there is nothing to export"
+    store.close()
 
 
 def test_export_needs_a_checkpoint_covering_the_state(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from reclaim.core import limits
 from reclaim.core.events import format_time
@@ -60,10 +60,13 @@ CANDIDATES = [
 ]
 ACCOUNT_IDS = [f"{o}/{a}/{p}" for o, a, p, _ in CANDIDATES] + ["ghost/USD/fees"]
 FLAG_CHOICES = [frozenset(), frozenset({D}), frozenset({C}), frozenset({C, D})]
-amounts = st.one_of(
-    st.integers(1, 500),
-    st.integers(1, 5000),
-    st.sampled_from([0, -1, BIGINT, BIGINT - 7, 2**62, BIGINT + 1]),
+#: Mostly amounts that fit the balances; one draw in ten an edge (zero, negative, huge).
+amounts = st.integers(0, 9).flatmap(
+    lambda n: (
+        st.sampled_from([0, -1, BIGINT, BIGINT - 7, 2**62, BIGINT + 1])
+        if n == 0
+        else st.integers(1, 400)
+    )
 )
 
 
@@ -96,6 +99,13 @@ class RefTransfer:
 class Ref:
     accounts: dict[str, RefAccount] = field(default_factory=dict)
     transfers: dict[str, RefTransfer] = field(default_factory=dict)
+
+    def clone(self) -> Ref:
+        """A copy to try a chain on (transfer requests are immutable and shared)."""
+        return Ref(
+            {i: copy.copy(a) for i, a in self.accounts.items()},
+            {i: copy.copy(t) for i, t in self.transfers.items()},
+        )
 
     def open(self, owner: str, asset: str, purpose: str, flags: frozenset[str]) -> str:
         ident = f"{owner}/{asset}/{purpose}"
@@ -241,40 +251,74 @@ class LedgerMachine(RuleBasedStateMachine):
             self.log.append((event_type, payload, time))
         return decision
 
+    @initialize(funds=st.lists(st.integers(1, 1000), min_size=5, max_size=5))
+    def open_and_fund_the_chart(self, funds: list[int]) -> None:
+        self.open(tuple(Account.of(*candidate) for candidate in CANDIDATES), atomic=True)
+        users = [f"{o}/{a}/{p}" for o, a, p, f in CANDIDATES if D in f][: len(funds)]
+        deposits = [
+            Transfer(self.fresh_id(), f"operator/{user.split('/')[1]}/rail_settlement", user,
+                     user.split("/")[1], amount, "deposit")
+            for user, amount in zip(users, funds, strict=True)
+        ]  # fmt: skip
+        self.submit(deposits, atomic=True)
+
     # Transfers ----------------------------------------------------------------------------------
 
     def draw_transfer(self, data: st.DataObject) -> Transfer:
         kind = data.draw(st.sampled_from(["single", "single", "pending", "post", "void"]))
         if kind in ("post", "void"):
-            pendings = [t.id for t in self.submitted if t.kind == "pending"] or ["none"]
-            pending_id = data.draw(st.sampled_from(pendings + ["t1"]))
-            p = self.ref.transfers.get(pending_id)
-            full = p.amount if p is not None else 100
-            filled = data.draw(st.booleans()) and p is not None
-            accounts = (p.debit, p.credit, p.asset) if filled and p is not None else ("", "", "")
-            if kind == "post":
-                amount = data.draw(st.one_of(st.integers(1, max(1, full)), st.just(full + 1)))
-            else:
-                amount = data.draw(st.sampled_from([0, full, max(0, full - 1)]))
-            return Transfer(
-                self.fresh_id(), *accounts, amount, "withdrawal",
-                kind=f"{kind}_pending", pending_id=pending_id,
-            )  # fmt: skip
-        debit = data.draw(st.sampled_from(ACCOUNT_IDS))
-        credit = data.draw(st.sampled_from(ACCOUNT_IDS))
-        asset = data.draw(st.sampled_from([debit.split("/")[1]] * 4 + ["EUR", "USD"]))
+            return self.draw_settlement(data, kind)
+        asset = data.draw(st.sampled_from(["USD", "EUR"]))
+        mine = [i for i in ACCOUNT_IDS if f"/{asset}/" in i]
+        rail = f"operator/{asset}/rail_settlement"
+        debit = data.draw(st.sampled_from([*mine, rail, rail, rail, "ghost/USD/fees"]))
+        credit = data.draw(st.sampled_from([*mine, rail, *ACCOUNT_IDS[:1]]))
+        if data.draw(st.integers(0, 9)) == 0:
+            asset = "EUR" if asset == "USD" else "USD"
         timeout = data.draw(st.sampled_from([0, 0, 1, 30, 3600])) if kind == "pending" else 0
         return Transfer(
-            self.fresh_id(), debit, credit, asset, data.draw(amounts),
+            self.fresh_id(), debit, credit, asset, self.draw_amount(data, debit, credit),
             data.draw(st.sampled_from(["deposit", "trade", "withdrawal"])),
             kind=kind, timeout_seconds=timeout,
         )  # fmt: skip
 
+    def draw_amount(self, data: st.DataObject, debit: str, credit: str) -> int:
+        """Half the time an amount at the edge of what the accounts' flags allow."""
+        if data.draw(st.booleans()):
+            return data.draw(amounts)
+        dr, cr = self.ref.accounts.get(debit), self.ref.accounts.get(credit)
+        room = [
+            a.cp - a.dp - a.dq if D in a.flags else a.dp - a.cp - a.cq
+            for a, flag in ((dr, D), (cr, C))
+            if a is not None and flag in a.flags
+        ]
+        edge = min(room) if room else 100
+        return max(1, edge + data.draw(st.integers(-2, 1)))
+
+    def draw_settlement(self, data: st.DataObject, kind: str) -> Transfer:
+        """A post or void, mostly of an open pending transfer, sometimes of anything."""
+        open_ids = sorted(i for i, t in self.ref.transfers.items() if t.status == "pending")
+        other_ids = [t.id for t in self.submitted] + ["none"]
+        pick_open = open_ids and data.draw(st.integers(0, 4)) > 0
+        pending_id = data.draw(st.sampled_from(open_ids if pick_open else other_ids))
+        p = self.ref.transfers.get(pending_id)
+        full = p.amount if p is not None else 100
+        filled = p is not None and data.draw(st.booleans())
+        accounts = (p.debit, p.credit, p.asset) if filled and p is not None else ("", "", "")
+        if kind == "post":
+            amount = data.draw(st.one_of(st.integers(1, max(1, full)), st.just(full + 1)))
+        else:
+            amount = data.draw(st.sampled_from([0, 0, full, max(0, full - 1)]))
+        return Transfer(
+            self.fresh_id(), *accounts, amount, "withdrawal",
+            kind=f"{kind}_pending", pending_id=pending_id,
+        )  # fmt: skip
+
     def submit(self, transfers: list[Transfer], atomic: bool) -> None:
         decision = self.run(CreateTransfers(tuple(transfers), atomic))
-        got = [answer_class(r.code) for r in decision.results]  # type: ignore[arg-type]
+        got = [answer_class(r.code) for r in decision.results]
         if atomic:
-            scratch = copy.deepcopy(self.ref)
+            scratch = self.ref.clone()
             raw: list[str] = []
             for t in transfers:
                 raw.append(scratch.transfer(t, self.now_s))
@@ -300,7 +344,9 @@ class LedgerMachine(RuleBasedStateMachine):
     def retry(self, data: st.DataObject) -> None:
         if not self.submitted:
             return
-        t = data.draw(st.sampled_from(self.submitted))
+        accepted = [t.request for t in self.ref.transfers.values()]
+        pool = accepted if accepted and data.draw(st.integers(0, 3)) > 0 else self.submitted
+        t = data.draw(st.sampled_from(pool))
         change = data.draw(st.sampled_from(["none", "none", "code", "amount"]))
         if change == "code":
             t = t._replace(code="correction")
@@ -320,20 +366,19 @@ class LedgerMachine(RuleBasedStateMachine):
         accounts = tuple(
             Account.of(o, a, p, flags if flags is not None else f) for o, a, p, f in chosen
         )
+        self.open(accounts, atomic)
+
+    def open(self, accounts: tuple[Account, ...], atomic: bool) -> None:
         decision = self.run(OpenAccounts(accounts, atomic))
-        got = [answer_class(r.code) for r in decision.results]  # type: ignore[arg-type]
-        scratch = copy.deepcopy(self.ref) if atomic else self.ref
+        got = [answer_class(r.code) for r in decision.results]
+        scratch = self.ref.clone() if atomic else self.ref
         raw = [scratch.open(a.owner, a.asset, a.purpose, a.flags) for a in accounts]
+        expected = raw
         if atomic:
-            expected = raw if all(c == "ok" for c in raw) else (
-                raw if all(c == "exists" for c in raw)
-                else chain_classes(raw[: raw.index("refused") + 1] if "refused" in raw else raw,
-                                   len(raw))
-            )  # fmt: skip
+            cut = raw[: raw.index("refused") + 1] if "refused" in raw else raw
+            expected = chain_classes(cut, len(raw))
             if all(c == "ok" for c in raw):
                 self.ref = scratch
-        else:
-            expected = raw
         assert got == expected, (accounts, [r.code.name for r in decision.results], expected)
 
     @rule(seconds=st.sampled_from([1, 29, 30, 600, 3600]))
@@ -366,7 +411,5 @@ class LedgerMachine(RuleBasedStateMachine):
         assert replayed.snapshot() == self.ledger.snapshot()
 
 
-LedgerMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=40, deadline=None
-)
+LedgerMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=50, deadline=None)
 TestLedgerMachine = LedgerMachine.TestCase

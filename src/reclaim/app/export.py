@@ -77,6 +77,8 @@ def export_log(
     if not 1 <= bundle_size <= limits.bundle_size_max:
         raise ExportError(f"bundle size {bundle_size} is not in [1, {limits.bundle_size_max}]")
     size = state.events
+    if size == 0:
+        raise ExportError("the log is empty: there is nothing to export")
     checkpoints = _checkpoints_up_to(store, size)
     stored = store.size()
     if stored < size:

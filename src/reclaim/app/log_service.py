@@ -45,6 +45,7 @@ from reclaim.app.ports import (
     SigningRequests,
     StoredCheckpoint,
 )
+from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
 from reclaim.core.rejections import Rejection
@@ -178,6 +179,12 @@ class LogService:
     @property
     def store(self) -> EventStore:
         return self._store
+
+    def public_keys(self) -> bytes:
+        """The published key set (``keys.json``) of the log as stored: read under the writer
+        lock, so no prepared-but-unstored event shows through."""
+        with self._lock:
+            return keys_document(self.state)
 
     def reload(self) -> None:
         """Rebuild the in-memory state by replaying every stored event through the core."""

@@ -52,7 +52,8 @@ Outcomes and errors
 - ``SourceError``: raised by a ``LogSource`` that cannot serve what was asked (an I/O or HTTP
   error, a missing or unexpected file); ``verify_log`` returns it as a ``VerifyFailure`` of kind
   ``source_error``.
-- ``ValueError`` for a bad argument (negative ``workers``); ``assert`` for bugs.
+- ``ValueError`` for a bad argument (negative ``workers``); ``BrokenProcessPool`` if a worker
+  process dies (killed, out of memory) — an operating error, not a finding; ``assert`` for bugs.
 
 Known limits: the whole list of checkpoints is held in memory (a note is at most
 ``limits.note_size_max_bytes``); a source that is a live server may answer ``/log/keys`` with keys
@@ -83,8 +84,9 @@ from reclaim.log.event import EventFormatError, parse_leaf, verify_signature
 from reclaim.log.keys import KeyFormatError, VerifierKey
 from reclaim.log.merkle import CompactRange, ProofError, leaf_hash, verify_consistency
 
-#: Logs of at most this many events are verified without a process pool: spawning workers
-#: (an interpreter start and imports each, ~0.3 s) costs more than two bundles' signatures.
+#: Logs of at most this many events are verified without a process pool: spawning workers (an
+#: interpreter start and this module's imports, ~0.1 s of CPU each, more if the program's main
+#: module is heavy: spawn imports it again) costs more than it saves on two bundles.
 in_process_events_max: Final = 2 * limits.bundle_size_max
 #: Bundles submitted per worker ahead of the one being replayed: enough that a worker never
 #: waits for the main process, few enough to bound memory (a bundle is at most a few MB).

@@ -55,3 +55,10 @@ store_busy_timeout_seconds: Final = 30
 store_connect_timeout_seconds: Final = 10
 #: Leaves per transaction of the benchmark's bulk node loader: bounds the memory of one commit.
 bulk_load_chunk_leaves: Final = 262_144
+
+# HTTP -----------------------------------------------------------------------------------------
+
+#: Largest request body the API reads: one signed instruction, never a bulk upload.
+request_body_max_bytes: Final = 64 * 1024
+#: Longest query string: every query is a few bounded integers.
+query_string_max_bytes: Final = 2048

@@ -10,7 +10,10 @@ to upgrade a read lock) — and reads the size ``n``. It then loads the Merkle f
 one query when another writer moved the log), gives the batch seqs ``n, n+1, ...``, builds
 each leaf with ``SignedEvent.leaf(seq)``, and inserts the events, every Merkle node the
 frontier completes, the projections (``projections.py``) and the new size, then commits.
-Inserts are ``executemany`` of plain tuples on the driver's cursor.
+Inserts are one driver call per table with plain tuples (``projections.insert_many``: SQLite
+``executemany``, PostgreSQL ``INSERT ... SELECT FROM unnest(arrays)``). Measured on a 2-core
+machine, batches of 2048 prepared events: about 10 µs per event on SQLite (about 3 µs of it
+Python, the rest SQLite and the fsync), about 16 µs on PostgreSQL over loopback.
 
 Reads need no lock: roots and proofs are planned from the sizes (``merkle.root_plan``,
 ``inclusion_plan``, ``consistency_plan``) and fetched with one ``WHERE node_key IN (...)``
@@ -29,8 +32,13 @@ contradicts what is stored: the caller's check is broken), connection and lock f
 ``RangeNotAvailable``. ``EventFormatError`` from an oversized leaf passes through (the batch
 was never valid); the transaction is rolled back in every case.
 
+Roots and proofs: one indexed lookup of at most ``2 * merkle_height_max`` keys; about 0.3 ms
+median for a random leaf of a 10,000,000-leaf SQLite log (``bulk_load_leaf_hashes``).
+
 Known limits: an SQLite database is written by one process at a time (the file lock); a
-``sqlite://`` in-memory database lives in one connection shared by every thread.
+``sqlite://`` in-memory database lives in one connection shared by every thread, so it is for
+single-threaded tests only. ``leaves`` and ``checkpoints`` return what they are asked for in
+one list: callers page them (``limits.bundle_size_max``, ``limits.checkpoints_page_max``).
 """
 
 from __future__ import annotations
@@ -340,15 +348,14 @@ def bulk_load_leaf_hashes(store: SqlEventStore, leaf_hashes: Iterable[bytes]) ->
     Commits every ``limits.bulk_load_chunk_leaves`` leaves.
     """
     with store._append_lock:
-        size = store.size()
-        written = size
-        chunk: list[tuple[int, bytes]] = []
         with store._transaction(write=True) as connection:
-            frontier = store._load_frontier(connection, store._head_size(connection, lock=True))
+            written = store._head_size(connection, lock=True)
+            frontier = store._load_frontier(connection, written)
+        chunk: list[tuple[int, bytes]] = []
+        node_key, grow = merkle.node_key, frontier.append
         for h in leaf_hashes:
-            chunk.extend(
-                (merkle.node_key(level, index), nh) for level, index, nh in frontier.append(h)
-            )
+            for level, index, node in grow(h):
+                chunk.append((node_key(level, index), node))
             if frontier.size - written >= limits.bulk_load_chunk_leaves:
                 written = _bulk_commit(store, chunk, written, frontier.size)
                 chunk = []

@@ -12,7 +12,7 @@ Endpoints (all ``GET``; integers in JSON and in query strings are canonical deci
 - ``/log/proof/inclusion?index=&size=``: ``{"index", "size", "leaf_hash", "proof", "root"}``,
   ``size`` defaulting to the latest checkpoint's;
 - ``/log/proof/consistency?first=&second=``: ``{"first", "second", "proof"}``;
-- ``/log/keys``: ``keys_document(state)``, the log's key set as canonical JSON;
+- ``/log/keys``: ``LogService.public_keys()``, the log's key set as canonical JSON;
 - ``/healthz``: ``{"status": "ok", "size"}``.
 
 Paging of ``/log/entries``: an ``end`` beyond the log is clipped to the log's size; a range longer
@@ -45,7 +45,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
-from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.entrypoints.api import problems
 from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
@@ -60,12 +59,8 @@ from reclaim.entrypoints.api.schemas import (
 )
 from reclaim.log import merkle
 
-#: Largest request body: the log API takes none, and a signed instruction for the other APIs is
-#: at most one event. (Belongs in ``core/limits.py`` as ``request_body_max_bytes``.)
-REQUEST_BODY_MAX_BYTES: Final = limits.event_size_max_bytes
-#: Longest query string: the log API's longest is under 100 bytes; this leaves room for the
-#: other APIs' filters while refusing junk before it is parsed. (Belongs in ``core/limits.py``.)
-QUERY_STRING_MAX_BYTES: Final = 2048
+REQUEST_BODY_MAX_BYTES: Final = limits.request_body_max_bytes
+QUERY_STRING_MAX_BYTES: Final = limits.query_string_max_bytes
 
 CACHE_IMMUTABLE: Final = "public, max-age=31536000, immutable"
 CACHE_NO_CACHE: Final = "no-cache"
@@ -279,7 +274,7 @@ def get_consistency_proof(
 def get_keys(log: LogDep) -> Response:
     """The log's key set: origin, log key, every actor's keys (revoked ones too)."""
     return Response(
-        keys_document(log.state),
+        log.public_keys(),
         media_type="application/json",
         headers={"Cache-Control": CACHE_NO_CACHE},
     )
