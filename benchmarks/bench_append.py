@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 from _common import StepClock, report
-
 from reclaim.adapters.db.store import open_store
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, PublishDocument
+from reclaim.core.types import JsonValue
 from reclaim.log.event import signing_message
 from reclaim.log.keys import SignerKey
 
@@ -37,9 +37,14 @@ def document(i: int) -> PublishDocument:
 
 
 def signing_rate(admin: SignerKey) -> float:
-    event = Event("document.published", 1, "2025-01-03T15:00:00.000001Z", "admin",
-                  admin.key_id.hex(), {"document_id": "bench/00000001", "title": "Benchmark document 1",
-                                       "sha256": "ab" * 32, "media_type": "application/pdf"})  # fmt: skip
+    payload: dict[str, JsonValue] = {
+        "document_id": "bench/00000001",
+        "title": "Benchmark document 1",
+        "sha256": "ab" * 32,
+        "media_type": "application/pdf",
+    }
+    time = "2025-01-03T15:00:00.000001Z"
+    event = Event("document.published", 1, time, "admin", admin.key_id.hex(), payload)
     message = signing_message(event)
     count = 20_000
     started = time.perf_counter()

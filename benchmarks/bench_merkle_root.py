@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 
 from _common import report, timed
-
 from reclaim.log import merkle
 
 LEAVES = 1_000_000

@@ -60,11 +60,16 @@ def ensure_genesis(log: LogService, keys: KeyRing, origin: str) -> None:
         raise BootstrapError(f"the log key is named {keys.log_signer.name!r}, not {origin!r}")
     admin = keys.for_actor("admin")
     commands: list[tuple[Command, str]] = [
-        (Genesis(origin, "admin", admin.verifier.to_text(), keys.log_signer.verifier.to_text()), "admin")
+        (
+            Genesis(origin, "admin", admin.verifier.to_text(), keys.log_signer.verifier.to_text()),
+            "admin",
+        )
     ]
     for name, role in OPERATOR_ACTORS.items():
         if name != "admin":
-            commands.append((RegisterActor(name, role, keys.for_actor(name).verifier.to_text()), "admin"))
+            commands.append(
+                (RegisterActor(name, role, keys.for_actor(name).verifier.to_text()), "admin")
+            )
     for outcome in log.submit_many(commands):
         if isinstance(outcome, Rejection):
             raise BootstrapError(f"genesis refused: {outcome}")

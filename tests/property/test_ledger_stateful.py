@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -24,6 +24,9 @@ from reclaim.core.events import format_time
 from reclaim.core.ledger import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
+    KINDS,
+    REASONS,
+    REF_KINDS,
     Account,
     AccountCode,
     CreateTransfers,
@@ -35,10 +38,14 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
     TransferCode,
+    account_from_payload,
+    account_payload,
     assert_ledger_invariants,
     check_ledger,
     decide_ledger,
     evolve_ledger,
+    transfer_from_payload,
+    transfer_payload,
 )
 from reclaim.log import canonical
 
@@ -413,3 +420,42 @@ class LedgerMachine(RuleBasedStateMachine):
 
 LedgerMachine.TestCase.settings = settings(max_examples=300, stateful_step_count=50, deadline=None)
 TestLedgerMachine = LedgerMachine.TestCase
+
+
+# Payload round trips ----------------------------------------------------------------------------
+
+texts = st.text(alphabet="abcXYZ019._:-/", max_size=12)
+transfers = st.builds(
+    Transfer,
+    id=texts,
+    debit_account_id=texts,
+    credit_account_id=texts,
+    asset=st.sampled_from(["USD", "EUR", "USDC", "NOTE-A1", ""]),
+    amount_minor=st.integers(limits.integer_min, limits.integer_max),
+    code=st.sampled_from(sorted(REASONS)),
+    refs=st.dictionaries(st.sampled_from(sorted(REF_KINDS)), texts, max_size=4),
+    kind=st.sampled_from(sorted(KINDS)),
+    pending_id=texts,
+    timeout_seconds=st.integers(0, limits.integer_max),
+)
+
+
+@given(transfers, st.sampled_from(["", "2025-01-03T15:01:00.000000Z"]))
+def test_a_transfer_payload_survives_the_canonical_encoding(t: Transfer, expires_at: str) -> None:
+    payload = transfer_payload(t, expires_at)
+    decoded = canonical.decode(canonical.encode({"transfers": [payload]}))["transfers"]
+    assert isinstance(decoded, list)
+    assert decoded == [payload]
+    assert transfer_from_payload(decoded[0]) == (t, expires_at)
+
+
+@given(st.sampled_from(CANDIDATES), st.sampled_from(FLAG_CHOICES))
+def test_an_account_payload_survives_the_canonical_encoding(
+    candidate: tuple[str, str, str, frozenset[str]], flags: frozenset[str]
+) -> None:
+    account = Account.of(*candidate[:3], flags)
+    decoded = canonical.decode(canonical.encode({"accounts": [account_payload(account)]}))
+    assert decoded == {"accounts": [account_payload(account)]}
+    accounts = decoded["accounts"]
+    assert isinstance(accounts, list)
+    assert account_from_payload(accounts[0]) == account

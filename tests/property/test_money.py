@@ -75,7 +75,7 @@ def test_money_has_no_division_and_no_mixing_with_bare_numbers() -> None:
     with pytest.raises(TypeError):
         m // 3  # type: ignore[operator]
     with pytest.raises(TypeError):
-        m + 1  # type: ignore[operator]
+        m + 1
     with pytest.raises(TypeError):
         m * 2  # type: ignore[operator]
 

@@ -85,24 +85,24 @@ CHART = [
 
 
 def single(
-    ident: str, debit: str, credit: str, amount: int, code: str = "deposit", **kw: object
+    ident: str, debit: str, credit: str, amount: int, code: str = "deposit", **kw: Any
 ) -> Transfer:
     return Transfer(ident, debit, credit, str(kw.pop("asset", "USD")), amount, code)._replace(**kw)
 
 
 def pending(
-    ident: str, debit: str, credit: str, amount: int, timeout: int = 0, **kw: object
+    ident: str, debit: str, credit: str, amount: int, timeout: int = 0, **kw: Any
 ) -> Transfer:
     return single(ident, debit, credit, amount, "withdrawal", kind="pending",
                   timeout_seconds=timeout, **kw)  # fmt: skip
 
 
-def post(ident: str, pending_id: str, amount: int, **kw: object) -> Transfer:
+def post(ident: str, pending_id: str, amount: int, **kw: Any) -> Transfer:
     return Transfer(ident, "", "", "", amount, "withdrawal", kind="post_pending",
                     pending_id=pending_id)._replace(**kw)  # fmt: skip
 
 
-def void(ident: str, pending_id: str, amount: int = 0, **kw: object) -> Transfer:
+def void(ident: str, pending_id: str, amount: int = 0, **kw: Any) -> Transfer:
     return Transfer(ident, "", "", "", amount, "withdrawal", kind="void_pending",
                     pending_id=pending_id)._replace(**kw)  # fmt: skip
 
@@ -567,7 +567,7 @@ def _transfers(*items: dict[str, Any], atomic: bool = True) -> dict[str, Any]:
 
 
 OK_ITEM = transfer_payload(single("n1", BANK, BOB, 5), "")
-FILLED = {"debit_account_id": ALICE, "credit_account_id": BANK, "asset": "USD"}
+FILLED: dict[str, Any] = {"debit_account_id": ALICE, "credit_account_id": BANK, "asset": "USD"}
 POST_P1 = transfer_payload(post("q", "p1", 5, **FILLED), "")
 POST_P1_AGAIN = transfer_payload(post("q2", "p1", 5, **FILLED), "")
 ALICE_ITEM = {"id": ALICE, "owner": "alice", "asset": "USD", "purpose": "creditor_available",

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 import pytest
 
 from reclaim.core.events import Event
-from reclaim.core.rejections import Code
+from reclaim.core.rejections import Code, Rejection
 from reclaim.core.state import (
     AddKey,
+    Decided,
     Genesis,
-    PublishDocument,
     RegisterActor,
     RevokeKey,
     State,
@@ -61,9 +61,9 @@ def base_state() -> State:
         (RevokeKey("alice", kid("alice")), "alice", kid("alice")),
     ]
     for command, actor, key_id in steps:
-        events = decide(state, command, actor, key_id, NOW)
-        assert isinstance(events, list), events
-        for event in events:
+        decided = decide(state, command, actor, key_id, NOW)
+        assert isinstance(decided, Decided), decided
+        for event in decided.events:
             evolve(state, event)
     assert_invariants(state)
     return state
@@ -280,12 +280,16 @@ def test_events_before_genesis_are_refused() -> None:
 def test_genesis_must_be_signed_by_the_admin_key_it_names() -> None:
     genesis = Genesis("reclaim.test/log", "admin", vk("admin"), vk("log"))
     refused = decide(State(), genesis, "admin", kid("mallory"), NOW)
-    assert not isinstance(refused, list)
+    assert isinstance(refused, Rejection)
     assert refused.code is Code.actor_not_authorised
 
 
 def test_every_code_is_exercised() -> None:
-    exercised = {row.code for row in ROWS} | {Code.document_exists, Code.genesis_missing}
+    exercised = {row.code for row in ROWS} | {
+        Code.document_exists,
+        Code.genesis_missing,
+        Code.ledger_refused,
+    }
     assert exercised - {None} == set(Code)
 
 
@@ -306,3 +310,43 @@ def test_snapshot_is_ordered_and_complete() -> None:
     }
     assert state.drain_changed() == ["actor/admin", "actor/alice", "actor/gateway", "log"]
     assert state.drain_changed() == []
+
+
+def test_a_ledger_event_the_ladder_refuses_is_named() -> None:
+    from reclaim.core.ledger import Account, OpenAccounts
+
+    state = base_state()
+    treasury = SignerKey.from_seed("treasury", b"\x09" * 32)
+    register = decide(
+        state,
+        RegisterActor("treasury", "treasury", treasury.verifier.to_text()),
+        "admin",
+        kid("admin"),
+        NOW,
+    )
+    assert isinstance(register, Decided)
+    evolve(state, register.events[0])
+    opened = decide(
+        state,
+        OpenAccounts((Account.of("alice", "USD", "creditor_available"),)),
+        "treasury",
+        treasury.key_id.hex(),
+        NOW,
+    )
+    assert isinstance(opened, Decided)
+    assert len(opened.events) == 1
+    evolve(state, opened.events[0])
+    forged = ev(
+        "ledger.transfers_created",
+        "treasury",
+        treasury.key_id.hex(),
+        {"atomic": False, "transfers": [{"id": "t1"}]},
+    )
+    rejection = check(state, forged)
+    assert rejection is not None
+    assert rejection.code is Code.ledger_refused
+    assert rejection.detail.startswith("payload_malformed")
+    by_creditor = ev("ledger.accounts_opened", "alice", kid("alice2", "alice"), {"accounts": []})
+    refused = check(state, by_creditor)
+    assert refused is not None
+    assert refused.code is Code.actor_not_authorised

@@ -1,4 +1,4 @@
-"""Signed event format v1: the leaf splice equals a full canonical encoding; bad leaves are named."""
+"""Signed event format v1: the leaf splice equals a full encoding; bad leaves are named."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from reclaim.core.state import (
     AddKey,
     Command,
+    Decided,
     Genesis,
     PublishDocument,
     RegisterActor,
@@ -52,9 +53,9 @@ def command(kind: str, n: int) -> tuple[Command, str, str]:
 def test_incremental_digest_equals_full_digest(steps: list[tuple[str, int]]) -> None:
     state, digest = State(), StateDigest()
     genesis = Genesis("t/log", "admin", ADMIN.verifier.to_text(), LOG.verifier.to_text())
-    events = decide(state, genesis, "admin", ADMIN.key_id.hex(), T0)
-    assert isinstance(events, list)
-    evolve(state, events[0])
+    decided = decide(state, genesis, "admin", ADMIN.key_id.hex(), T0)
+    assert isinstance(decided, Decided)
+    evolve(state, decided.events[0])
     for i, (kind, n) in enumerate(steps):
         if kind == "checkpoint":
             digest.update(state)
@@ -62,8 +63,8 @@ def test_incremental_digest_equals_full_digest(steps: list[tuple[str, int]]) -> 
             continue
         cmd, actor, key_id = command(kind, n)
         decided = decide(state, cmd, actor, key_id, T0 + timedelta(seconds=i))
-        if isinstance(decided, list):
-            for event in decided:
+        if isinstance(decided, Decided):
+            for event in decided.events:
                 evolve(state, event)
     digest.update(state)
     assert digest.digest() == full_digest(state)
@@ -72,9 +73,9 @@ def test_incremental_digest_equals_full_digest(steps: list[tuple[str, int]]) -> 
 def test_digest_changes_when_any_entity_changes() -> None:
     state = State()
     genesis = Genesis("t/log", "admin", ADMIN.verifier.to_text(), LOG.verifier.to_text())
-    events = decide(state, genesis, "admin", ADMIN.key_id.hex(), T0)
-    assert isinstance(events, list)
-    evolve(state, events[0])
+    decided = decide(state, genesis, "admin", ADMIN.key_id.hex(), T0)
+    assert isinstance(decided, Decided)
+    evolve(state, decided.events[0])
     before = full_digest(state)
     state.documents.clear()
     assert full_digest(state) == before  # no documents yet: nothing changed

@@ -17,7 +17,7 @@ from reclaim.log import canonical
 from reclaim.log import event as log_event
 from reclaim.log.keys import SignerKey
 
-GOLDEN_VALUE = {"b": 1, "a": [True, None, "e\u0301\n\"\\\x01\u2028"], "z": {"n": -5, "e": ""}}
+GOLDEN_VALUE = {"b": 1, "a": [True, None, 'e\u0301\n"\\\x01\u2028'], "z": {"n": -5, "e": ""}}
 GOLDEN_BYTES = (
     b'{"a":[true,null,"\xc3\xa9\\n\\"\\\\\\u0001\xe2\x80\xa8"],"b":"1","z":{"e":"","n":"-5"}}'
 )

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from reclaim.adapters.db import projections
 from reclaim.app.ports import (
     AppendResult,
+    EntityChange,
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
@@ -100,7 +101,9 @@ class MemoryEventStore:
 
     # Writing -------------------------------------------------------------------------------
 
-    def append(self, batch: Sequence[SignedEvent]) -> AppendResult:
+    def append(
+        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+    ) -> AppendResult:
         assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
         with self._lock:
             first = len(self._leaves)

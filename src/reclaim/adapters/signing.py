@@ -1,10 +1,11 @@
 """Signers: Ed25519 signatures for the log service, on this core or on another one.
 
-``reclaim.app.log_service.InlineSigner`` signs on the caller's thread. ``ProcessSigner`` signs in one worker process, so
-that the log service's writer can decide, encode and store batch *k* while batch *k+1* is being
-signed (Ed25519 signing holds the GIL, so threads would not help). The worker receives each
-private key once, over the pipe of a ``multiprocessing`` pool started with ``spawn``, the first
-time an actor signs; the keys never leave this machine's memory and are never logged.
+``reclaim.app.log_service.InlineSigner`` signs on the caller's thread. ``ProcessSigner`` signs
+in one worker process, so that the log service's writer can decide, encode and store batch
+*k* while batch *k+1* is being signed (Ed25519 signing holds the GIL, so threads would not
+help). The worker receives each private key once, over the pipe of a ``multiprocessing`` pool
+started with ``spawn``, the first time an actor signs; the keys never leave this machine's
+memory and are never logged.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from multiprocessing.pool import AsyncResult, Pool
 
 from reclaim.app.ports import PendingSignatures, SigningRequests
 from reclaim.log.keys import SignerKey
-
 
 # The worker process's keys, set by ``_worker_add_keys``; module state of the worker only.
 _WORKER_KEYS: dict[str, SignerKey] = {}

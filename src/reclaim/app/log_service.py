@@ -39,6 +39,7 @@ from datetime import datetime
 from reclaim.app.ports import (
     AppendResult,
     Clock,
+    EntityChange,
     EventStore,
     PendingSignatures,
     Signer,
@@ -48,8 +49,17 @@ from reclaim.app.ports import (
 from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
+from reclaim.core.ledger import Result
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, State, assert_invariants, check, decide, evolve
+from reclaim.core.state import (
+    Command,
+    Decided,
+    State,
+    assert_invariants,
+    check,
+    decide,
+    evolve,
+)
 from reclaim.log import event as log_event
 from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
 from reclaim.log.digest import StateDigest, extension_line
@@ -66,8 +76,23 @@ class SignatureInvalid(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    seq: int
-    event: Event
+    """An accepted command: its events at ``first_seq`` onwards, and its per-item results
+    (batch commands). A retried command may be accepted with no new event at all."""
+
+    first_seq: int
+    events: tuple[Event, ...]
+    results: tuple[Result, ...] = ()
+
+    @property
+    def seq(self) -> int:
+        """The seq of the command's last event (of its only event, for most commands)."""
+        assert self.events, "a command accepted with no event has no seq"
+        return self.first_seq + len(self.events) - 1
+
+    @property
+    def event(self) -> Event:
+        assert len(self.events) == 1, "this command has not exactly one event"
+        return self.events[0]
 
 
 Outcome = Accepted | Rejection
@@ -111,10 +136,11 @@ class _Prepared:
     """A batch after ``prepare``: decided, evolved into the state, signatures on their way."""
 
     works: list[_Work]
-    events: list[Event | log_event.SignedEvent]  # one per accepted work, in order
-    accepted: list[_Work]
+    events: list[Event | log_event.SignedEvent]  # every accepted work's events, in order
+    accepted: dict[int, tuple[int, tuple[Result, ...]]]  # id(work) -> (event count, results)
     bodies: list[bytes]
     signatures: PendingSignatures | None
+    entities: list[EntityChange] = field(default_factory=list)
 
 
 class _Signed:
@@ -139,6 +165,8 @@ class InlineSigner:
 
 
 _STOP = object()
+#: Entities the store projects from the core's values (the rest it projects from events).
+_PROJECTED = ("account/", "transfer/")
 
 
 class LogService:
@@ -152,7 +180,8 @@ class LogService:
         checkpoint_events: int = limits.checkpoint_interval_events,
         checkpoint_seconds: float = limits.checkpoint_interval_seconds,
     ) -> None:
-        assert 1 <= checkpoint_events and checkpoint_seconds > 0
+        assert checkpoint_events >= 1
+        assert checkpoint_seconds > 0
         self._checkpoint_events = checkpoint_events
         self._checkpoint_seconds = checkpoint_seconds
         self._store = store
@@ -353,17 +382,21 @@ class LogService:
         return max(0.01, self._checkpoint_seconds - elapsed)
 
     def _prepare(self, batch: Sequence[_Work]) -> _Prepared:
-        prepared = _Prepared(list(batch), [], [], [], None)
+        prepared = _Prepared(list(batch), [], {}, [], None)
         requests: list[tuple[str, bytes]] = []
         for work in batch:
-            decided = self._decide(work)
+            decided = self._decide(work, prepared)
             if isinstance(decided, Rejection):
                 work.outcome = decided  # answered at finish, with the rest of the batch
                 continue
-            prepared.accepted.append(work)
-            prepared.events.append(decided)
-            if isinstance(decided, Event):
-                body = log_event.body_bytes(decided)
+            if isinstance(decided, log_event.SignedEvent):
+                prepared.accepted[id(work)] = (1, ())
+                prepared.events.append(decided)
+                continue
+            prepared.accepted[id(work)] = (len(decided.events), decided.results)
+            for event in decided.events:
+                prepared.events.append(event)
+                body = log_event.body_bytes(event)
                 prepared.bodies.append(body)
                 requests.append((work.actor, log_event.SIGNING_CONTEXT + body))
         if requests:
@@ -380,29 +413,48 @@ class LogService:
             else:
                 signed.append(item)
         if signed:
-            result: AppendResult = self._store.append(signed)
+            result: AppendResult = self._store.append(signed, prepared.entities)
             assert result.first_seq == self._size, "the store's seq must follow ours"
             assert result.size == self._size + len(signed)
             self._size = result.size
-        accepted = iter(range(len(signed)))
+        offset = 0
+        first_seq = self._size - len(signed)
         for work in prepared.works:
             if work.outcome is not None:  # a rejection decided at prepare
                 if work.future is not None:
                     work.future.set_result(work.outcome)
                 continue
-            offset = next(accepted)
-            work.answer(Accepted(self._size - len(signed) + offset, signed[offset].event))
+            count, results = prepared.accepted[id(work)]
+            events = tuple(item.event for item in signed[offset : offset + count])
+            work.answer(Accepted(first_seq + offset, events, results))
+            offset += count
+        assert offset == len(signed)
 
-    def _decide(self, work: _Work) -> Event | log_event.SignedEvent | Rejection:
+    def _decide(
+        self, work: _Work, prepared: _Prepared
+    ) -> Decided | log_event.SignedEvent | Rejection:
         if isinstance(work.command, log_event.SignedEvent):
-            return self._check_signed(work.command)
+            signed = self._check_signed(work.command)
+            if not isinstance(signed, Rejection):
+                self._track(prepared, len(prepared.events))
+            return signed
         key = self._keys.for_actor(work.actor)
         decided = decide(self.state, work.command, work.actor, key.key_id.hex(), self._now())
         if isinstance(decided, Rejection):
             return decided
-        assert len(decided) == 1, "foundation commands imply exactly one event"
-        evolve(self.state, decided[0])
-        return decided[0]
+        for offset, event in enumerate(decided.events):
+            evolve(self.state, event)
+            self._track(prepared, len(prepared.events) + offset)
+        return decided
+
+    def _track(self, prepared: _Prepared, position: int) -> None:
+        """After an event is evolved: its changed entities go to the digest, and the ledger's
+        go to the store's projections with the value the core just computed."""
+        changed = self.state.drain_changed()
+        self._digest.mark(changed)
+        for key in changed:
+            if key.startswith(_PROJECTED):
+                prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
 
     def _check_signed(self, signed: log_event.SignedEvent) -> log_event.SignedEvent | Rejection:
         event = signed.event

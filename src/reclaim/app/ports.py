@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from reclaim.core.types import JsonValue
 from reclaim.log.event import SignedEvent
 
 
@@ -45,6 +46,17 @@ class AppendResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EntityChange:
+    """A state entity as the core left it after the event at ``position`` of a batch; the store
+    projects it (``account/<id>``, ``transfer/<id>``: the ledger's tables). ``value`` is the
+    core's canonical-JSON-ready entity (``State.entity``), ``None`` if it no longer exists."""
+
+    position: int
+    key: str
+    value: JsonValue
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     size: int
     root: bytes
@@ -56,7 +68,9 @@ class EventStore(Protocol):
 
     Contract (tested against every adapter by ``tests/contract``):
     - ``append`` is one transaction: the batch's leaves get the next gapless seqs, their Merkle
-      nodes are stored, the projections they change are updated — all or nothing; concurrent
+      nodes are stored, the projections they change are updated (from the events themselves,
+      and from ``entities``: the ledger's accounts and transfers as the core computed them,
+      upserted, each with the seq of the event at its ``position``) — all or nothing; concurrent
       appenders (threads or processes) never produce a gap or a duplicate seq; once ``append``
       returns, the batch survives a crash of the process.
     - proofs and roots are served from stored nodes, never by rebuilding the tree.
@@ -64,7 +78,9 @@ class EventStore(Protocol):
 
     def size(self) -> int: ...
 
-    def append(self, batch: Sequence[SignedEvent]) -> AppendResult: ...
+    def append(
+        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+    ) -> AppendResult: ...
 
     def leaves(self, start: int, end: int) -> list[bytes]:
         """Leaf bytes of seqs ``start`` (inclusive) to ``end`` (exclusive)."""

@@ -43,6 +43,13 @@ which must see the events one after the other. Small logs (``in_process_events_m
 verified in the calling process: starting workers would cost more than it saves. Both paths run
 the same ``BundleChecker``, so they report the same thing.
 
+Where the time goes (CPU per event, 2-vCPU reference machine, ``benchmarks/bench_verify.py``):
+in the workers ~85 µs for the Ed25519 verification, ~17 µs for ``parse_leaf`` (a JSON parse and
+a canonical re-encoding), ~1 µs for the leaf hash; in the main process ~6 µs for ``check`` and
+``evolve``, ~9.5 µs for the incremental state digest (one entity per event), ~5 µs for the
+pool's pickling, the frontier and the loop. The verification alone is the floor; the ratio of
+the two is what the benchmark reports.
+
 Outcomes and errors
 -------------------
 - ``verify_log`` returns a ``VerifyReport``, or a ``VerifyFailure`` (a value, not an exception:
@@ -138,7 +145,7 @@ class VerifyFailure:
         return self.detail
 
 
-class _Failed(Exception):  # noqa: N818 - internal: carries a VerifyFailure out of the checks
+class _Failed(Exception):
     def __init__(self, kind: FailureKind, seq: int | None, detail: str, *,
                  checkpoint: int | None = None) -> None:  # fmt: skip
         super().__init__(detail)

@@ -10,7 +10,8 @@ Invariants:
 - ``type`` names a registered event type (``EVENT_TYPES``) and ``version`` one of its versions;
 - ``time`` is RFC 3339 UTC with microseconds (``2026-11-25T19:55:35.000000Z``), so text order is
   time order;
-- ``payload`` holds only ``str``, ``bool``, ``None``, lists and dicts (integers are decimal strings).
+- ``payload`` holds only ``str``, ``bool``, ``None``, lists and dicts (integers are decimal
+  strings).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
     "actor.key_added": (frozenset({1}), frozenset({"admin", "self"})),
     "actor.key_revoked": (frozenset({1}), frozenset({"admin", "self"})),
     "document.published": (frozenset({1}), frozenset({"admin"})),
+    "ledger.accounts_opened": (frozenset({1}), frozenset({"admin", "treasury"})),
+    "ledger.transfers_created": (frozenset({1}), frozenset({"treasury"})),
+    "ledger.pending_expired": (frozenset({1}), frozenset({"treasury"})),
 }
 
 

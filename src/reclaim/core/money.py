@@ -106,9 +106,15 @@ def asset_of(code: str) -> Asset | None:
     found = ASSETS.get(code)
     if found is not None:
         return found
-    if code.startswith(NOTE_PREFIX) and _NOTE_SERIES_RE.fullmatch(code, len(NOTE_PREFIX)):
-        return Asset(code, 0)
-    return None
+    return Asset(code, 0) if is_asset_code(code) else None
+
+
+def is_asset_code(code: str) -> bool:
+    """``asset_of(code) is not None``, without building the ``Asset`` (for hot paths)."""
+    return code in ASSETS or (
+        code.startswith(NOTE_PREFIX)
+        and _NOTE_SERIES_RE.fullmatch(code, len(NOTE_PREFIX)) is not None
+    )
 
 
 def is_bigint(value: int) -> bool:

@@ -36,6 +36,8 @@ class Code(enum.Enum):
     # Documents.
     document_exists = 30
     document_hash_malformed = 31
+    # The ledger (the ledger's own ordered codes are in ``detail``; see ``reclaim.core.ledger``).
+    ledger_refused = 40
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,17 @@ from typing import Final
 
 from reclaim.core.events import EVENT_TYPES, Event, format_time
 from reclaim.core.keyids import parse_verifier_key
+from reclaim.core.ledger import (
+    CreateTransfers,
+    ExpirePending,
+    LedgerRejection,
+    LedgerState,
+    OpenAccounts,
+    Result,
+    check_ledger,
+    decide_ledger,
+    evolve_ledger,
+)
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.types import JsonValue
 
@@ -78,13 +89,15 @@ class State:
     actors: dict[str, Actor] = field(default_factory=dict)
     key_owner: dict[str, str] = field(default_factory=dict)  # key id (hex) -> actor name
     documents: dict[str, Document] = field(default_factory=dict)
+    ledger: LedgerState = field(default_factory=LedgerState)
     #: Keys of the entities ``evolve`` changed since the last ``drain_changed`` (for the
     #: incremental state digest); a set, drained in sorted order.
     changed: set[str] = field(default_factory=set)
 
     def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
+        keys = sorted(self.changed | self.ledger.changed)
         self.changed.clear()
+        self.ledger.changed.clear()
         return keys
 
     def entity_keys(self) -> list[str]:
@@ -93,11 +106,14 @@ class State:
             ["log"]
             + [f"actor/{name}" for name in sorted(self.actors)]
             + [f"document/{doc_id}" for doc_id in sorted(self.documents)]
+            + self.ledger.entity_keys()
         )
 
     def entity(self, key: str) -> JsonValue:
         """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist."""
         kind, _, ident = key.partition("/")
+        if kind in _LEDGER_ENTITIES:
+            return self.ledger.entity(key)
         if kind == "log":
             return {
                 "origin": self.origin,
@@ -166,14 +182,38 @@ class PublishDocument:
     media_type: str
 
 
-Command = Genesis | RegisterActor | AddKey | RevokeKey | PublishDocument
+Command = (
+    Genesis
+    | RegisterActor
+    | AddKey
+    | RevokeKey
+    | PublishDocument
+    | OpenAccounts
+    | CreateTransfers
+    | ExpirePending
+)
+_LEDGER_ENTITIES: Final = frozenset({"account", "transfer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What an accepted command implies: its events (possibly none, e.g. a retried transfer)
+    and, for batch commands, one result per item (``reclaim.core.ledger.Result``)."""
+
+    events: list[Event]
+    results: tuple[Result, ...] = ()
 
 
 def decide(
     state: State, command: Command, actor: str, key_id: str, now: datetime
-) -> list[Event] | Rejection:
-    """The events ``command`` implies when ``actor`` authorises it with ``key_id`` at ``now``."""
+) -> Decided | Rejection:
+    """The events ``command`` implies when ``actor`` authorises it with ``key_id`` at ``now``.
+
+    Does not change ``state``: the caller ``evolve``s each event in order.
+    """
     time = format_time(now)
+    if isinstance(command, OpenAccounts | CreateTransfers | ExpirePending):
+        return _decide_ledger(state, command, actor, key_id, time)
     payload: dict[str, JsonValue]
     match command:
         case Genesis():
@@ -203,7 +243,31 @@ def decide(
             }
     event = Event(kind, 1, time, actor, key_id, payload)
     rejection = check(state, event)
-    return rejection if rejection is not None else [event]
+    return rejection if rejection is not None else Decided([event])
+
+
+def _decide_ledger(
+    state: State,
+    command: OpenAccounts | CreateTransfers | ExpirePending,
+    actor: str,
+    key_id: str,
+    time: str,
+) -> Decided | Rejection:
+    kind = {
+        OpenAccounts: "ledger.accounts_opened",
+        CreateTransfers: "ledger.transfers_created",
+        ExpirePending: "ledger.pending_expired",
+    }[type(command)]
+    # Who may ask comes first, as for every event; the ledger's ladder then answers per item.
+    probe = Event(kind, 1, time, actor, key_id, {})
+    rejection = _check_head(state, probe)
+    if rejection is not None:
+        return rejection
+    decision = decide_ledger(state.ledger, command, time)
+    if isinstance(decision, LedgerRejection):
+        return Rejection(Code.ledger_refused, str(decision))
+    events = [Event(t, 1, time, actor, key_id, p) for t, p in decision.events]
+    return Decided(events, decision.results)
 
 
 # The validation ladder -----------------------------------------------------------------------
@@ -211,6 +275,19 @@ def decide(
 
 def check(state: State, event: Event) -> Rejection | None:
     """The first reason ``event`` may not follow ``state``, or ``None``."""
+    rejection = _check_head(state, event)
+    if rejection is not None:
+        return rejection
+    if event.type.startswith("ledger."):
+        refused = check_ledger(state.ledger, event.type, event.payload, event.time)
+        return None if refused is None else Rejection(Code.ledger_refused, str(refused))
+    if event.type == "log.genesis":
+        return None
+    return _CHECKS[event.type](state, event.payload)
+
+
+def _check_head(state: State, event: Event) -> Rejection | None:
+    """The rungs every event climbs first: version, time, genesis, authority."""
     versions, roles = EVENT_TYPES[event.type]
     if event.version not in versions:
         return Rejection(Code.event_version_unknown, f"{event.type} v{event.version}")
@@ -220,10 +297,7 @@ def check(state: State, event: Event) -> Rejection | None:
         return _check_genesis(state, event)
     if not state.origin:
         return Rejection(Code.genesis_missing, "the first event must be log.genesis")
-    rejection = _check_authority(state, event, roles)
-    if rejection is not None:
-        return rejection
-    return _CHECKS[event.type](state, event.payload)
+    return _check_authority(state, event, roles)
 
 
 def _check_authority(state: State, event: Event, roles: frozenset[str]) -> Rejection | None:
@@ -375,6 +449,8 @@ def evolve(state: State, event: Event) -> State:
         case "actor.key_revoked":
             state.changed.add(f"actor/{p['name']}")
             state.actors[str(p["name"])].revoked.add(str(p["key_id"]))
+        case "ledger.accounts_opened" | "ledger.transfers_created" | "ledger.pending_expired":
+            evolve_ledger(state.ledger, event.type, p, event.time)
         case "document.published":
             doc_id = str(p["document_id"])
             state.changed.add(f"document/{doc_id}")
@@ -405,7 +481,14 @@ def _add_key(state: State, actor: Actor, key: str) -> None:
 
 
 def assert_invariants(state: State) -> None:
-    """The state's invariants; a failure is a bug in reclaim, never a user error."""
+    """The state's invariants that are cheap enough for every checkpoint: O(actors + assets).
+
+    The ledger's local invariants are asserted after every transfer; its full recomputation
+    (``assert_ledger_invariants``, O(transfers)) runs in the verifier and the tests.
+    """
+    for asset, totals in state.ledger.totals.items():
+        assert totals.debits_posted == totals.credits_posted, f"{asset}: posted unbalanced"
+        assert totals.debits_pending == totals.credits_pending, f"{asset}: pending unbalanced"
     owners: dict[str, str] = {}
     for name, actor in state.actors.items():
         assert actor.live_keys(), f"actor {name!r} has no live key"

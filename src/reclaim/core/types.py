@@ -5,4 +5,4 @@ from __future__ import annotations
 from typing import TypeAlias
 
 #: A value that the canonical encoding can carry: integers travel as decimal strings.
-JsonValue: TypeAlias = "str | bool | None | list[JsonValue] | dict[str, JsonValue]"
+JsonValue: TypeAlias = "str | bool | list[JsonValue] | dict[str, JsonValue] | None"

@@ -243,7 +243,9 @@ def demo_command(
     )
     public = data_dir / "public-log"
     summary = _export(container, public)
-    console.print(f"exported {summary.events:,} events, {summary.checkpoints} checkpoints → {public}")
+    console.print(
+        f"exported {summary.events:,} events, {summary.checkpoints} checkpoints → {public}"
+    )
     outcome = verify_log(open_source(str(public)))
     if isinstance(outcome, VerifyFailure):
         err.print(f"[bold red]verify FAILED[/] {outcome}")

@@ -48,12 +48,20 @@ class StateDigest:
     def __init__(self) -> None:
         self._lanes: npt.NDArray[np.uint16] = np.zeros(LANES, dtype=np.uint16)
         self._elements: dict[str, bytes] = {}
+        self._marked: set[str] = set()
+
+    def mark(self, keys: list[str]) -> None:
+        """Remember entity keys a caller drained from ``state.changed`` for the next update."""
+        self._marked.update(keys)
 
     def update(self, state: State) -> None:
-        """Fold in every entity changed since the last update (drains ``state.changed``)."""
+        """Fold in every entity changed since the last update: the marked keys and those still
+        in ``state.changed`` (which this drains)."""
         added: list[bytes] = []
         removed: list[bytes] = []
-        for key in state.drain_changed():
+        keys = sorted(self._marked.union(state.drain_changed()))
+        self._marked.clear()
+        for key in keys:
             old = self._elements.pop(key, None)
             if old is not None:
                 removed.append(old)

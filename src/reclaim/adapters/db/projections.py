@@ -105,7 +105,14 @@ def _document(changes: Changes, seq: int, event: Event) -> None:
     )
 
 
+def _from_entities(changes: Changes, seq: int, event: Event) -> None:
+    """Ledger events: projected from the core's entity values (``EntityChange``), not here."""
+
+
 PROJECTORS: Final[dict[str, Callable[[Changes, int, Event], None]]] = {
+    "ledger.accounts_opened": _from_entities,
+    "ledger.transfers_created": _from_entities,
+    "ledger.pending_expired": _from_entities,
     "log.genesis": _genesis,
     "actor.registered": _registered,
     "actor.key_added": _key_added,

@@ -28,9 +28,10 @@ Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (the commit is fsy
 Errors (the port's tree, ``reclaim.app.ports``): SQLAlchemy and driver errors are wrapped at
 this boundary — ``IntegrityError`` and projection conflicts become ``StoreCorrupt`` (the batch
 contradicts what is stored: the caller's check is broken), connection and lock failures
-``StoreUnavailable``, anything else ``StoreError``; a size or range beyond the log is
-``RangeNotAvailable``. ``EventFormatError`` from an oversized leaf passes through (the batch
-was never valid); the transaction is rolled back in every case.
+``StoreUnavailable``, anything else ``StoreError``; a size or range beyond the log, and a
+proof the tree cannot have (an index at or past the size, ``size1 > size2``, negative
+numbers), is ``RangeNotAvailable``. ``EventFormatError`` from an oversized leaf passes
+through (the batch was never valid); the transaction is rolled back in every case.
 
 Roots and proofs: one indexed lookup of at most ``2 * merkle_height_max`` keys; about 0.3 ms
 median for a random leaf of a 10,000,000-leaf SQLite log (``bulk_load_leaf_hashes``).
@@ -56,6 +57,7 @@ from sqlalchemy.pool import StaticPool
 from reclaim.adapters.db import migrate, projections, tables
 from reclaim.app.ports import (
     AppendResult,
+    EntityChange,
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
@@ -233,7 +235,9 @@ class SqlEventStore:
 
     # Writing -------------------------------------------------------------------------------
 
-    def append(self, batch: Sequence[SignedEvent]) -> AppendResult:
+    def append(
+        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+    ) -> AppendResult:
         """Append ``batch`` in one transaction (see the module doc); all or nothing."""
         assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
         with self._append_lock, self._transaction(write=True) as connection:

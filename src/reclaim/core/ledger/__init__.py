@@ -87,7 +87,7 @@ may change on retry).
 
 Rejections are values, in precedence order (``codes``): per item ``TransferCode`` /
 ``AccountCode``; ``LedgerRejection`` with an ``EventCode`` for a whole command (too many items)
-or a logged event that fails ``check_ledger`` (which carries the item's code and index).
+or a logged event that fails ``check_ledger`` (which carries the item's code and position).
 
 Invariants
 ----------
@@ -104,8 +104,9 @@ of them by ``assert_ledger_invariants``:
 
 Known limits
 ------------
-- All state is in memory (a few hundred bytes per account and per transfer): tens of millions
-  of transfers per process. Old settled transfers are never dropped, since ids answer forever.
+- All state is in memory, about 650 bytes per stored transfer (measured: record, strings, the
+  refs dict, the index entry), so ~10 million transfers take ~6.5 GB. Settled transfers are
+  never dropped, since their ids answer forever.
 - Refused transfers are not remembered, so a transient refusal followed by a retry may
   succeed (TigerBeetle instead answers ``id_already_failed``); the first answer of a refusal is
   the client's to keep.

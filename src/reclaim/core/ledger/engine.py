@@ -38,7 +38,7 @@ from reclaim.core.ledger.model import (
     account_id,
     pending_timeout_max_seconds,
 )
-from reclaim.core.money import asset_of
+from reclaim.core.money import is_asset_code
 
 _MAX: Final = limits.integer_max
 _C = TransferCode
@@ -177,7 +177,7 @@ def _static_rungs(t: Transfer, settles: bool) -> TransferCode:
         return _C.timeout_reserved_for_pending_transfer
     if not 0 <= timeout <= pending_timeout_max_seconds:
         return _C.timeout_out_of_range
-    if (t.asset or not settles) and asset_of(t.asset) is None:
+    if (t.asset or not settles) and not is_asset_code(t.asset):
         return _C.asset_unknown
     if t.code not in REASONS:
         return _C.code_unknown
@@ -384,7 +384,7 @@ def account_ladder(view: View, a: Account) -> tuple[AccountCode, Account | None]
         return AccountCode.id_malformed, None
     if OWNER_RE.fullmatch(a.owner) is None:
         return AccountCode.owner_malformed, None
-    if asset_of(a.asset) is None:
+    if not is_asset_code(a.asset):
         return AccountCode.asset_unknown, None
     if a.purpose not in PURPOSES:
         return AccountCode.purpose_unknown, None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final, NamedTuple, cast
+from typing import Any, Final, NamedTuple, assert_never, cast
 
 from reclaim.core import limits
 from reclaim.core.events import format_time, is_time
@@ -54,7 +54,7 @@ from reclaim.core.ledger.payloads import (
     transfer_from_payload,
     transfer_payload,
 )
-from reclaim.core.money import asset_of
+from reclaim.core.money import is_asset_code
 from reclaim.core.types import JsonValue
 
 _OK: Final = TransferCode.ok
@@ -86,6 +86,7 @@ def decide_ledger(
     ``check_ledger`` against ``ledger`` at that time (tests assert it).
     """
     time = now if isinstance(now, str) else format_time(now)
+    assert is_time(time), f"{time!r} is not an event time"
     match command:
         case CreateTransfers():
             return _decide_transfers(ledger, command, time)
@@ -93,6 +94,8 @@ def decide_ledger(
             return _decide_accounts(ledger, command)
         case ExpirePending():
             return _decide_expiry(ledger, time)
+        case _:
+            assert_never(command)
 
 
 def _decide_transfers(
@@ -360,7 +363,7 @@ def assert_ledger_invariants(ledger: LedgerState) -> None:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for ident, a in ledger.accounts.items():
         assert ident == a.id == account_id(a.owner, a.asset, a.purpose), ident
-        assert asset_of(a.asset) is not None, a.asset
+        assert is_asset_code(a.asset), a.asset
         assert_account(a)
         assert list(a.balances()) == columns.get(ident, [0, 0, 0, 0]), (
             f"{ident}: balances {a.balances()} != recomputed from transfers {columns.get(ident)}"
