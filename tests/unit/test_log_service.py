@@ -11,7 +11,13 @@ import pytest
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import Accepted, KeyRing, LogService
-from reclaim.app.ports import AppendResult, PendingSignatures, SigningRequests, StoreUnavailable
+from reclaim.app.ports import (
+    AppendResult,
+    EntityChange,
+    PendingSignatures,
+    SigningRequests,
+    StoreUnavailable,
+)
 from reclaim.core import limits
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.state import (
@@ -52,11 +58,13 @@ class FlakyStore(MemoryEventStore):
         self.fail_at: int | None = None
         self.appends = 0
 
-    def append(self, batch: Sequence[SignedEvent]) -> AppendResult:
+    def append(
+        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+    ) -> AppendResult:
         self.appends += 1
         if self.fail_at is not None and self.size() + len(batch) > self.fail_at:
             raise StoreUnavailable("disk on fire")
-        return super().append(batch)
+        return super().append(batch, entities)
 
 
 class LateSigner:

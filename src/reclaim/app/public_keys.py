@@ -18,13 +18,9 @@ from reclaim.log import canonical
 
 
 def keys_document(state: State) -> bytes:
-    actors: list[JsonValue] = [
-        {
-            "name": actor.name,
-            "role": actor.role,
-            "keys": [actor.keys[k] for k in sorted(actor.keys)],
-            "revoked": sorted(actor.revoked),
-        }
-        for _, actor in sorted(state.actors.items())
-    ]
+    actors: list[JsonValue] = []
+    for name in sorted(state.actors):
+        entity = state.entity(f"actor/{name}")
+        assert isinstance(entity, dict)
+        actors.append({"name": name, **entity})
     return canonical.encode({"origin": state.origin, "log_key": state.log_key, "actors": actors})

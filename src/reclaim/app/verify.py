@@ -229,8 +229,8 @@ def verify_log(
 ) -> VerifyReport | VerifyFailure:
     """Verify the whole log ``source`` serves: a report, or the first failure found.
 
-    ``workers``: ``None`` chooses (one per CPU, or none for a small log); ``0`` or ``1`` verifies
-    in the calling process; ``n >= 2`` uses a pool of ``n`` processes whatever the log's size.
+    ``workers``: ``None`` chooses (one per CPU but one, or none for a small log); ``0`` verifies
+    in the calling process; ``n >= 1`` uses a pool of ``n`` processes whatever the log's size.
     """
     try:
         return _verify(source, trusted_log_key, trusted_admin_key, workers, progress)
@@ -276,10 +276,10 @@ def _verify(
 def _pool_size(workers: int | None, total: int) -> int:
     if workers is None:
         cpus = os.cpu_count() or 1
-        return cpus if cpus >= 2 and total > in_process_events_max else 0
+        return cpus - 1 if cpus >= 2 and total > in_process_events_max else 0
     if workers < 0:
         raise ValueError(f"workers must be None or >= 0, not {workers}")
-    return workers if workers >= 2 else 0
+    return workers
 
 
 # 1. Keys ---------------------------------------------------------------------------------------
@@ -559,6 +559,16 @@ def _stream_in_process(
             progress(replay.size, max(total, replay.size))
 
 
+@dataclass(slots=True)
+class _Slot:
+    """A bundle on its way: sent to a worker (``future``), or kept for the main process."""
+
+    start: int
+    data: bytes | None
+    future: Future[BundleResult] | None
+    result: BundleResult | None = None
+
+
 def _stream_in_pool(
     source: LogSource,
     key_set: _KeySet,
@@ -567,16 +577,12 @@ def _stream_in_pool(
     total: int,
     progress: Progress | None,
 ) -> None:
-    window = bundles_ahead_per_worker * pool_size
-    pending: deque[tuple[int, Future[BundleResult]]] = deque()
-
-    def take_one() -> None:
-        start, future = pending.popleft()
-        replay.check_start(start)
-        replay.feed(start, future.result())
-        if progress is not None:
-            progress(replay.size, max(total, replay.size))
-
+    """Workers check bundles ahead; the main process replays in order and, rather than wait for
+    a worker, checks a later bundle itself. So the busy processes never outnumber the CPUs."""
+    checker = BundleChecker(key_set.by_id)
+    ahead = bundles_ahead_per_worker * pool_size
+    slots: deque[_Slot] = deque()
+    bundles = iter(source.bundles())
     pool = ProcessPoolExecutor(
         max_workers=pool_size,
         mp_context=multiprocessing.get_context("spawn"),
@@ -584,14 +590,49 @@ def _stream_in_pool(
         initargs=(key_set.by_id,),
     )
     try:
-        for start, data in source.bundles():
-            pending.append((start, pool.submit(_worker_check, start, data)))
-            if len(pending) >= window:
-                take_one()
-        while pending:
-            take_one()
+        while _fill(slots, bundles, pool, ahead) or slots:
+            head = slots[0]
+            if head.future is not None and not head.future.done():
+                local = next((s for s in slots if s.future is None and s.result is None), None)
+                if local is not None:
+                    local.result, local.data = checker(local.start, _bytes(local.data)), None
+                    continue
+            slots.popleft()
+            if head.future is not None:
+                head.result = head.future.result()
+            elif head.result is None:
+                head.result = checker(head.start, _bytes(head.data))
+            replay.check_start(head.start)
+            replay.feed(head.start, head.result)
+            if progress is not None:
+                progress(replay.size, max(total, replay.size))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fill(
+    slots: deque[_Slot],
+    bundles: Iterator[tuple[int, bytes]],
+    pool: ProcessPoolExecutor,
+    ahead: int,
+) -> bool:
+    """Read bundles into ``slots`` up to the window; ``False`` once the source is exhausted."""
+    while len(slots) < 2 * ahead:
+        try:
+            start, data = next(bundles)
+        except StopIteration:
+            return False
+        busy = sum(1 for s in slots if s.future is not None and not s.future.done())
+        if busy < ahead:
+            slots.append(_Slot(start, None, pool.submit(_worker_check, start, data)))
+        else:
+            slots.append(_Slot(start, data, None))
+    return True
+
+
+def _bytes(data: bytes | None) -> bytes:
+    assert data is not None, "a bundle kept for the main process keeps its bytes until checked"
+    return data
 
 
 # 3d-e and 4. The replay, in order, in the main process -----------------------------------------

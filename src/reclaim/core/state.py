@@ -123,11 +123,9 @@ class State:
             }
         if kind == "actor" and ident in self.actors:
             a = self.actors[ident]
-            return {
-                "role": a.role,
-                "keys": [a.keys[k] for k in sorted(a.keys)],
-                "revoked": sorted(a.revoked),
-            }
+            keys: list[JsonValue] = [a.keys[k] for k in sorted(a.keys)]
+            revoked: list[JsonValue] = list(sorted(a.revoked))
+            return {"role": a.role, "keys": keys, "revoked": revoked}
         if kind == "document" and ident in self.documents:
             d = self.documents[ident]
             return {

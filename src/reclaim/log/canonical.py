@@ -97,7 +97,7 @@ def _prepare(value: object, depth: int) -> JsonValue:
         if depth >= limits.canonical_depth_max:
             raise _Refused(f"nested deeper than {limits.canonical_depth_max}")
         items: list[JsonValue] = []
-        for i, item in enumerate(value):  # type: ignore[attr-defined]
+        for i, item in enumerate(value):  # type: ignore[arg-type]
             try:
                 items.append(_prepare(item, depth + 1))
             except _Refused as refused:
