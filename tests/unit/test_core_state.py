@@ -163,6 +163,11 @@ ROWS = [
         Code.payload_malformed,
     ),
     Row(
+        "a title that is not in Unicode NFC",
+        ev("document.published", "admin", kid("admin"), DOC | {"title": "Cafe\u0301"}),
+        Code.payload_malformed,
+    ),
+    Row(
         "a payload field that is not text",
         ev("document.published", "admin", kid("admin"), DOC | {"title": ["a"]}),
         Code.payload_malformed,

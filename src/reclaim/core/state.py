@@ -28,6 +28,7 @@ are unique across actors; event times never go backwards.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -407,13 +408,17 @@ def _check_new_key(state: State, key: str) -> Rejection | None:
 
 
 def _strings(p: Mapping[str, JsonValue], names: tuple[str, ...]) -> tuple[str, ...] | Rejection:
-    if sorted(p) != sorted(names):
+    """The payload's text fields, exactly ``names``, each in Unicode NFC (the form the canonical
+    encoding publishes, so the state decided here equals the state a verifier replays)."""
+    if len(p) != len(names) or not all(n in p for n in names):
         return Rejection(Code.payload_malformed, f"fields {sorted(p)} != {sorted(names)}")
-    values = tuple(p[n] for n in names)
     out: list[str] = []
-    for name, value in zip(names, values, strict=True):
+    for name in names:
+        value = p[name]
         if not isinstance(value, str):
             return Rejection(Code.payload_malformed, f"{name} is not text")
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            return Rejection(Code.payload_malformed, f"{name} is not in Unicode NFC")
         out.append(value)
     return tuple(out)
 
