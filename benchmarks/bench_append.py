@@ -28,7 +28,7 @@ from reclaim.log.event import signing_message
 from reclaim.log.keys import SignerKey
 
 EVENTS = 60_000
-THREADS = 8
+THREADS = 64
 
 
 def document(i: int) -> PublishDocument:
@@ -43,8 +43,8 @@ def signing_rate(admin: SignerKey) -> float:
         "sha256": "ab" * 32,
         "media_type": "application/pdf",
     }
-    time = "2025-01-03T15:00:00.000001Z"
-    event = Event("document.published", 1, time, "admin", admin.key_id.hex(), payload)
+    at = "2025-01-03T15:00:00.000001Z"
+    event = Event("document.published", 1, at, "admin", admin.key_id.hex(), payload)
     message = signing_message(event)
     count = 20_000
     started = time.perf_counter()

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from reclaim.adapters.clock import SystemClock
 from reclaim.adapters.db.store import open_store
-from reclaim.adapters.keyfiles import OPERATOR_ACTORS, load_keyring
+from reclaim.adapters.keyfiles import OPERATOR_ACTORS, load_keyring, load_liabilities_secret
 from reclaim.adapters.signing import ProcessSigner
+from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.ports import Clock, EventStore
 from reclaim.config import Settings
@@ -29,6 +30,7 @@ class Container:
     keys: KeyRing
     store: EventStore
     log: LogService
+    liabilities: LiabilitiesService
 
     def close(self) -> None:
         self.log.stop()
@@ -40,12 +42,15 @@ def build(
 ) -> Container:
     """Open the store and key ring, replay the log, and write its genesis if it has none."""
     keys = load_keyring(settings.keys_dir)
+    secret = load_liabilities_secret(settings.keys_dir)
     if store is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.database_url)
-    log = LogService(store, keys, clock or SystemClock(), ProcessSigner(keys.for_actor))
+    clock = clock or SystemClock()
+    log = LogService(store, keys, clock, ProcessSigner(keys.for_actor))
     ensure_genesis(log, keys, settings.origin)
-    return Container(settings, keys, store, log)
+    liabilities = LiabilitiesService(log, store, secret, keys.log_signer, clock=clock)
+    return Container(settings, keys, store, log, liabilities)
 
 
 def ensure_genesis(log: LogService, keys: KeyRing, origin: str) -> None:

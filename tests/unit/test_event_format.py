@@ -85,3 +85,30 @@ def test_a_flipped_signature_bit_fails_verification() -> None:
     )
     assert log_event.verify_signature(signed, KEY.verifier)
     assert not log_event.verify_signature(bad, KEY.verifier)
+
+
+def test_decided_bodies_equal_canonical_bodies() -> None:
+    event = Event("document.published", 1, T0, "admin", KEY.key_id.hex(), {"a": "é", "b": "1"})
+    assert log_event.decided_body_bytes(event) == log_event.body_bytes(event)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"a": 1}, "refusing to sign a non-canonical body: bytes are not in canonical form (v1)"),
+        (
+            {"a": "e\u0301"},
+            "refusing to sign a non-canonical body: bytes are not in canonical form (v1)",
+        ),
+        (
+            {"A": "x"},
+            "refusing to sign a non-canonical body: $.payload: object key 'A' is not a lower-case identifier",
+        ),
+    ],
+)
+def test_signers_refuse_non_canonical_bodies(payload: dict, message: str) -> None:  # type: ignore[type-arg]
+    event = Event("document.published", 1, T0, "admin", KEY.key_id.hex(), payload)
+    body = log_event.decided_body_bytes(event)
+    with pytest.raises(log_event.NotCanonicalError) as caught:
+        log_event.sign_body(KEY, log_event.SIGNING_CONTEXT + body)
+    assert str(caught.value) == message

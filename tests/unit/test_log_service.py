@@ -217,11 +217,19 @@ def test_an_idle_writer_publishes_a_checkpoint_after_the_interval() -> None:
 def test_process_signer_signs_exactly_as_the_key_does() -> None:
     keys = {"admin": ADMIN, "gateway": GATEWAY}
     signer = ProcessSigner(keys.__getitem__)
+
+    def body(text: str) -> bytes:
+        return log_event.SIGNING_CONTEXT + f'{{"a":"{text}"}}'.encode()
+
     try:
-        requests = [("admin", b"one"), ("gateway", b"two"), ("admin", b"three")]
+        requests = [("admin", body("one")), ("gateway", body("two")), ("admin", body("3"))]
         assert signer.submit(requests).wait() == [keys[a].sign(m) for a, m in requests]
         with pytest.raises(KeyError):
-            signer.submit([("mallory", b"x")])
+            signer.submit([("mallory", body("x"))])
+        with pytest.raises(log_event.NotCanonicalError):
+            signer.submit([("admin", log_event.SIGNING_CONTEXT + b'{"a":1}')]).wait()
+        # After a refusal the worker still signs (its keys are sent again if it lost them).
+        assert signer.submit(requests[:1]).wait() == [ADMIN.sign(requests[0][1])]
     finally:
         signer.close()
 

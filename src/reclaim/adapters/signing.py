@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from multiprocessing.pool import AsyncResult, Pool
 
 from reclaim.app.ports import PendingSignatures, SigningRequests
+from reclaim.log.event import sign_body
 from reclaim.log.keys import SignerKey
 
 # The worker process's keys, set by ``_worker_add_keys``; module state of the worker only.
@@ -24,7 +25,7 @@ _WORKER_KEYS: dict[str, SignerKey] = {}
 def _worker_sign(new_keys: Mapping[str, str], requests: SigningRequests) -> list[bytes]:
     for name, private_text in new_keys.items():
         _WORKER_KEYS[name] = SignerKey.parse(private_text)
-    return [_WORKER_KEYS[actor].sign(message) for actor, message in requests]
+    return [sign_body(_WORKER_KEYS[actor], message) for actor, message in requests]
 
 
 class _Async:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from reclaim.app.ports import (
     AppendResult,
@@ -64,6 +65,9 @@ from reclaim.log import event as log_event
 from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
 from reclaim.log.digest import StateDigest, extension_line
 from reclaim.log.keys import SignerKey, VerifierKey
+
+
+_T = TypeVar("_T")
 
 
 class UnknownSigner(KeyError):
@@ -158,7 +162,7 @@ class InlineSigner:
         self._keys = keys
 
     def submit(self, requests: SigningRequests) -> PendingSignatures:
-        return _Signed([self._keys(actor).sign(message) for actor, message in requests])
+        return _Signed([log_event.sign_body(self._keys(actor), m) for actor, m in requests])
 
     def close(self) -> None:
         return None
@@ -286,6 +290,16 @@ class LogService:
         with self._lock:
             return self._publish()
 
+    def with_checkpoint(self, read: Callable[[State, StoredCheckpoint], _T]) -> _T:
+        """Publish a checkpoint of the log as it is now and call ``read(state, checkpoint)``
+        with the state at exactly that checkpoint, both under the writer lock (so no batch can
+        come in between). ``read`` must only read, and copy what it keeps: the state moves on
+        once it returns."""
+        with self._lock:
+            stored = self._publish()
+            assert self.state.events == stored.size, "the state is the checkpoint's"
+            return read(self.state, stored)
+
     # The pipeline ----------------------------------------------------------------------------
 
     def _pipeline(self, batches: Iterable[list[_Work]]) -> None:
@@ -396,7 +410,7 @@ class LogService:
             prepared.accepted[id(work)] = (len(decided.events), decided.results)
             for event in decided.events:
                 prepared.events.append(event)
-                body = log_event.body_bytes(event)
+                body = log_event.decided_body_bytes(event)
                 prepared.bodies.append(body)
                 requests.append((work.actor, log_event.SIGNING_CONTEXT + body))
         if requests:

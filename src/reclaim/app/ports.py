@@ -63,7 +63,100 @@ class StoredCheckpoint:
     note: str  # the signed C2SP checkpoint note, exactly as published
 
 
-class EventStore(Protocol):
+@dataclass(frozen=True, slots=True)
+class StoredLiabilitiesSnapshot:
+    """A liabilities snapshot as stored: its public part only (the trees and the salt secret
+    never leave the process; see ``reclaim.app.liabilities``)."""
+
+    id: str  # the snapshot id of the statement (its checkpoint's tree size, in decimal)
+    checkpoint_size: int  # the log checkpoint the liabilities were computed at
+    statement_note: str  # the signed statement note, exactly as published
+    public_json: str  # ``Snapshot.to_json()``: canonical JSON, what GET /liabilities/root serves
+    created_at: str  # RFC 3339 UTC, when it was taken (not signed: information only)
+
+
+class LiabilitiesStore(Protocol):
+    """Where liabilities snapshots are kept (both event stores implement it).
+
+    Contract: ``add_liabilities_snapshot`` stores a snapshot durably and returns what is stored
+    under its id: the snapshot itself, or the one stored before if it has the same statement
+    note (a retry; its ``created_at`` is kept); another statement under a stored id is
+    ``StoreCorrupt``. ``latest_liabilities_snapshot`` is the one with the largest checkpoint
+    size, or ``None``.
+    """
+
+    def add_liabilities_snapshot(
+        self, snapshot: StoredLiabilitiesSnapshot
+    ) -> StoredLiabilitiesSnapshot: ...
+
+    def latest_liabilities_snapshot(self) -> StoredLiabilitiesSnapshot | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedAccount:
+    """A ledger account as projected: the core's entity, with the seqs of the events that
+    opened it and last changed it. Balances are minor units of ``asset``."""
+
+    id: str
+    owner: str
+    asset: str
+    purpose: str
+    flags: tuple[str, ...]  # sorted
+    debits_posted: int
+    credits_posted: int
+    debits_pending: int
+    credits_pending: int
+    opened_seq: int
+    updated_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedTransfer:
+    """A ledger transfer as projected: the core's entity, with ``seq`` the event that created
+    it (its place in an account's history) and ``updated_seq`` the last that changed it (a post,
+    void or expiry of a pending transfer)."""
+
+    id: str
+    seq: int
+    kind: str
+    debit_account_id: str
+    credit_account_id: str
+    asset: str
+    amount_minor: int
+    code: str
+    refs: dict[str, str]
+    pending_id: str
+    timeout_seconds: int
+    created_at: str
+    expires_at: str
+    status: str
+    posted_minor: int
+    updated_seq: int
+
+
+class LedgerQueries(Protocol):
+    """Reads of the ledger's projections (the ``account/`` and ``transfer/`` entity changes).
+
+    ``account_history`` lists an account's transfers (as debit or credit account) newest first:
+    by ``seq`` descending, then by id descending (one event may create many transfers), at most
+    ``limit``, strictly after the keyset cursor ``(before_seq, before_id)`` in that order when
+    it is given; ``before_id`` ``None`` means "before every transfer of ``before_seq``".
+    """
+
+    def account(self, account_id: str) -> ProjectedAccount | None: ...
+
+    def accounts_of(self, owner: str) -> list[ProjectedAccount]:
+        """The accounts of ``owner``, by id."""
+        ...
+
+    def transfer(self, transfer_id: str) -> ProjectedTransfer | None: ...
+
+    def account_history(
+        self, account_id: str, before_seq: int | None, limit: int, before_id: str | None = None
+    ) -> list[ProjectedTransfer]: ...
+
+
+class EventStore(LiabilitiesStore, LedgerQueries, Protocol):
     """The append-only log with its Merkle nodes, checkpoints and projections.
 
     Contract (tested against every adapter by ``tests/contract``):
@@ -74,6 +167,8 @@ class EventStore(Protocol):
       appenders (threads or processes) never produce a gap or a duplicate seq; once ``append``
       returns, the batch survives a crash of the process.
     - proofs and roots are served from stored nodes, never by rebuilding the tree.
+    - it keeps the liabilities snapshots too (``LiabilitiesStore``).
+    - it answers the ledger's queries from its projections (``LedgerQueries``).
     """
 
     def size(self) -> int: ...

@@ -133,6 +133,12 @@ def encode(value: object) -> bytes:
         raise CanonicalError(f"$: text is not valid Unicode ({exc.reason})") from exc
 
 
+def plain_encode(value: object) -> bytes:
+    """Sorted, compact JSON of ``value`` with no checks: equal to ``encode`` exactly when
+    ``value`` is canonical-ready (see ``reclaim.log.event.decided_body_bytes``)."""
+    return _ENCODER.encode(value).encode("utf-8")
+
+
 def decode(data: bytes) -> dict[str, JsonValue]:
     """Parse canonical bytes of an object; refuse bytes that are not in canonical form."""
     try:

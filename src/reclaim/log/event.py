@@ -103,6 +103,37 @@ def body_bytes(event: Event) -> bytes:
     return data
 
 
+def decided_body_bytes(event: Event) -> bytes:
+    """The signed body of an event the core decided, encoded without re-checking each value.
+
+    The core's payloads are canonical-ready already (text in NFC, integers as decimal strings,
+    identifier keys; the property tests check it), so plain sorted JSON of them IS the canonical
+    form. Nothing is signed on that trust alone: ``sign_body`` re-checks the bytes, off the
+    writer's thread when a process signer is used, and refuses non-canonical ones.
+    """
+    fields = body_fields(event)
+    fields["tv"] = str(event.version)
+    data = canonical.plain_encode(fields)
+    if len(data) > limits.event_size_max_bytes:
+        raise EventFormatError(f"event of {len(data)} bytes is over the limit")
+    return data
+
+
+class NotCanonicalError(ValueError):
+    """Bytes handed to a signer that are not a canonical event body: never signed."""
+
+
+def sign_body(key: SignerKey, message: bytes) -> bytes:
+    """Sign ``SIGNING_CONTEXT || body`` after checking that ``body`` is canonical."""
+    if not message.startswith(SIGNING_CONTEXT):
+        raise NotCanonicalError("the message does not start with the event signing context")
+    try:
+        canonical.decode(message[len(SIGNING_CONTEXT) :])
+    except canonical.CanonicalError as exc:
+        raise NotCanonicalError(f"refusing to sign a non-canonical body: {exc}") from exc
+    return key.sign(message)
+
+
 def signing_message(event: Event) -> bytes:
     """The exact bytes an actor signs for ``event``."""
     return SIGNING_CONTEXT + body_bytes(event)
