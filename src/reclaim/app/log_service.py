@@ -66,7 +66,6 @@ from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
 from reclaim.log.digest import StateDigest, extension_line
 from reclaim.log.keys import SignerKey, VerifierKey
 
-
 _T = TypeVar("_T")
 
 

@@ -6,6 +6,7 @@ usage or settings (Typer's own, and ours).
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import sys
@@ -15,19 +16,35 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from reclaim import bootstrap
 from reclaim.adapters.keyfiles import KeyFileError, init_keys
 from reclaim.adapters.log_sources import open_source
+from reclaim.adapters.published_checkpoints import (
+    CheckpointFile,
+    ExportedCheckpoints,
+    ServerCheckpoints,
+    open_checkpoints,
+)
 from reclaim.app import demo as demo_data
 from reclaim.app.export import export_log
+from reclaim.app.liabilities import NoSnapshotError, verify_liability_proof
 from reclaim.app.prove import ProofCheckError, check_inclusion_document, inclusion_proof_document
-from reclaim.app.verify import VerifyFailure, verify_log
+from reclaim.app.verify import SourceError, VerifyFailure, verify_log
 from reclaim.config import Settings, SettingsError
+from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
+from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
+from reclaim.log.liabilities import (
+    LiabilityInputError,
+    LiabilityNotFoundError,
+    LiabilityProofError,
+    proof_to_json,
+)
 
 app = typer.Typer(
     name="reclaim",
@@ -37,6 +54,10 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Operator key files.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+liabilities_app = typer.Typer(
+    help="Proof of liabilities: signed snapshots and creditors' proofs.", no_args_is_help=True
+)
+app.add_typer(liabilities_app, name="liabilities")
 
 console = Console()
 err = Console(stderr=True)
@@ -263,6 +284,133 @@ def demo_command(
         _serve(container, "127.0.0.1", port)
     else:
         container.close()
+
+
+# Proof of liabilities ------------------------------------------------------------------------
+
+
+@liabilities_app.command("snapshot")
+def liabilities_snapshot(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Publish a checkpoint and sign a liabilities snapshot at it: a root and total per asset."""
+    container = _container(_settings(data_dir, database_url))
+    try:
+        snapshot = container.liabilities.snapshot()
+    except LiabilityInputError as exc:
+        err.print(f"[bold red]refused[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        container.close()
+    statement = snapshot.statement
+    sys.stdout.write(snapshot.statement_note)
+    table = Table("asset", "total", "minor units", "creditors", "sum-tree root")
+    for line in statement.assets:
+        known = asset_of(line.asset)
+        total = format_amount(line.total, known) if known is not None else str(line.total)
+        table.add_row(line.asset, total, str(line.total), str(line.leaf_count), _b64(line.root))
+    console.print(table)
+    console.print(
+        f"snapshot {statement.snapshot_id} at checkpoint {statement.checkpoint_size}: "
+        f"{len(statement.assets)} asset(s); serve proofs with `reclaim serve`",
+        soft_wrap=True,
+    )
+
+
+@liabilities_app.command("proof")
+def liabilities_proof(
+    account: Annotated[str, typer.Option(help="The creditor: the owner of the accounts.")],
+    asset: Annotated[str, typer.Option(help="The asset, e.g. USD.")],
+    out: Annotated[Path | None, typer.Option(help="Write the proof here (else stdout).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Export one creditor's proof from the latest snapshot (for `reclaim verify-liabilities`)."""
+    container = _container(_settings(data_dir, database_url))
+    try:
+        proof = container.liabilities.proof(account, asset)
+    except (NoSnapshotError, LiabilityNotFoundError) as exc:
+        err.print(f"[red]no proof:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        container.close()
+    data = proof_to_json(proof)
+    if out is None:
+        sys.stdout.write(data.decode() + "\n")
+    else:
+        out.write_bytes(data)
+
+
+@app.command("verify-liabilities")
+def verify_liabilities(
+    proof: Annotated[
+        Path,
+        typer.Argument(
+            help="A proof file (GET /liabilities/proof, or `reclaim liabilities proof`).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    log_key: Annotated[
+        str | None,
+        typer.Option(help="The log's verifier key you trust (else the --checkpoint server's)."),
+    ] = None,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            help="The published checkpoint: a note file, an exported log, or a server URL."
+        ),
+    ] = None,
+) -> None:
+    """Check a proof of liabilities offline: the signature, the path, the sums, and that the
+    statement names a checkpoint the log published."""
+    source = open_checkpoints(checkpoint) if checkpoint else None
+    try:
+        key = _liabilities_key(log_key, source)
+        verified = verify_liability_proof(proof.read_bytes(), key, source)
+    except (LiabilityProofError, CheckpointError, SourceError) as exc:
+        kind = getattr(exc, "kind", None) or getattr(exc, "reason", None)
+        label = f" {kind}:" if kind else ""
+        err.print(f"[bold red]FAILED[/]{label} {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        if isinstance(source, ServerCheckpoints):
+            source.close()
+    v = verified
+    console.print(
+        f"[bold green]OK[/] {escape(v.account_id)}: {v.balance} {v.asset} (minor units) is "
+        f"leaf {v.leaf_index} of {v.leaf_count} in the signed {v.asset} total {v.total} of "
+        f"snapshot {v.snapshot_id}",
+        soft_wrap=True,
+    )
+    named = f"checkpoint {v.origin} {v.checkpoint_size} {_b64(v.checkpoint_root)}"
+    if v.checkpoint_checked:
+        assert source is not None
+        console.print(
+            f"[green]checked[/] the statement names {named}, as published by {escape(source.name)}",
+            soft_wrap=True,
+        )
+    else:
+        console.print(
+            f"[bold yellow]NOT CHECKED[/] the statement names {named}; the checkpoint link "
+            "was not checked: give --checkpoint FILE|URL to check it was published",
+            soft_wrap=True,
+        )
+
+
+def _liabilities_key(
+    text: str | None, source: CheckpointFile | ExportedCheckpoints | ServerCheckpoints | None
+) -> VerifierKey:
+    if text is not None:
+        return _parse_vkey(text)
+    if isinstance(source, ServerCheckpoints):
+        published = source.log_key()
+        err.print(f"using the log key {escape(source.name)} publishes: {published}", soft_wrap=True)
+        return _parse_vkey(published)
+    err.print("[red]give --log-key (the log's verifier key), or a --checkpoint server URL[/]")
+    raise typer.Exit(2)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 def _parse_vkey(text: str) -> VerifierKey:

@@ -61,6 +61,7 @@ from reclaim.app.ports import (
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
+    StoredLiabilitiesSnapshot,
     StoreError,
     StoreUnavailable,
 )
@@ -329,8 +330,75 @@ class SqlEventStore:
             rows = connection.execute(query).all()
         return [StoredCheckpoint(r.size, bytes(r.root), r.note) for r in rows]
 
+    # Liabilities snapshots -----------------------------------------------------------------
+
+    def add_liabilities_snapshot(
+        self, snapshot: StoredLiabilitiesSnapshot
+    ) -> StoredLiabilitiesSnapshot:
+        """Store a snapshot, or return the one stored under its id if it has the same statement
+        (``LiabilitiesStore``). ``RangeNotAvailable`` if its checkpoint is beyond the log;
+        ``StoreCorrupt`` if another statement is stored under its id or checkpoint size."""
+        t = tables.liabilities_snapshots
+        query = select(*t.columns).where(
+            (t.c.id == snapshot.id) | (t.c.checkpoint_size == snapshot.checkpoint_size)
+        )
+        with self._transaction(write=True) as connection:
+            size = self._head_size(connection, lock=True)
+            if snapshot.checkpoint_size > size:
+                raise RangeNotAvailable(
+                    f"liabilities snapshot at checkpoint {snapshot.checkpoint_size} beyond {size}"
+                )
+            row = connection.execute(query).first()
+            if row is None:
+                connection.execute(t.insert().values(**_liabilities_values(snapshot)))
+                return snapshot
+        return _same_liabilities_snapshot(_liabilities_snapshot(row), snapshot)
+
+    def latest_liabilities_snapshot(self) -> StoredLiabilitiesSnapshot | None:
+        t = tables.liabilities_snapshots
+        query = select(*t.columns).order_by(t.c.checkpoint_size.desc()).limit(1)
+        with self._transaction() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _liabilities_snapshot(row)
+
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _liabilities_values(snapshot: StoredLiabilitiesSnapshot) -> dict[str, object]:
+    return {
+        "id": snapshot.id,
+        "checkpoint_size": snapshot.checkpoint_size,
+        "statement_note": snapshot.statement_note,
+        "public_json": snapshot.public_json,
+        "created_at": snapshot.created_at,
+    }
+
+
+def _liabilities_snapshot(row: Any) -> StoredLiabilitiesSnapshot:
+    return StoredLiabilitiesSnapshot(
+        row.id, row.checkpoint_size, row.statement_note, row.public_json, row.created_at
+    )
+
+
+def same_liabilities_snapshot(
+    stored: StoredLiabilitiesSnapshot, new: StoredLiabilitiesSnapshot
+) -> StoredLiabilitiesSnapshot:
+    """``stored`` if ``new`` is the same snapshot taken again (its time aside), else
+    ``StoreCorrupt`` (both stores use it)."""
+    same = (stored.id, stored.checkpoint_size, stored.statement_note, stored.public_json) == (
+        new.id, new.checkpoint_size, new.statement_note, new.public_json,
+    )  # fmt: skip
+    if not same:
+        raise StoreCorrupt(
+            f"another liabilities snapshot is stored as {stored.id} (checkpoint "
+            f"{stored.checkpoint_size}) than the one given as {new.id} (checkpoint "
+            f"{new.checkpoint_size})"
+        )
+    return stored
+
+
+_same_liabilities_snapshot = same_liabilities_snapshot
 
 
 def _plan(make: Any, *sizes: int) -> merkle.ProofPlan:

@@ -13,6 +13,13 @@ Tables
 - ``checkpoints``: every signed checkpoint the log published, by tree size.
 - ``actors``, ``actor_keys``, ``documents``: projections of the foundation's events, written in
   the same transaction as the events (``projections.py``); they can be rebuilt from the log.
+- ``liabilities_snapshots``: every signed liabilities statement (``reclaim.app.liabilities``),
+  its public JSON, by snapshot id; one per checkpoint size. Not a projection: rebuilding a
+  snapshot needs the operator's salt secret.
+- ``ledger_accounts``, ``ledger_transfers``: projections of the ledger, upserted in the same
+  transaction from the entity values the core computed (``ledger_projections.py``); integers
+  are minor units or seqs, ``flags`` and ``refs`` canonical JSON. A transfer's ``seq`` is the
+  event that created it (its place in an account's history, read by the two indexes).
 
 Integer keys are ``BIGINT`` on PostgreSQL and ``INTEGER`` on SQLite, where an ``INTEGER PRIMARY
 KEY`` is the table's rowid (64-bit, no separate index): the fastest layout for append-only rows.
@@ -27,6 +34,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -108,4 +116,53 @@ documents: Final = Table(
     Column("sha256", Text, nullable=False),
     Column("media_type", Text, nullable=False),
     Column("published_seq", Int64, nullable=False),
+)
+
+ledger_accounts: Final = Table(
+    "ledger_accounts",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("owner", Text, nullable=False, index=True),
+    Column("asset", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("flags", Text, nullable=False),
+    Column("debits_posted", Int64, nullable=False),
+    Column("credits_posted", Int64, nullable=False),
+    Column("debits_pending", Int64, nullable=False),
+    Column("credits_pending", Int64, nullable=False),
+    Column("opened_seq", Int64, nullable=False),
+    Column("updated_seq", Int64, nullable=False),
+)
+
+ledger_transfers: Final = Table(
+    "ledger_transfers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("seq", Int64, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("debit_account_id", Text, nullable=False),
+    Column("credit_account_id", Text, nullable=False),
+    Column("asset", Text, nullable=False),
+    Column("amount_minor", Int64, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("refs", Text, nullable=False),
+    Column("pending_id", Text, nullable=False),
+    Column("timeout_seconds", Int64, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("posted_minor", Int64, nullable=False),
+    Column("updated_seq", Int64, nullable=False),
+    Index("ix_ledger_transfers_debit_account_id_seq", "debit_account_id", "seq"),
+    Index("ix_ledger_transfers_credit_account_id_seq", "credit_account_id", "seq"),
+)
+
+liabilities_snapshots: Final = Table(
+    "liabilities_snapshots",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("checkpoint_size", Int64, nullable=False, index=True, unique=True),
+    Column("statement_note", Text, nullable=False),
+    Column("public_json", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
 )

@@ -1,0 +1,250 @@
+"""Projections of the ledger: the accounts and transfers the core computed, upserted with the log.
+
+Theory of operation
+-------------------
+The log service hands the store, with every batch, the ledger entities each event changed, as
+the core left them (``ports.EntityChange``: ``account/<id>`` or ``transfer/<id>`` and the value
+of ``LedgerState.entity``). The store does not re-derive anything: ``stage(entities, first_seq)``
+keeps the **last** value of each key in the batch and turns it into one row in the column order
+of ``tables.ledger_accounts`` / ``tables.ledger_transfers``; ``upsert(connection, staged)``
+writes the rows in the append's transaction with one driver call per table:
+
+- SQLite: ``executemany`` of ``INSERT ... VALUES (...) ON CONFLICT (id) DO UPDATE SET ...``;
+- PostgreSQL: one ``INSERT ... SELECT * FROM unnest(<column arrays>) ON CONFLICT (id) DO UPDATE
+  SET ...`` (a key appears once per statement, which PostgreSQL requires).
+
+Seqs: a row's ``updated_seq`` is the seq of the last change of its key in the batch
+(``first_seq + position``); a new row's ``opened_seq`` (account) or ``seq`` (transfer) is the seq
+of the *first* change in the batch — the event that opened or created it — and an update keeps
+the stored one. Amounts are ``int`` minor units; ``flags`` (a sorted list) and ``refs`` (an
+object with sorted keys) are stored as canonical JSON text.
+
+The read side (``account``, ``accounts_of``, ``transfer``, ``account_history``) serves
+``ports.LedgerQueries`` for ``SqlEventStore``; ``account_of_row`` and ``transfer_of_row`` turn
+rows (stored or staged) into the port's values, for the memory store too. An account's history
+is the union of two index range scans, ``(debit_account_id, seq)`` and ``(credit_account_id,
+seq)``, each stopped at ``limit`` rows, ordered by ``(seq, id)`` descending: a page costs
+``O(limit · log n)`` however long the history is.
+
+Errors: an entity value without the shape of the core's entities, or a ``None`` value (the
+ledger never deletes an account or a transfer), raises ``ProjectionError``: the append is
+rolled back. Invariant: after every append the rows equal ``LedgerState.entity`` of the replayed
+log for every key (``tests/contract/test_ledger_projections.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sqlalchemy import Connection, Dialect, Row, Select, and_, or_, select, union_all
+
+from reclaim.adapters.db import tables
+from reclaim.adapters.db.projections import ProjectionError
+from reclaim.app.ports import EntityChange, ProjectedAccount, ProjectedTransfer
+from reclaim.log.canonical import plain_encode
+
+ACCOUNT_PREFIX: Final = "account/"
+TRANSFER_PREFIX: Final = "transfer/"
+
+#: Columns an upsert leaves as stored: the key, and the seq of the event that made the row.
+_KEPT: Final = {"ledger_accounts": ("id", "opened_seq"), "ledger_transfers": ("id", "seq")}
+
+
+@dataclass(slots=True)
+class StagedLedger:
+    """One row per changed key, in the column order of its table, in first-change order."""
+
+    accounts: list[tuple[Any, ...]] = field(default_factory=list)
+    transfers: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def stage(entities: Sequence[EntityChange], first_seq: int) -> StagedLedger:
+    """The rows ``entities`` leave behind (the last value of each key) at ``first_seq``."""
+    first: dict[str, int] = {}
+    last: dict[str, EntityChange] = {}
+    for change in entities:
+        first.setdefault(change.key, change.position)
+        last[change.key] = change
+    staged = StagedLedger()
+    for key, change in last.items():
+        made, updated = first_seq + first[key], first_seq + change.position
+        try:
+            if key.startswith(ACCOUNT_PREFIX):
+                staged.accounts.append(_account_row(key, change.value, made, updated))
+            elif key.startswith(TRANSFER_PREFIX):
+                staged.transfers.append(_transfer_row(key, change.value, made, updated))
+            else:
+                raise ProjectionError(f"{key!r} is not a ledger entity")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProjectionError(f"{key} at seq {updated}: malformed value ({exc!r})") from None
+    return staged
+
+
+def _value(key: str, value: object) -> dict[str, Any]:
+    if value is None:
+        raise ProjectionError(f"{key}: the ledger never deletes an entity")
+    if not isinstance(value, dict):
+        raise ProjectionError(f"{key}: the value is not an object")
+    return value
+
+
+def _account_row(key: str, value: object, opened: int, updated: int) -> tuple[Any, ...]:
+    v = _value(key, value)
+    flags = v["flags"]
+    return (
+        key[len(ACCOUNT_PREFIX) :], _text(v["owner"]), _text(v["asset"]), _text(v["purpose"]),
+        "[]" if not flags else _json(flags),
+        int(v["debits_posted"]), int(v["credits_posted"]),
+        int(v["debits_pending"]), int(v["credits_pending"]),
+        opened, updated,
+    )  # fmt: skip
+
+
+def _transfer_row(key: str, value: object, created: int, updated: int) -> tuple[Any, ...]:
+    v = _value(key, value)
+    refs = v["refs"]
+    return (
+        key[len(TRANSFER_PREFIX) :], created, _text(v["kind"]),
+        _text(v["debit_account_id"]), _text(v["credit_account_id"]), _text(v["asset"]),
+        int(v["amount_minor"]), _text(v["code"]), "{}" if not refs else _json(refs),
+        _text(v["pending_id"]), int(v["timeout_seconds"]), _text(v["created_at"]),
+        _text(v["expires_at"]), _text(v["status"]), int(v["posted_minor"]), updated,
+    )  # fmt: skip
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"{value!r} is not text")
+    return value
+
+
+def _json(value: object) -> str:
+    if not isinstance(value, list | dict):
+        raise TypeError(f"{value!r} is not a list or an object")
+    return plain_encode(value).decode()
+
+
+# Rows to the port's values -------------------------------------------------------------------
+
+
+def account_of_row(row: Sequence[Any]) -> ProjectedAccount:
+    """A row of ``ledger_accounts`` (stored or staged) as the port's value."""
+    (ident, owner, asset, purpose, flags, dp, cp, dpend, cpend, opened, updated) = row
+    return ProjectedAccount(
+        ident, owner, asset, purpose, tuple(json.loads(flags)), dp, cp, dpend, cpend,
+        opened, updated,
+    )  # fmt: skip
+
+
+def transfer_of_row(row: Sequence[Any]) -> ProjectedTransfer:
+    """A row of ``ledger_transfers`` (stored or staged) as the port's value."""
+    (ident, seq, kind, debit, credit, asset, amount, code, refs, pending_id, timeout,
+     created_at, expires_at, status, posted, updated) = row  # fmt: skip
+    return ProjectedTransfer(
+        ident, seq, kind, debit, credit, asset, amount, code, json.loads(refs), pending_id,
+        timeout, created_at, expires_at, status, posted, updated,
+    )  # fmt: skip
+
+
+# Writing ---------------------------------------------------------------------------------------
+
+
+def upsert(connection: Connection, staged: StagedLedger) -> None:
+    """Write ``staged`` on ``connection`` (inside the append's transaction)."""
+    _upsert_rows(connection, tables.ledger_accounts.name, staged.accounts)
+    _upsert_rows(connection, tables.ledger_transfers.name, staged.transfers)
+
+
+def _upsert_rows(connection: Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    dialect = connection.dialect
+    sql = _upsert_sql(table, dialect)
+    if dialect.name == "postgresql":
+        connection.exec_driver_sql(sql, tuple(list(c) for c in zip(*rows, strict=True)))
+    else:
+        connection.exec_driver_sql(sql, rows)
+
+
+@functools.cache
+def _upsert_sql(table_name: str, dialect: Dialect) -> str:
+    """``INSERT ... ON CONFLICT (id) DO UPDATE SET <every column but the kept ones>``."""
+    table = tables.metadata.tables[table_name]
+    names = [c.name for c in table.columns]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in _KEPT[table_name])
+    columns = ", ".join(names)
+    if dialect.name == "postgresql":
+        arrays = ", ".join(f"%b::{c.type.compile(dialect=dialect)}[]" for c in table.columns)
+        values = f"SELECT * FROM unnest({arrays})"
+    else:
+        assert dialect.paramstyle == "qmark", f"paramstyle {dialect.paramstyle}"
+        values = "VALUES (" + ", ".join("?" * len(names)) + ")"
+    return f"INSERT INTO {table.name} ({columns}) {values} ON CONFLICT (id) DO UPDATE SET {updates}"
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+_A: Final = tables.ledger_accounts
+_T: Final = tables.ledger_transfers
+
+
+def account(connection: Connection, account_id: str) -> ProjectedAccount | None:
+    row = connection.execute(select(*_A.columns).where(_A.c.id == account_id)).first()
+    return None if row is None else account_of_row(row)
+
+
+def accounts_of(connection: Connection, owner: str) -> list[ProjectedAccount]:
+    rows = connection.execute(select(*_A.columns).where(_A.c.owner == owner)).all()
+    return sorted(map(account_of_row, rows), key=lambda a: a.id)  # Python's order, not collation
+
+
+def transfer(connection: Connection, transfer_id: str) -> ProjectedTransfer | None:
+    row = connection.execute(select(*_T.columns).where(_T.c.id == transfer_id)).first()
+    return None if row is None else transfer_of_row(row)
+
+
+def account_history(
+    connection: Connection,
+    account_id: str,
+    before_seq: int | None,
+    limit: int,
+    before_id: str | None = None,
+) -> list[ProjectedTransfer]:
+    """The account's transfers newest first, after the cursor (``ports.LedgerQueries``)."""
+    if limit <= 0:
+        return []
+    arms = [
+        _history_arm(side, account_id, before_seq, before_id, limit)
+        for side in (_T.c.debit_account_id, _T.c.credit_account_id)
+    ]
+    both = union_all(*arms).subquery()
+    query = select(*both.columns).order_by(both.c.seq.desc(), both.c.id.desc()).limit(limit)
+    rows: Sequence[Row[Any]] = connection.execute(query).all()
+    # Text order of ids is the database's collation; the port's order is Python's (code points).
+    ordered = sorted(map(transfer_of_row, rows), key=lambda t: (t.seq, t.id), reverse=True)
+    return ordered
+
+
+def _history_arm(
+    side: Any, account_id: str, before_seq: int | None, before_id: str | None, limit: int
+) -> Select[Any]:
+    conditions = [side == account_id]
+    if before_seq is not None:
+        if before_id is None:
+            conditions.append(_T.c.seq < before_seq)
+        else:
+            conditions.append(
+                and_(_T.c.seq <= before_seq, or_(_T.c.seq < before_seq, _T.c.id < before_id))
+            )
+    arm = (
+        select(*_T.columns)
+        .where(*conditions)
+        .order_by(_T.c.seq.desc(), _T.c.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    return select(*arm.columns)
