@@ -102,7 +102,8 @@ def test_decided_bodies_equal_canonical_bodies() -> None:
         ),
         (
             {"A": "x"},
-            "refusing to sign a non-canonical body: $.payload: object key 'A' is not a lower-case identifier",
+            "refusing to sign a non-canonical body: "
+            "$.payload: object key 'A' is not a lower-case identifier",
         ),
     ],
 )

@@ -18,12 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from reclaim.adapters.db import projections
+from reclaim.adapters.db.store import same_liabilities_snapshot
 from reclaim.app.ports import (
     AppendResult,
     EntityChange,
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
+    StoredLiabilitiesSnapshot,
 )
 from reclaim.core import limits
 from reclaim.log import merkle
@@ -50,6 +52,7 @@ class MemoryEventStore:
         self._nodes: dict[int, bytes] = {}
         self._frontier = merkle.CompactRange()
         self._checkpoints: dict[int, StoredCheckpoint] = {}
+        self._liabilities: dict[str, StoredLiabilitiesSnapshot] = {}
         self._projections = _Projections()
 
     # Reading -------------------------------------------------------------------------------
@@ -174,6 +177,34 @@ class MemoryEventStore:
         with self._lock:
             sizes = sorted(s for s in self._checkpoints if s >= start_size)[: max(0, limit)]
             return [self._checkpoints[s] for s in sizes]
+
+    # Liabilities snapshots -----------------------------------------------------------------
+
+    def add_liabilities_snapshot(
+        self, snapshot: StoredLiabilitiesSnapshot
+    ) -> StoredLiabilitiesSnapshot:
+        with self._lock:
+            if snapshot.checkpoint_size > len(self._leaves):
+                raise RangeNotAvailable(
+                    f"liabilities snapshot at checkpoint {snapshot.checkpoint_size} "
+                    f"beyond {len(self._leaves)}"
+                )
+            stored = self._liabilities.get(snapshot.id) or next(
+                (
+                    s
+                    for s in self._liabilities.values()
+                    if s.checkpoint_size == snapshot.checkpoint_size
+                ),
+                None,
+            )
+            if stored is None:
+                self._liabilities[snapshot.id] = snapshot
+                return snapshot
+        return same_liabilities_snapshot(stored, snapshot)
+
+    def latest_liabilities_snapshot(self) -> StoredLiabilitiesSnapshot | None:
+        with self._lock:
+            return max(self._liabilities.values(), key=lambda s: s.checkpoint_size, default=None)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -352,7 +352,7 @@ class SqlEventStore:
             if row is None:
                 connection.execute(t.insert().values(**_liabilities_values(snapshot)))
                 return snapshot
-        return _same_liabilities_snapshot(_liabilities_snapshot(row), snapshot)
+        return same_liabilities_snapshot(_liabilities_snapshot(row), snapshot)
 
     def latest_liabilities_snapshot(self) -> StoredLiabilitiesSnapshot | None:
         t = tables.liabilities_snapshots
@@ -396,9 +396,6 @@ def same_liabilities_snapshot(
             f"{new.checkpoint_size})"
         )
     return stored
-
-
-_same_liabilities_snapshot = same_liabilities_snapshot
 
 
 def _plan(make: Any, *sizes: int) -> merkle.ProofPlan:
