@@ -5,7 +5,8 @@ checkpoints, and the projections of ``reclaim.adapters.db.projections`` (the sam
 projector, so the same rows) — and passes the same contract suite (``tests/contract``):
 gapless seqs, all-or-nothing appends (a batch is staged, checked against the projections'
 constraints, then applied), roots and proofs from stored nodes, the same errors. Projected rows
-are readable with ``projected_rows``, in the shape the SQL store returns.
+are readable with ``projected_rows``, in the shape the SQL store returns; the ledger's, through
+``ports.LedgerQueries`` (``memory_ledger``).
 
 Known limits: nothing survives the process (so ``append`` is "durable" only as long as the
 object lives); one process only; appends and reads are serialised by one lock.
@@ -17,11 +18,14 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from reclaim.adapters.db import projections
+from reclaim.adapters.db import ledger_projections, projections
 from reclaim.adapters.db.store import same_liabilities_snapshot
+from reclaim.adapters.memory_ledger import MemoryLedger
 from reclaim.app.ports import (
     AppendResult,
     EntityChange,
+    ProjectedAccount,
+    ProjectedTransfer,
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
@@ -54,6 +58,7 @@ class MemoryEventStore:
         self._checkpoints: dict[int, StoredCheckpoint] = {}
         self._liabilities: dict[str, StoredLiabilitiesSnapshot] = {}
         self._projections = _Projections()
+        self._ledger = MemoryLedger()
 
     # Reading -------------------------------------------------------------------------------
 
@@ -102,6 +107,26 @@ class MemoryEventStore:
             }[table]
             return [rows[k] for k in sorted(rows)]
 
+    # The ledger's projections (``ports.LedgerQueries``; see ``memory_ledger``) -------------
+
+    def account(self, account_id: str) -> ProjectedAccount | None:
+        with self._lock:
+            return self._ledger.account(account_id)
+
+    def accounts_of(self, owner: str) -> list[ProjectedAccount]:
+        with self._lock:
+            return self._ledger.accounts_of(owner)
+
+    def transfer(self, transfer_id: str) -> ProjectedTransfer | None:
+        with self._lock:
+            return self._ledger.transfer(transfer_id)
+
+    def account_history(
+        self, account_id: str, before_seq: int | None, limit: int, before_id: str | None = None
+    ) -> list[ProjectedTransfer]:
+        with self._lock:
+            return self._ledger.account_history(account_id, before_seq, limit, before_id)
+
     # Writing -------------------------------------------------------------------------------
 
     def append(
@@ -124,6 +149,10 @@ class MemoryEventStore:
                 except projections.ProjectionError as exc:
                     raise StoreCorrupt(f"the batch contradicts the projections: {exc}") from exc
             new = self._stage(changes)
+            try:
+                ledger = ledger_projections.stage(entities, first)
+            except projections.ProjectionError as exc:
+                raise StoreCorrupt(f"the batch contradicts the projections: {exc}") from exc
             # Nothing has changed so far; from here on nothing can fail.
             self._leaves.extend(leaves)
             self._nodes.update(nodes)
@@ -131,6 +160,7 @@ class MemoryEventStore:
             self._projections.actors.update(new.actors)
             self._projections.keys.update(new.keys)
             self._projections.documents.update(new.documents)
+            self._ledger.apply(ledger)
             return AppendResult(first, frontier.size, frontier.root())
 
     def _stage(self, changes: projections.Changes) -> _Projections:
@@ -189,13 +219,9 @@ class MemoryEventStore:
                     f"liabilities snapshot at checkpoint {snapshot.checkpoint_size} "
                     f"beyond {len(self._leaves)}"
                 )
+            size = snapshot.checkpoint_size
             stored = self._liabilities.get(snapshot.id) or next(
-                (
-                    s
-                    for s in self._liabilities.values()
-                    if s.checkpoint_size == snapshot.checkpoint_size
-                ),
-                None,
+                (s for s in self._liabilities.values() if s.checkpoint_size == size), None
             )
             if stored is None:
                 self._liabilities[snapshot.id] = snapshot

@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from sqlalchemy import Connection, Dialect, Row, Select, and_, or_, select, union_all
+from sqlalchemy import Connection, Dialect, Select, and_, or_, select, union_all
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.projections import ProjectionError
@@ -214,23 +214,34 @@ def account_history(
     limit: int,
     before_id: str | None = None,
 ) -> list[ProjectedTransfer]:
-    """The account's transfers newest first, after the cursor (``ports.LedgerQueries``)."""
+    """The account's transfers newest first, after the cursor (``ports.LedgerQueries``).
+
+    Ids are compared in code-point order on both databases (PostgreSQL: ``COLLATE "C"``; the
+    default collation would order ``a-b`` and ``ab`` by locale rules), as Python does.
+    """
     if limit <= 0:
         return []
+    binary = _binary_text(connection.dialect)
     arms = [
-        _history_arm(side, account_id, before_seq, before_id, limit)
+        _history_arm(side, account_id, before_seq, before_id, limit, binary)
         for side in (_T.c.debit_account_id, _T.c.credit_account_id)
     ]
     both = union_all(*arms).subquery()
-    query = select(*both.columns).order_by(both.c.seq.desc(), both.c.id.desc()).limit(limit)
-    rows: Sequence[Row[Any]] = connection.execute(query).all()
-    # Text order of ids is the database's collation; the port's order is Python's (code points).
-    ordered = sorted(map(transfer_of_row, rows), key=lambda t: (t.seq, t.id), reverse=True)
-    return ordered
+    query = (
+        select(*both.columns)
+        .order_by(both.c.seq.desc(), binary(both.c.id).desc())
+        .limit(limit)
+    )
+    return [transfer_of_row(row) for row in connection.execute(query)]
 
 
 def _history_arm(
-    side: Any, account_id: str, before_seq: int | None, before_id: str | None, limit: int
+    side: Any,
+    account_id: str,
+    before_seq: int | None,
+    before_id: str | None,
+    limit: int,
+    binary: Callable[[Any], Any],
 ) -> Select[Any]:
     conditions = [side == account_id]
     if before_seq is not None:
@@ -238,13 +249,23 @@ def _history_arm(
             conditions.append(_T.c.seq < before_seq)
         else:
             conditions.append(
-                and_(_T.c.seq <= before_seq, or_(_T.c.seq < before_seq, _T.c.id < before_id))
+                and_(
+                    _T.c.seq <= before_seq,
+                    or_(_T.c.seq < before_seq, binary(_T.c.id) < before_id),
+                )
             )
     arm = (
         select(*_T.columns)
         .where(*conditions)
-        .order_by(_T.c.seq.desc(), _T.c.id.desc())
+        .order_by(_T.c.seq.desc(), binary(_T.c.id).desc())
         .limit(limit)
         .subquery()
     )
     return select(*arm.columns)
+
+
+def _binary_text(dialect: Dialect) -> Callable[[Any], Any]:
+    """Text in code-point order: SQLite's default (BINARY); PostgreSQL's ``"C"`` collation."""
+    if dialect.name == "postgresql":
+        return lambda column: column.collate("C")
+    return lambda column: column

@@ -54,10 +54,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from reclaim.adapters.db import migrate, projections, tables
+from reclaim.adapters.db import ledger_projections, migrate, projections, tables
 from reclaim.app.ports import (
     AppendResult,
     EntityChange,
+    ProjectedAccount,
+    ProjectedTransfer,
     RangeNotAvailable,
     StoreCorrupt,
     StoredCheckpoint,
@@ -234,6 +236,28 @@ class SqlEventStore:
             rows = [tuple(row) for row in connection.execute(select(*t.columns))]
         return sorted(rows, key=lambda row: str(row[0]))  # Python's order, not the collation's
 
+    # The ledger's projections (``ports.LedgerQueries``; see ``ledger_projections``) ---------
+
+    def account(self, account_id: str) -> ProjectedAccount | None:
+        with self._transaction() as connection:
+            return ledger_projections.account(connection, account_id)
+
+    def accounts_of(self, owner: str) -> list[ProjectedAccount]:
+        with self._transaction() as connection:
+            return ledger_projections.accounts_of(connection, owner)
+
+    def transfer(self, transfer_id: str) -> ProjectedTransfer | None:
+        with self._transaction() as connection:
+            return ledger_projections.transfer(connection, transfer_id)
+
+    def account_history(
+        self, account_id: str, before_seq: int | None, limit: int, before_id: str | None = None
+    ) -> list[ProjectedTransfer]:
+        with self._transaction() as connection:
+            return ledger_projections.account_history(
+                connection, account_id, before_seq, limit, before_id
+            )
+
     # Writing -------------------------------------------------------------------------------
 
     def append(
@@ -262,6 +286,7 @@ class SqlEventStore:
                 projections.insert_many(connection, tables.events, event_rows)
                 projections.insert_many(connection, tables.merkle_nodes, node_rows)
                 projections.apply(connection, changes)
+                ledger_projections.upsert(connection, ledger_projections.stage(entities, first))
                 connection.execute(
                     tables.log_head.update()
                     .where(tables.log_head.c.id == 1)
