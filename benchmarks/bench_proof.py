@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 from _common import report
-
 from reclaim.adapters.db.store import bulk_load_leaf_hashes, open_store
 from reclaim.log import merkle
 

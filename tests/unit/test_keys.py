@@ -40,5 +40,5 @@ def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 def test_a_malformed_key_file_is_named(tmp_path: Path) -> None:
     init_keys(tmp_path / "keys", "reclaim.test/log")
     (tmp_path / "keys" / "treasury.key").write_text("PRIVATE+KEY+treasury+00000000+AAAA\n")
-    with pytest.raises(KeyFileError, match="treasury.key: signer key is not 0x01"):
+    with pytest.raises(KeyFileError, match=r"treasury\.key: signer key is not 0x01"):
         load_keyring(tmp_path / "keys")
