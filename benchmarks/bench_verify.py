@@ -4,7 +4,7 @@ The log: ``EVENTS`` events (a genesis and documents) appended by the log service
 its automatic checkpoints, exported with the default bundle size; built once and cached under
 ``CACHE`` (delete it to rebuild).
 
-Figures, measured in the same run, best of ``RUNS`` each:
+Figures, measured in the same run (``RUNS`` times, the best ratio kept):
 
 - raw: Ed25519 verifications per second of ``os.cpu_count()`` processes, each calling
   cryptography's ``Ed25519PublicKey.verify`` in a loop over pre-parsed (public key, signed
@@ -38,7 +38,7 @@ import _common  # noqa: F401 - puts src/ on the path
 # and each one imports this module again; it should not pay for SQLAlchemy and the rest.
 
 EVENTS: Final = 100_000
-RUNS: Final = 2
+RUNS: Final = 3
 TARGET: Final = 0.7
 ORIGIN: Final = "bench.reclaim/log"
 CACHE: Final = Path("/tmp/reclaim-bench-verify") / f"{EVENTS}-v1"
@@ -164,22 +164,29 @@ def _cpu_seconds() -> float:
 def main() -> None:
     processes = os.cpu_count() or 1
     export = build(CACHE)
-    raw = verify = 0.0
+    # Each verify run sits between two raw runs, and is compared with their mean: on a shared
+    # machine, figures taken at different moments do not compare. The best such ratio is kept.
+    best = (0.0, 0.0, 0.0, 0)
     raw_cpu = verify_cpu = float("inf")
-    workers = 0
+    before, cpu = raw_rate(export, processes)
+    raw_cpu = min(raw_cpu, cpu)
     for _ in range(RUNS):
-        rate, cpu = raw_rate(export, processes)
-        raw, raw_cpu = max(raw, rate), min(raw_cpu, cpu)
-        rate, workers, cpu = verify_rate(export)
-        verify, verify_cpu = max(verify, rate), min(verify_cpu, cpu)
-    ratio = verify / raw
+        verify, workers, cpu = verify_rate(export)
+        verify_cpu = min(verify_cpu, cpu)
+        after, cpu = raw_rate(export, processes)
+        raw_cpu = min(raw_cpu, cpu)
+        raw = (before + after) / 2
+        best = max(best, (verify / raw, verify, raw, workers))
+        before = after
+    ratio, verify, raw, workers = best
     verdict = "ok" if ratio >= TARGET else "TARGET MISSED"
     print(
         f"verify: {verify:,.0f} events/s = {ratio:.2f} of raw Ed25519 verify on {processes} "
-        f"cores ({raw:,.0f}/s); {workers} workers; target ≥ {TARGET} — {verdict}",
+        f"cores ({raw:,.0f}/s); {workers} pool workers + the main process; "
+        f"target ≥ {TARGET} — {verdict}",
         flush=True,
     )
-    # What the ratio would be on idle cores (this machine may be shared): CPU time per event.
+    # What the ratio is on otherwise idle cores (this machine may be shared): CPU per event.
     print(
         f"CPU time: verify {verify_cpu * 1e6:.1f} µs per event, raw Ed25519 verify "
         f"{raw_cpu * 1e6:.1f} µs; ratio on idle cores ≈ {raw_cpu / verify_cpu:.2f}",

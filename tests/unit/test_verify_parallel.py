@@ -2,7 +2,8 @@
 
 The log: a genesis, one gateway, and ``SIZE - 2`` documents (661 events), checkpointed every 150
 events and at the end, exported in bundles of 64 (11 bundles), so that the pool gets many
-bundles, results come back out of order, and checkpoints fall inside bundles.
+bundles, the main process checks some of them itself while it waits for the workers, results
+come back out of order, and checkpoints fall inside bundles.
 """
 
 from __future__ import annotations
@@ -80,10 +81,11 @@ def run(directory: Path, workers: int) -> tuple[VerifyReport, list[tuple[int, in
     return report, seen
 
 
-def test_pool_and_in_process_reports_are_identical(exported: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pool_and_in_process_reports_are_identical(exported: Path, workers: int) -> None:
     alone, alone_progress = run(exported, workers=0)
-    pooled, pooled_progress = run(exported, workers=2)
-    assert (alone.workers, pooled.workers) == (0, 2)
+    pooled, pooled_progress = run(exported, workers=workers)
+    assert (alone.workers, pooled.workers) == (0, workers)
     assert dataclasses.replace(pooled, workers=0, elapsed_seconds=0.0) == dataclasses.replace(
         alone, elapsed_seconds=0.0
     )
@@ -93,15 +95,16 @@ def test_pool_and_in_process_reports_are_identical(exported: Path) -> None:
 
 
 def test_pool_and_in_process_report_the_same_failure(exported: Path, tmp_path: Path) -> None:
+    """Whichever process checks the bundle: the workers, or the main process while it waits."""
     tampered = tmp_path / "export"
     shutil.copytree(exported, tampered)
     bundle = tampered / "entries" / f"{448:012d}.jsonl"
     lines = bundle.read_bytes().split(b"\n")
     lines[500 - 448] = lines[500 - 448].replace(b'"title":"Document ', b'"title":"Documents ')
     bundle.write_bytes(b"\n".join(lines))
-    failures = [verify_log(DirectorySource(tampered), workers=workers) for workers in (0, 2)]
+    failures = [verify_log(DirectorySource(tampered), workers=n) for n in (0, 1, 2)]
     assert isinstance(failures[0], VerifyFailure), failures[0]
-    assert failures[0] == failures[1]
+    assert failures[0] == failures[1] == failures[2]
     assert (failures[0].kind, failures[0].seq) == (FailureKind.signature_invalid, 500)
     assert str(failures[0]) == (
         f"seq 500: signature by key {ADMIN.key_id.hex()} (admin) does not verify over the "

@@ -36,19 +36,22 @@ Parallelism
 -----------
 Steps 3a-c and the leaf hash are independent from one leaf to the next and cost nearly all of
 the time (an Ed25519 verification, a canonical re-encoding). A ``ProcessPoolExecutor`` (spawn
-context, one worker per CPU) takes whole bundles as raw bytes and returns compact results: the
-leaf hashes, each event as a plain tuple, and the first fault of the bundle. The main process
-submits bundles ahead (a bounded window), takes results back in order, and does steps 3d-e,
-which must see the events one after the other. Small logs (``in_process_events_max``) are
-verified in the calling process: starting workers would cost more than it saves. Both paths run
-the same ``BundleChecker``, so they report the same thing.
+context) takes whole bundles as raw bytes and returns compact results: the leaf hashes, each
+event as a plain tuple, and the first fault of the bundle. The main process keeps the workers
+``bundles_ahead_per_worker`` bundles ahead, takes results back in order and does steps 3d-e,
+which must see the events one after the other; when the next result is not ready it checks a
+later bundle itself instead of waiting. So the pool has one worker per CPU *but one*: the main
+process is the last checker, and the busy processes never outnumber the CPUs (measured: two
+workers and a busy main process on two CPUs cost ~10 µs more CPU per event, in context switches
+and caches lost, than one worker and the main process). Small logs (``in_process_events_max``)
+are verified in the calling process. Every path runs the same ``BundleChecker`` and replays in
+the same order, so they report the same thing.
 
 Where the time goes (CPU per event, 2-vCPU reference machine, ``benchmarks/bench_verify.py``):
-in the workers ~85 µs for the Ed25519 verification, ~17 µs for ``parse_leaf`` (a JSON parse and
-a canonical re-encoding), ~1 µs for the leaf hash; in the main process ~6 µs for ``check`` and
-``evolve``, ~9.5 µs for the incremental state digest (one entity per event), ~5 µs for the
-pool's pickling, the frontier and the loop. The verification alone is the floor; the ratio of
-the two is what the benchmark reports.
+~85 µs for the Ed25519 verification, ~17 µs for ``parse_leaf`` (a JSON parse and a canonical
+re-encoding), ~1 µs for the leaf hash; ~6 µs for ``check`` and ``evolve``, ~9.5 µs for the
+incremental state digest (one entity per event), a few µs for the pool's pickling, the frontier
+and the loops. The verification alone is the floor; the benchmark reports the ratio of the two.
 
 Outcomes and errors
 -------------------
@@ -95,8 +98,9 @@ from reclaim.log.merkle import CompactRange, ProofError, leaf_hash, verify_consi
 #: interpreter start and this module's imports, ~0.1 s of CPU each, more if the program's main
 #: module is heavy: spawn imports it again) costs more than it saves on two bundles.
 in_process_events_max: Final = 2 * limits.bundle_size_max
-#: Bundles submitted per worker ahead of the one being replayed: enough that a worker never
-#: waits for the main process, few enough to bound memory (a bundle is at most a few MB).
+#: Bundles queued per worker ahead of the one being replayed: enough that a worker never waits
+#: for the main process, few enough to bound memory (a bundle is a few MB; as many again wait
+#: for the main process to check them).
 bundles_ahead_per_worker: Final = 3
 #: Longest key id quoted in a failure message (key ids are 8 hex digits; a forged one may not be).
 _QUOTE_MAX_CHARS: Final = 64
@@ -202,7 +206,7 @@ class VerifyReport:
     state_digest: bytes
     actors: int
     keys: int
-    workers: int  # 0: verified in the calling process
+    workers: int  # pool processes besides the calling one; 0: verified in the calling process
     elapsed_seconds: float
 
     @property

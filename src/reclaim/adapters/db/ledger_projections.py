@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -70,13 +71,18 @@ def stage(entities: Sequence[EntityChange], first_seq: int) -> StagedLedger:
         first.setdefault(change.key, change.position)
         last[change.key] = change
     staged = StagedLedger()
+    add_account, add_transfer = staged.accounts.append, staged.transfers.append
     for key, change in last.items():
         made, updated = first_seq + first[key], first_seq + change.position
+        value = change.value
+        if type(value) is not dict:
+            what = "never deletes an entity" if value is None else "values are objects"
+            raise ProjectionError(f"{key} at seq {updated}: the ledger {what}")
         try:
             if key.startswith(ACCOUNT_PREFIX):
-                staged.accounts.append(_account_row(key, change.value, made, updated))
+                add_account(_account_row(key[len(ACCOUNT_PREFIX) :], value, made, updated))
             elif key.startswith(TRANSFER_PREFIX):
-                staged.transfers.append(_transfer_row(key, change.value, made, updated))
+                add_transfer(_transfer_row(key[len(TRANSFER_PREFIX) :], value, made, updated))
             else:
                 raise ProjectionError(f"{key!r} is not a ledger entity")
         except (KeyError, TypeError, ValueError) as exc:
@@ -84,42 +90,52 @@ def stage(entities: Sequence[EntityChange], first_seq: int) -> StagedLedger:
     return staged
 
 
-def _value(key: str, value: object) -> dict[str, Any]:
-    if value is None:
-        raise ProjectionError(f"{key}: the ledger never deletes an entity")
-    if not isinstance(value, dict):
-        raise ProjectionError(f"{key}: the value is not an object")
-    return value
+# The fields of the core's entities (``LedgerState.entity``), read in one call each.
+_ACCOUNT_FIELDS: Final = operator.itemgetter(
+    "owner", "asset", "purpose", "flags",
+    "debits_posted", "credits_posted", "debits_pending", "credits_pending",
+)  # fmt: skip
+_TRANSFER_FIELDS: Final = operator.itemgetter(
+    "kind", "debit_account_id", "credit_account_id", "asset", "amount_minor", "code", "refs",
+    "pending_id", "timeout_seconds", "created_at", "expires_at", "status", "posted_minor",
+)  # fmt: skip
+_TEXT_FIELDS: Final = {"accounts": (0, 1, 2), "transfers": (0, 1, 2, 3, 5, 7, 9, 10, 11)}
 
 
-def _account_row(key: str, value: object, opened: int, updated: int) -> tuple[Any, ...]:
-    v = _value(key, value)
-    flags = v["flags"]
+def _account_row(ident: str, v: dict[str, Any], opened: int, updated: int) -> tuple[Any, ...]:
+    fields = _ACCOUNT_FIELDS(v)
+    _check_text(fields, _TEXT_FIELDS["accounts"])
+    owner, asset, purpose, flags, dp, cp, dpend, cpend = fields
+    if type(flags) is not list:
+        raise TypeError(f"flags {flags!r} is not a list")
     return (
-        key[len(ACCOUNT_PREFIX) :], _text(v["owner"]), _text(v["asset"]), _text(v["purpose"]),
-        "[]" if not flags else _json(flags),
-        int(v["debits_posted"]), int(v["credits_posted"]),
-        int(v["debits_pending"]), int(v["credits_pending"]),
-        opened, updated,
+        ident, owner, asset, purpose, _flags_json(tuple(flags)),
+        int(dp), int(cp), int(dpend), int(cpend), opened, updated,
     )  # fmt: skip
 
 
-def _transfer_row(key: str, value: object, created: int, updated: int) -> tuple[Any, ...]:
-    v = _value(key, value)
-    refs = v["refs"]
+def _transfer_row(ident: str, v: dict[str, Any], created: int, updated: int) -> tuple[Any, ...]:
+    fields = _TRANSFER_FIELDS(v)
+    _check_text(fields, _TEXT_FIELDS["transfers"])
+    (kind, debit, credit, asset, amount, code, refs, pending_id, timeout, created_at,
+     expires_at, status, posted) = fields  # fmt: skip
     return (
-        key[len(TRANSFER_PREFIX) :], created, _text(v["kind"]),
-        _text(v["debit_account_id"]), _text(v["credit_account_id"]), _text(v["asset"]),
-        int(v["amount_minor"]), _text(v["code"]), "{}" if not refs else _json(refs),
-        _text(v["pending_id"]), int(v["timeout_seconds"]), _text(v["created_at"]),
-        _text(v["expires_at"]), _text(v["status"]), int(v["posted_minor"]), updated,
+        ident, created, kind, debit, credit, asset, int(amount), code,
+        "{}" if not refs else _json(refs), pending_id, int(timeout), created_at, expires_at,
+        status, int(posted), updated,
     )  # fmt: skip
 
 
-def _text(value: object) -> str:
-    if type(value) is not str:
-        raise TypeError(f"{value!r} is not text")
-    return value
+def _check_text(fields: tuple[Any, ...], positions: tuple[int, ...]) -> None:
+    for i in positions:
+        if type(fields[i]) is not str:
+            raise TypeError(f"{fields[i]!r} is not text")
+
+
+@functools.lru_cache(maxsize=64)
+def _flags_json(flags: tuple[str, ...]) -> str:
+    """Flags are a few fixed names, so their JSON is cached (one text per combination)."""
+    return _json(list(flags))
 
 
 def _json(value: object) -> str:
