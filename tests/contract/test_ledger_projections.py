@@ -137,7 +137,7 @@ class History:
             self.pendings.append((ident, asset, amount))
             return CreateTransfers((t,))
         if draw < 0.85 and self.pendings:
-            ident, p_asset, amount = self.pendings.pop(rng.randrange(len(self.pendings)))
+            ident, _, amount = self.pendings.pop(rng.randrange(len(self.pendings)))
             if rng.random() < 0.6:
                 posted = rng.randint(1, amount)
                 t = Transfer(self.next_id("p"), "", "", "", posted, "withdrawal",
@@ -350,7 +350,7 @@ def test_history_pages_split_one_event_by_id(store: Store) -> None:
     assert [t.id for t in store.account_history("alice/USD/creditor_available", 2, 10)] == ["first"]
 
 
-# All or nothing -------------------------------------------------------------------------------------
+# All or nothing -----------------------------------------------------------------------------------
 
 
 def ledger_rows(store: Store) -> tuple[object, ...]:

@@ -237,6 +237,11 @@ def test_the_export_verifies(published: Published, export: Path) -> None:
         workers=0,
         elapsed_seconds=report.elapsed_seconds,
     )
+    assert str(dataclasses.replace(report, elapsed_seconds=0.5)) == (
+        f"reclaim.test/log: 310 events, 4 signed checkpoints, 0 consistency proofs; "
+        f"root {b64(report.root)}, state {report.state_digest.hex()}; 5 actors, 6 keys; "
+        "0.50 s (620 events/s, in process)"
+    )
 
 
 def test_the_export_layout(published: Published, export: Path) -> None:

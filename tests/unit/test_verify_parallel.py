@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import pickle
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,9 +29,12 @@ from reclaim.app.verify import (
     VerifyReport,
     verify_log,
 )
+from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
+from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey
+from reclaim.log.merkle import leaf_hash
 
 ORIGIN: Final = "reclaim.test/parallel"
 SIZE: Final = 661
@@ -142,6 +146,20 @@ def test_the_bundle_checker_returns_the_good_prefix_and_the_fault(exported: Path
     assert (result.fault.position, result.fault.kind, result.fault.message) == (
         3, FailureKind.seq_mismatch, "expected seq 67, found 68",
     )  # fmt: skip
+    assert result.hashes == [leaf_hash(line) for line in lines[:3]]
+    assert result.events == [parse_leaf(line).event for line in lines[:3]]
     assert checker(64, data).fault is None
     assert checker(64, data[:-1]).fault == (63, FailureKind.leaf_malformed,
                                             "no newline after the last event")  # fmt: skip
+
+
+def test_a_worker_s_result_carries_events_as_plain_tuples(exported: Path) -> None:
+    data = (exported / "entries" / f"{64:012d}.jsonl").read_bytes()
+    keys = {ADMIN.key_id.hex(): ADMIN.verifier.to_text()}
+    plain = BundleChecker(keys)(64, data)
+    sent = pickle.dumps(BundleChecker(keys, to_pickle=True)(64, data))
+    pickled = pickle.loads(sent)  # noqa: S301 - our own bytes, as the pool sends them
+    assert pickled.hashes == plain.hashes
+    assert pickled.fault is plain.fault is None
+    assert [Event(*fields) for fields in pickled.events] == plain.events
+    assert all(type(fields) is tuple for fields in pickled.events)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+from reclaim.app.key_index import PublicKeyIndex
 from reclaim.app.ports import (
     AppendResult,
     Clock,
@@ -200,6 +201,7 @@ class LogService:
         self._last_checkpoint_size = 0
         self._last_checkpoint_at = time.monotonic()
         self._last_now: datetime | None = None
+        self._key_index: PublicKeyIndex | None = None
         self.reload()
 
     # Reading -------------------------------------------------------------------------------
@@ -211,6 +213,18 @@ class LogService:
     @property
     def store(self) -> EventStore:
         return self._store
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def actor_for_public_key(self, public_key: bytes) -> str | None:
+        """The actor holding ``public_key`` (32 Ed25519 bytes) as a live key, or ``None`` (no
+        actor, or more than one): read under the writer lock, so only what is stored counts."""
+        with self._lock:
+            if self._key_index is None or not self._key_index.follows(self.state):
+                self._key_index = PublicKeyIndex(self.state)
+            return self._key_index.actor_for(public_key)
 
     def public_keys(self) -> bytes:
         """The published key set (``keys.json``) of the log as stored: read under the writer

@@ -7,12 +7,28 @@ of every port (an adapter wraps its library's exceptions into these at its bound
     ├── StoreUnavailable             cannot reach or open the database (retry later)
     ├── RangeNotAvailable            a seq / tree size beyond what the log holds
     └── StoreCorrupt                 stored data contradicts itself (a bug or tampering)
+    VaultError                       the PII vault could not do what was asked
+    ├── SubjectNotFound              no such subject in the vault
+    ├── SubjectErased                the subject was erased: its key and fields are gone for good
+    ├── VaultKeyUnavailable          the key-encryption key that wrapped a data key is not loaded,
+    │                                or does not open it (a wrong ``vault.key``, or tampering)
+    └── VaultCorrupt                 a ciphertext failed authentication (swapped or tampered)
+    MailError                        a message could not be handed to the mail server
+    ├── MailUnavailable              not now (timeout, 4xx): keep it queued, retry with backoff
+    │   └── MailServerDown           the server cannot be reached at all: nothing else will go
+    └── MailRejected                 refused for good (5xx for this recipient or message)
+    PasswordHashInvalid              a stored password hash that argon2 cannot read (corrupt data)
+
+The SQL adapters of the vault, the outbox, the code store and the rate limiter raise the
+``StoreError`` tree for database failures too. Refusals of one-time codes and rate limits are
+values (``CodeVerdict``, ``RateDecision``), never exceptions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -222,3 +238,293 @@ class Signer(Protocol):
     def submit(self, requests: SigningRequests) -> PendingSignatures: ...
 
     def close(self) -> None: ...
+
+
+# The PII vault (issue 4) -----------------------------------------------------------------------
+
+
+class VaultError(Exception):
+    """The PII vault could not do what was asked."""
+
+
+class SubjectNotFound(VaultError):
+    """No such subject in the vault."""
+
+
+class SubjectErased(VaultError):
+    """The subject was erased: its data key and fields are destroyed, only a tombstone is left."""
+
+
+class VaultKeyUnavailable(VaultError):
+    """The key-encryption key that wrapped a data key is not loaded, or it does not open it."""
+
+
+class VaultCorrupt(VaultError):
+    """A stored ciphertext failed authentication: swapped between subjects or fields, or tampered."""
+
+
+#: A field's value: text (an e-mail, a name, an address) or bytes (a document); ``get`` returns
+#: the type that was ``put``.
+PiiValue = str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class PiiRecord:
+    """The decrypted fields of one vault subject. Its ``repr`` never shows the values."""
+
+    subject: str
+    fields: Mapping[str, PiiValue] = field(repr=False)
+
+    def text(self, name: str) -> str:
+        """The text field ``name``; ``KeyError`` if absent, ``TypeError`` if it holds bytes."""
+        value = self.fields[name]
+        if not isinstance(value, str):
+            raise TypeError(f"field {name!r} of {self.subject!r} holds bytes, not text")
+        return value
+
+    def data(self, name: str) -> bytes:
+        """The bytes field ``name``; ``KeyError`` if absent, ``TypeError`` if it holds text."""
+        value = self.fields[name]
+        if not isinstance(value, bytes):
+            raise TypeError(f"field {name!r} of {self.subject!r} holds text, not bytes")
+        return value
+
+
+class Vault(Protocol):
+    """Personal data, apart from the public log, encrypted per subject (a creditor, or a claim
+    before its creditor signs up).
+
+    Contract (``tests/contract/test_vault.py``):
+    - ``put`` creates the subject on first use (with its own data key) and replaces the named
+      fields; other fields are kept. ``put_many`` does the same for many subjects in one
+      transaction (all or nothing) and returns how many it stored.
+    - ``get`` returns the named fields that exist (every field when ``names`` is ``None``).
+    - ``erase`` destroys the subject's data key and fields and leaves a tombstone; afterwards
+      ``get``, ``put``, ``seal`` and ``open`` raise ``SubjectErased``. It returns ``False`` if the
+      subject was already erased. Other subjects are untouched.
+    - ``seal``/``open`` encrypt a blob kept elsewhere (an outbox message) under the subject's data
+      key, bound to ``purpose``; erasing the subject makes it unreadable too.
+    - A ciphertext moved to another subject, field or purpose fails with ``VaultCorrupt``.
+    Subject ids and field names are identifiers (``[A-Za-z0-9._:-]``, ``[a-z0-9_]``); passing
+    anything else is a bug of the caller (an assertion).
+    """
+
+    def put(self, subject: str, fields: Mapping[str, PiiValue], now: datetime) -> None: ...
+
+    def put_many(
+        self, items: Iterable[tuple[str, Mapping[str, PiiValue]]], now: datetime
+    ) -> int: ...
+
+    def get(self, subject: str, names: Iterable[str] | None = None) -> PiiRecord: ...
+
+    def erase(self, subject: str, now: datetime) -> bool: ...
+
+    def seal(self, subject: str, purpose: str, plaintext: bytes) -> bytes: ...
+
+    def open(self, subject: str, purpose: str, sealed: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WrappedKey:
+    """A data key encrypted by a key-encryption key (KEK), and the id of that KEK."""
+
+    kek_id: str
+    blob: bytes
+
+
+class KeyWrapper(Protocol):
+    """The KMS port: wraps and unwraps data keys with a key-encryption key it never reveals.
+
+    ``wrap`` uses the active KEK; ``unwrap`` the KEK named in the wrapped key (older KEKs stay
+    loaded after a rotation so old data keys still open). ``context`` is authenticated with the
+    key (the subject id): a wrapped key moved to another subject does not unwrap. ``unwrap``
+    raises ``VaultKeyUnavailable`` for an unknown KEK or a blob the KEK does not open.
+    """
+
+    @property
+    def active_kek_id(self) -> str: ...
+
+    def wrap(self, data_key: bytes, context: bytes) -> WrappedKey: ...
+
+    def unwrap(self, wrapped: WrappedKey, context: bytes) -> bytes: ...
+
+
+# Mail (issue 4) -----------------------------------------------------------------------------------
+
+
+class MailError(Exception):
+    """A message could not be handed to the mail server."""
+
+
+class MailUnavailable(MailError):
+    """Not now (a timeout, a 4xx answer): the message stays queued and is retried later."""
+
+
+class MailServerDown(MailUnavailable):
+    """The mail server cannot be reached or refuses the session: no other message will go."""
+
+
+class MailRejected(MailError):
+    """The server refused this message for good (a 5xx for its recipient or its content)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMail:
+    """A rendered plain-text message, ready for a ``MailSender``. Its ``repr`` hides the address
+    and the body (they hold personal data and codes)."""
+
+    message_key: str  # unique per outbox message, the same on every retry (the Message-ID)
+    to_address: str = field(repr=False)
+    subject: str
+    body: str = field(repr=False)
+    locale: str  # a BCP 47 tag: en, zh-Hans, fr
+    date: datetime  # the Date header
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    """A message the outbox handed out for delivery; ``attempts`` counts the failed ones."""
+
+    id: int
+    attempts: int
+    mail: OutboundMail
+
+
+@dataclass(frozen=True, slots=True)
+class FailedMail:
+    """A message the outbox gave up on, for the operator: nothing personal, the error kept."""
+
+    id: int
+    template: str
+    locale: str
+    attempts: int
+    last_error: str
+    created_at: str
+    failed_at: str
+
+
+class Outbox(Protocol):
+    """Durable queue of mail: a message enqueued is delivered, or given up and listed by
+    ``failed`` for the operator; never silently dropped.
+
+    - ``enqueue`` stores a message to the address in field ``to_field`` of vault subject
+      ``to_subject``; the template's variables (``payload``) are stored sealed by the vault.
+    - ``due`` hands out at most ``limit`` queued messages whose time has come, rendered, and
+      leases them (``limits.mail_claim_lease_seconds``) so two workers do not send one twice;
+      delivery is at-least-once (a worker that dies mid-send leaves the message to be retried).
+    - ``mark_sent``; ``mark_failed`` counts an attempt and queues it again at ``retry_at``, or
+      gives it up (``retry_at`` ``None``); ``release`` puts it back untried (not counted).
+    - ``requeue`` gives a failed message a new round of attempts (an operator's decision).
+    """
+
+    def enqueue(
+        self,
+        to_subject: str,
+        to_field: str,
+        template: str,
+        locale: str,
+        payload: Mapping[str, str],
+        now: datetime,
+    ) -> int: ...
+
+    def due(self, now: datetime, limit: int) -> list[QueuedMail]: ...
+
+    def mark_sent(self, mail_id: int, now: datetime) -> None: ...
+
+    def mark_failed(
+        self, mail_id: int, now: datetime, error: str, retry_at: datetime | None
+    ) -> None: ...
+
+    def release(self, mail_id: int, retry_at: datetime) -> None: ...
+
+    def failed(self, limit: int) -> list[FailedMail]: ...
+
+    def requeue(self, mail_id: int, now: datetime) -> None: ...
+
+
+class MailSender(Protocol):
+    """Hands one message to a mail server. Raises ``MailUnavailable`` (or ``MailServerDown``)
+    when it may work later, ``MailRejected`` when it never will."""
+
+    def send(self, mail: OutboundMail) -> None: ...
+
+
+# One-time codes, rate limits and passwords (issue 4) ----------------------------------------
+
+
+class CodeVerdict(enum.Enum):
+    """What checking a one-time code found, in precedence order. Only ``accepted`` proves
+    anything; an API shows the others without saying whether the address is known."""
+
+    accepted = 0
+    code_invalid = 1  # no live code for this purpose and subject, a used one, or a wrong guess
+    code_expired = 2  # the code's lifetime is over: ask for a new one
+    code_attempts_exhausted = 3  # too many wrong guesses: the code is burnt, ask for a new one
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """A fresh one-time code, to be mailed; its ``repr`` hides it."""
+
+    code: str = field(repr=False)
+    expires_at: datetime
+
+
+class CodeStore(Protocol):
+    """One-time codes: one live code per (purpose, subject), hashed at rest.
+
+    ``issue`` replaces any earlier code of the pair (its attempts start again at zero: bound how
+    often it is called with a ``RateLimiter``). ``check`` counts an attempt and returns a
+    ``CodeVerdict``; a code is accepted once. ``subject`` is an opaque identifier (an address
+    commitment), never the address itself.
+    """
+
+    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedCode: ...
+
+    def check(self, purpose: str, subject: str, code: str, now: datetime) -> CodeVerdict: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    """At most ``count`` actions per ``period_seconds`` per identifier, ``count`` at once."""
+
+    name: str
+    count: int
+    period_seconds: int
+
+    def __post_init__(self) -> None:
+        assert self.count >= 1 and self.period_seconds >= 1, f"rate rule {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    allowed: bool
+    retry_after_seconds: int  # 0 when allowed
+
+
+class RateLimiter(Protocol):
+    """Token buckets shared by every API process: ``acquire`` takes one token of ``rule`` for
+    ``identifier`` (an address commitment, a client address) if there is one; a refusal takes
+    nothing and says when to come back."""
+
+    def acquire(self, rule: RateRule, identifier: str, now: datetime) -> RateDecision: ...
+
+
+class PasswordHashInvalid(Exception):
+    """A stored password hash that cannot be read (corrupt data, not a wrong password)."""
+
+
+class PasswordHasher(Protocol):
+    """Password hashing (argon2id). ``verify`` is ``False`` for a wrong password;
+    ``needs_rehash`` says a hash was made with other parameters (rehash it at the next login)."""
+
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, encoded: str, password: str) -> bool: ...
+
+    def needs_rehash(self, encoded: str) -> bool: ...
+
+    def verify_absent(self, password: str) -> bool:
+        """Spend the time of a ``verify`` and return ``False``: a login to an unknown account
+        takes as long as a wrong password, so timing does not tell which accounts exist."""
+        ...

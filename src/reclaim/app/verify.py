@@ -77,7 +77,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -214,7 +214,8 @@ class VerifyReport:
         return self.events / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
 
     def __str__(self) -> str:
-        where = f"{self.workers} worker processes" if self.workers else "in process"
+        plural = "es" if self.workers > 1 else ""
+        where = f"with {self.workers} worker process{plural}" if self.workers else "in process"
         return (
             f"{self.origin}: {self.events:,} events, {self.checkpoints:,} signed checkpoints, "
             f"{self.consistency_proofs:,} consistency proofs; root {_b64(self.root)}, "
@@ -462,26 +463,29 @@ class BundleFault(NamedTuple):
 
 
 class BundleResult(NamedTuple):
-    """What a worker returns for a bundle: the good prefix, and its first fault if any."""
+    """A checked bundle: its good prefix (leaf hashes and events), and its first fault if any.
+
+    The events are ``Event`` values, or ``EventTuple`` when the result crosses to another
+    process (a tuple of plain values pickles in a fraction of the time).
+    """
 
     hashes: list[bytes]
-    events: list[EventTuple]
+    events: list[Event] | list[EventTuple]
     fault: BundleFault | None
 
 
 class BundleChecker:
     """Steps 3a-c and the leaf hash for whole bundles; needs only ``keys.json``'s keys."""
 
-    def __init__(self, keys_by_id: dict[str, str]) -> None:
+    def __init__(self, keys_by_id: dict[str, str], *, to_pickle: bool = False) -> None:
         self._keys = {ident: VerifierKey.parse(text) for ident, text in keys_by_id.items()}
+        self._to_pickle = to_pickle
 
     def __call__(self, start: int, data: bytes) -> BundleResult:
         lines = data.split(b"\n")
         complete = len(lines) - 1
         hashes: list[bytes] = []
-        events: list[EventTuple] = []
-        strings: dict[str, str] = {}  # one object per repeated text: smaller pickles
-        intern = strings.setdefault
+        events: list[Event] = []
         keys = self._keys
         for index in range(min(complete, limits.bundle_size_max)):
             line = lines[index]
@@ -490,19 +494,19 @@ class BundleChecker:
                 logged = parse_leaf(line)
             except EventFormatError as exc:
                 reason = "empty line" if not line else f"malformed event: {exc}"
-                return BundleResult(
+                return self._result(
                     hashes, events, BundleFault(index, FailureKind.leaf_malformed, reason)
                 )
             if logged.seq != seq:
                 message = f"expected seq {seq}, found {logged.seq}"
-                return BundleResult(
+                return self._result(
                     hashes, events, BundleFault(index, FailureKind.seq_mismatch, message)
                 )
             event = logged.signed.event
             key = keys.get(event.key_id)
             if key is None:
                 message = f"signed by unknown key {event.key_id[:_QUOTE_MAX_CHARS]}"
-                return BundleResult(
+                return self._result(
                     hashes, events, BundleFault(index, FailureKind.unknown_key, message)
                 )
             if not verify_signature(logged.signed, key):
@@ -510,16 +514,30 @@ class BundleChecker:
                     f"signature by key {event.key_id} ({key.name}) does not verify "
                     f"over the event's bytes"
                 )
-                return BundleResult(
+                return self._result(
                     hashes, events, BundleFault(index, FailureKind.signature_invalid, message)
                 )
             hashes.append(leaf_hash(line))
-            events.append(
-                (intern(event.type, event.type), event.version, event.time,
-                 intern(event.actor, event.actor), intern(event.key_id, event.key_id),
-                 event.payload)
-            )  # fmt: skip
-        return BundleResult(hashes, events, _bundle_end_fault(lines, complete))
+            events.append(event)
+        return self._result(hashes, events, _bundle_end_fault(lines, complete))
+
+    def _result(
+        self, hashes: list[bytes], events: list[Event], fault: BundleFault | None
+    ) -> BundleResult:
+        if self._to_pickle:
+            return BundleResult(hashes, _as_tuples(events), fault)
+        return BundleResult(hashes, events, fault)
+
+
+def _as_tuples(events: list[Event]) -> list[EventTuple]:
+    """Events as plain tuples, repeated texts as one object each (pickled once, then by ref)."""
+    strings: dict[str, str] = {}
+    intern = strings.setdefault
+    return [
+        (intern(e.type, e.type), e.version, e.time, intern(e.actor, e.actor),
+         intern(e.key_id, e.key_id), e.payload)
+        for e in events
+    ]  # fmt: skip
 
 
 def _bundle_end_fault(lines: list[bytes], complete: int) -> BundleFault | None:
@@ -540,7 +558,7 @@ _WORKER_CHECKER: BundleChecker | None = None
 
 def _worker_init(keys_by_id: dict[str, str]) -> None:
     global _WORKER_CHECKER  # one per worker process, set once by the pool's initializer
-    _WORKER_CHECKER = BundleChecker(keys_by_id)
+    _WORKER_CHECKER = BundleChecker(keys_by_id, to_pickle=True)
 
 
 def _worker_check(start: int, data: bytes) -> BundleResult:
@@ -695,8 +713,9 @@ class _Replay:
         confirmed = self._confirmed
         next_size = self._next_size()
         seq = self.size
-        for leaf_hash_, fields in zip(result.hashes, result.events, strict=True):
-            event = Event(*fields)
+        events: Sequence[Event | EventTuple] = result.events
+        for leaf_hash_, item in zip(result.hashes, events, strict=True):
+            event = item if isinstance(item, Event) else Event(*item)
             rejection = check(state, event)
             if rejection is not None:
                 raise _Failed(

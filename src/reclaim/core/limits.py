@@ -62,3 +62,94 @@ bulk_load_chunk_leaves: Final = 262_144
 request_body_max_bytes: Final = 64 * 1024
 #: Longest query string: every query is a few bounded integers.
 query_string_max_bytes: Final = 2048
+
+# Signed API requests (Backpack's scheme) and the ledger's queries ---------------------------------
+
+#: The window of a signed request when ``X-Window`` is absent (Backpack's default).
+request_window_default_ms: Final = 5_000
+#: The longest window a signed request may ask for (Backpack's maximum).
+request_window_max_ms: Final = 60_000
+#: Signatures the replay cache remembers at once, each until its request's window closes (~300
+#: bytes each, so ~40 MB): 131,072 requests in flight over the default 5 s window is ~26,000
+#: signed requests/s, more than one API process verifies (~10,000 Ed25519 checks/s per core).
+#: When full, new signed requests get 429 until windows close; none is ever forgotten early.
+replay_cache_max_entries: Final = 131_072
+#: Transfers in one page of an account's history (``GET /ledger/accounts/{id}/transfers``).
+history_page_max: Final = 500
+
+# Claims register import (adapters/register_file.py) ------------------------------------------
+
+#: Rows (claims) in one register file: FTX had about 9 million customer claims; 2**24 leaves
+#: room and matches ``allocation_parts_max`` (a round splits over every claim).
+register_rows_max: Final = 16_777_216
+#: Size of one register file: 2**24 rows of ~120 bytes is ~2 GB; the file is read into memory
+#: once (its SHA-256 is the register id of exactly the bytes imported).
+register_file_size_max_bytes: Final = 2 * 1024**3
+#: Errors listed in a register report; the rest are counted. 1,000 lines is what an operator
+#: reads; a file with more is systematically wrong (wrong column, wrong export).
+register_report_errors_max: Final = 1000
+#: Longest claim id and customer code: FTX claim numbers and schedule codes are ~20 characters.
+claim_id_length_max_chars: Final = 64
+#: Longest e-mail address, in UTF-8 bytes: RFC 5321's 256-octet path less the angle brackets.
+email_length_max_bytes: Final = 254
+#: Longest local part of an e-mail address, in UTF-8 bytes (RFC 5321 §4.5.3.1.1).
+email_local_part_max_bytes: Final = 64
+#: Longest holder name: legal names with several given names, in any script.
+holder_name_length_max_chars: Final = 256
+#: Longest claim class code (``5A``, ``6B``, ``7``, ``convenience``...).
+claim_class_length_max_chars: Final = 16
+
+# PII vault, mail, one-time codes, rate limits, passwords (issue 4) ---------------------------
+
+#: Longest vault subject id: a claim or creditor id, with a short kind prefix ("claim:...").
+pii_subject_id_length_max_chars: Final = 128
+#: Largest field value the vault stores (bytes of UTF-8 text, or a document): a passport scan is
+#: 1-5 MB; anything larger belongs in object storage, with its key and hash in the vault.
+pii_field_value_max_bytes: Final = 8 * 1024 * 1024
+#: Subjects per insert call of the vault's bulk path (``put_many``): bounds memory and the size
+#: of one driver call; the whole import is still one transaction.
+vault_put_chunk_subjects: Final = 4096
+#: Subjects re-wrapped per call after a KEK rotation: one short transaction each.
+vault_rewrap_batch_max: Final = 1000
+#: Digits of a one-time code: 10**8 codes, so 5 attempts per code give a 5e-8 chance per code
+#: (6 digits would give 5e-6); a code is typed once, 8 digits is still easy to copy.
+one_time_code_digits: Final = 8
+#: Lifetime of a one-time code: long enough for a slow mailbox, short enough to be useless later.
+one_time_code_lifetime_seconds: Final = 15 * 60
+#: Wrong guesses before a code is burnt (the next check, even with the right code, fails).
+one_time_code_attempts_max: Final = 5
+#: Code e-mails per address per hour: a person needs one or two; this stops mail bombing a
+#: mailbox and bounds guesses per address to 25 an hour (5 codes x 5 attempts).
+code_sends_per_address_max: Final = 5
+code_sends_per_address_period_seconds: Final = 3600
+#: Code e-mails per client (IP address) per hour: generous, as many creditors share carrier NATs.
+code_sends_per_client_max: Final = 30
+code_sends_per_client_period_seconds: Final = 3600
+#: Code checks per client per hour: stops one client from spraying guesses across addresses.
+code_checks_per_client_max: Final = 60
+code_checks_per_client_period_seconds: Final = 3600
+#: Expired codes and idle rate-limit buckets deleted per prune call: one short transaction.
+prune_batch_max: Final = 10_000
+#: Delivery attempts of one e-mail before it is given up and listed for the operator; with the
+#: backoff below they span about 5 hours of outage.
+mail_attempts_max: Final = 12
+#: First retry delay of an e-mail, doubled at each failure...
+mail_backoff_base_seconds: Final = 30
+#: ...up to this: an hour between tries once the outage is long.
+mail_backoff_max_seconds: Final = 3600
+#: E-mails one delivery run sends: with ``smtp_timeout_seconds`` it bounds a run to 400 s.
+mail_delivery_batch_max: Final = 20
+#: How long a message handed out by ``Outbox.due`` is reserved for its worker: longer than the
+#: longest run (20 x 20 s), so two workers never send one message at once.
+mail_claim_lease_seconds: Final = 900
+#: How long one SMTP operation (connect, each command) may take.
+smtp_timeout_seconds: Final = 20
+#: Longest error text kept on an outbox row (an SMTP answer is one line; tracebacks are not kept).
+mail_error_length_max_chars: Final = 1000
+#: Failed e-mails listed for the operator at once.
+mail_failed_page_max: Final = 500
+#: Longest password accepted: argon2 takes any length, but hashing is work we do not give away.
+password_length_max_chars: Final = 1024
+#: Argon2 hashes computed at once per process: each takes 64 MiB, so a burst of sign-ups cannot
+#: exhaust memory (2 cores: more at once would only queue on the CPU anyway).
+password_hash_concurrency_max: Final = 2

@@ -226,7 +226,8 @@ def _serve(container: bootstrap.Container, host: str, port: int) -> None:
 
     container.log.start()
     try:
-        uvicorn.run(create_app(container.log), host=host, port=port, log_level="info")
+        app = create_app(container.log, liabilities=container.liabilities)
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         container.close()
 
@@ -302,11 +303,11 @@ def liabilities_snapshot(data_dir: DataDir = None, database_url: DatabaseUrl = N
         container.close()
     statement = snapshot.statement
     sys.stdout.write(snapshot.statement_note)
-    table = Table("asset", "total", "minor units", "creditors", "sum-tree root")
+    table = Table("asset", "total owed", "minor units", "creditors")
     for line in statement.assets:
         known = asset_of(line.asset)
         total = format_amount(line.total, known) if known is not None else str(line.total)
-        table.add_row(line.asset, total, str(line.total), str(line.leaf_count), _b64(line.root))
+        table.add_row(line.asset, total, str(line.total), str(line.leaf_count))
     console.print(table)
     console.print(
         f"snapshot {statement.snapshot_id} at checkpoint {statement.checkpoint_size}: "

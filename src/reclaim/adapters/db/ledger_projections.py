@@ -243,11 +243,7 @@ def account_history(
         for side in (_T.c.debit_account_id, _T.c.credit_account_id)
     ]
     both = union_all(*arms).subquery()
-    query = (
-        select(*both.columns)
-        .order_by(both.c.seq.desc(), binary(both.c.id).desc())
-        .limit(limit)
-    )
+    query = select(*both.columns).order_by(both.c.seq.desc(), binary(both.c.id).desc()).limit(limit)
     return [transfer_of_row(row) for row in connection.execute(query)]
 
 

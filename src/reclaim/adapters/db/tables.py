@@ -16,6 +16,16 @@ Tables
 - ``liabilities_snapshots``: every signed liabilities statement (``reclaim.app.liabilities``),
   its public JSON, by snapshot id; one per checkpoint size. Not a projection: rebuilding a
   snapshot needs the operator's salt secret.
+- ``pii_subjects``, ``pii_fields``: the PII vault (``reclaim.adapters.vault``): per subject a data
+  key wrapped by a key-encryption key (``kek_id``), and per field a nonce and an AES-256-GCM
+  ciphertext. An erased subject keeps its row as a tombstone (``erased_at``; no key, no fields).
+- ``mail_outbox``: e-mail waiting to be sent or given up (``reclaim.adapters.mail``); the
+  recipient is a vault reference and ``payload`` is sealed by the vault, so no row holds an
+  address or a code in clear.
+- ``one_time_codes``: one live code per (purpose, subject), as an HMAC (``reclaim.adapters.codes``).
+- ``rate_limits``: one GCRA bucket per rule and identifier (the key is an HMAC: client addresses
+  are personal data), its theoretical arrival time in microseconds since the epoch.
+  These four are not projections: they hold state that is not in the log.
 - ``ledger_accounts``, ``ledger_transfers``: projections of the ledger, upserted in the same
   transaction from the entity values the core computed (``ledger_projections.py``); integers
   are minor units or seqs, ``flags`` and ``refs`` canonical JSON. A transfer's ``seq`` is the
@@ -165,4 +175,65 @@ liabilities_snapshots: Final = Table(
     Column("statement_note", Text, nullable=False),
     Column("public_json", Text, nullable=False),
     Column("created_at", Text, nullable=False),
+)
+
+pii_subjects: Final = Table(
+    "pii_subjects",
+    metadata,
+    Column("subject_id", Text, primary_key=True),
+    Column("wrapped_key", LargeBinary, nullable=True),  # NULL once erased
+    Column("kek_id", Text, nullable=True),  # NULL once erased
+    Column("created_at", Text, nullable=False),
+    Column("erased_at", Text, nullable=True),
+    sqlite_with_rowid=False,  # the text key is the table's only B-tree: faster bulk inserts
+)
+
+pii_fields: Final = Table(
+    "pii_fields",
+    metadata,
+    Column("subject_id", Text, ForeignKey("pii_subjects.subject_id"), primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("nonce", LargeBinary, nullable=False),
+    Column("ciphertext", LargeBinary, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+mail_outbox: Final = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", Int64, primary_key=True, autoincrement=True),
+    Column("message_token", Text, nullable=False),  # 128 random bits: Message-ID, seal purpose
+    Column("to_subject", Text, nullable=False),
+    Column("to_field", Text, nullable=False),
+    Column("template", Text, nullable=False),
+    Column("locale", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Text, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Text, nullable=False),
+    Column("sent_at", Text, nullable=True),
+    Column("failed_at", Text, nullable=True),
+    CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status_known"),
+    Index("ix_mail_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+one_time_codes: Final = Table(
+    "one_time_codes",
+    metadata,
+    Column("purpose", Text, primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("code_hash", LargeBinary, nullable=False),
+    Column("issued_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", Text, nullable=True),
+)
+
+rate_limits: Final = Table(
+    "rate_limits",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("tat_us", Int64, nullable=False, index=True),
 )

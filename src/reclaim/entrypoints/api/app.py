@@ -15,6 +15,9 @@ Endpoints (all ``GET``; integers in JSON and in query strings are canonical deci
 - ``/log/keys``: ``LogService.public_keys()``, the log's key set as canonical JSON;
 - ``/healthz``: ``{"status": "ok", "size"}``.
 
+With a ``LiabilitiesService`` (``create_app(log, liabilities=...)``), also ``/liabilities/root``
+and ``/liabilities/proof`` (``liabilities.py``).
+
 Paging of ``/log/entries``: an ``end`` beyond the log is clipped to the log's size; a range longer
 than ``limits.entries_page_max`` is clipped to ``start + entries_page_max`` and the answer then
 carries ``X-Reclaim-Next: <next start>`` and ``Link: <...>; rel="next"``. ``X-Reclaim-End`` always
@@ -43,9 +46,12 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
 from reclaim.core import limits
+from reclaim.entrypoints.api import ledger as ledger_api
+from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import problems
 from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
@@ -465,7 +471,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def create_app(log: LogService) -> FastAPI:
+def create_app(log: LogService, *, liabilities: LiabilitiesService | None = None) -> FastAPI:
     """The API of ``log``: routes, problem handlers, request limits. Called by the root."""
     app = _LogApi(
         title="reclaim transparency log",
@@ -478,6 +484,8 @@ def create_app(log: LogService) -> FastAPI:
     app.state.log = log
     problems.install(app)
     _add_routes(app)
+    ledger_api.install(app)
+    liabilities_api.install(app, liabilities)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=REQUEST_BODY_MAX_BYTES,

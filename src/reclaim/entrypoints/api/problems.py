@@ -16,7 +16,14 @@ Error tree of the API layer itself (raised by ``app.py``)::
     ├── InvalidParameterError     a well-formed parameter that makes no sense (end ≤ start)
     ├── NotFoundError             nothing there yet (no checkpoint published)
     ├── BodyTooLargeError         a request body over the limit
-    └── QueryTooLongError         a query string over the limit
+    ├── QueryTooLongError         a query string over the limit
+    └── AuthenticationError       a signed request refused (``auth.py``, Backpack's scheme)
+        ├── SignatureMissingError         a signing header is absent
+        ├── SignatureInvalidError         malformed headers, or a signature that does not verify
+        ├── TimestampOutsideWindowError   ``X-Timestamp`` more than ``X-Window`` ms from now
+        ├── KeyUnknownError               ``X-API-Key`` is no live key of exactly one actor
+        ├── RequestReplayedError          this signature was accepted before, within its window
+        └── ReplayCacheFullError          too many signed requests in flight to remember them
 
 The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 
@@ -31,6 +38,12 @@ The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 | Starlette ``HTTPException`` 405              | 405    | ``method_not_allowed`` |
 | ``BodyTooLargeError``                        | 413    | ``request_too_large`` |
 | ``QueryTooLongError``                        | 414    | ``query_too_long``    |
+| ``SignatureMissingError``                    | 401    | ``signature_missing`` |
+| ``SignatureInvalidError``                    | 401    | ``signature_invalid`` |
+| ``TimestampOutsideWindowError``              | 401    | ``timestamp_outside_window`` |
+| ``KeyUnknownError``                          | 401    | ``key_unknown``       |
+| ``RequestReplayedError``                     | 409    | ``request_replayed``  |
+| ``ReplayCacheFullError`` (+ Retry-After)     | 429    | ``too_many_requests`` |
 | ``ports.StoreCorrupt``                       | 500    | ``store_corrupt``     |
 | ``merkle.NodeLookupError``                   | 500    | ``store_corrupt``     |
 | ``ports.StoreError`` (any other)             | 500    | ``store_error``       |
@@ -89,6 +102,34 @@ class QueryTooLongError(ApiError):
     """A query string longer than the API accepts."""
 
 
+class AuthenticationError(ApiError):
+    """A signed request the API refuses (see ``auth.py``)."""
+
+
+class SignatureMissingError(AuthenticationError):
+    """A signing header (``X-API-Key``, ``X-Signature``, ``X-Timestamp``) is absent."""
+
+
+class SignatureInvalidError(AuthenticationError):
+    """Malformed signing headers or parameters, or a signature that does not verify."""
+
+
+class TimestampOutsideWindowError(AuthenticationError):
+    """``X-Timestamp`` is further from the server's time than ``X-Window`` allows."""
+
+
+class KeyUnknownError(AuthenticationError):
+    """``X-API-Key`` is not a live key of exactly one actor of the log."""
+
+
+class RequestReplayedError(AuthenticationError):
+    """The same signature was accepted before, and its window is still open."""
+
+
+class ReplayCacheFullError(AuthenticationError):
+    """Too many signed requests are in flight for the replay cache to remember another."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProblemKind:
     status: int
@@ -102,6 +143,17 @@ NOT_FOUND: Final = ProblemKind(404, "not_found", "Not found")
 METHOD_NOT_ALLOWED: Final = ProblemKind(405, "method_not_allowed", "Method not allowed")
 REQUEST_TOO_LARGE: Final = ProblemKind(413, "request_too_large", "Request body too large")
 QUERY_TOO_LONG: Final = ProblemKind(414, "query_too_long", "Query string too long")
+SIGNATURE_MISSING: Final = ProblemKind(401, "signature_missing", "The request is not signed")
+SIGNATURE_INVALID: Final = ProblemKind(401, "signature_invalid", "The request signature is invalid")
+TIMESTAMP_OUTSIDE_WINDOW: Final = ProblemKind(
+    401, "timestamp_outside_window", "The request timestamp is outside its window"
+)
+KEY_UNKNOWN: Final = ProblemKind(401, "key_unknown", "The API key is unknown")
+REQUEST_REPLAYED: Final = ProblemKind(409, "request_replayed", "The request was replayed")
+TOO_MANY_REQUESTS: Final = ProblemKind(429, "too_many_requests", "Too many signed requests")
+#: Seconds a client should wait when the replay cache is full (the shortest window is 1 ms, the
+#: default 5 s: within a second, most remembered signatures have expired).
+RETRY_AFTER_BUSY_SECONDS: Final = 1
 STORE_CORRUPT: Final = ProblemKind(500, "store_corrupt", "The log store is inconsistent")
 STORE_ERROR: Final = ProblemKind(500, "store_error", "The log store failed")
 INTERNAL_ERROR: Final = ProblemKind(500, "internal_error", "Internal server error")
@@ -116,6 +168,12 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     NotFoundError: NOT_FOUND,
     BodyTooLargeError: REQUEST_TOO_LARGE,
     QueryTooLongError: QUERY_TOO_LONG,
+    SignatureMissingError: SIGNATURE_MISSING,
+    SignatureInvalidError: SIGNATURE_INVALID,
+    TimestampOutsideWindowError: TIMESTAMP_OUTSIDE_WINDOW,
+    KeyUnknownError: KEY_UNKNOWN,
+    RequestReplayedError: REQUEST_REPLAYED,
+    ReplayCacheFullError: TOO_MANY_REQUESTS,
     StoreCorrupt: STORE_CORRUPT,
     NodeLookupError: STORE_CORRUPT,
     StoreError: STORE_ERROR,
@@ -134,6 +192,8 @@ HTTP_STATUS_PROBLEMS: Final[Mapping[int, ProblemKind]] = {
 ALL_KINDS: Final = (
     INVALID_PARAMETER, RANGE_NOT_AVAILABLE, NOT_FOUND, METHOD_NOT_ALLOWED, REQUEST_TOO_LARGE,
     QUERY_TOO_LONG, STORE_CORRUPT, STORE_ERROR, INTERNAL_ERROR, STORE_UNAVAILABLE,
+    SIGNATURE_MISSING, SIGNATURE_INVALID, TIMESTAMP_OUTSIDE_WINDOW, KEY_UNKNOWN, REQUEST_REPLAYED,
+    TOO_MANY_REQUESTS,
 )  # fmt: skip
 
 
@@ -171,6 +231,8 @@ def problem_response(
     all_headers = {"Cache-Control": "no-store", **(headers or {})}
     if kind is STORE_UNAVAILABLE:
         all_headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+    if kind is TOO_MANY_REQUESTS:
+        all_headers.setdefault("Retry-After", str(RETRY_AFTER_BUSY_SECONDS))
     return JSONResponse(body, kind.status, all_headers, media_type=PROBLEM_MEDIA_TYPE)
 
 

@@ -1,0 +1,235 @@
+"""One-time codes and rate limits, in SQL, shared by every API process.
+
+One-time codes (``SqlCodeStore``)
+---------------------------------
+A code is ``limits.one_time_code_digits`` (8) decimal digits drawn with ``secrets.randbelow``:
+10**8 possibilities. There is at most one live code per (purpose, subject); issuing a new one
+replaces it. At rest only ``HMAC-SHA256(codes secret, "reclaim/one-time-code/v1" 0x00 purpose
+0x00 subject 0x00 code)`` is kept: a leaked database does not reveal live codes, and an offline
+search of the 10**8 codes needs the secret (``codes.key``), which is not in the database.
+
+A check counts an attempt, in the same transaction as it reads the row (SQLite's write lock,
+PostgreSQL ``SELECT ... FOR UPDATE``), so concurrent guesses cannot exceed the bound; it compares
+with ``hmac.compare_digest``. The verdict, in precedence order (``CodeVerdict``): no live code or
+an already used one is ``code_invalid``; past ``expires_at`` ``code_expired``; after
+``limits.one_time_code_attempts_max`` (5) wrong guesses ``code_attempts_exhausted`` — even for the
+right code; then a right guess is ``accepted`` (once: the code is used) and a wrong one
+``code_invalid``.
+
+Entropy against attempts: a guesser wins a code with probability 5 / 10**8 = 5e-8; with the
+per-address send limit (5 codes an hour) that is 2.5e-7 an hour, about 6e-6 a day, per address.
+Six digits would make it 100 times easier; more than eight buys little and costs typing.
+
+What a typed code may look like: the e-mail shows it as ``1234 5678``; spaces and hyphens are
+ignored, and full-width digits (typed with a Chinese input method) are read as digits (NFKC).
+
+Rate limits (``SqlRateLimiter``)
+--------------------------------
+The generic cell rate algorithm (GCRA), the exact integer form of a token bucket: one row per
+(rule, identifier) holds the *theoretical arrival time* ``tat`` in microseconds. A rule allows
+``count`` actions per ``period`` with bursts of ``count``: the emission interval is
+``T = period / count`` and the tolerance ``τ = T * (count - 1)``. At ``now``, with
+``tat' = max(tat, now)``: if ``tat' - now > τ`` the action is refused (retry after
+``tat' - τ - now``) and nothing changes; else it is allowed and ``tat = tat' + T``.
+
+The row's key is ``HMAC-SHA256(codes secret, "reclaim/rate-limit/v1" 0x00 rule 0x00
+identifier)``: identifiers are address commitments and client IP addresses, and an IP address is
+personal data. Rows whose ``tat`` is past are full buckets; ``prune`` deletes them.
+
+The rules of issue 4 (``CODE_SENDS_PER_ADDRESS``, ``CODE_SENDS_PER_CLIENT``,
+``CODE_CHECKS_PER_CLIENT``) take their figures from ``limits``.
+
+Errors: the ``StoreError`` tree for the database. Refusals are values (``CodeVerdict``,
+``RateDecision``). Malformed purposes or subjects are bugs of the caller (assertions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import Engine, delete, select, update
+
+from reclaim.adapters.db import tables
+from reclaim.adapters.db.transactions import (
+    epoch_us,
+    insert_ignore,
+    parse_stamp,
+    stamp,
+    transaction,
+    upsert,
+)
+from reclaim.app.ports import CodeVerdict, IssuedCode, RateDecision, RateRule
+from reclaim.core import limits
+
+_CODE_LABEL: Final = b"reclaim/one-time-code/v1\x00"
+_RATE_LABEL: Final = b"reclaim/rate-limit/v1\x00"
+_PURPOSE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SUBJECT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+#: Longest typed code that is hashed: anything longer is wrong anyway (and still an attempt).
+_TYPED_LENGTH_MAX: Final = 64
+_SECRET_SIZE_MIN_BYTES: Final = 32
+
+CODE_SENDS_PER_ADDRESS: Final = RateRule(
+    "code_sends_per_address",
+    limits.code_sends_per_address_max,
+    limits.code_sends_per_address_period_seconds,
+)
+CODE_SENDS_PER_CLIENT: Final = RateRule(
+    "code_sends_per_client",
+    limits.code_sends_per_client_max,
+    limits.code_sends_per_client_period_seconds,
+)
+CODE_CHECKS_PER_CLIENT: Final = RateRule(
+    "code_checks_per_client",
+    limits.code_checks_per_client_max,
+    limits.code_checks_per_client_period_seconds,
+)
+
+
+def normalise_code(typed: str) -> str:
+    """A typed code as it is compared: NFKC (full-width digits become ASCII), without spaces
+    or hyphens."""
+    folded = unicodedata.normalize("NFKC", typed[: _TYPED_LENGTH_MAX * 4])
+    return "".join(ch for ch in folded if not ch.isspace() and ch != "-")[:_TYPED_LENGTH_MAX]
+
+
+class SqlCodeStore:
+    """The ``CodeStore`` port on SQLite or PostgreSQL (an engine from
+    ``store.create_store_engine``, migrated), keyed by ``secret`` (``codes.key``)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        secret: bytes,
+        *,
+        lifetime_seconds: int = limits.one_time_code_lifetime_seconds,
+        attempts_max: int = limits.one_time_code_attempts_max,
+    ) -> None:
+        assert len(secret) >= _SECRET_SIZE_MIN_BYTES, "the codes secret has at least 32 bytes"
+        assert lifetime_seconds > 0 and attempts_max > 0
+        self._engine = engine
+        self._secret = secret
+        self._lifetime = timedelta(seconds=lifetime_seconds)
+        self._attempts_max = attempts_max
+
+    def __repr__(self) -> str:
+        return f"SqlCodeStore(lifetime={self._lifetime}, attempts_max={self._attempts_max})"
+
+    def _digest(self, purpose: str, subject: str, code: str) -> bytes:
+        message = b"\x00".join((purpose.encode(), subject.encode(), code.encode("utf-8")))
+        return hmac.new(self._secret, _CODE_LABEL + message, hashlib.sha256).digest()
+
+    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedCode:
+        """A fresh code for (purpose, subject), replacing any earlier one."""
+        _check(purpose, subject)
+        code = f"{secrets.randbelow(10**limits.one_time_code_digits):0{limits.one_time_code_digits}d}"
+        expires_at = now + self._lifetime
+        row = {
+            "purpose": purpose,
+            "subject": subject,
+            "code_hash": self._digest(purpose, subject, code),
+            "issued_at": stamp(now),
+            "expires_at": stamp(expires_at),
+            "attempts": 0,
+            "used_at": None,
+        }
+        with transaction(self._engine, write=True) as connection:
+            upsert(connection, tables.one_time_codes, row)
+        return IssuedCode(code, expires_at)
+
+    def check(self, purpose: str, subject: str, code: str, now: datetime) -> CodeVerdict:
+        """Count an attempt at the live code of (purpose, subject); see the module doc."""
+        _check(purpose, subject)
+        digest = self._digest(purpose, subject, normalise_code(code))
+        codes = tables.one_time_codes
+        key = (codes.c.purpose == purpose, codes.c.subject == subject)
+        query = select(codes.c.code_hash, codes.c.expires_at, codes.c.attempts, codes.c.used_at)
+        with transaction(self._engine, write=True) as connection:
+            row = connection.execute(query.where(*key).with_for_update()).one_or_none()
+            if row is None or row.used_at is not None:
+                return CodeVerdict.code_invalid
+            if now >= parse_stamp(row.expires_at):
+                return CodeVerdict.code_expired
+            if row.attempts >= self._attempts_max:
+                return CodeVerdict.code_attempts_exhausted
+            right = hmac.compare_digest(digest, bytes(row.code_hash))
+            connection.execute(
+                update(codes)
+                .where(*key)
+                .values(attempts=row.attempts + 1, used_at=stamp(now) if right else None)
+            )
+        return CodeVerdict.accepted if right else CodeVerdict.code_invalid
+
+    def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:
+        """Delete up to ``limit`` codes that expired before ``now``; returns how many."""
+        codes = tables.one_time_codes
+        expired = (
+            select(codes.c.purpose, codes.c.subject)
+            .where(codes.c.expires_at < stamp(now))
+            .limit(limit)
+        )
+        with transaction(self._engine, write=True) as connection:
+            keys = connection.execute(expired).all()
+            for purpose, subject in keys:
+                connection.execute(
+                    delete(codes).where(codes.c.purpose == purpose, codes.c.subject == subject)
+                )
+        return len(keys)
+
+
+def _check(purpose: str, subject: str) -> None:
+    assert _PURPOSE.fullmatch(purpose), f"not a code purpose: {purpose!r}"
+    assert _SUBJECT.fullmatch(subject), f"not a code subject: {subject!r}"
+
+
+class SqlRateLimiter:
+    """The ``RateLimiter`` port: GCRA buckets in ``rate_limits``, shared by every process."""
+
+    def __init__(self, engine: Engine, secret: bytes) -> None:
+        assert len(secret) >= _SECRET_SIZE_MIN_BYTES, "the secret has at least 32 bytes"
+        self._engine = engine
+        self._secret = secret
+
+    def __repr__(self) -> str:
+        return "SqlRateLimiter(<secret>)"
+
+    def _key(self, rule: RateRule, identifier: str) -> str:
+        message = _RATE_LABEL + rule.name.encode() + b"\x00" + identifier.encode("utf-8")
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def acquire(self, rule: RateRule, identifier: str, now: datetime) -> RateDecision:
+        assert _PURPOSE.fullmatch(rule.name), f"not a rule name: {rule.name!r}"
+        key = self._key(rule, identifier)
+        now_us = epoch_us(now)
+        interval_us = rule.period_seconds * 1_000_000 // rule.count
+        tolerance_us = interval_us * (rule.count - 1)
+        buckets = tables.rate_limits
+        with transaction(self._engine, write=True) as connection:
+            insert_ignore(connection, buckets, {"key": key, "tat_us": now_us})
+            stored = connection.execute(
+                select(buckets.c.tat_us).where(buckets.c.key == key).with_for_update()
+            ).scalar_one()
+            tat_us = max(int(stored), now_us)
+            wait_us = tat_us - tolerance_us - now_us
+            if wait_us > 0:
+                return RateDecision(False, -(-wait_us // 1_000_000))
+            connection.execute(
+                update(buckets).where(buckets.c.key == key).values(tat_us=tat_us + interval_us)
+            )
+        return RateDecision(True, 0)
+
+    def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:
+        """Delete up to ``limit`` buckets that are full again; returns how many."""
+        buckets = tables.rate_limits
+        full = select(buckets.c.key).where(buckets.c.tat_us <= epoch_us(now)).limit(limit)
+        with transaction(self._engine, write=True) as connection:
+            keys = list(connection.execute(full).scalars())
+            if keys:
+                connection.execute(delete(buckets).where(buckets.c.key.in_(keys)))
+        return len(keys)
