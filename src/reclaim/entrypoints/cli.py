@@ -32,7 +32,12 @@ from reclaim.adapters.published_checkpoints import (
 from reclaim.app import demo as demo_data
 from reclaim.app.export import export_log
 from reclaim.app.liabilities import NoSnapshotError, verify_liability_proof
-from reclaim.app.prove import ProofCheckError, check_inclusion_document, inclusion_proof_document
+from reclaim.app.prove import (
+    ProofCheckError,
+    ProofRequestError,
+    check_inclusion_document,
+    inclusion_proof_document,
+)
 from reclaim.app.verify import SourceError, VerifyFailure, verify_log
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
@@ -184,6 +189,9 @@ def prove(
     container = _container(_settings(data_dir, database_url))
     try:
         document = inclusion_proof_document(container.store, seq)
+    except ProofRequestError as exc:
+        err.print(f"[red]no proof:[/] {exc}")
+        raise typer.Exit(1) from exc
     finally:
         container.close()
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"

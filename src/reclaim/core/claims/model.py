@@ -109,8 +109,11 @@ KYC_REASONS: Final = frozenset(
 )
 
 ESTATE_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
-CLAIM_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,%d}" % (claim_id_length_max_chars - 1))
-CLASS_CODE_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,%d}" % (class_code_length_max_chars - 1))
+#: A claim id or customer code; claim ids are ledger references too (``ledger.model.REF_RE``).
+CLAIM_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{claim_id_length_max_chars - 1}}}")
+CLASS_CODE_RE: Final = re.compile(
+    f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{class_code_length_max_chars - 1}}}"
+)
 #: An HMAC-SHA-256 commitment (e-mail, holder name, verified name) or a register's SHA-256.
 HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")
 #: A creditor is an actor of the log: the actor-name form of ``reclaim.core.state``.
@@ -524,7 +527,11 @@ class ClaimsState:
             conflict = self.conflicts.get((claim_id, creditor))
             if conflict is None:
                 return None
-            return {"code": conflict.code, "holder": conflict.holder, "opened_at": conflict.opened_at}
+            return {
+                "code": conflict.code,
+                "holder": conflict.holder,
+                "opened_at": conflict.opened_at,
+            }
         return None
 
     def snapshot(self) -> dict[str, JsonValue]:

@@ -88,9 +88,7 @@ _INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
 _CLASS_FIELDS: Final = frozenset({"code", "name", "priority"})
 CLAIM_FIELDS: Final = frozenset(RegisterRow._fields)
 _AMENDMENT_FIELDS: Final = frozenset({"claim_id", "field", "old", "new"})
-_ENTRY_FIELDS: Final = frozenset(
-    {"iso", "status", "reason", "source", "effective_date", "rails"}
-)
+_ENTRY_FIELDS: Final = frozenset({"iso", "status", "reason", "source", "effective_date", "rails"})
 _ESTATE_FIELDS: Final = frozenset(
     {
         "estate_id",

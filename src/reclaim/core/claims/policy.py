@@ -256,7 +256,9 @@ def register_report(state: ClaimsState, estate_id: str, on_date: str) -> Report:
             _add(by_restricted.setdefault(iso, [0, 0]), tally)
     restricted = by_policy[RESTRICTED][1]
     shares = tuple(
-        JurisdictionShare(iso, Tally(*by_restricted[iso]), share_bps(by_restricted[iso][1], restricted))
+        JurisdictionShare(
+            iso, Tally(*by_restricted[iso]), share_bps(by_restricted[iso][1], restricted)
+        )
         for iso in sorted(by_restricted, key=lambda i: (-by_restricted[i][1], i))
     )
     return Report(

@@ -38,9 +38,9 @@ from reclaim.core.claims.model import (
     Payload,
     RegisterRow,
     amendments_per_event_max,
+    claims_per_event_max,
     class_priority_max,
     classes_per_estate_max,
-    claims_per_event_max,
     consensus_rate_max_bps,
     is_date,
     is_text,
@@ -287,7 +287,9 @@ def import_rejection(
             if claim_id in seen:
                 code = _C.claim_id_duplicated
             elif existing is not None:
-                code = _C.claim_in_other_estate if existing.estate_id != estate_id else _C.claim_exists
+                code = (
+                    _C.claim_in_other_estate if existing.estate_id != estate_id else _C.claim_exists
+                )
         if code is not _OK:
             return ClaimsRejection(code, index, f"claim {row.claim_id!r}")
         seen.add(row.claim_id)
@@ -407,7 +409,7 @@ def evolve_amend(state: ClaimsState, payload: Mapping[str, Any]) -> None:
     for item in payload["amendments"]:
         claim_id, name = item["claim_id"], item["field"]
         claim = claims[claim_id]
-        value: str | int
+        value: Any
         if name == "admitted_minor":
             value = int(item["new"])
             state.totals[estate_id] += value - claim.admitted_minor
@@ -551,9 +553,7 @@ def plan_register_import(
         AmendClaims(estate_id, register_id, tuple(amendments[i : i + amendments_per_event_max]))
         for i in range(0, len(amendments), amendments_per_event_max)
     ]
-    return ImportPlan(
-        tuple(commands), len(scan.new), scan.amended, scan.expunged, scan.unchanged
-    )
+    return ImportPlan(tuple(commands), len(scan.new), scan.amended, scan.expunged, scan.unchanged)
 
 
 class _Scan:
@@ -591,9 +591,11 @@ class _Scan:
             self.changes(index, existing, row)
 
     def changes(self, index: int, existing: Claim, row: RegisterRow) -> None:
+        olds: tuple[str | int, ...] = existing[1:8]
+        news: tuple[str | int, ...] = row[1:8]
         changed = [
             Amendment(row.claim_id, name, old, new)
-            for name, old, new in zip(AMENDABLE_FIELDS, existing[1:8], row[1:8], strict=True)
+            for name, old, new in zip(AMENDABLE_FIELDS, olds, news, strict=True)
             if old != new
         ]
         if existing.linked_creditor is not None:
