@@ -92,19 +92,15 @@ def test_decided_bodies_equal_canonical_bodies() -> None:
     assert log_event.decided_body_bytes(event) == log_event.body_bytes(event)
 
 
+_REFUSED = "refusing to sign a non-canonical body: "
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"a": 1}, "refusing to sign a non-canonical body: bytes are not in canonical form (v1)"),
-        (
-            {"a": "e\u0301"},
-            "refusing to sign a non-canonical body: bytes are not in canonical form (v1)",
-        ),
-        (
-            {"A": "x"},
-            "refusing to sign a non-canonical body: "
-            "$.payload: object key 'A' is not a lower-case identifier",
-        ),
+        ({"a": 1}, _REFUSED + "number 1 is not allowed (integers are decimal strings)"),
+        ({"a": "e\u0301"}, _REFUSED + "bytes are not in canonical form (v1)"),
+        ({"A": "x"}, _REFUSED + "$: object key 'A' is not a lower-case identifier"),
     ],
 )
 def test_signers_refuse_non_canonical_bodies(payload: dict, message: str) -> None:  # type: ignore[type-arg]

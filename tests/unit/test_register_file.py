@@ -69,8 +69,8 @@ def report_of(tmp_path: Path, data: bytes | str, name: str = "register.csv") -> 
     return result.lines()
 
 
-def imported(path: Path, **kwargs: frozenset[str]) -> RegisterFile:
-    result = read_register(path, **kwargs)
+def imported(path: Path, allowed_classes: frozenset[str] | None = None) -> RegisterFile:
+    result = read_register(path, allowed_classes=allowed_classes)
     assert isinstance(result, RegisterFile), result.lines()
     return result
 
@@ -108,7 +108,7 @@ def test_a_latin1_file_names_its_first_bad_byte_and_every_bad_cell(tmp_path: Pat
     text = HEADER + "FTX-1,C-1,a@example.com,José Núñez,ES,5A,1.00,allowed\n"
     text += "FTX-2,C-2,b@example.com,Zoë Brandt,DE,5A,2.00,allowed\n"
     assert report_of(tmp_path, text.encode("latin-1")) == [
-        "file: not UTF-8: byte 0xE9 at offset 110 (line 2, byte 33 of the line);"
+        "file: not UTF-8: byte 0xE9 at offset 107 (line 2, byte 28 of the line);"
         " save the file as UTF-8",
         "row 1, holder_name: 'Jos\ufffd N\ufffd\ufffdez' holds bytes that are not UTF-8"
         " (shown as U+FFFD)",
@@ -301,17 +301,15 @@ def test_parquet_is_detected_by_its_bytes_not_its_name(tmp_path: Path) -> None:
 
 
 def test_parquet_integer_cents_and_decimal_dollars(tmp_path: Path) -> None:
-    frame = synthetic_register(50, seed=3, amount_column="admitted_cents")
-    cents = frame.with_columns(pl.col("admitted_cents").cast(pl.Int64))
+    frame = synthetic_register(50, seed=3)
+    write_register_csv(tmp_path / "r.csv", frame)
+    cents = synthetic_register(50, seed=3, amount_column="admitted_cents").with_columns(
+        pl.col("admitted_cents").cast(pl.Int64)
+    )
     write_register_parquet(tmp_path / "c.parquet", cents)
-    dollars = cents.with_columns(
-        (pl.col("admitted_cents").cast(pl.Decimal(20, 0)) / 100)
-        .cast(pl.Decimal(20, 2))
-        .alias("admitted_cents")
-    ).rename({"admitted_cents": "admitted_usd"})
+    dollars = frame.with_columns(pl.col("admitted_usd").cast(pl.Decimal(20, 2)))
     write_register_parquet(tmp_path / "d.parquet", dollars)
-    write_register_csv(tmp_path / "c.csv", frame)
-    expected = imported(tmp_path / "c.csv").frame
+    expected = imported(tmp_path / "r.csv").frame
     assert imported(tmp_path / "c.parquet").frame.equals(expected)
     assert imported(tmp_path / "d.parquet").frame.equals(expected)
 
@@ -415,10 +413,10 @@ def test_valid_emails(tmp_path: Path, email: str) -> None:
         ("a@b.com.", "'a@b.com.' is not an e-mail address (local@domain.tld)"),
         ("a@1.2.3.4", "'a@1.2.3.4' is not an e-mail address (local@domain.tld)"),
         ("a@[1.2.3.4]", "'a@[1.2.3.4]' is not an e-mail address (local@domain.tld)"),
-        ('"a b"@b.com', "'a b\"@b.com' holds white space or an invisible character"),
+        ('"""a b""@b.com"', "'\"a b\"@b.com' holds white space or an invisible character"),
         ("a b@c.com", "'a b@c.com' holds white space or an invisible character"),
         ("a\u200b@c.com", "'a\\u200b@c.com' holds white space or an invisible character"),
-        ("a" * 65 + "@b.com", f"'{'a' * 65}@b.com': the part before @ is longer than 64 bytes"),
+        ("a" * 65 + "@b.com", f"'{'a' * 60}…': the part before @ is longer than 64 bytes"),
         ("a@" + "b" * 250 + ".com", "256 bytes long; at most 254"),
     ],
 )
@@ -490,7 +488,8 @@ def test_faults_are_sorted_by_row_then_column_and_capped(
 ) -> None:
     monkeypatch.setattr(limits, "register_report_errors_max", 4)
     bad = GOOD.replace("allowed", "paid").replace("FR", "fr")
-    result = read_register(write(tmp_path, HEADER + GOOD + bad * 3))
+    rows = [bad.replace("FTX-1", f"FTX-{n}") for n in (2, 3, 4)]
+    result = read_register(write(tmp_path, HEADER + GOOD + "".join(rows)))
     assert isinstance(result, RegisterReport)
     assert result.lines() == [
         "row 2, jurisdiction: 'fr' must be upper case (FR)",
@@ -579,8 +578,8 @@ def test_file_faults(tmp_path: Path, data: bytes, name: str, line: str) -> None:
 
 
 def test_the_row_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(limits, "register_rows_max", 4)
     frame = synthetic_register(5, seed=2)
+    monkeypatch.setattr(limits, "register_rows_max", 4)
     write_register_csv(tmp_path / "r.csv", frame)
     write_register_parquet(tmp_path / "r.parquet", frame)
     for name in ("r.csv", "r.parquet"):

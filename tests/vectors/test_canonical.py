@@ -103,8 +103,11 @@ def test_values_without_canonical_form_are_refused(value: object, message: str) 
     [
         (b'{"a": "1"}', "bytes are not in canonical form (v1)"),
         (b'{"b":"1","a":"2"}', "bytes are not in canonical form (v1)"),
-        (b'{"a":1}', "bytes are not in canonical form (v1)"),
-        (b'{"a":"1","a":"2"}', "duplicate object key"),
+        (b'{"a":1}', "number 1 is not allowed (integers are decimal strings)"),
+        (b'{"a":-1.5}', "number -1.5 is not allowed (integers are decimal strings)"),
+        (b'{"a":"1","a":"2"}', "bytes are not in canonical form (v1)"),
+        (b'{"A":"1"}', "$: object key 'A' is not a lower-case identifier"),
+        (b'{"a":{"b":"1","b":"1"}}', "bytes are not in canonical form (v1)"),
         (b'{"a":"e\xcc\x81"}', "bytes are not in canonical form (v1)"),
         (b'{"a":"\\u00e9"}', "bytes are not in canonical form (v1)"),
         (b"[]", "$: not a JSON object"),

@@ -112,7 +112,8 @@ class SqlCodeStore:
         attempts_max: int = limits.one_time_code_attempts_max,
     ) -> None:
         assert len(secret) >= _SECRET_SIZE_MIN_BYTES, "the codes secret has at least 32 bytes"
-        assert lifetime_seconds > 0 and attempts_max > 0
+        assert lifetime_seconds > 0, "a code lives a while"
+        assert attempts_max > 0, "a code can be tried"
         self._engine = engine
         self._secret = secret
         self._lifetime = timedelta(seconds=lifetime_seconds)
@@ -128,7 +129,8 @@ class SqlCodeStore:
     def issue(self, purpose: str, subject: str, now: datetime) -> IssuedCode:
         """A fresh code for (purpose, subject), replacing any earlier one."""
         _check(purpose, subject)
-        code = f"{secrets.randbelow(10**limits.one_time_code_digits):0{limits.one_time_code_digits}d}"
+        digits = limits.one_time_code_digits
+        code = f"{secrets.randbelow(10**digits):0{digits}d}"
         expires_at = now + self._lifetime
         row = {
             "purpose": purpose,

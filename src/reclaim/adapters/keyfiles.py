@@ -22,8 +22,8 @@
 
 Private files are created with mode 0600 in a 0700 directory and never overwritten; loading
 refuses a private key file that others can read. ``init_pii_keys`` creates the three PII key
-files in a key directory made before they existed (the others untouched). Private keys are never logged or exported: the
-log carries verifier keys only.
+files in a key directory made before they existed (the others untouched). Private keys are
+never logged or exported: the log carries verifier keys only.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ import json
 import secrets
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -57,18 +58,18 @@ from email.utils import format_datetime, parseaddr
 from string import Template
 from typing import Final
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import stamp, transaction
 from reclaim.app.ports import (
     FailedMail,
     MailRejected,
+    MailSender,
     MailServerDown,
     MailUnavailable,
     OutboundMail,
     Outbox,
-    MailSender,
     QueuedMail,
     SubjectErased,
     SubjectNotFound,
@@ -207,15 +208,15 @@ class SqlOutbox:
         to_field: str,
         template: str,
         locale: str,
-        payload: dict[str, str] | object,
+        payload: Mapping[str, str],
         now: datetime,
     ) -> int:
         assert template in TEMPLATES, f"unknown mail template {template!r}"
         assert locale in LOCALES, f"unsupported locale {locale!r} (see supported_locale)"
-        assert isinstance(payload, dict) and set(payload) == TEMPLATE_VARIABLES[template]
+        assert set(payload) == TEMPLATE_VARIABLES[template], f"the variables of {template}"
         assert all(isinstance(v, str) for v in payload.values()), "payload values are text"
         token = secrets.token_hex(16)
-        plaintext = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        plaintext = json.dumps(dict(payload), sort_keys=True, ensure_ascii=False).encode()
         sealed = self._vault.seal(to_subject, _seal_purpose(token), plaintext)
         row = {
             "message_token": token,
@@ -233,9 +234,10 @@ class SqlOutbox:
             "failed_at": None,
         }
         with transaction(self._engine, write=True) as connection:
-            mail_id = connection.execute(
-                tables.mail_outbox.insert().values(**row).returning(tables.mail_outbox.c.id)
-            ).scalar_one()
+            result = connection.execute(tables.mail_outbox.insert().values(**row))
+            key = result.inserted_primary_key
+        assert key is not None
+        mail_id = key[0]
         assert isinstance(mail_id, int)
         return mail_id
 
@@ -304,14 +306,15 @@ class SqlOutbox:
         self._update(mail_id, next_attempt_at=stamp(retry_at))
 
     def _update(self, mail_id: int, **changes: object) -> None:
+        """Change a queued message; one that is no longer queued (its lease ran out and another
+        worker finished it) is left as it is."""
         outbox = tables.mail_outbox
         with transaction(self._engine, write=True) as connection:
-            result = connection.execute(
+            connection.execute(
                 update(outbox)
                 .where(outbox.c.id == mail_id, outbox.c.status == "queued")
                 .values(**changes)
             )
-        assert result.rowcount == 1, f"outbox message {mail_id} is not queued"
 
     def failed(self, limit: int = limits.mail_failed_page_max) -> list[FailedMail]:
         assert 0 < limit <= limits.mail_failed_page_max
@@ -332,12 +335,20 @@ class SqlOutbox:
         )
         with transaction(self._engine) as connection:
             return [
-                FailedMail(r.id, r.template, r.locale, r.attempts, r.last_error or "", r.created_at,
-                           r.failed_at or "")
+                FailedMail(
+                    r.id,
+                    r.template,
+                    r.locale,
+                    r.attempts,
+                    r.last_error or "",
+                    r.created_at,
+                    r.failed_at or "",
+                )
                 for r in connection.execute(query)
             ]
 
     def requeue(self, mail_id: int, now: datetime) -> None:
+        """Give a failed message a new round of attempts; ``ValueError`` if it has not failed."""
         outbox = tables.mail_outbox
         with transaction(self._engine, write=True) as connection:
             result = connection.execute(
@@ -345,16 +356,17 @@ class SqlOutbox:
                 .where(outbox.c.id == mail_id, outbox.c.status == "failed")
                 .values(status="queued", attempts=0, next_attempt_at=stamp(now), failed_at=None)
             )
-        assert result.rowcount == 1, f"outbox message {mail_id} has not failed"
+        if result.rowcount != 1:
+            raise ValueError(f"outbox message {mail_id} has not failed")
 
     def counts(self) -> dict[str, int]:
         """Messages by status (``queued``, ``sent``, ``failed``), for health checks."""
         outbox = tables.mail_outbox
-        query = select(outbox.c.status, outbox.c.id).order_by(outbox.c.id)
+        query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
         counts = dict.fromkeys(("queued", "sent", "failed"), 0)
         with transaction(self._engine) as connection:
-            for status, _ in connection.execute(query):
-                counts[status] += 1
+            for status, count in connection.execute(query):
+                counts[status] = int(count)
         return counts
 
 
@@ -486,7 +498,9 @@ class SmtpMailSender:
             raise MailServerDown(f"the mail server refused the session: {text}") from None
         except (smtplib.SMTPException, OSError) as exc:  # refused, timeout, TLS, disconnect
             text = _redact(str(exc), mail.to_address)
-            raise MailServerDown(f"the mail server is unreachable: {type(exc).__name__}: {text}")
+            raise MailServerDown(
+                f"the mail server is unreachable: {type(exc).__name__}: {text}"
+            ) from None
 
 
 def _text(reply: bytes | str) -> str:

@@ -365,12 +365,12 @@ class SqlVault:
         """Re-wrap up to ``limit`` data keys held by a KEK other than the active one (after a
         rotation); returns how many. Call until it returns 0, then retire the old KEK."""
         assert 0 < limit <= limits.vault_rewrap_batch_max
-        subjects_table = tables.pii_subjects
+        subjects = tables.pii_subjects
         active = self._wrapper.active_kek_id
         query = (
-            select(subjects_table.c.subject_id, subjects_table.c.wrapped_key, subjects_table.c.kek_id)
-            .where(subjects_table.c.kek_id.is_not(None), subjects_table.c.kek_id != active)
-            .order_by(subjects_table.c.subject_id)
+            select(subjects.c.subject_id, subjects.c.wrapped_key, subjects.c.kek_id)
+            .where(subjects.c.kek_id.is_not(None), subjects.c.kek_id != active)
+            .order_by(subjects.c.subject_id)
             .limit(limit)
             .with_for_update()
         )
@@ -381,8 +381,8 @@ class SqlVault:
                 data_key = self._wrapper.unwrap(WrappedKey(kek_id, bytes(blob)), context)
                 wrapped = self._wrapper.wrap(data_key, context)
                 connection.execute(
-                    update(subjects_table)
-                    .where(subjects_table.c.subject_id == subject)
+                    update(subjects)
+                    .where(subjects.c.subject_id == subject)
                     .values(wrapped_key=wrapped.blob, kek_id=wrapped.kek_id)
                 )
         return len(rows)

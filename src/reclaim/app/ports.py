@@ -260,7 +260,7 @@ class VaultKeyUnavailable(VaultError):
 
 
 class VaultCorrupt(VaultError):
-    """A stored ciphertext failed authentication: swapped between subjects or fields, or tampered."""
+    """A stored ciphertext failed authentication: moved to another subject or field, or altered."""
 
 
 #: A field's value: text (an e-mail, a name, an address) or bytes (a document); ``get`` returns
@@ -493,7 +493,8 @@ class RateRule:
     period_seconds: int
 
     def __post_init__(self) -> None:
-        assert self.count >= 1 and self.period_seconds >= 1, f"rate rule {self.name}"
+        assert self.count >= 1, f"rate rule {self.name}: a count"
+        assert self.period_seconds >= 1, f"rate rule {self.name}: a period"
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,7 @@ _AMENDABLE: Final = frozenset(AMENDABLE_FIELDS)
 _claim_id_form = CLAIM_ID_RE.fullmatch
 _hex64_form = HEX64_RE.fullmatch
 _intern = sys.intern
+_tuple_new = tuple.__new__
 
 
 # Estates ----------------------------------------------------------------------------------------
@@ -303,15 +304,20 @@ def evolve_import(state: ClaimsState, payload: Mapping[str, Any]) -> None:
     estate_id, register_id = _note_register(state, payload)
     claims, index, changed = state.claims, state.by_email, state.changed
     total = 0
+    # The hot loop of a replay: a claim is built with ``tuple.__new__`` (no Python frame) and
+    # its short repeated strings are interned, so a million claims share one "CN".
     for item in payload["claims"]:
         claim_id, email = item["claim_id"], item["email_commitment"]
         amount = int(item["admitted_minor"])
-        claims[claim_id] = Claim(
+        claims[claim_id] = _tuple_new(Claim, (
             claim_id, item["customer_code"], email, item["holder_commitment"],
             _intern(item["jurisdiction"]), _intern(item["class_code"]), amount,
-            _intern(item["status"]), estate_id, register_id,
-        )  # fmt: skip
-        index_add(index, email, claim_id)
+            _intern(item["status"]), estate_id, register_id, None, "",
+        ))  # fmt: skip
+        if email in index:
+            index_add(index, email, claim_id)
+        else:
+            index[email] = claim_id
         changed.add("claim/" + claim_id)
         total += amount
     state.totals[estate_id] += total
