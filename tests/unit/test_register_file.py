@@ -544,6 +544,17 @@ def test_header_faults(tmp_path: Path, header: str, lines: list[str]) -> None:
     assert report_of(tmp_path, header + GOOD.strip() + extra + "\n") == lines
 
 
+def test_blank_lines_at_the_end_are_not_rows(tmp_path: Path) -> None:
+    assert imported(write(tmp_path, CLEAN + "\n\r\n\n")).row_count == 5
+
+
+def test_a_column_name_with_spaces_is_shown_quoted(tmp_path: Path) -> None:
+    assert report_of(tmp_path, HEADER.replace("status", "status ") + GOOD) == [
+        "file, 'status ': unknown column (did you mean status? names are exact and lower case)",
+        "file, status: missing",
+    ]
+
+
 def test_a_repeated_column(tmp_path: Path) -> None:
     header = HEADER.strip() + ",email\n"
     assert report_of(tmp_path, header + GOOD.strip() + ",x@y.org\n") == [
@@ -570,6 +581,29 @@ def test_a_repeated_column(tmp_path: Path) -> None:
             (HEADER + GOOD + GOOD.strip() + ",extra\n").encode(),
             "r.csv",
             "file: row 2 (line 3) has 9 fields; the header has 8",
+        ),
+        (
+            (HEADER + GOOD + GOOD.replace("Alice", '"Alice') + GOOD).encode(),
+            "r.csv",
+            "file: not a readable CSV file: the record that starts on line 3: unexpected end of"
+            " data (a quote opened and never closed?)",
+        ),
+        (
+            (HEADER + GOOD.replace("Alice Smith", '"Alice" Smith')).encode(),
+            "r.csv",
+            "file: not a readable CSV file: the record that starts on line 2: ',' expected"
+            " after '\"'",
+        ),
+        (
+            (HEADER + GOOD + "\n" + GOOD.replace("FTX-1", "FTX-2")).encode(),
+            "r.csv",
+            "row 2: the row is blank (every field empty)",
+        ),
+        (
+            (HEADER.strip() + ",\n" + GOOD.strip() + ",\n").encode(),
+            "r.csv",
+            "file, '': unknown column (expected: claim_id, customer_code, email, holder_name,"
+            " jurisdiction, class, admitted_usd, status, admitted_cents)",
         ),
     ],
 )
@@ -670,3 +704,17 @@ def test_iso3166() -> None:
     assert {"CN", "US", "FR", "TW", "HK", "MO", "SS", "KP"} <= ALPHA2
     assert not {"XK", "EU", "UK", "ZZ", "AN"} & ALPHA2
     assert NAMES["CI"] == "Côte d'Ivoire"
+
+
+def test_parquet_nulls_and_out_of_range_cents(tmp_path: Path) -> None:
+    frame = synthetic_register(3, seed=4, amount_column="admitted_cents").with_columns(
+        pl.Series("admitted_cents", [1, 2**63, 3], dtype=pl.UInt64),
+        pl.Series("holder_name", ["Ann", None, "Bo"], dtype=pl.String),
+    )
+    write_register_parquet(tmp_path / "r.parquet", frame)
+    result = read_register(tmp_path / "r.parquet")
+    assert isinstance(result, RegisterReport)
+    assert result.lines() == [
+        "row 2, holder_name: is empty",
+        "row 2, admitted_cents: '9223372036854775808' does not fit a 64-bit number of cents",
+    ]

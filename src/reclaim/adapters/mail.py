@@ -32,11 +32,11 @@ grouped for reading (``1234 5678``), says how long it lasts and never to share i
 no link (a link in a code e-mail teaches people to click links in code e-mails: phishing).
 
 The SMTP sender (``SmtpMailSender``) builds an RFC 5322 message (``email.message.EmailMessage``:
-UTF-8, quoted-printable body, RFC 2047 subject, ``Date``, a ``Message-ID`` that is the same on
-every retry, ``Content-Language``, ``Auto-Submitted: auto-generated``), optionally upgrades the
-session with STARTTLS and logs in. It refuses to be built with credentials over a clear-text
-session to anything but loopback. It opens one SMTP session per message (code e-mails are few;
-pooling sessions is a later optimisation).
+UTF-8, a 7bit, quoted-printable or base64 body, an RFC 2047 subject, ``Date``, a ``Message-ID``
+that is the same on every retry, ``Content-Language``, ``Auto-Submitted: auto-generated``),
+optionally upgrades the session with STARTTLS and logs in. It refuses to be built with
+credentials over a clear-text session to anything but loopback. It opens one SMTP session per
+message (code e-mails are few; pooling sessions is a later optimisation).
 
 Errors: ``MailServerDown`` (cannot connect, TLS or login failed, the server refuses the sender),
 ``MailUnavailable`` (a 4xx for this message), ``MailRejected`` (a 5xx for its recipient or
@@ -467,9 +467,9 @@ class SmtpMailSender:
             raise MailRejected(f"the message cannot be built: {type(exc).__name__}") from None
         message["Date"] = format_datetime(mail.date.astimezone(UTC), usegmt=True)
         message["Message-ID"] = f"<{mail.message_key}@{self._domain}>"
-        message["Content-Language"] = mail.locale
         message["Auto-Submitted"] = "auto-generated"
-        message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+        message.set_content(mail.body, charset="utf-8", cte=_transfer_encoding(mail.body))
+        message["Content-Language"] = mail.locale  # after set_content, which resets Content-*
         return message
 
     def send(self, mail: OutboundMail) -> None:
@@ -501,6 +501,15 @@ class SmtpMailSender:
             raise MailServerDown(
                 f"the mail server is unreachable: {type(exc).__name__}: {text}"
             ) from None
+
+
+def _transfer_encoding(body: str) -> str:
+    """7bit for ASCII; base64 when most characters are not Latin (Chinese: a third of the size
+    of quoted-printable); quoted-printable otherwise (French stays readable in the raw mail)."""
+    wide = sum(1 for ch in body if ord(ch) > 0x7F)
+    if wide == 0:
+        return "7bit"
+    return "base64" if 3 * wide > len(body) else "quoted-printable"
 
 
 def _text(reply: bytes | str) -> str:

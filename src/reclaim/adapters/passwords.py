@@ -80,10 +80,8 @@ class Argon2PasswordHasher:
                 return self._hasher.verify(encoded, password)
             except VerifyMismatchError:
                 return False
-            except InvalidHashError as exc:
+            except (InvalidHashError, VerificationError) as exc:  # cannot decode the hash
                 raise PasswordHashInvalid(f"a stored password hash is unreadable: {exc}") from exc
-            except VerificationError:
-                return False
 
     def needs_rehash(self, encoded: str) -> bool:
         try:
