@@ -384,7 +384,8 @@ def test_another_users_data_is_not_found_like_a_missing_id(
 
 
 def capital(client: TestClient, request_headers: dict[str, str]) -> httpx.Response:
-    return client.get("/api/v1/capital", headers=request_headers)
+    response: httpx.Response = client.get("/api/v1/capital", headers=request_headers)
+    return response
 
 
 def test_an_unsigned_request_is_refused(client: TestClient, ledger_log: LedgerLog) -> None:

@@ -190,7 +190,7 @@ class Replayed:
 
 
 def replay(store: Store) -> Replayed:
-    state, made, changed = State(), {}, {}
+    state, made, changed = State(), dict[str, int](), dict[str, int]()
     for leaf in store.leaves(0, store.size()):
         logged = parse_leaf(leaf)
         assert check(state, logged.event) is None
@@ -289,7 +289,7 @@ def account_value(owner: str, debits: int, credits: int, pending: int = 0) -> di
     }  # fmt: skip
 
 
-def transfer_value(status: str, amount: int, **extra: str) -> dict[str, object]:
+def transfer_value(status: str, amount: int, **extra: object) -> dict[str, object]:
     return {
         "kind": "pending", "debit_account_id": "alice/USD/creditor_available",
         "credit_account_id": "bob/USD/creditor_available", "asset": "USD",
@@ -364,7 +364,13 @@ def ledger_rows(store: Store) -> tuple[object, ...]:
 
 @pytest.mark.parametrize(
     "poison",
-    ["a document id already stored", "a malformed amount", "a deleted entity"],
+    [
+        "a document id already stored",
+        "a malformed amount",
+        "refs that are not an object",
+        "a deleted entity",
+        "a key that is no ledger entity",
+    ],
 )
 def test_a_failing_append_leaves_no_projected_row_behind(store: Store, poison: str) -> None:
     factory = LogFactory()
@@ -384,8 +390,12 @@ def test_a_failing_append_leaves_no_projected_row_behind(store: Store, poison: s
         events.append(factory.document("old"))
     elif poison == "a malformed amount":
         changes.append(change(1, "transfer/t-2", transfer_value("pending", 1, amount_minor="1.5")))
-    else:
+    elif poison == "refs that are not an object":
+        changes.append(change(1, "transfer/t-2", transfer_value("pending", 1, refs=["x"])))
+    elif poison == "a deleted entity":
         changes.append(change(1, "account/bob/USD/creditor_available", None))
+    else:
+        changes.append(change(1, "actor/bob", {"role": "creditor", "keys": [], "revoked": []}))
 
     with pytest.raises(StoreCorrupt):
         store.append(events, changes)

@@ -119,8 +119,8 @@ def test_no_plaintext_rests_in_the_database(
     creditor(vault)
     vault.put_many([("claim:7", {"email": "bulk.only@example.com"})], NOW)
     with engine.connect() as connection:
-        rows = connection.execute(select(*tables.pii_fields.c)).all()
-        rows += connection.execute(select(*tables.pii_subjects.c)).all()
+        rows = [*connection.execute(select(*tables.pii_fields.c))]
+        rows += connection.execute(select(*tables.pii_subjects.c))
     stored = b"".join(v if isinstance(v, bytes) else str(v).encode() for r in rows for v in r)
     for secret in (EMAIL.encode(), NAME.encode(), SCAN, b"bulk.only", b"zhang"):
         assert secret not in stored

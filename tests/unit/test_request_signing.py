@@ -22,7 +22,7 @@ SEED: Final = hashlib.sha256(b"reclaim request signing vector").digest()
 
 
 def test_the_signing_string_of_backpacks_example() -> None:
-    params = {"symbol": "BTC_USDT", "orderId": 28}
+    params: dict[str, str | int | bool] = {"symbol": "BTC_USDT", "orderId": 28}
     assert signing_string("orderCancel", params, 1614550000000, 5000) == (
         b"instruction=orderCancel&orderId=28&symbol=BTC_USDT&timestamp=1614550000000&window=5000"
     )

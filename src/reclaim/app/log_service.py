@@ -145,6 +145,9 @@ class _Prepared:
     bodies: list[bytes]
     signatures: PendingSignatures | None
     entities: list[EntityChange] = field(default_factory=list)
+    #: Projected keys changed in the batch -> the position of a later change whose value is
+    #: still to be sent (taken once the batch is decided), or -1 (the last change was sent).
+    touched: dict[str, int] = field(default_factory=dict)
 
 
 class _Signed:
@@ -428,6 +431,9 @@ class LogService:
                 requests.append((work.actor, log_event.SIGNING_CONTEXT + body))
         if requests:
             prepared.signatures = self._signer.submit(requests)
+        for key, position in prepared.touched.items():
+            if position >= 0:  # nothing after ``position`` changed it: its value now is that one
+                prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
         return prepared
 
     def _finish(self, prepared: _Prepared) -> None:
@@ -476,12 +482,23 @@ class LogService:
 
     def _track(self, prepared: _Prepared, position: int) -> None:
         """After an event is evolved: its changed entities go to the digest, and the ledger's
-        go to the store's projections with the value the core just computed."""
+        go to the store's projections with the value the core computed.
+
+        The store keeps, per key and batch, the seq of the first change and the value of the
+        last (``EntityChange``), so only those two are sent: the first now, the last once the
+        batch is decided (``_prepare``). A hot account (a rail, the fees) touched by every
+        transfer of a batch costs two values, not one per transfer.
+        """
         changed = self.state.drain_changed()
         self._digest.mark(changed)
+        touched = prepared.touched
         for key in changed:
             if key.startswith(_PROJECTED):
-                prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
+                if key in touched:
+                    touched[key] = position
+                else:
+                    touched[key] = -1
+                    prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
 
     def _check_signed(self, signed: log_event.SignedEvent) -> log_event.SignedEvent | Rejection:
         event = signed.event

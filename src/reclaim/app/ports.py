@@ -65,7 +65,11 @@ class AppendResult:
 class EntityChange:
     """A state entity as the core left it after the event at ``position`` of a batch; the store
     projects it (``account/<id>``, ``transfer/<id>``: the ledger's tables). ``value`` is the
-    core's canonical-JSON-ready entity (``State.entity``), ``None`` if it no longer exists."""
+    core's canonical-JSON-ready entity (``State.entity``), ``None`` if it no longer exists.
+
+    A batch's changes of one key come in position order; a store keeps the seq of the first
+    (a new row's ``opened_seq`` / ``seq``) and the value of the last. The log service sends
+    exactly those two per key and batch (one, when the key changed once)."""
 
     position: int
     key: str

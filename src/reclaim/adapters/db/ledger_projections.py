@@ -78,13 +78,14 @@ def stage(entities: Sequence[EntityChange], first_seq: int) -> StagedLedger:
         if type(value) is not dict:
             what = "never deletes an entity" if value is None else "values are objects"
             raise ProjectionError(f"{key} at seq {updated}: the ledger {what}")
+        is_account = key.startswith(ACCOUNT_PREFIX)
+        if not is_account and not key.startswith(TRANSFER_PREFIX):
+            raise ProjectionError(f"{key!r} is not a ledger entity")
         try:
-            if key.startswith(ACCOUNT_PREFIX):
+            if is_account:
                 add_account(_account_row(key[len(ACCOUNT_PREFIX) :], value, made, updated))
-            elif key.startswith(TRANSFER_PREFIX):
-                add_transfer(_transfer_row(key[len(TRANSFER_PREFIX) :], value, made, updated))
             else:
-                raise ProjectionError(f"{key!r} is not a ledger entity")
+                add_transfer(_transfer_row(key[len(TRANSFER_PREFIX) :], value, made, updated))
         except (KeyError, TypeError, ValueError) as exc:
             raise ProjectionError(f"{key} at seq {updated}: malformed value ({exc!r})") from None
     return staged
@@ -119,6 +120,8 @@ def _transfer_row(ident: str, v: dict[str, Any], created: int, updated: int) -> 
     _check_text(fields, _TEXT_FIELDS["transfers"])
     (kind, debit, credit, asset, amount, code, refs, pending_id, timeout, created_at,
      expires_at, status, posted) = fields  # fmt: skip
+    if type(refs) is not dict:
+        raise TypeError(f"refs {refs!r} is not an object")
     return (
         ident, created, kind, debit, credit, asset, int(amount), code,
         "{}" if not refs else _json(refs), pending_id, int(timeout), created_at, expires_at,

@@ -453,7 +453,8 @@ class ClaimsState:
     # Queries.
 
     def claims_of_email(self, email_commitment: str) -> tuple[str, ...]:
-        """The ids of the claims whose old account has this e-mail, in import order."""
+        """The ids of the claims whose old account has this e-mail, in the order they came to
+        have it (imported, or amended to it)."""
         found = self.by_email.get(email_commitment)
         if found is None:
             return ()

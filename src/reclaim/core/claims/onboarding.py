@@ -256,10 +256,9 @@ def evolve_kyc(state: ClaimsState, event_type: str, payload: Mapping[str, Any], 
 
 def link_code(state: ClaimsState, claim_id: str, creditor: str, *, review: bool) -> LinkCode:
     """The linking ladder (the module docstring); ``review`` skips the name rung."""
-    if CREDITOR_RE.fullmatch(creditor) is None:
-        return _L.creditor_name_invalid
-    if CLAIM_ID_RE.fullmatch(claim_id) is None:
-        return _L.claim_id_malformed
+    code = _names(claim_id, creditor)
+    if code is not _L.ok:
+        return code
     claim = state.claims.get(claim_id)
     if claim is None:
         return _L.claim_not_found
@@ -339,7 +338,7 @@ def check_review_link(
 
 def check_conflict(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
     claim_id, creditor, code, holder = texts(payload, ("claim_id", "creditor", "code", "holder"))
-    found = _forms(claim_id, creditor, "-")
+    found = _names(claim_id, creditor)
     if found is _L.ok and code not in _CONFLICT_NAMES:
         found = _L.conflict_code_unknown
     claim = state.claims.get(claim_id)
@@ -460,14 +459,19 @@ def evolve_close(state: ClaimsState, payload: Mapping[str, Any]) -> None:
     state.changed.add(f"link_conflict/{claim_id}/{creditor}")
 
 
-def _forms(claim_id: str, creditor: str, reason: str) -> LinkCode:
+def _names(claim_id: str, creditor: str) -> LinkCode:
     if CREDITOR_RE.fullmatch(creditor) is None:
         return _L.creditor_name_invalid
     if CLAIM_ID_RE.fullmatch(claim_id) is None:
         return _L.claim_id_malformed
-    if not is_text(reason, name_length_max_chars):
-        return _L.reason_invalid
     return _L.ok
+
+
+def _forms(claim_id: str, creditor: str, reason: str) -> LinkCode:
+    code = _names(claim_id, creditor)
+    if code is _L.ok and not is_text(reason, name_length_max_chars):
+        return _L.reason_invalid
+    return code
 
 
 def _refused(code: LinkCode, claim_id: str) -> ClaimsRejection | None:

@@ -500,9 +500,10 @@ class RegisterRefusal:
 
 @dataclass(frozen=True, slots=True)
 class ImportPlan:
-    """The commands that bring the estate's register to the imported version, in order: new
-    claims (``ImportClaims``, in row order), then amendments (``AmendClaims``: changed rows in
-    row order, then the expunging of missing claims by claim id). No command: a no-op."""
+    """The commands that bring the estate's register to the imported version, in order:
+    amendments (``AmendClaims``: lowered amounts, then the other changes in row order, then the
+    expunging of missing claims by claim id), then new claims (``ImportClaims``, in row order).
+    No command: a no-op."""
 
     commands: tuple[ImportClaims | AmendClaims, ...]
     new_claims: int
@@ -531,8 +532,8 @@ def plan_register_import(
 
     The commands hold against ``state`` applied in order (each sees the ones before it), so
     the app appends them in one transaction; a plan re-made after a partial append continues
-    where it stopped. The estate's total is checked against the sum of every increase, so it
-    fits BIGINT after each command whatever the order.
+    where it stopped. Lowered amounts come first, so the estate's total fits BIGINT after
+    every command exactly when it fits after the last.
     """
     estate = state.estates.get(estate_id)
     if estate is None:
@@ -546,18 +547,20 @@ def plan_register_import(
         scan.row(index, row)
     if full_schedule:
         scan.expunge_missing()
-    if state.totals[estate_id] + scan.increase > _MAX:
+    if state.totals[estate_id] + scan.delta > _MAX:
         scan.problem(None, "", _C.estate_total_exceeds_bigint, f"estate {estate_id!r}")
     if scan.problem_count:
         return RegisterRefusal(tuple(scan.problems), scan.problem_count)
+    # Lowered amounts first, so the estate's total only rises after them: each command then
+    # fits BIGINT exactly when the whole plan does.
+    amendments = scan.lowered + scan.amendments
     commands: list[ImportClaims | AmendClaims] = [
-        ImportClaims(estate_id, register_id, tuple(scan.new[i : i + claims_per_event_max]))
-        for i in range(0, len(scan.new), claims_per_event_max)
-    ]
-    amendments = scan.amendments
-    commands += [
         AmendClaims(estate_id, register_id, tuple(amendments[i : i + amendments_per_event_max]))
         for i in range(0, len(amendments), amendments_per_event_max)
+    ]
+    commands += [
+        ImportClaims(estate_id, register_id, tuple(scan.new[i : i + claims_per_event_max]))
+        for i in range(0, len(scan.new), claims_per_event_max)
     ]
     return ImportPlan(tuple(commands), len(scan.new), scan.amended, scan.expunged, scan.unchanged)
 
@@ -570,7 +573,9 @@ class _Scan:
         self.seen: set[str] = set()
         self.new: list[RegisterRow] = []
         self.amendments: list[Amendment] = []
-        self.increase = 0
+        self.lowered: list[Amendment] = []
+        #: What the plan adds to the estate's total.
+        self.delta = 0
         self.amended = self.expunged = self.unchanged = 0
         self.problems: list[RowProblem] = []
         self.problem_count = 0
@@ -588,7 +593,7 @@ class _Scan:
         existing = self.state.claims.get(claim_id)
         if existing is None:
             self.new.append(row)
-            self.increase += row.admitted_minor
+            self.delta += row.admitted_minor
         elif existing.estate_id != self.estate.id:
             self.problem(index, claim_id, _C.claim_in_other_estate, existing.estate_id)
         elif existing[:8] == row:
@@ -610,9 +615,11 @@ class _Scan:
                 detail = f"{', '.join(identity)} of a claim linked to {existing.linked_creditor}"
                 self.problem(index, row.claim_id, _C.linked_claim_identity_change, detail)
                 return
-        self.amendments += changed
+        for a in changed:
+            lowered = a.field == "admitted_minor" and row.admitted_minor < existing.admitted_minor
+            (self.lowered if lowered else self.amendments).append(a)
         self.amended += 1
-        self.increase += max(0, row.admitted_minor - existing.admitted_minor)
+        self.delta += row.admitted_minor - existing.admitted_minor
 
     def expunge_missing(self) -> None:
         missing = [
