@@ -294,6 +294,7 @@ def test_every_code_is_exercised() -> None:
         Code.document_exists,
         Code.genesis_missing,
         Code.ledger_refused,
+        Code.claims_refused,
     }
     assert exercised - {None} == set(Code)
 
@@ -355,3 +356,28 @@ def test_a_ledger_event_the_ladder_refuses_is_named() -> None:
     refused = check(state, by_creditor)
     assert refused is not None
     assert refused.code is Code.actor_not_authorised
+
+
+def test_claims_commands_climb_the_whole_ladder() -> None:
+    from reclaim.core.claims import ClaimClass, CreateEstate, ProveEmail
+
+    state = base_state()
+    estate = CreateEstate(
+        "ftx", "FTX Trading Ltd.", "2022-11-11", (ClaimClass("7", "Convenience", 1),)
+    )
+    created = decide(state, estate, "admin", kid("admin"), NOW)
+    assert isinstance(created, Decided)
+    evolve(state, created.events[0])
+    again = decide(state, estate, "admin", kid("admin"), NOW)
+    assert isinstance(again, Decided | Rejection)
+    by_gateway = decide(state, estate, "gateway", kid("gateway"), NOW)
+    assert isinstance(by_gateway, Rejection)
+    assert by_gateway.code is Code.actor_not_authorised
+    bad = CreateEstate("ftx2", "", "2022-13-45", ())
+    refused = decide(state, bad, "admin", kid("admin"), NOW)
+    assert isinstance(refused, Rejection)
+    assert refused.code is Code.claims_refused
+    nobody = decide(state, ProveEmail("zed", "ab" * 32), "gateway", kid("gateway"), NOW)
+    assert isinstance(nobody, Rejection)
+    assert nobody.code is Code.actor_unknown
+    assert nobody.detail == "no creditor actor named 'zed'"

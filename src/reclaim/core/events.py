@@ -16,14 +16,15 @@ Invariants:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Final
 
+from reclaim.core.claims.payloads import CLAIMS_EVENT_TYPES
+from reclaim.core.times import format_time, is_time, parse_time
 from reclaim.core.types import JsonValue
 
-_TIME_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+__all__ = ["EVENT_TYPES", "Event", "format_time", "is_time", "parse_time"]
+
 
 #: Event types the core knows, with the schema versions it can replay, and the roles that may
 #: authorise each. A role of "self" means the actor named in the payload signs for itself.
@@ -36,25 +37,8 @@ EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
     "ledger.accounts_opened": (frozenset({1}), frozenset({"admin", "treasury"})),
     "ledger.transfers_created": (frozenset({1}), frozenset({"treasury"})),
     "ledger.pending_expired": (frozenset({1}), frozenset({"treasury"})),
+    **CLAIMS_EVENT_TYPES,
 }
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 UTC with exactly six fractional digits."""
-    assert moment.tzinfo is not None, "times are timezone-aware"
-    if moment.utcoffset():
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_time(text: str) -> datetime:
-    """The moment an event time names (the inverse of ``format_time``)."""
-    assert is_time(text), f"{text!r} is not an event time"
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-def is_time(text: str) -> bool:
-    return _TIME_RE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

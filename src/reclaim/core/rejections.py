@@ -38,6 +38,8 @@ class Code(enum.Enum):
     document_hash_malformed = 31
     # The ledger (the ledger's own ordered codes are in ``detail``; see ``reclaim.core.ledger``).
     ledger_refused = 40
+    # Claims, KYC and linking (the claims core's ordered codes are in ``detail``).
+    claims_refused = 50
 
 
 @dataclass(frozen=True, slots=True)

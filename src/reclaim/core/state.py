@@ -34,6 +34,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from reclaim.core.claims import (
+    CLAIMS_EVENT_TYPES,
+    CLAIMS_ROLES,
+    ENTITY_KINDS,
+    AmendClaims,
+    ClaimsRejection,
+    ClaimsState,
+    CloseConflict,
+    CreateEstate,
+    DecideKyc,
+    ImportClaims,
+    LinkClaim,
+    LinkOnReview,
+    ProveEmail,
+    SetPolicy,
+    SubmitKyc,
+    UnlinkClaim,
+    check_claims,
+    decide_claims,
+    evolve_claims,
+)
 from reclaim.core.events import EVENT_TYPES, Event, format_time
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.ledger import (
@@ -50,8 +71,9 @@ from reclaim.core.ledger import (
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.types import JsonValue
 
-ROLES: Final = frozenset(
-    {"admin", "kyc_officer", "treasury", "log_signer", "gateway", "creditor", "trader"}
+ROLES: Final = (
+    frozenset({"admin", "kyc_officer", "treasury", "log_signer", "gateway", "creditor", "trader"})
+    | CLAIMS_ROLES
 )
 #: Roles the portal gateway may register (it signs for people who sign up on the web).
 GATEWAY_REGISTERS: Final = frozenset({"creditor", "trader"})
@@ -91,14 +113,16 @@ class State:
     key_owner: dict[str, str] = field(default_factory=dict)  # key id (hex) -> actor name
     documents: dict[str, Document] = field(default_factory=dict)
     ledger: LedgerState = field(default_factory=LedgerState)
+    claims: ClaimsState = field(default_factory=ClaimsState)
     #: Keys of the entities ``evolve`` changed since the last ``drain_changed`` (for the
     #: incremental state digest); a set, drained in sorted order.
     changed: set[str] = field(default_factory=set)
 
     def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed | self.ledger.changed)
+        keys = sorted(self.changed | self.ledger.changed | self.claims.changed)
         self.changed.clear()
         self.ledger.changed.clear()
+        self.claims.changed.clear()
         return keys
 
     def entity_keys(self) -> list[str]:
@@ -108,6 +132,7 @@ class State:
             + [f"actor/{name}" for name in sorted(self.actors)]
             + [f"document/{doc_id}" for doc_id in sorted(self.documents)]
             + self.ledger.entity_keys()
+            + self.claims.entity_keys()
         )
 
     def entity(self, key: str) -> JsonValue:
@@ -115,6 +140,8 @@ class State:
         kind, _, ident = key.partition("/")
         if kind in _LEDGER_ENTITIES:
             return self.ledger.entity(key)
+        if kind in _CLAIMS_ENTITIES:
+            return self.claims.entity(key)
         if kind == "log":
             return {
                 "origin": self.origin,
@@ -190,8 +217,47 @@ Command = (
     | OpenAccounts
     | CreateTransfers
     | ExpirePending
+    | CreateEstate
+    | ImportClaims
+    | AmendClaims
+    | SetPolicy
+    | ProveEmail
+    | SubmitKyc
+    | DecideKyc
+    | LinkClaim
+    | LinkOnReview
+    | UnlinkClaim
+    | CloseConflict
 )
 _LEDGER_ENTITIES: Final = frozenset({"account", "transfer"})
+_CLAIMS_ENTITIES: Final = frozenset(ENTITY_KINDS)
+#: The event each claims command is authorised as (a link may instead record a conflict).
+_CLAIMS_EVENT_OF: Final[dict[type, str]] = {
+    CreateEstate: "estate.created",
+    ImportClaims: "claims.imported",
+    AmendClaims: "claims.amended",
+    SetPolicy: "jurisdiction.policy_set",
+    ProveEmail: "creditor.email_proved",
+    SubmitKyc: "kyc.submitted",
+    DecideKyc: "kyc.decided",
+    LinkClaim: "claim.linked",
+    LinkOnReview: "claim.linked_on_review",
+    UnlinkClaim: "claim.unlinked",
+    CloseConflict: "claim.conflict_closed",
+}
+_CLAIMS_COMMANDS: Final = (
+    CreateEstate,
+    ImportClaims,
+    AmendClaims,
+    SetPolicy,
+    ProveEmail,
+    SubmitKyc,
+    DecideKyc,
+    LinkClaim,
+    LinkOnReview,
+    UnlinkClaim,
+    CloseConflict,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +279,8 @@ def decide(
     time = format_time(now)
     if isinstance(command, OpenAccounts | CreateTransfers | ExpirePending):
         return _decide_ledger(state, command, actor, key_id, time)
+    if isinstance(command, _CLAIMS_COMMANDS):
+        return _decide_claims(state, command, actor, key_id, time)
     payload: dict[str, JsonValue]
     match command:
         case Genesis():
@@ -243,6 +311,43 @@ def decide(
     event = Event(kind, 1, time, actor, key_id, payload)
     rejection = check(state, event)
     return rejection if rejection is not None else Decided([event])
+
+
+def _decide_claims(
+    state: State, command: object, actor: str, key_id: str, time: str
+) -> Decided | Rejection:
+    """Claims commands: who may ask comes first (as for every event), then the claims core
+    decides; each resulting event climbs the head of the ladder again, so a command never yields
+    an event its signer may not sign."""
+    creditor = getattr(command, "creditor", None)
+    probe_payload: dict[str, JsonValue] = {} if creditor is None else {"creditor": creditor}
+    probe = Event(_CLAIMS_EVENT_OF[type(command)], 1, time, actor, key_id, probe_payload)
+    rejection = _check_head(state, probe) or _check_creditor(state, probe)
+    if rejection is not None:
+        return rejection
+    decision = decide_claims(state.claims, command, time)  # type: ignore[arg-type]
+    if isinstance(decision, ClaimsRejection):
+        return Rejection(Code.claims_refused, str(decision))
+    events = [Event(t, 1, time, actor, key_id, p) for t, p in decision.events]
+    for event in events:
+        rejection = _check_head(state, event)
+        if rejection is not None:
+            return rejection
+        rejection = _check_creditor(state, event)
+        if rejection is not None:
+            return rejection
+    return Decided(events, decision.results)
+
+
+def _check_creditor(state: State, event: Event) -> Rejection | None:
+    """A claims event that names a creditor names a registered creditor actor."""
+    creditor = event.payload.get("creditor")
+    if creditor is None:
+        return None
+    actor = state.actors.get(str(creditor))
+    if actor is None or actor.role != "creditor":
+        return Rejection(Code.actor_unknown, f"no creditor actor named {creditor!r}")
+    return None
 
 
 def _decide_ledger(
@@ -280,6 +385,14 @@ def check(state: State, event: Event) -> Rejection | None:
     if event.type.startswith("ledger."):
         refused = check_ledger(state.ledger, event.type, event.payload, event.time)
         return None if refused is None else Rejection(Code.ledger_refused, str(refused))
+    if event.type in CLAIMS_EVENT_TYPES:
+        rejection = _check_creditor(state, event)
+        if rejection is not None:
+            return rejection
+        claims_refused = check_claims(state.claims, event.type, event.payload, event.time)
+        if claims_refused is None:
+            return None
+        return Rejection(Code.claims_refused, str(claims_refused))
     if event.type == "log.genesis":
         return None
     return _CHECKS[event.type](state, event.payload)
@@ -309,7 +422,8 @@ def _check_authority(state: State, event: Event, roles: frozenset[str]) -> Rejec
         )
     if event.key_id in actor.revoked:
         return Rejection(Code.actor_key_revoked, f"key {event.key_id} of {event.actor!r}")
-    is_self = "self" in roles and event.payload.get("name") == event.actor
+    subject = event.payload.get("creditor", event.payload.get("name"))
+    is_self = "self" in roles and subject == event.actor
     if actor.role not in roles and not is_self:
         return Rejection(
             Code.actor_not_authorised, f"{actor.role} {event.actor!r} may not sign {event.type}"
@@ -454,6 +568,8 @@ def evolve(state: State, event: Event) -> State:
             state.actors[str(p["name"])].revoked.add(str(p["key_id"]))
         case "ledger.accounts_opened" | "ledger.transfers_created" | "ledger.pending_expired":
             evolve_ledger(state.ledger, event.type, p, event.time)
+        case kind if kind in CLAIMS_EVENT_TYPES:
+            evolve_claims(state.claims, event.type, p, event.time)
         case "document.published":
             doc_id = str(p["document_id"])
             state.changed.add(f"document/{doc_id}")

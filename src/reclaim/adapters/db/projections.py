@@ -35,6 +35,7 @@ from typing import Final
 from sqlalchemy import Connection, Dialect, Table, bindparam, update
 
 from reclaim.adapters.db import tables
+from reclaim.core.claims import CLAIMS_EVENT_TYPES
 from reclaim.core.events import EVENT_TYPES, Event
 from reclaim.core.keyids import parse_verifier_key
 
@@ -113,6 +114,8 @@ PROJECTORS: Final[dict[str, Callable[[Changes, int, Event], None]]] = {
     "ledger.accounts_opened": _from_entities,
     "ledger.transfers_created": _from_entities,
     "ledger.pending_expired": _from_entities,
+    # Claims, KYC and links are read from the service's state for now (no SQL projection yet).
+    **dict.fromkeys(CLAIMS_EVENT_TYPES, _from_entities),
     "log.genesis": _genesis,
     "actor.registered": _registered,
     "actor.key_added": _key_added,

@@ -49,7 +49,7 @@ from reclaim.core.claims.payloads import (
     POLICY_SET,
     PayloadError,
 )
-from reclaim.core.events import format_time, is_time
+from reclaim.core.times import format_time, is_time
 from reclaim.core.types import JsonValue
 
 # decide -----------------------------------------------------------------------------------------

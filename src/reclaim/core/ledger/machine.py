@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple, assert_never, cast
 
 from reclaim.core import limits
-from reclaim.core.events import format_time, is_time
 from reclaim.core.ledger.codes import AccountCode, EventCode, LedgerRejection, TransferCode
 from reclaim.core.ledger.engine import (
     Overlay,
@@ -55,6 +54,7 @@ from reclaim.core.ledger.payloads import (
     transfer_payload,
 )
 from reclaim.core.money import is_asset_code
+from reclaim.core.times import format_time, is_time
 from reclaim.core.types import JsonValue
 
 _OK: Final = TransferCode.ok
