@@ -51,11 +51,11 @@ from reclaim.app.ports import (
 from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
-from reclaim.core.ledger import Result
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import (
     Command,
     Decided,
+    ItemResult,
     State,
     assert_invariants,
     check,
@@ -85,7 +85,7 @@ class Accepted:
 
     first_seq: int
     events: tuple[Event, ...]
-    results: tuple[Result, ...] = ()
+    results: tuple[ItemResult, ...] = ()
 
     @property
     def seq(self) -> int:
@@ -141,7 +141,7 @@ class _Prepared:
 
     works: list[_Work]
     events: list[Event | log_event.SignedEvent]  # every accepted work's events, in order
-    accepted: dict[int, tuple[int, tuple[Result, ...]]]  # id(work) -> (event count, results)
+    accepted: dict[int, tuple[int, tuple[ItemResult, ...]]]  # id(work) -> (event count, results)
     bodies: list[bytes]
     signatures: PendingSignatures | None
     entities: list[EntityChange] = field(default_factory=list)

@@ -55,6 +55,7 @@ from reclaim.core.claims import (
     decide_claims,
     evolve_claims,
 )
+from reclaim.core.claims import Result as ClaimsResult
 from reclaim.core.events import EVENT_TYPES, Event, format_time
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.ledger import (
@@ -229,6 +230,8 @@ Command = (
     | UnlinkClaim
     | CloseConflict
 )
+#: The answer for one item of a batch command (a transfer, an account, a policy entry, ...).
+ItemResult = Result | ClaimsResult
 _LEDGER_ENTITIES: Final = frozenset({"account", "transfer"})
 _CLAIMS_ENTITIES: Final = frozenset(ENTITY_KINDS)
 #: The event each claims command is authorised as (a link may instead record a conflict).
@@ -266,7 +269,7 @@ class Decided:
     and, for batch commands, one result per item (``reclaim.core.ledger.Result``)."""
 
     events: list[Event]
-    results: tuple[Result, ...] = ()
+    results: tuple[ItemResult, ...] = ()
 
 
 def decide(
