@@ -41,7 +41,11 @@ EVENTS: Final = 100_000
 RUNS: Final = 3
 TARGET: Final = 0.7
 ORIGIN: Final = "bench.reclaim/log"
-CACHE: Final = Path("/tmp/reclaim-bench-verify") / f"{EVENTS}-v1"
+_SOURCES: Final = sorted((Path(__file__).resolve().parents[1] / "src" / "reclaim").rglob("*.py"))
+#: The cached log is rebuilt whenever any source file changes (formats, digests, checks).
+CACHE: Final = Path("/tmp/reclaim-bench-verify") / (
+    f"{EVENTS}-" + hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()[:12]
+)
 #: Commands handed to the log service per call while building (bounds the builder's memory).
 BUILD_CHUNK: Final = 10_000
 
