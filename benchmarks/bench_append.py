@@ -20,6 +20,7 @@ from _common import StepClock, report
 from reclaim.adapters.db.store import open_store
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import KeyRing, LogService
+from reclaim.bootstrap import tune_garbage_collector
 from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, PublishDocument
@@ -102,6 +103,7 @@ def concurrent_rate(admin: SignerKey, log_key: SignerKey) -> float:
 
 
 def main() -> None:
+    tune_garbage_collector()  # the service's process settings (reclaim.bootstrap)
     admin, log_key = SignerKey.generate("admin"), SignerKey.generate("bench.reclaim/log")
     sign = max(signing_rate(admin) for _ in range(3))
     bulk = max(bulk_rate(admin, log_key) for _ in range(2))

@@ -16,6 +16,7 @@ Target (issue 3): ≥ 10,000 transfers/s on SQLite, one transfer per command. Po
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 import time
@@ -33,6 +34,7 @@ from reclaim.adapters.db.store import open_store
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import Accepted, KeyRing, LogService
 from reclaim.app.ports import EventStore
+from reclaim.bootstrap import tune_garbage_collector
 from reclaim.core.ledger import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -112,6 +114,7 @@ def core_rate(keys: KeyRing, per_command: int) -> float:
                 evolve(state, event)
 
     run(setup_commands(keys))
+    gc.freeze()  # as the composition root does after replay
     commands = as_commands(transfers(), per_command)
     started = time.perf_counter()
     run(commands)
@@ -123,6 +126,7 @@ def full_rate(keys: KeyRing, store: EventStore, per_command: int) -> float:
     try:
         for outcome in service.submit_many(setup_commands(keys)):
             assert isinstance(outcome, Accepted), outcome
+        gc.freeze()  # as the composition root does after replay
         commands = as_commands(transfers(), per_command)
         started = time.perf_counter()
         outcomes = service.submit_many(commands)
@@ -167,6 +171,7 @@ def line(backend: str, per_command: int, rate: float, core: float, judged: bool)
 
 
 def main() -> None:
+    tune_garbage_collector()  # the service's process settings (reclaim.bootstrap)
     keys = KeyRing(
         SignerKey.generate(ORIGIN),
         {"admin": SignerKey.generate("admin"), "treasury": SignerKey.generate("treasury")},

@@ -6,6 +6,7 @@ Nothing in reclaim is constructed at import time; entry points (CLI, API server,
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 from reclaim.adapters.clock import SystemClock
@@ -41,6 +42,7 @@ def build(
     settings: Settings, *, store: EventStore | None = None, clock: Clock | None = None
 ) -> Container:
     """Open the store and key ring, replay the log, and write its genesis if it has none."""
+    tune_garbage_collector()
     keys = load_keyring(settings.keys_dir)
     secret = load_liabilities_secret(settings.keys_dir)
     if store is None:
@@ -49,8 +51,22 @@ def build(
     clock = clock or SystemClock()
     log = LogService(store, keys, clock, ProcessSigner(keys.for_actor))
     ensure_genesis(log, keys, settings.origin)
+    gc.freeze()  # the replayed state is long-lived: keep it out of every later collection
     liabilities = LiabilitiesService(log, store, secret, keys.log_signer, clock=clock)
     return Container(settings, keys, store, log, liabilities)
+
+
+#: Objects allocated before a young collection runs. The writer allocates a few dozen objects
+#: per event and frees them at once (no cycles), while the state it keeps is large: with the
+#: default (700) the collector walked the whole state ~8 times per 60,000 transfers, a fifth of
+#: the writer's time. Cycles still get collected, just less often.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Process-wide: fewer, cheaper collections for a service that keeps a large state."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def ensure_genesis(log: LogService, keys: KeyRing, origin: str) -> None:

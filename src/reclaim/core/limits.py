@@ -121,12 +121,15 @@ one_time_code_attempts_max: Final = 5
 #: Code e-mails per address per hour: a person needs one or two; this stops mail bombing a
 #: mailbox and bounds guesses per address to 25 an hour (5 codes x 5 attempts).
 code_sends_per_address_max: Final = 5
+#: ...per this period (GCRA: a burst of 5, then one every 12 minutes).
 code_sends_per_address_period_seconds: Final = 3600
 #: Code e-mails per client (IP address) per hour: generous, as many creditors share carrier NATs.
 code_sends_per_client_max: Final = 30
+#: ...per this period (a burst of 30, then one every 2 minutes).
 code_sends_per_client_period_seconds: Final = 3600
 #: Code checks per client per hour: stops one client from spraying guesses across addresses.
 code_checks_per_client_max: Final = 60
+#: ...per this period (a burst of 60, then one a minute).
 code_checks_per_client_period_seconds: Final = 3600
 #: Expired codes and idle rate-limit buckets deleted per prune call: one short transaction.
 prune_batch_max: Final = 10_000

@@ -157,25 +157,26 @@ def parse_leaf(data: bytes) -> LoggedEvent:
         fields = canonical.decode(data)
     except canonical.CanonicalError as exc:
         raise EventFormatError(str(exc)) from exc
-    if set(fields) != _LEAF_FIELDS:
+    if fields.keys() != _LEAF_FIELDS:
         missing, extra = sorted(_LEAF_FIELDS - set(fields)), sorted(set(fields) - _LEAF_FIELDS)
         raise EventFormatError(f"fields missing {missing}, unexpected {extra}")
     if fields["v"] != canonical.ENCODING_VERSION:
         raise EventFormatError(f"encoding version {fields['v']!r} is not supported")
     seq = _integer(fields["seq"], "seq")
     version = _integer(fields["tv"], "tv")
-    kind, time, actor, key_id = (
-        _text(fields[n], n) for n in ("type", "time", "actor", "key")
-    )  # fmt: skip
-    if kind not in EVENT_TYPES:
+    kind, time = fields["type"], fields["time"]
+    actor, key_id, sig = fields["actor"], fields["key"], fields["sig"]
+    if type(actor) is not str or type(key_id) is not str or type(sig) is not str:
+        raise EventFormatError("actor, key and sig are text")
+    if type(kind) is not str or kind not in EVENT_TYPES:
         raise EventFormatError(f"unknown event type {kind!r}")
-    if not is_time(time):
+    if type(time) is not str or not is_time(time):
         raise EventFormatError(f"time {time!r} is not RFC 3339 UTC with microseconds")
     payload = fields["payload"]
     if not isinstance(payload, dict):
         raise EventFormatError("payload is not an object")
     try:
-        signature = base64.b64decode(_text(fields["sig"], "sig"), validate=True)
+        signature = binascii.a2b_base64(sig, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         raise EventFormatError("sig is not base64") from exc
     if len(signature) != 64:
