@@ -166,6 +166,9 @@ def _cpu_seconds() -> float:
 
 
 def main() -> None:
+    from reclaim.bootstrap import tune_garbage_collector
+
+    tune_garbage_collector()  # as `reclaim verify` does
     processes = os.cpu_count() or 1
     export = build(CACHE)
     # Each verify run sits between two raw runs, and is compared with their mean: on a shared

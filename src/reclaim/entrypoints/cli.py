@@ -431,4 +431,5 @@ def _parse_vkey(text: str) -> VerifierKey:
 
 
 def main() -> None:
+    bootstrap.tune_garbage_collector()
     app()
