@@ -21,7 +21,7 @@ def test_a_signer_key_never_prints_its_seed() -> None:
 
 def test_key_files_are_private_and_load_back(tmp_path: Path) -> None:
     published = init_keys(tmp_path / "keys", "reclaim.test/log")
-    assert set(published) == {"log", "admin", "kyc-officer", "treasury", "gateway"}
+    assert set(published) == {"log", "admin", "kyc-officer", "treasury", "gateway", "kyc-provider"}
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
     for path in (tmp_path / "keys").glob("*.key"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600

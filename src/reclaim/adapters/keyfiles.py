@@ -18,6 +18,9 @@
                            log's commitments are made with it)
     DIR/codes.key          32 random bytes: the HMAC key of one-time codes at rest and of
                            rate-limit bucket keys; replacing it only voids the live codes
+    DIR/kyc-provider.key   the hosted KYC provider's service actor (signs webhook decisions)
+    DIR/kyc-webhook.secret 32 random bytes: the HMAC key the hosted KYC provider signs its
+                           webhooks with (shared with the provider, never published)
     DIR/public/*.pub       the matching verifier keys, safe to publish
 
 Private files are created with mode 0600 in a 0700 directory and never overwritten; loading
@@ -47,6 +50,7 @@ OPERATOR_ACTORS: Final = {
     "kyc-officer": "kyc_officer",
     "treasury": "treasury",
     "gateway": "gateway",
+    "kyc-provider": "kyc_provider",  # signs the decisions a hosted KYC provider's webhooks bring
 }
 LOG_KEY_FILE: Final = "log.key"
 LIABILITIES_SECRET_FILE: Final = "liabilities.secret"  # noqa: S105 - a file name
@@ -77,6 +81,7 @@ def init_keys(directory: Path, origin: str) -> dict[str, str]:
         published[stem] = key.verifier.to_text()
     init_liabilities_secret(directory)
     init_pii_keys(directory)
+    init_kyc_webhook_secret(directory)
     return published
 
 
@@ -264,3 +269,25 @@ def _load_secret_bytes(path: Path) -> bytes:
     if len(secret) != PII_KEY_SIZE_BYTES:
         raise KeyFileError(f"{path} is {len(secret)} bytes, not {PII_KEY_SIZE_BYTES}")
     return secret
+
+
+# The KYC webhook secret (issue 4) ----------------------------------------------------------------
+
+KYC_WEBHOOK_SECRET_FILE: Final = "kyc-webhook.secret"  # noqa: S105 - a file name
+
+
+def init_kyc_webhook_secret(directory: Path) -> Path | None:
+    """Create ``DIR/kyc-webhook.secret`` if absent (mode 0600); the path, or ``None``."""
+    path = directory / KYC_WEBHOOK_SECRET_FILE
+    if path.exists():
+        return None
+    _create_private_bytes(path, secrets.token_bytes(PII_KEY_SIZE_BYTES))
+    return path
+
+
+def load_kyc_webhook_secret(directory: Path) -> bytes | None:
+    """The hosted KYC provider's webhook secret, or ``None`` if this operator has none."""
+    path = directory / KYC_WEBHOOK_SECRET_FILE
+    if not path.exists():
+        return None
+    return _load_secret_bytes(path)

@@ -533,3 +533,66 @@ class PasswordHasher(Protocol):
         """Spend the time of a ``verify`` and return ``False``: a login to an unknown account
         takes as long as a wrong password, so timing does not tell which accounts exist."""
         ...
+
+
+# KYC providers and identity commitments (issue 4) ----------------------------------------------
+
+
+class KycWebhookError(Exception):
+    """A KYC provider's webhook that is not taken (the API answers a problem, nothing changes)."""
+
+
+class WebhookSignatureInvalid(KycWebhookError):
+    """The signature header is missing, malformed, outside its time tolerance, or wrong."""
+
+
+class WebhookMalformed(KycWebhookError):
+    """A correctly signed body that is not the JSON object the provider promised."""
+
+
+@dataclass(frozen=True, slots=True)
+class KycWebhookEvent:
+    """A hosted provider's verified decision on a case. ``verified_name`` is personal data:
+    it goes to the vault and, as a commitment, to the log; its ``repr`` hides it."""
+
+    event_id: str
+    creditor: str
+    reference: str
+    state: str
+    reason: str
+    verified_name: str = field(repr=False)
+    occurred_at: datetime
+
+
+class KycProvider(Protocol):
+    """Where a creditor's KYC case is opened. ``name`` is the provider's id in the log
+    (``kyc.submitted``'s ``provider``); ``open_case`` returns the case reference."""
+
+    @property
+    def name(self) -> str: ...
+
+    def open_case(self, creditor: str, now: datetime) -> str: ...
+
+
+class KycWebhookLog(Protocol):
+    """The webhooks a provider delivered, by event id: idempotency and ordering.
+
+    ``outcome`` of an event seen before (``applied``, ``stale``, ``refused``) or ``None``;
+    ``last_applied`` is the ``occurred_at`` of the newest applied event of a case; ``record``
+    keeps an event's outcome and returns ``False`` if it was recorded already.
+    """
+
+    def outcome(self, event_id: str) -> str | None: ...
+
+    def last_applied(self, reference: str) -> datetime | None: ...
+
+    def record(self, event: KycWebhookEvent, outcome: str, now: datetime) -> bool: ...
+
+
+class IdentityCommitments(Protocol):
+    """Commitments of personal data, normalised exactly as the register import does, so a
+    sign-up finds its claim by the e-mail typed and a verified name meets the holder's."""
+
+    def email(self, address: str) -> str: ...
+
+    def holder_name(self, name: str) -> str: ...

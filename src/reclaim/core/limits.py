@@ -156,3 +156,20 @@ password_length_max_chars: Final = 1024
 #: Argon2 hashes computed at once per process: each takes 64 MiB, so a burst of sign-ups cannot
 #: exhaust memory (2 cores: more at once would only queue on the CPU anyway).
 password_hash_concurrency_max: Final = 2
+
+# Onboarding and KYC (issue 4) ------------------------------------------------------------------
+
+#: Shortest password accepted at sign-up (NIST SP 800-63B: at least 8).
+password_length_min_chars: Final = 8
+#: Longest e-mail address (RFC 5321's path limit).
+email_length_max_bytes: Final = 254
+#: Longest verified name a KYC decision carries (the register's holder names are bounded alike).
+verified_name_length_max_chars: Final = 200
+#: How far a KYC webhook's signed timestamp may be from the server's clock: Stripe's default
+#: (5 minutes) - long enough for a provider's retry queue, short enough that a captured webhook
+#: cannot be replayed later (and event ids make replays no-ops anyway).
+kyc_webhook_tolerance_seconds: Final = 300
+#: Largest KYC webhook body: a decision is a few hundred bytes of JSON.
+kyc_webhook_body_max_bytes: Final = 16 * 1024
+#: Cases and conflicts the operator's KYC queue lists at once.
+kyc_queue_page_max: Final = 500

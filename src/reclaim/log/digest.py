@@ -9,7 +9,9 @@ Solana's accounts lattice hash): 1024 lanes of 16 bits, added modulo 2**16.
 - element of an entity: ``e = SHA-256(b"reclaim/entity/v1\\n" || JSON({"key", "value"}))``, the
   JSON with sorted keys, no white space, UTF-8 (``State.entity`` values are text, lists and
   objects only);
-- its lattice vector: ``SHAKE-128(e)`` read as 1024 little-endian ``uint16``;
+- its lattice vector: the first 2048 bytes of the BLAKE3 extendable output of ``e``, read as
+  1024 little-endian ``uint16`` (BLAKE3's XOF, as in Solana's lattice hash: five times faster
+  here than SHAKE-128, and the expansion is what a checkpoint mostly pays for);
 - the set's lattice: the lane-wise sum of its elements' vectors (mod 2**16); changing an entity
   subtracts its old vector and adds its new one, so a checkpoint costs O(entities changed since
   the previous one), not O(state);
@@ -29,6 +31,7 @@ import json
 from typing import Final
 
 import numpy as np
+from blake3 import blake3
 import numpy.typing as npt
 
 from reclaim.core.state import State
@@ -96,7 +99,7 @@ def full_digest(state: State) -> bytes:
 def _sum_vectors(elements: list[bytes]) -> npt.NDArray[np.uint16]:
     if not elements:
         return np.zeros(LANES, dtype=np.uint16)
-    data = b"".join(hashlib.shake_128(e).digest(_VECTOR_BYTES) for e in elements)
+    data = b"".join(blake3(e).digest(_VECTOR_BYTES) for e in elements)
     vectors = np.frombuffer(data, dtype="<u2").reshape(len(elements), LANES)
     summed: npt.NDArray[np.uint16] = vectors.sum(axis=0, dtype=np.uint16)
     return summed

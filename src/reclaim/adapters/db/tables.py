@@ -26,6 +26,9 @@ Tables
 - ``rate_limits``: one GCRA bucket per rule and identifier (the key is an HMAC: client addresses
   are personal data), its theoretical arrival time in microseconds since the epoch.
   These four are not projections: they hold state that is not in the log.
+- ``kyc_webhook_events``: every KYC webhook event a hosted provider delivered, by its event id,
+  with its case reference, when it occurred and what was done with it (``applied``, ``stale``,
+  ``refused``): webhooks are idempotent and out-of-order safe (``reclaim.adapters.kyc``).
 - ``ledger_accounts``, ``ledger_transfers``: projections of the ledger, upserted in the same
   transaction from the entity values the core computed (``ledger_projections.py``); integers
   are minor units or seqs, ``flags`` and ``refs`` canonical JSON. A transfer's ``seq`` is the
@@ -236,4 +239,17 @@ rate_limits: Final = Table(
     metadata,
     Column("key", Text, primary_key=True),
     Column("tat_us", Int64, nullable=False, index=True),
+)
+
+
+kyc_webhook_events: Final = Table(
+    "kyc_webhook_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("reference", Text, nullable=False),
+    Column("occurred_at", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("received_at", Text, nullable=False),
+    CheckConstraint("outcome IN ('applied', 'stale', 'refused')", name="outcome_known"),
+    Index("ix_kyc_webhook_events_reference_occurred_at", "reference", "occurred_at"),
 )
