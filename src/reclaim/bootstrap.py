@@ -7,16 +7,39 @@ Nothing in reclaim is constructed at import time; entry points (CLI, API server,
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from reclaim.adapters.clock import SystemClock
-from reclaim.adapters.db.store import open_store
-from reclaim.adapters.keyfiles import OPERATOR_ACTORS, load_keyring, load_liabilities_secret
+from reclaim.adapters.codes import (
+    CODE_CHECKS_PER_CLIENT,
+    CODE_SENDS_PER_ADDRESS,
+    CODE_SENDS_PER_CLIENT,
+    SqlCodeStore,
+    SqlRateLimiter,
+)
+from reclaim.adapters.db.store import SqlEventStore, open_store
+from reclaim.adapters.identity import FoldedCommitments
+from reclaim.adapters.keyfiles import (
+    OPERATOR_ACTORS,
+    VAULT_KEY_FILE,
+    load_keyring,
+    load_kyc_webhook_secret,
+    load_liabilities_secret,
+    load_pii_keys,
+)
+from reclaim.adapters.kyc import ManualReviewQueue, SqlKycWebhookLog, WebhookKyc
+from reclaim.adapters.mail import DeliveryReport, SmtpMailSender, SqlOutbox, deliver_due
+from reclaim.adapters.passwords import Argon2PasswordHasher
 from reclaim.adapters.signing import ProcessSigner
+from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
-from reclaim.app.ports import Clock, EventStore
+from reclaim.app.onboarding import OnboardingRules, OnboardingService
+from reclaim.app.ports import Clock, EventStore, KycProvider, MailSender, PasswordHasher
 from reclaim.config import Settings
+from reclaim.core import limits
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, RegisterActor
 
@@ -26,16 +49,50 @@ class BootstrapError(Exception):
 
 
 @dataclass(slots=True)
+class OnboardingWiring:
+    """Sign-up, KYC and linking (``OnboardingService``), the hosted provider's webhook
+    verifier (``None`` without ``kyc-webhook.secret``), the operator actors whose keys this
+    process holds, and the mail outbox with its sender."""
+
+    service: OnboardingService
+    webhook: WebhookKyc | None
+    operators: Collection[str]
+    outbox: SqlOutbox
+    sender: MailSender
+
+    def deliver_mail(self) -> DeliveryReport:
+        """Send the code e-mails that are due (one run of the delivery loop)."""
+        return deliver_due(self.service.outbox, self.sender, self.service.clock.now())
+
+
+@dataclass(slots=True)
 class Container:
     settings: Settings
     keys: KeyRing
     store: EventStore
     log: LogService
     liabilities: LiabilitiesService
+    onboarding: OnboardingWiring | None = None
+    _stop_mail: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def close(self) -> None:
+        self._stop_mail.set()
         self.log.stop()
         self.store.close()
+
+    def start_mail_delivery(self) -> threading.Thread | None:
+        """Run the mail delivery loop in a daemon thread until ``close`` (``reclaim serve``)."""
+        wiring = self.onboarding
+        if wiring is None:
+            return None
+
+        def loop() -> None:
+            while not self._stop_mail.wait(limits.mail_delivery_interval_seconds):
+                wiring.deliver_mail()
+
+        thread = threading.Thread(target=loop, name="mail-delivery", daemon=True)
+        thread.start()
+        return thread
 
 
 def build(
@@ -53,7 +110,53 @@ def build(
     ensure_genesis(log, keys, settings.origin)
     gc.freeze()  # the replayed state is long-lived: keep it out of every later collection
     liabilities = LiabilitiesService(log, store, secret, keys.log_signer, clock=clock)
-    return Container(settings, keys, store, log, liabilities)
+    onboarding = None
+    if isinstance(store, SqlEventStore) and (settings.keys_dir / VAULT_KEY_FILE).exists():
+        onboarding = build_onboarding(settings, store, log, keys, clock)
+    return Container(settings, keys, store, log, liabilities, onboarding)
+
+
+def build_onboarding(
+    settings: Settings,
+    store: SqlEventStore,
+    log: LogService,
+    keys: KeyRing,
+    clock: Clock,
+    *,
+    passwords: PasswordHasher | None = None,
+    sender: MailSender | None = None,
+) -> OnboardingWiring:
+    """The onboarding service over the store's database and the operator's PII keys."""
+    pii = load_pii_keys(settings.keys_dir)
+    engine = store.engine
+    vault = SqlVault(engine, FileKeyWrapper.from_keks(pii.vault))
+    outbox = SqlOutbox(engine, vault)
+    webhook_secret = load_kyc_webhook_secret(settings.keys_dir)
+    webhook = None if webhook_secret is None else WebhookKyc(webhook_secret)
+    providers: dict[str, KycProvider] = {"manual": ManualReviewQueue()}
+    if webhook is not None:
+        providers[webhook.name] = webhook
+    service = OnboardingService(
+        log=log,
+        vault=vault,
+        identity=FoldedCommitments(Commitments(pii.commitment_secret)),
+        codes=SqlCodeStore(engine, pii.codes_secret),
+        rate_limiter=SqlRateLimiter(engine, pii.codes_secret),
+        outbox=outbox,
+        passwords=passwords or Argon2PasswordHasher(),
+        clock=clock,
+        rules=OnboardingRules(
+            CODE_SENDS_PER_ADDRESS, CODE_SENDS_PER_CLIENT, CODE_CHECKS_PER_CLIENT
+        ),
+        providers=providers,
+        webhooks=SqlKycWebhookLog(engine),
+    )
+    if sender is None:
+        sender = SmtpMailSender(
+            settings.smtp_host, settings.smtp_port, settings.mail_sender, settings.smtp_starttls
+        )
+    operators = [n for n, role in OPERATOR_ACTORS.items() if role in ("kyc_officer", "admin")]
+    return OnboardingWiring(service, webhook, operators, outbox, sender)
 
 
 #: Objects allocated before a young collection runs. The writer allocates a few dozen objects

@@ -6,6 +6,10 @@
 | RECLAIM_DATABASE_URL  | SQLAlchemy URL (sqlite or postgresql)     | SQLite file in the data dir  |
 | RECLAIM_KEYS_DIR      | the operator's key files                  | ``<data dir>/keys``          |
 | RECLAIM_ORIGIN        | the log's origin line (checkpoints)       | ``reclaim.local/log``        |
+| RECLAIM_SMTP_HOST     | the mail server code e-mails go through   | ``127.0.0.1``                |
+| RECLAIM_SMTP_PORT     | its port                                  | ``25``                       |
+| RECLAIM_SMTP_STARTTLS | ``1`` to upgrade the session with STARTTLS | ``0``                       |
+| RECLAIM_MAIL_SENDER   | the ``From`` of code e-mails              | ``reclaim <no-reply@...>``   |
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ class Settings:
     database_url: str
     keys_dir: Path
     origin: str
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    mail_sender: str = "reclaim <no-reply@reclaim.local>"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -42,7 +50,19 @@ class Settings:
             str(overrides.get("keys_dir") or env.get("RECLAIM_KEYS_DIR") or data_dir / "keys")
         )
         origin = str(overrides.get("origin") or env.get("RECLAIM_ORIGIN", DEFAULT_ORIGIN))
-        return cls(data_dir, url, keys_dir, origin).validated()
+        port_text = str(overrides.get("smtp_port") or env.get("RECLAIM_SMTP_PORT", "25"))
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"SMTP port {port_text!r} is not a port number")
+        return cls(
+            data_dir, url, keys_dir, origin,
+            smtp_host=str(overrides.get("smtp_host") or env.get("RECLAIM_SMTP_HOST", "127.0.0.1")),
+            smtp_port=int(port_text),
+            smtp_starttls=env.get("RECLAIM_SMTP_STARTTLS", "0") == "1",
+            mail_sender=str(
+                overrides.get("mail_sender")
+                or env.get("RECLAIM_MAIL_SENDER", "reclaim <no-reply@reclaim.local>")
+            ),
+        ).validated()  # fmt: skip
 
     def validated(self) -> Settings:
         if not self.database_url.startswith(("sqlite:///", "postgresql")):

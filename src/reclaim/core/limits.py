@@ -161,8 +161,6 @@ password_hash_concurrency_max: Final = 2
 
 #: Shortest password accepted at sign-up (NIST SP 800-63B: at least 8).
 password_length_min_chars: Final = 8
-#: Longest e-mail address (RFC 5321's path limit).
-email_length_max_bytes: Final = 254
 #: Longest verified name a KYC decision carries (the register's holder names are bounded alike).
 verified_name_length_max_chars: Final = 200
 #: How far a KYC webhook's signed timestamp may be from the server's clock: Stripe's default
@@ -173,3 +171,6 @@ kyc_webhook_tolerance_seconds: Final = 300
 kyc_webhook_body_max_bytes: Final = 16 * 1024
 #: Cases and conflicts the operator's KYC queue lists at once.
 kyc_queue_page_max: Final = 500
+#: Seconds between two runs of the mail delivery loop of ``reclaim serve``: a code e-mail
+#: leaves within this, and an idle loop costs one indexed query.
+mail_delivery_interval_seconds: Final = 2

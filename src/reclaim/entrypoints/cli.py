@@ -63,6 +63,8 @@ liabilities_app = typer.Typer(
     help="Proof of liabilities: signed snapshots and creditors' proofs.", no_args_is_help=True
 )
 app.add_typer(liabilities_app, name="liabilities")
+mail_app = typer.Typer(help="Code e-mails: the outbox and its delivery.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 
 console = Console()
 err = Console(stderr=True)
@@ -233,11 +235,31 @@ def _serve(container: bootstrap.Container, host: str, port: int) -> None:
     from reclaim.entrypoints.api.app import create_app
 
     container.log.start()
+    container.start_mail_delivery()
     try:
-        app = create_app(container.log, liabilities=container.liabilities)
+        app = create_app(
+            container.log, liabilities=container.liabilities, onboarding=container.onboarding
+        )
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         container.close()
+
+
+@mail_app.command("deliver")
+def mail_deliver(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Send the code e-mails that are due now (``reclaim serve`` does it every few seconds)."""
+    container = _container(_settings(data_dir, database_url))
+    try:
+        if container.onboarding is None:
+            err.print("[red]no onboarding here:[/] a SQL store and the PII keys are needed")
+            raise typer.Exit(2)
+        report = container.onboarding.deliver_mail()
+    finally:
+        container.close()
+    console.print(
+        f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
+        f"deferred {report.deferred}"
+    )
 
 
 @app.command("demo")

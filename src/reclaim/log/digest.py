@@ -31,8 +31,8 @@ import json
 from typing import Final
 
 import numpy as np
-from blake3 import blake3
 import numpy.typing as npt
+from blake3 import blake3
 
 from reclaim.core.state import State
 from reclaim.core.types import JsonValue

@@ -16,7 +16,8 @@ Endpoints (all ``GET``; integers in JSON and in query strings are canonical deci
 - ``/healthz``: ``{"status": "ok", "size"}``.
 
 With a ``LiabilitiesService`` (``create_app(log, liabilities=...)``), also ``/liabilities/root``
-and ``/liabilities/proof`` (``liabilities.py``).
+and ``/liabilities/proof`` (``liabilities.py``); with ``onboarding=``
+(``bootstrap.OnboardingWiring``) the sign-up, KYC, linking and operator routes (``onboarding.py``).
 
 Paging of ``/log/entries``: an ``end`` beyond the log is clipped to the log's size; a range longer
 than ``limits.entries_page_max`` is clipped to ``start + entries_page_max`` and the answer then
@@ -49,9 +50,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
+from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
 from reclaim.entrypoints.api import ledger as ledger_api
 from reclaim.entrypoints.api import liabilities as liabilities_api
+from reclaim.entrypoints.api import onboarding as onboarding_api
 from reclaim.entrypoints.api import problems
 from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
@@ -471,7 +474,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def create_app(log: LogService, *, liabilities: LiabilitiesService | None = None) -> FastAPI:
+def create_app(
+    log: LogService,
+    *,
+    liabilities: LiabilitiesService | None = None,
+    onboarding: OnboardingWiring | None = None,
+) -> FastAPI:
     """The API of ``log``: routes, problem handlers, request limits. Called by the root."""
     app = _LogApi(
         title="reclaim transparency log",
@@ -486,6 +494,8 @@ def create_app(log: LogService, *, liabilities: LiabilitiesService | None = None
     _add_routes(app)
     ledger_api.install(app)
     liabilities_api.install(app, liabilities)
+    if onboarding is not None:
+        onboarding_api.install(app, onboarding.service, onboarding.webhook, onboarding.operators)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=REQUEST_BODY_MAX_BYTES,

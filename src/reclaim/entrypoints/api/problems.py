@@ -17,6 +17,9 @@ Error tree of the API layer itself (raised by ``app.py``)::
     ├── NotFoundError             nothing there yet (no checkpoint published)
     ├── BodyTooLargeError         a request body over the limit
     ├── QueryTooLongError         a query string over the limit
+    ├── RefusedError              onboarding refusals with their own code and status
+    │                             (``onboarding.py``: ``code_invalid``, ``rate_limited``, the
+    │                             core's link and KYC codes, ``webhook_signature_invalid``...)
     └── AuthenticationError       a signed request refused (``auth.py``, Backpack's scheme)
         ├── SignatureMissingError         a signing header is absent
         ├── SignatureInvalidError         malformed headers, or a signature that does not verify
@@ -106,6 +109,18 @@ class AuthenticationError(ApiError):
     """A signed request the API refuses (see ``auth.py``)."""
 
 
+class RefusedError(ApiError):
+    """A refusal that names its own problem (onboarding: one class for the core's many codes);
+    ``headers`` go with the answer (``Retry-After`` of a rate limit)."""
+
+    def __init__(
+        self, kind: ProblemKind, detail: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.headers = dict(headers or {})
+
+
 class SignatureMissingError(AuthenticationError):
     """A signing header (``X-API-Key``, ``X-Signature``, ``X-Timestamp``) is absent."""
 
@@ -178,6 +193,7 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     NodeLookupError: STORE_CORRUPT,
     StoreError: STORE_ERROR,
     StoreUnavailable: STORE_UNAVAILABLE,
+    RefusedError: INVALID_PARAMETER,  # never used: a RefusedError carries its own kind
 }
 
 #: Starlette's own HTTP errors (routing), by status.
@@ -203,6 +219,8 @@ def kind_of(exc: BaseException) -> ProblemKind:
         return HTTP_STATUS_PROBLEMS.get(
             exc.status_code, ProblemKind(exc.status_code, "http_error", "HTTP error")
         )
+    if isinstance(exc, RefusedError):
+        return exc.kind
     for cls in type(exc).__mro__:
         kind = PROBLEMS.get(cls)
         if kind is not None:
@@ -256,6 +274,8 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(kind, detail, instance=path, extra={"invalid_params": params})
     if isinstance(exc, StarletteHTTPException):
         return problem_response(kind, str(exc.detail), instance=path, headers=exc.headers)
+    if isinstance(exc, RefusedError):
+        return problem_response(kind, str(exc) or kind.title, instance=path, headers=exc.headers)
     if kind.status >= 500:  # the message may name database internals: log it, don't send it
         if kind is not INTERNAL_ERROR:  # bugs are re-raised and logged by Starlette
             _logger.error("%s on %s", kind.code, path, exc_info=exc)

@@ -1,0 +1,478 @@
+"""Onboarding: sign-up, e-mail proof by one-time code, KYC, and linking claims (issue 4).
+
+Theory of operation
+-------------------
+1. ``sign_up(email, password, public_key, locale, client_id)``: rate-limited per client and per
+   address commitment; then, **whether or not the address is in the register**, the password is
+   hashed (argon2), the pending sign-up (address, hash, public key, locale) goes to the vault
+   under ``signup:<email commitment>``, a one-time code is issued and a code e-mail enqueued in
+   the outbox. The answer is always ``SignUpAccepted`` (or ``RateLimited``, equally blind): the
+   API never tells whether an address holds a claim (buyers sign up too; the register matters
+   at linking).
+2. ``verify_code(email, code, client_id)``: rate-limited per client; a wrong, expired, used or
+   exhausted code is one answer, ``CodeRefused`` (the code store counts the attempt). The right
+   code registers the creditor actor (``actor.registered`` by the gateway, with the submitted
+   public key; the name is ``c-`` and the first 20 hex of the e-mail commitment) and, if the
+   address holds claims, proves it (``creditor.email_proved`` by the gateway).
+3. ``submit_kyc(creditor, provider)``: opens a case with a ``KycProvider`` (``kyc.submitted``).
+   A KYC officer decides manual cases (``decide_kyc``); a hosted provider's webhooks are
+   verified by the adapter and applied by ``receive_webhook`` (idempotent by event id, stale
+   events ignored), signed by the ``kyc-provider`` actor. An approval carries the commitment
+   of the verified name, made as the register import makes the holder's.
+4. ``link(creditor, claim_id)`` (``claim.linked`` by the gateway): the core's ladder answers;
+   the conflicts (``claim_already_linked``, ``kyc_name_mismatch``) are recorded in the log for
+   the operator's queue (``kyc_queue``), where an officer may ``link_on_review``, ``unlink`` or
+   ``close_conflict``, each with a reason.
+
+Answers (values, never exceptions): ``SignUpAccepted``, ``Verified``, ``KycOpened``,
+``Linked``, ``Decided``, ``WebhookApplied``; refusals ``RateLimited(retry_after_seconds)``,
+``CodeRefused``, ``InputRefused(code, detail)`` (a malformed address, password or key) and
+``Refused(code, detail)`` (the core's code: ``kyc_transition_invalid``,
+``claim_already_linked``, ``kyc_name_mismatch``, ``actor_not_authorised`` ...). Operating errors
+(store, vault, mail) are the ports' exceptions.
+
+Known limits: a second sign-up after the creditor exists proves the address again but does not
+add the new public key (adding keys is the creditor's own signed ``actor.key_added``); the state
+is read without the log's writer lock (as ``/log/keys`` does), so a check made just before a
+concurrent change is decided again by the core, which has the last word.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from reclaim.app.log_service import Accepted, LogService
+from reclaim.app.ports import (
+    Clock,
+    CodeStore,
+    CodeVerdict,
+    IdentityCommitments,
+    KycProvider,
+    KycWebhookEvent,
+    KycWebhookLog,
+    Outbox,
+    PasswordHasher,
+    RateLimiter,
+    RateRule,
+    SubjectNotFound,
+    Vault,
+)
+from reclaim.core import limits
+from reclaim.core.claims import (
+    CloseConflict,
+    DecideKyc,
+    Kyc,
+    LinkClaim,
+    LinkCode,
+    LinkOnReview,
+    ProveEmail,
+    SubmitKyc,
+    UnlinkClaim,
+)
+from reclaim.core.rejections import Code, Rejection
+from reclaim.core.state import RegisterActor
+from reclaim.log.keys import VerifierKey
+
+#: The one-time code's purpose in the code store.
+EMAIL_PROOF: Final = "email_proof"
+#: The outbox template of the code e-mail (``reclaim.adapters.mail.ONE_TIME_CODE``).
+CODE_TEMPLATE: Final = "one_time_code"
+#: Actor names: the creditor's is derived from the e-mail commitment.
+CREDITOR_PREFIX: Final = "c-"
+CREDITOR_COMMITMENT_HEX: Final = 20
+_EMAIL_RE: Final = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+# Answers ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignUpAccepted:
+    """The only answer to a sign-up that was not rate-limited: no detail, on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    retry_after_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRefused:
+    """A code that proves nothing: wrong, expired, used, or burnt (the answer does not say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputRefused:
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The log refused: ``code`` is the core's (a link code, a KYC code, or a rejection)."""
+
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    creditor: str
+    email_proved: bool  # the address holds at least one claim, and is now proved
+
+
+@dataclass(frozen=True, slots=True)
+class KycOpened:
+    provider: str
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    claim_id: str
+    creditor: str
+    seq: int | None  # None: it was linked already
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    creditor: str
+    state: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookApplied:
+    """``outcome``: ``applied``, ``duplicate`` (this event id was handled before) or ``stale``
+    (older than the newest applied event of its case: ignored)."""
+
+    outcome: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    creditor: str
+    state: str
+    reason: str
+    provider: str
+    reference: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictView:
+    claim_id: str
+    creditor: str
+    code: str
+    holder: str
+    opened_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """The operator's KYC queue: open manual cases, and link conflicts (name mismatches to
+    review, claims proved by two creditors)."""
+
+    pending: tuple[CaseView, ...]
+    conflicts: tuple[ConflictView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditorView:
+    """What a creditor sees of their own onboarding."""
+
+    creditor: str
+    kyc: CaseView | None
+    linked_claims: tuple[str, ...]
+    proved_emails: int
+
+
+# The rules ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingRules:
+    """Rate rules (from ``reclaim.adapters.codes``, built by the composition root) and the
+    actors that sign for the service."""
+
+    sends_per_address: RateRule
+    sends_per_client: RateRule
+    checks_per_client: RateRule
+    gateway: str = "gateway"
+    kyc_provider_actor: str = "kyc-provider"
+    code_lifetime_seconds: int = limits.one_time_code_lifetime_seconds
+
+
+@dataclass(slots=True)
+class OnboardingService:
+    log: LogService
+    vault: Vault
+    identity: IdentityCommitments
+    codes: CodeStore
+    rate_limiter: RateLimiter
+    outbox: Outbox
+    passwords: PasswordHasher
+    clock: Clock
+    rules: OnboardingRules
+    providers: Mapping[str, KycProvider]
+    webhooks: KycWebhookLog
+    _webhook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # 1. Sign-up ---------------------------------------------------------------------------------
+
+    def sign_up(
+        self, email: str, password: str, public_key_b64: str, locale: str, client_id: str
+    ) -> SignUpAccepted | RateLimited | InputRefused:
+        refused = _check_sign_up(email, password)
+        key_text = _verifier_text(public_key_b64)
+        if refused is None and key_text is None:
+            refused = InputRefused("public_key_invalid", "public_key is base64 of 32 bytes")
+        if refused is not None:
+            return refused
+        assert key_text is not None
+        now = self.clock.now()
+        commitment = self.identity.email(email)
+        for rule, identifier in (
+            (self.rules.sends_per_client, client_id),
+            (self.rules.sends_per_address, commitment),
+        ):
+            decision = self.rate_limiter.acquire(rule, identifier, now)
+            if not decision.allowed:
+                return RateLimited(decision.retry_after_seconds)
+        # The same work for every address: nothing here depends on the register.
+        subject = _signup_subject(commitment)
+        fields = {
+            "email": email.strip(),
+            "password_hash": self.passwords.hash(password),
+            "public_key": key_text,
+            "locale": locale,
+        }
+        self.vault.put(subject, fields, now)
+        issued = self.codes.issue(EMAIL_PROOF, commitment, now)
+        minutes = str(self.rules.code_lifetime_seconds // 60)
+        payload = {"code": issued.code, "minutes": minutes}
+        self.outbox.enqueue(subject, "email", CODE_TEMPLATE, locale, payload, now)
+        return SignUpAccepted()
+
+    # 2. The code comes back -----------------------------------------------------------------------
+
+    def verify_code(
+        self, email: str, code: str, client_id: str
+    ) -> Verified | CodeRefused | RateLimited | Refused:
+        now = self.clock.now()
+        decision = self.rate_limiter.acquire(self.rules.checks_per_client, client_id, now)
+        if not decision.allowed:
+            return RateLimited(decision.retry_after_seconds)
+        if not _EMAIL_RE.fullmatch(email.strip()) or len(email) > limits.email_length_max_bytes:
+            return CodeRefused()
+        commitment = self.identity.email(email)
+        if self.codes.check(EMAIL_PROOF, commitment, code, now) is not CodeVerdict.accepted:
+            return CodeRefused()
+        try:
+            pending = self.vault.get(_signup_subject(commitment))
+        except SubjectNotFound:  # a code without a sign-up: cannot happen, but prove nothing
+            return CodeRefused()
+        creditor = creditor_name(commitment)
+        if creditor not in self.log.state.actors:
+            command = RegisterActor(creditor, "creditor", pending.text("public_key"))
+            outcome = self.log.submit(command, self.rules.gateway)
+            if isinstance(outcome, Rejection):
+                return Refused(outcome.code.name, outcome.detail)
+        self.vault.put(
+            _creditor_subject(creditor),
+            {k: pending.text(k) for k in ("email", "password_hash", "locale")},
+            now,
+        )
+        if not self.log.state.claims.claims_of_email(commitment):
+            return Verified(creditor, email_proved=False)
+        outcome = self.log.submit(ProveEmail(creditor, commitment), self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return _refused(outcome)
+        return Verified(creditor, email_proved=True)
+
+    # 3. KYC -------------------------------------------------------------------------------------
+
+    def submit_kyc(self, creditor: str, provider: str) -> KycOpened | Refused:
+        chosen = self.providers.get(provider)
+        if chosen is None:
+            return Refused("provider_unknown", f"providers: {sorted(self.providers)}")
+        reference = chosen.open_case(creditor, self.clock.now())
+        outcome = self.log.submit(SubmitKyc(creditor, chosen.name, reference), self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return _refused(outcome)
+        return KycOpened(chosen.name, reference)
+
+    def decide_kyc(
+        self, officer: str, creditor: str, state: str, reason: str = "", verified_name: str = ""
+    ) -> Decided | Refused:
+        """A KYC officer's decision on ``creditor``'s open case, signed by ``officer``."""
+        record = self.log.state.claims.kyc.get(creditor)
+        if record is None:
+            return Refused("kyc_case_not_found", f"creditor {creditor!r} has no KYC case")
+        return self._decide(officer, creditor, state, reason, verified_name, record.reference)
+
+    def receive_webhook(self, event: KycWebhookEvent) -> WebhookApplied | Refused:
+        """Apply a verified webhook once, in order (the adapter verified its signature)."""
+        with self._webhook_lock:
+            now = self.clock.now()
+            if self.webhooks.outcome(event.event_id) is not None:
+                return WebhookApplied("duplicate", event.event_id)
+            newest = self.webhooks.last_applied(event.reference)
+            if newest is not None and event.occurred_at <= newest:
+                self.webhooks.record(event, "stale", now)
+                return WebhookApplied("stale", event.event_id)
+            answer = self._decide(
+                self.rules.kyc_provider_actor, event.creditor, event.state, event.reason,
+                event.verified_name, event.reference,
+            )  # fmt: skip
+            self.webhooks.record(event, "refused" if isinstance(answer, Refused) else "applied",
+                                 now)  # fmt: skip
+        if isinstance(answer, Refused):
+            return answer
+        return WebhookApplied("applied", event.event_id)
+
+    def _decide(
+        self, signer: str, creditor: str, state: str, reason: str, verified_name: str,
+        reference: str,
+    ) -> Decided | Refused:  # fmt: skip
+        record = self.log.state.claims.kyc.get(creditor)
+        if record is None or record.reference != reference:
+            return Refused("kyc_case_mismatch", f"no open case {reference!r} of {creditor!r}")
+        name = " ".join(verified_name.split())
+        approved = state == "approved"
+        if approved and not 0 < len(name) <= limits.verified_name_length_max_chars:
+            return Refused("verified_name_missing", "an approval names the verified person")
+        commitment = self.identity.holder_name(name) if approved else ""
+        command = DecideKyc(creditor, state, record.provider, reference, reason, commitment)
+        outcome = self.log.submit(command, signer)
+        if isinstance(outcome, Rejection):
+            return _refused(outcome)
+        if approved:
+            self.vault.put(_creditor_subject(creditor), {"verified_name": name}, self.clock.now())
+        return Decided(creditor, state, outcome.seq)
+
+    # 4. Linking ---------------------------------------------------------------------------------
+
+    def link(self, creditor: str, claim_id: str) -> Linked | Refused:
+        outcome = self.log.submit(LinkClaim(claim_id, creditor), self.rules.gateway)
+        return _link_answer(outcome, claim_id, creditor)
+
+    def link_on_review(
+        self, officer: str, claim_id: str, creditor: str, reason: str
+    ) -> Linked | Refused:
+        outcome = self.log.submit(LinkOnReview(claim_id, creditor, reason), officer)
+        return _link_answer(outcome, claim_id, creditor)
+
+    def unlink(self, officer: str, claim_id: str, reason: str) -> Linked | Refused:
+        claim = self.log.state.claims.claims.get(claim_id)
+        holder = "" if claim is None else claim.linked_creditor or ""
+        outcome = self.log.submit(UnlinkClaim(claim_id, reason), officer)
+        if isinstance(outcome, Rejection):
+            return _refused(outcome)
+        return Linked(claim_id, holder, outcome.seq)
+
+    def close_conflict(
+        self, officer: str, claim_id: str, creditor: str, reason: str
+    ) -> Linked | Refused:
+        outcome = self.log.submit(CloseConflict(claim_id, creditor, reason), officer)
+        if isinstance(outcome, Rejection):
+            return _refused(outcome)
+        return Linked(claim_id, creditor, outcome.seq)
+
+    # Queries --------------------------------------------------------------------------------------
+
+    def kyc_queue(self, limit: int = limits.kyc_queue_page_max) -> Queue:
+        claims = self.log.state.claims
+        manual = {p.name for p in self.providers.values() if p.name == "manual"}
+        pending = [
+            _case(record)
+            for _, record in sorted(claims.kyc.items())
+            if record.state == "pending" and record.provider in manual
+        ]
+        conflicts = [
+            ConflictView(c.claim_id, c.creditor, c.code, c.holder, c.opened_at)
+            for _, c in sorted(claims.conflicts.items())
+        ]
+        return Queue(tuple(pending[:limit]), tuple(conflicts[:limit]))
+
+    def creditor_view(self, creditor: str) -> CreditorView:
+        claims = self.log.state.claims
+        record = claims.kyc.get(creditor)
+        return CreditorView(
+            creditor,
+            None if record is None else _case(record),
+            tuple(sorted(claims.links.get(creditor, ()))),
+            len(claims.proofs.get(creditor, {})),
+        )
+
+    def role_of(self, actor: str) -> str | None:
+        found = self.log.state.actors.get(actor)
+        return None if found is None else found.role
+
+
+def creditor_name(email_commitment: str) -> str:
+    """The creditor actor of an e-mail commitment: ``c-`` and its first 20 hex (80 bits)."""
+    return CREDITOR_PREFIX + email_commitment[:CREDITOR_COMMITMENT_HEX]
+
+
+def _signup_subject(commitment: str) -> str:
+    return f"signup:{commitment}"
+
+
+def _creditor_subject(creditor: str) -> str:
+    return f"creditor:{creditor}"
+
+
+def _check_sign_up(email: str, password: str) -> InputRefused | None:
+    address = email.strip()
+    if len(address.encode()) > limits.email_length_max_bytes or not _EMAIL_RE.fullmatch(address):
+        return InputRefused("email_invalid", "not an e-mail address")
+    if not limits.password_length_min_chars <= len(password) <= limits.password_length_max_chars:
+        return InputRefused(
+            "password_invalid",
+            f"a password has {limits.password_length_min_chars} to "
+            f"{limits.password_length_max_chars} characters",
+        )
+    return None
+
+
+def _verifier_text(public_key_b64: str) -> str | None:
+    """The verifier key text of a base64 Ed25519 public key (the creditor's API key)."""
+    try:
+        raw = base64.b64decode(public_key_b64, validate=True)
+        return VerifierKey.from_public_bytes("creditor", raw).to_text()
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _case(record: Kyc) -> CaseView:
+    return CaseView(
+        record.creditor, record.state, record.reason, record.provider, record.reference,
+        record.updated_at,
+    )  # fmt: skip
+
+
+def _refused(rejection: Rejection) -> Refused:
+    """The core's code: for a claims refusal, the claims code its detail starts with."""
+    if rejection.code is Code.claims_refused:
+        name, _, detail = rejection.detail.partition(":")
+        return Refused(name.split(" ")[0], detail.strip())
+    return Refused(rejection.code.name, rejection.detail)
+
+
+def _link_answer(outcome: Accepted | Rejection, claim_id: str, creditor: str) -> Linked | Refused:
+    if isinstance(outcome, Rejection):
+        return _refused(outcome)
+    (result,) = outcome.results
+    if not result.accepted:
+        return Refused(result.code.name, "recorded for the operator's review")
+    if result.code is LinkCode.link_exists:
+        return Linked(claim_id, creditor, None)
+    return Linked(claim_id, creditor, outcome.seq)

@@ -1,0 +1,432 @@
+"""The onboarding API: sign-up, the e-mail code, KYC, linking, the operator's queue, webhooks.
+
+``install(app, service, webhook, operators)`` includes ``router``; the logic is in
+``reclaim.app.onboarding.OnboardingService`` (routes parse, call and render only).
+
+| route                                     | auth                         | instruction        |
+| ----------------------------------------- | ---------------------------- | ------------------ |
+| ``POST /onboarding/signup``               | none (rate-limited)          |                    |
+| ``POST /onboarding/verify``               | none (rate-limited)          |                    |
+| ``POST /onboarding/kyc?provider=``        | signed, creditor             | ``kycSubmit``      |
+| ``POST /onboarding/link?claim_id=``       | signed, creditor             | ``claimLink``      |
+| ``GET /onboarding/me``                    | signed, creditor             | ``onboardingQuery``|
+| ``POST /webhooks/kyc``                    | HMAC (``X-Reclaim-Kyc-Signature``) |              |
+| ``GET /operator/kyc/queue``               | signed, kyc_officer or admin | ``kycQueueQuery``  |
+| ``POST /operator/kyc/decisions?creditor=&state=&reason=&verified_name=`` | same | ``kycDecide`` |
+| ``POST /operator/claims/{claim_id}/link?creditor=&reason=`` | same       | ``claimLinkOnReview`` |
+| ``POST /operator/claims/{claim_id}/unlink?reason=`` | same               | ``claimUnlink``    |
+| ``POST /operator/claims/{claim_id}/conflicts/close?creditor=&reason=`` | same | ``conflictClose``|
+
+Bodies of the two unsigned routes are JSON objects (unknown fields refused, lengths bounded);
+signed routes take their parameters in the query (signed requests do not sign bodies yet).
+
+No enumeration: ``/onboarding/signup`` answers ``202`` with the same bytes for every address
+that is well formed, in the register or not; its refusals (``rate_limited``) are the same for
+both too. ``/onboarding/verify`` answers one ``code_invalid`` for every wrong, expired, used or
+burnt code.
+
+Problems (problem+json; ``code`` is stable): ``invalid_parameter`` 400 (a body or query that does
+not parse), ``email_invalid`` / ``password_invalid`` / ``public_key_invalid`` 400,
+``code_invalid`` 400, ``rate_limited`` 429 with ``Retry-After``, ``forbidden`` 403 (a signed
+request by an actor of the wrong role), ``operator_key_not_held`` 403 (the server holds no key
+to sign for this operator), ``webhook_signature_invalid`` 401, ``webhook_malformed`` 400,
+``webhook_not_configured`` 404, ``claim_not_found`` 404, and the core's refusals of a link or a
+KYC step 409 (``claim_already_linked``, ``kyc_name_mismatch``, ``kyc_not_approved``,
+``email_not_proved``, ``kyc_transition_invalid``, ``kyc_case_mismatch`` ...) or 400 when the
+input was malformed (``reason_invalid``, ``reason_unknown``, ``kyc_state_unknown`` ...).
+
+Known limit: ``verified_name`` of a manual decision travels in the signed query string, so a
+reverse proxy's access log may record it; sign bodies before operators use it in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Annotated, Final, NoReturn
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from reclaim.adapters.kyc import SIGNATURE_HEADER, WebhookKyc
+from reclaim.adapters.mail import supported_locale
+from reclaim.app.onboarding import (
+    CaseView,
+    CodeRefused,
+    InputRefused,
+    Linked,
+    OnboardingService,
+    RateLimited,
+    Refused,
+)
+from reclaim.app.ports import WebhookMalformed, WebhookSignatureInvalid
+from reclaim.core import limits
+from reclaim.entrypoints.api import auth
+from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
+from reclaim.entrypoints.api.problems import ProblemKind, RefusedError
+
+OPERATOR_ROLES: Final = frozenset({"kyc_officer", "admin"})
+NO_STORE: Final = {"Cache-Control": "no-store"}
+SIGN_UP_ANSWER: Final = (
+    b'{"status":"accepted","detail":"If this address can be used, a code is on its way to it."}'
+)
+_NOT_FOUND: Final = frozenset({"claim_not_found", "kyc_case_not_found"})
+_MALFORMED: Final = frozenset(
+    {
+        "email_invalid", "password_invalid", "public_key_invalid", "code_invalid",
+        "provider_unknown", "reason_invalid", "reason_unknown", "kyc_state_unknown",
+        "claim_id_malformed", "creditor_name_invalid", "provider_malformed",
+        "reference_malformed", "verified_name_missing", "webhook_malformed",
+        "reason_not_expected", "name_commitment_malformed", "name_commitment_not_expected",
+    }
+)  # fmt: skip
+
+router = APIRouter(tags=["onboarding"])
+
+
+# Bodies ----------------------------------------------------------------------------------------
+
+
+class SignUp(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=limits.email_length_max_bytes)
+    password: str = Field(min_length=1, max_length=limits.password_length_max_chars)
+    public_key: str = Field(description="base64 of the 32-byte Ed25519 API key", max_length=64)
+    locale: str = Field(default="en", max_length=35)
+
+
+class VerifyCode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=limits.email_length_max_bytes)
+    code: str = Field(min_length=1, max_length=64)
+
+
+class VerifiedCreditor(BaseModel):
+    creditor: str
+    email_proved: bool
+
+
+class KycCase(BaseModel):
+    creditor: str
+    state: str
+    reason: str
+    provider: str
+    reference: str
+    updated_at: str
+
+
+class Me(BaseModel):
+    creditor: str
+    kyc_state: str
+    kyc_reason: str
+    kyc: KycCase | None
+    linked_claims: list[str]
+    proved_emails: str
+
+
+class Conflict(BaseModel):
+    claim_id: str
+    creditor: str
+    code: str
+    holder: str
+    opened_at: str
+
+
+class KycQueue(BaseModel):
+    pending: list[KycCase]
+    conflicts: list[Conflict]
+
+
+class Outcome(BaseModel):
+    outcome: str
+    seq: str | None = None
+    claim_id: str | None = None
+    creditor: str | None = None
+    reference: str | None = None
+    state: str | None = None
+
+
+# Wiring ----------------------------------------------------------------------------------------
+
+
+def install(
+    app: FastAPI,
+    service: OnboardingService,
+    webhook: WebhookKyc | None,
+    operators: Collection[str],
+) -> None:
+    """Serve the onboarding routes; ``operators``: the operator actors whose keys this server
+    holds (it signs their decisions with them)."""
+    auth.install(app)
+    app.state.onboarding = service
+    app.state.kyc_webhook = webhook
+    app.state.operator_signers = frozenset(operators)
+    app.include_router(router)
+
+
+def _service(request: Request) -> OnboardingService:
+    service = request.app.state.onboarding
+    assert isinstance(service, OnboardingService), "install() stores the service"
+    return service
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def _problem(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None
+) -> NoReturn:
+    title = code.replace("_", " ").capitalize()
+    raise RefusedError(ProblemKind(status, code, title), detail, headers)
+
+
+def _raise_refusal(answer: Refused | InputRefused | RateLimited | CodeRefused) -> NoReturn:
+    if isinstance(answer, RateLimited):
+        retry = str(max(1, answer.retry_after_seconds))
+        _problem(429, "rate_limited", f"too many attempts; retry in {retry} s",
+                 {"Retry-After": retry})  # fmt: skip
+    if isinstance(answer, CodeRefused):
+        _problem(400, "code_invalid", "the code is wrong, expired or used: ask for a new one")
+    assert isinstance(answer, Refused | InputRefused)
+    if answer.code in _NOT_FOUND:
+        status = 404
+    elif answer.code in _MALFORMED:
+        status = 400
+    elif answer.code == "actor_not_authorised":
+        status = 403
+    else:
+        status = 409
+    _problem(status, answer.code, answer.detail or answer.code)
+
+
+def _creditor(request: Request, actor: str) -> str:
+    if _service(request).role_of(actor) != "creditor":
+        _problem(403, "forbidden", f"{actor!r} is not a creditor")
+    return actor
+
+
+def _operator(request: Request, actor: str) -> str:
+    if _service(request).role_of(actor) not in OPERATOR_ROLES:
+        _problem(403, "forbidden", f"{actor!r} is not a KYC officer or an admin")
+    if actor not in request.app.state.operator_signers:
+        _problem(403, "operator_key_not_held", f"this server holds no key of {actor!r}")
+    return actor
+
+
+def _case(view: CaseView) -> KycCase:
+    return KycCase(
+        creditor=view.creditor, state=view.state, reason=view.reason, provider=view.provider,
+        reference=view.reference, updated_at=view.updated_at,
+    )  # fmt: skip
+
+
+def _linked(answer: Linked | Refused, outcome: str) -> Outcome:
+    if isinstance(answer, Refused):
+        _raise_refusal(answer)
+    assert isinstance(answer, Linked)
+    seq = None if answer.seq is None else str(answer.seq)
+    return Outcome(
+        outcome=outcome if answer.seq is not None else "unchanged",
+        seq=seq, claim_id=answer.claim_id, creditor=answer.creditor,
+    )  # fmt: skip
+
+
+# Routes: sign-up and the code ---------------------------------------------------------------------
+
+
+@router.post("/onboarding/signup", status_code=202, response_class=Response)
+def sign_up(body: SignUp, request: Request) -> Response:
+    """Sign up with the e-mail of the old account; a one-time code is mailed to it. The answer
+    is the same whether or not the address is in the register."""
+    answer = _service(request).sign_up(
+        body.email, body.password, body.public_key, supported_locale(body.locale),
+        _client(request),
+    )  # fmt: skip
+    if not isinstance(answer, InputRefused | RateLimited):
+        return Response(SIGN_UP_ANSWER, 202, NO_STORE, media_type="application/json")
+    _raise_refusal(answer)
+
+
+@router.post("/onboarding/verify", response_model=VerifiedCreditor)
+def verify(body: VerifyCode, request: Request, response: Response) -> VerifiedCreditor:
+    """Enter the code: registers the creditor (its API key from the sign-up) and proves the
+    address."""
+    answer = _service(request).verify_code(body.email, body.code, _client(request))
+    if isinstance(answer, CodeRefused | RateLimited | Refused):
+        _raise_refusal(answer)
+    response.headers.update(NO_STORE)
+    return VerifiedCreditor(creditor=answer.creditor, email_proved=answer.email_proved)
+
+
+# Routes: the creditor's signed requests ----------------------------------------------------------
+
+
+@router.post("/onboarding/kyc", response_model=Outcome, openapi_extra=instruction("kycSubmit"))
+def submit_kyc(
+    request: Request,
+    actor: AuthenticatedActor,
+    provider: Annotated[str, Query(max_length=32)] = "hosted",
+) -> Outcome:
+    """Open a KYC case with a provider (``manual``: the operator's review queue; ``hosted``)."""
+    answer = _service(request).submit_kyc(_creditor(request, actor), provider)
+    if isinstance(answer, Refused):
+        _raise_refusal(answer)
+    return Outcome(outcome="pending", creditor=actor, reference=answer.reference, state="pending")
+
+
+@router.post("/onboarding/link", response_model=Outcome, openapi_extra=instruction("claimLink"))
+def link(
+    request: Request,
+    actor: AuthenticatedActor,
+    claim_id: Annotated[str, Query(max_length=limits.claim_id_length_max_chars)],
+) -> Outcome:
+    """Link a claim whose e-mail you proved, once your KYC is approved under its holder's name."""
+    return _linked(_service(request).link(_creditor(request, actor), claim_id), "linked")
+
+
+@router.get("/onboarding/me", response_model=Me, openapi_extra=instruction("onboardingQuery"))
+def me(request: Request, response: Response, actor: AuthenticatedActor) -> Me:
+    """Your KYC state (with the reason of a refusal) and your linked claims."""
+    view = _service(request).creditor_view(_creditor(request, actor))
+    response.headers.update(NO_STORE)
+    return Me(
+        creditor=view.creditor,
+        kyc_state="not_started" if view.kyc is None else view.kyc.state,
+        kyc_reason="" if view.kyc is None else view.kyc.reason,
+        kyc=None if view.kyc is None else _case(view.kyc),
+        linked_claims=list(view.linked_claims),
+        proved_emails=str(view.proved_emails),
+    )
+
+
+# Routes: the hosted provider's webhook ---------------------------------------------------------
+
+
+@router.post("/webhooks/kyc", response_model=Outcome, tags=["kyc"])
+async def kyc_webhook(request: Request) -> Outcome:
+    """A hosted KYC provider's decision, HMAC-signed (``X-Reclaim-Kyc-Signature``)."""
+    webhook = request.app.state.kyc_webhook
+    if not isinstance(webhook, WebhookKyc):
+        _problem(404, "webhook_not_configured", "this server has no hosted KYC provider")
+    assert isinstance(webhook, WebhookKyc)
+    body = await request.body()
+    if len(body) > limits.kyc_webhook_body_max_bytes:
+        _problem(413, "request_too_large", "a KYC webhook is small")
+    service = _service(request)
+    try:
+        event = webhook.verify(request.headers.get(SIGNATURE_HEADER), body, service.clock.now())
+    except WebhookSignatureInvalid as exc:
+        _problem(401, "webhook_signature_invalid", str(exc))
+    except WebhookMalformed as exc:
+        _problem(400, "webhook_malformed", str(exc))
+    answer = service.receive_webhook(event)
+    if isinstance(answer, Refused):
+        _raise_refusal(answer)
+    return Outcome(outcome=answer.outcome, reference=event.reference, creditor=event.creditor)
+
+
+# Routes: the operator ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/operator/kyc/queue",
+    response_model=KycQueue,
+    tags=["operator"],
+    openapi_extra=instruction("kycQueueQuery"),
+)
+def kyc_queue(request: Request, response: Response, actor: AuthenticatedActor) -> KycQueue:
+    """Manual KYC cases waiting for a decision, and link conflicts to review."""
+    _operator(request, actor)
+    queue = _service(request).kyc_queue()
+    response.headers.update(NO_STORE)
+    return KycQueue(
+        pending=[_case(c) for c in queue.pending],
+        conflicts=[
+            Conflict(
+                claim_id=c.claim_id,
+                creditor=c.creditor,
+                code=c.code,
+                holder=c.holder,
+                opened_at=c.opened_at,
+            )
+            for c in queue.conflicts
+        ],
+    )
+
+
+@router.post(
+    "/operator/kyc/decisions",
+    response_model=Outcome,
+    tags=["operator"],
+    openapi_extra=instruction("kycDecide"),
+)
+def decide_kyc(
+    request: Request,
+    actor: AuthenticatedActor,
+    creditor: Annotated[str, Query(max_length=63)],
+    state: Annotated[str, Query(max_length=32)],
+    reason: Annotated[str, Query(max_length=64)] = "",
+    verified_name: Annotated[str, Query(max_length=limits.verified_name_length_max_chars)] = "",
+) -> Outcome:
+    """Decide a creditor's open KYC case (approve with the verified name, reject with a reason
+    code, or ask for a resubmission)."""
+    officer = _operator(request, actor)
+    answer = _service(request).decide_kyc(officer, creditor, state, reason, verified_name)
+    if isinstance(answer, Refused):
+        _raise_refusal(answer)
+    return Outcome(outcome="decided", seq=str(answer.seq), creditor=creditor, state=state)
+
+
+@router.post(
+    "/operator/claims/{claim_id}/link",
+    response_model=Outcome,
+    tags=["operator"],
+    openapi_extra=instruction("claimLinkOnReview"),
+)
+def link_on_review(
+    request: Request,
+    actor: AuthenticatedActor,
+    claim_id: str,
+    creditor: Annotated[str, Query(max_length=63)],
+    reason: Annotated[str, Query(min_length=1, max_length=200)],
+) -> Outcome:
+    """Link after manual review of a name mismatch."""
+    officer = _operator(request, actor)
+    answer = _service(request).link_on_review(officer, claim_id, creditor, reason)
+    return _linked(answer, "linked")
+
+
+@router.post(
+    "/operator/claims/{claim_id}/unlink",
+    response_model=Outcome,
+    tags=["operator"],
+    openapi_extra=instruction("claimUnlink"),
+)
+def unlink(
+    request: Request,
+    actor: AuthenticatedActor,
+    claim_id: str,
+    reason: Annotated[str, Query(min_length=1, max_length=200)],
+) -> Outcome:
+    """Unlink a claim from its creditor, with a reason (recorded in the log)."""
+    officer = _operator(request, actor)
+    return _linked(_service(request).unlink(officer, claim_id, reason), "unlinked")
+
+
+@router.post(
+    "/operator/claims/{claim_id}/conflicts/close",
+    response_model=Outcome,
+    tags=["operator"],
+    openapi_extra=instruction("conflictClose"),
+)
+def close_conflict(
+    request: Request,
+    actor: AuthenticatedActor,
+    claim_id: str,
+    creditor: Annotated[str, Query(max_length=63)],
+    reason: Annotated[str, Query(min_length=1, max_length=200)],
+) -> Outcome:
+    """Close a link conflict with a reason."""
+    officer = _operator(request, actor)
+    answer = _service(request).close_conflict(officer, claim_id, creditor, reason)
+    return _linked(answer, "closed")
