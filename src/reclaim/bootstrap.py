@@ -159,6 +159,20 @@ def build_onboarding(
     return OnboardingWiring(service, webhook, operators, outbox, sender)
 
 
+def open_claims_vault(container: Container) -> tuple[SqlVault, Commitments]:
+    """The PII vault and commitments the register import writes with: the vault lives in the
+    store's database, under the operator's ``vault.key``; commitments use ``commitment.key``
+    (the same secret sign-up uses, so a creditor's e-mail meets its claim)."""
+    store = container.store
+    if not isinstance(store, SqlEventStore):
+        raise BootstrapError("the register import needs a SQL store (the vault lives in it)")
+    if not (container.settings.keys_dir / VAULT_KEY_FILE).exists():
+        raise BootstrapError(f"no {VAULT_KEY_FILE} in {container.settings.keys_dir}")
+    pii = load_pii_keys(container.settings.keys_dir)
+    vault = SqlVault(store.engine, FileKeyWrapper.from_keks(pii.vault))
+    return vault, Commitments(pii.commitment_secret)
+
+
 #: Objects allocated before a young collection runs. The writer allocates a few dozen objects
 #: per event and frees them at once (no cycles), while the state it keeps is large: with the
 #: default (700) the collector walked the whole state ~8 times per 60,000 transfers, a fifth of

@@ -260,6 +260,18 @@ class RegisterFile:
         """Every claim as a plain ``dict`` keyed by ``RegisterRow``'s field names."""
         return iter(self.frame.iter_rows(named=True))
 
+    def texts(self, name: str) -> list[str]:
+        """The text column ``name`` (a ``RegisterRow`` field but ``row`` and
+        ``admitted_cents``), in file order: for bulk use, ~10x faster than ``rows``."""
+        assert FRAME_SCHEMA.get(name) == pl.String, f"{name!r} is not a text column"
+        values: list[str] = self.frame.get_column(name).to_list()
+        return values
+
+    def amounts_cents(self) -> list[int]:
+        """The ``admitted_cents`` column, in file order."""
+        values: list[int] = self.frame.get_column("admitted_cents").to_list()
+        return values
+
 
 # Reading ----------------------------------------------------------------------------------------
 

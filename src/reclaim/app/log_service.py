@@ -306,6 +306,13 @@ class LogService:
         with self._lock:
             return self._publish()
 
+    def read(self, query: Callable[[State], _T]) -> _T:
+        """``query(state)`` under the writer lock, so it sees exactly the stored log (no batch
+        is half prepared). ``query`` must only read, and copy what it keeps: the state moves on
+        once it returns; a long query holds up the writer for as long as it runs."""
+        with self._lock:
+            return query(self.state)
+
     def with_checkpoint(self, read: Callable[[State, StoredCheckpoint], _T]) -> _T:
         """Publish a checkpoint of the log as it is now and call ``read(state, checkpoint)``
         with the state at exactly that checkpoint, both under the writer lock (so no batch can

@@ -42,6 +42,7 @@ from reclaim.app.verify import SourceError, VerifyFailure, verify_log
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
+from reclaim.entrypoints import claims_cli
 from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
 from reclaim.log.liabilities import (
@@ -65,6 +66,10 @@ liabilities_app = typer.Typer(
 app.add_typer(liabilities_app, name="liabilities")
 mail_app = typer.Typer(help="Code e-mails: the outbox and its delivery.", no_args_is_help=True)
 app.add_typer(mail_app, name="mail")
+app.add_typer(claims_cli.estate_app, name="estate", no_args_is_help=True)
+app.add_typer(claims_cli.policy_app, name="policy", no_args_is_help=True)
+app.command("import-claims")(claims_cli.import_claims)
+app.command("report")(claims_cli.report)
 
 console = Console()
 err = Console(stderr=True)
