@@ -85,8 +85,10 @@ from typing import Final, NamedTuple, Protocol, TypeGuard
 
 from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
+from reclaim.core.claims import assert_claims_invariants
 from reclaim.core.events import Event
-from reclaim.core.state import State, check, evolve
+from reclaim.core.ledger import assert_ledger_invariants
+from reclaim.core.state import State, assert_invariants, check, evolve
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.checkpoint import CheckpointError, open_checkpoint
@@ -129,6 +131,7 @@ class FailureKind(StrEnum):
     consistency_proof_invalid = "consistency_proof_invalid"
     checkpoint_beyond_log = "checkpoint_beyond_log"
     events_uncovered = "events_uncovered"
+    invariant_violated = "invariant_violated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -848,6 +851,13 @@ class _Replay:
                 f"{uncovered} events not covered by a signed checkpoint "
                 f"(seq {last.size} to {self.size - 1}; the latest checkpoint is {last.size})",
             )
+        broken = invariant_failure(self.state)
+        if broken is not None:
+            raise _Failed(
+                FailureKind.invariant_violated,
+                None,
+                f"the replayed state breaks an invariant: {broken}",
+            )
         replayed = keys_document(self.state)
         if replayed != self._keys.data:
             difference = _first_difference(replayed, self._keys.data)
@@ -856,6 +866,19 @@ class _Replay:
                 None,
                 f"keys.json disagrees with the replayed log: {difference}",
             )
+
+
+def invariant_failure(state: State) -> str | None:
+    """Every invariant of the replayed state, recomputed from scratch (the ledger's balances
+    from its transfers: per asset debits = credits, no flagged account negative, pending ≤
+    reserved; the claims' links and indexes); the first one broken, or ``None``."""
+    try:
+        assert_invariants(state)
+        assert_ledger_invariants(state.ledger)
+        assert_claims_invariants(state.claims)
+    except AssertionError as broken:
+        return str(broken) or "an assertion without a message"
+    return None
 
 
 def _first_difference(replayed: bytes, published: bytes) -> str:
