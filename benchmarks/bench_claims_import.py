@@ -71,7 +71,7 @@ def child_import(path: Path) -> None:
         vault = SqlVault(store.engine, FileKeyWrapper({"bench0001": os.urandom(32)}, "bench0001"))
         commitments = Commitments(os.urandom(32))
 
-        bar = Progress(console=Console(stderr=True), transient=True)
+        bar = Progress(console=Console(stderr=True), transient=True, refresh_per_second=2)
         tasks: dict[str, TaskID] = {}
         phases: dict[str, list[float]] = {}
 

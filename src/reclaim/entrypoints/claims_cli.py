@@ -194,6 +194,7 @@ def import_claims(
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=err,
+            refresh_per_second=2,  # each refresh takes the interpreter from the import
         ) as progress:
             outcome = import_register(
                 container.log, vault, commitments, estate, file, _Bars(progress),
