@@ -119,12 +119,13 @@ def main() -> None:
             best = run
     assert best is not None
     seconds, raw_seconds = float(str(best["seconds"])), float(str(raw["seconds"]))
+    peak, raw_peak = float(str(best["peak_mib"])), float(str(raw["peak_mib"]))
     ratio = seconds / raw_seconds
     report(
         f"claims import of {ROWS:,} rows",
         f"{seconds:.1f} s (target < {TARGET_SECONDS:.0f} s) = {ratio:,.0f} × raw Polars read "
-        f"({raw_seconds:.2f} s); {best['events']:,} events; peak RSS "
-        f"{float(str(best['peak_mib'])):,.0f} MiB (raw read {float(str(raw['peak_mib'])):,.0f} MiB)",
+        f"({raw_seconds:.2f} s); {best['events']:,} events; peak RSS {peak:,.0f} MiB "
+        f"(raw read {raw_peak:,.0f} MiB)",
         ratio,
         f"target: < {TARGET_SECONDS:.0f} s",
         seconds < TARGET_SECONDS,

@@ -441,3 +441,78 @@ def test_an_unknown_estate_or_a_class_the_estate_lacks_is_refused(tmp_path: Path
         faults = [(f.row, f.column, f.code) for f in refused.faults]
         assert faults == [(1, "class", "unknown_class")]
         assert w.log.size == size
+
+
+def test_a_changed_email_is_amended_by_commitment_and_put_in_the_vault(tmp_path: Path) -> None:
+    header = "claim_id,customer_code,email,holder_name,jurisdiction,class,admitted_cents,status\n"
+    (tmp_path / "v1.csv").write_text(
+        header + "E-1,K1,old@example.com,Ann Lee,FR,5A,100,allowed\n"
+        "E-2,K2,two@example.com,Bo Chen,DE,5A,200,allowed\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "v2.csv").write_text(
+        header + "E-1,K1,New@Example.com,Ann Lee,FR,5A,100,allowed\n", encoding="utf-8"
+    )
+    (tmp_path / "v3.csv").write_text(
+        header + "E-3,K3,three@example.com,Cy Dee,JP,5B,300,filed\n", encoding="utf-8"
+    )
+    with wired(tmp_path) as w:
+        assert isinstance(w.import_file(tmp_path / "v1.csv"), ImportSummary)
+        changed = w.import_file(tmp_path / "v2.csv")
+        assert isinstance(changed, ImportSummary), changed
+        assert (changed.amended_claims, changed.expunged_claims) == (1, 1)
+        assert changed.vault_subjects == 1
+        assert w.vault.get("claim:E-1").text("email") == "New@Example.com"
+        leaves = [parse_leaf(leaf).event for leaf in w.log.store.leaves(0, w.log.size)]
+        (amended,) = [e.payload for e in leaves if e.type == "claims.amended"]
+        assert amended["amendments"] == [
+            {
+                "claim_id": "E-1", "field": "email_commitment",
+                "old": w.commitments.commit("email", "old@example.com"),
+                "new": w.commitments.commit("email", "new@example.com"),
+            },
+            {"claim_id": "E-2", "field": "status", "old": "allowed", "new": "expunged"},
+        ]  # fmt: skip
+        supplement = w.import_file(tmp_path / "v3.csv", full_schedule=False)
+        assert isinstance(supplement, ImportSummary), supplement
+        assert (supplement.new_claims, supplement.expunged_claims) == (1, 0)
+        assert w.log.read(lambda s: s.claims.claims["E-1"].status) == "allowed"
+
+
+def test_a_claim_of_another_estate_refuses_the_plan(tmp_path: Path) -> None:
+    header = "claim_id,customer_code,email,holder_name,jurisdiction,class,admitted_cents,status\n"
+    (tmp_path / "ftx.csv").write_text(
+        header + "X-1,K1,a@example.com,A B,FR,5A,100,allowed\n", encoding="utf-8"
+    )
+    (tmp_path / "other.csv").write_text(
+        header + "Y-1,K1,b@example.com,B C,FR,cust,100,allowed\n"
+        "X-1,K1,a@example.com,A B,FR,cust,100,allowed\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "other.json").write_text(
+        json.dumps(
+            {
+                "estate_id": "other",
+                "name": "Other Estate",
+                "petition_date": "2022-07-13",
+                "classes": [{"code": "cust", "name": "Customers", "priority": 1}],
+            }
+        )
+    )
+    with wired(tmp_path) as w:
+        assert isinstance(w.import_file(tmp_path / "ftx.csv"), ImportSummary)
+        other = create_estate(w.log, load_estate_file(tmp_path / "other.json"))
+        assert isinstance(other, EstateCreated)
+        size = w.log.size
+        refused = import_register(
+            w.log, w.vault, w.commitments, "other", tmp_path / "other.csv", read=read_register
+        )
+        assert isinstance(refused, ImportReport), refused
+        assert refused.stage == "plan"
+        assert [(f.row, f.column, f.code) for f in refused.faults] == [
+            (2, "claim_id", "claim_in_other_estate")
+        ]
+        assert refused.lines() == [
+            "row 2, claim_id: claim 'X-1': claim in other estate (ftx)",
+        ]
+        assert w.log.size == size

@@ -173,3 +173,25 @@ def test_every_fault_of_an_estate_file_is_named(tmp_path: Path) -> None:
     broken.write_text("estate_id = \n")
     with pytest.raises(EstateFileError, match="not readable"):
         load_estate_file(broken)
+
+
+def test_register_columns_match_its_rows(tmp_path: Path) -> None:
+    from reclaim.adapters.register_file import RegisterFile, read_register
+
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "claim_id,customer_code,email,holder_name,jurisdiction,class,admitted_usd,status\n"
+        "A-1,K1, Wei@QQ.com ,王  伟,CN,5A,12.5,allowed\n"
+        "A-2,K2,b@example.com,Bo Chen,FR,7,3,filed\n",
+        encoding="utf-8",
+    )
+    register = read_register(path)
+    assert isinstance(register, RegisterFile)
+    rows = list(register.rows())
+    for name in ("claim_id", "email", "email_normalized", "holder_name_normalized", "status"):
+        assert register.texts(name) == [getattr(r, name) for r in rows]
+    assert register.texts("email_normalized") == ["wei@qq.com", "b@example.com"]
+    assert register.texts("holder_name_normalized") == ["王 伟", "bo chen"]
+    assert register.amounts_cents() == [1250, 300]
+    with pytest.raises(AssertionError, match="not a text column"):
+        register.texts("admitted_cents")

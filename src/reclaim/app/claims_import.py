@@ -251,8 +251,13 @@ def import_register(
     read: RegisterReader,
     actor: str = "admin",
     chunk_claims: int = import_chunk_claims_max,
+    full_schedule: bool = True,
 ) -> ImportSummary | ImportReport:
-    """Import the register file at ``path`` into estate ``estate_id`` (see the module doc)."""
+    """Import the register file at ``path`` into estate ``estate_id`` (see the module doc).
+
+    The file is the whole schedule (``full_schedule``): claims of the register it no longer
+    lists are expunged; with ``full_schedule=False`` it is a supplement and leaves them alone.
+    """
     assert 0 < chunk_claims <= import_chunk_claims_max, "a chunk holds 1..max claims"
     started = time.perf_counter()
     report = progress or _silent
@@ -266,7 +271,9 @@ def import_register(
     rows, plaintext = _committed_rows(register, commitments, report)
     report("plan", 0, 1)
     plan = log.read(
-        lambda state: plan_register_import(state.claims, estate_id, register.register_id, rows)
+        lambda state: plan_register_import(
+            state.claims, estate_id, register.register_id, rows, full_schedule=full_schedule
+        )
     )
     report("plan", 1, 1)
     if isinstance(plan, RegisterRefusal):

@@ -171,14 +171,19 @@ def import_claims(
         Path, typer.Argument(help="The register (CSV or Parquet).", exists=True, dir_okay=False)
     ],
     estate: Annotated[str, typer.Option(help="The estate's id, e.g. ftx.")],
+    supplement: Annotated[
+        bool,
+        typer.Option(help="The file adds to the register; claims it does not list are kept."),
+    ] = False,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Import an estate's claims register: validated whole, then appended as signed events.
 
     A file with any bad row imports nothing and is answered with every bad row. Importing the
-    same file again changes nothing; a changed file appends explicit amendments. An interrupted
-    import is resumed by running it again.
+    same file again changes nothing; a changed file appends explicit amendments, and claims it
+    no longer lists are expunged (unless --supplement). An interrupted import is resumed by
+    running it again.
     """
     container = _container(data_dir, database_url)
     try:
@@ -198,7 +203,7 @@ def import_claims(
         ) as progress:
             outcome = import_register(
                 container.log, vault, commitments, estate, file, _Bars(progress),
-                read=read_register,
+                read=read_register, full_schedule=not supplement,
             )  # fmt: skip
     finally:
         container.close()
@@ -324,7 +329,7 @@ def policy_show(
         rails = " ".join(e.rails) or "none"
         table.add_row(e.iso, e.status, e.effective_date, rails, escape(e.reason), escape(e.source))
     console.print(table)
-    console.print(f"{len(entries)} jurisdiction(s) listed; every other one is unlisted (open)")
+    console.print(f"{len(entries)} jurisdiction(s) listed; the policy says nothing of the others")
 
 
 # Report -----------------------------------------------------------------------------------------
