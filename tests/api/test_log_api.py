@@ -532,13 +532,20 @@ LEDGER_PATHS = {
     "/ledger/accounts/{account_id}/transfers",
     "/ledger/transfers/{transfer_id}",
 }
+#: The public claims routes (their answers: ``test_claims_api.py``).
+CLAIMS_PATHS = {
+    "/estates/{estate_id}",
+    "/estates/{estate_id}/report",
+    "/jurisdictions",
+    "/jurisdictions/{iso}",
+}
 
 
 def test_openapi_lists_every_endpoint_with_its_answers(client: TestClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert set(document["paths"]) == set(ENDPOINTS) | LEDGER_PATHS
+    assert set(document["paths"]) == set(ENDPOINTS) | LEDGER_PATHS | CLAIMS_PATHS
     for path, media_type in ENDPOINTS.items():
         assert set(document["paths"][path]) == {"get"}, path
         answers = document["paths"][path]["get"]["responses"]
