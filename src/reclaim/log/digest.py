@@ -43,6 +43,8 @@ EXTENSION_PREFIX: Final = "reclaim-state "
 LANES: Final = 1024
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 _VECTOR_BYTES: Final = LANES * 2
+#: Vectors summed at once: 4096 × 2 KiB = 8 MiB of memory, whatever the number of entities.
+_SUM_CHUNK: Final = 4096
 
 
 def element_hash(key: str, value: JsonValue) -> bytes:
@@ -97,11 +99,14 @@ def full_digest(state: State) -> bytes:
 
 
 def _sum_vectors(elements: list[bytes]) -> npt.NDArray[np.uint16]:
-    if not elements:
-        return np.zeros(LANES, dtype=np.uint16)
-    data = b"".join(blake3(e).digest(_VECTOR_BYTES) for e in elements)
-    vectors = np.frombuffer(data, dtype="<u2").reshape(len(elements), LANES)
-    summed: npt.NDArray[np.uint16] = vectors.sum(axis=0, dtype=np.uint16)
+    """The lane-wise sum of the elements' vectors, ``_SUM_CHUNK`` vectors at a time (a replay
+    of a million entities would otherwise hold gigabytes of vectors at once)."""
+    summed: npt.NDArray[np.uint16] = np.zeros(LANES, dtype=np.uint16)
+    for start in range(0, len(elements), _SUM_CHUNK):
+        chunk = elements[start : start + _SUM_CHUNK]
+        data = b"".join(blake3(e).digest(_VECTOR_BYTES) for e in chunk)
+        vectors = np.frombuffer(data, dtype="<u2").reshape(len(chunk), LANES)
+        summed += vectors.sum(axis=0, dtype=np.uint16)
     return summed
 
 

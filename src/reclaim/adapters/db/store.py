@@ -46,7 +46,9 @@ one list: callers page them (``limits.bundle_size_max``, ``limits.checkpoints_pa
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
@@ -113,6 +115,23 @@ def create_store_engine(url: str) -> Engine:
     raise StoreUnavailable(f"unsupported database {parsed.get_backend_name()!r}")
 
 
+def _set_wal(cursor: Any) -> None:
+    """Switch to WAL. Changing the journal mode takes an exclusive lock and SQLite answers
+    "database is locked" at once, without its busy handler, when several processes open a new
+    database together: retry for up to the busy timeout."""
+    deadline = time.monotonic() + limits.store_busy_timeout_seconds
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
     """WAL, fsync on commit, a busy timeout, foreign keys; transactions begun by us."""
     busy_ms = int(limits.store_busy_timeout_seconds * 1000)
@@ -124,7 +143,7 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
         if not in_memory:
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
