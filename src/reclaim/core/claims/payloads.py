@@ -32,17 +32,19 @@ Shapes (version 1):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Final
 
-from reclaim.core import limits
 from reclaim.core.claims.model import (
     Amendment,
     ClaimClass,
     PolicyEntry,
     RegisterRow,
 )
+from reclaim.core.payload_fields import PayloadError as PayloadError
+from reclaim.core.payload_fields import integer as integer
+from reclaim.core.payload_fields import record as record
+from reclaim.core.payload_fields import text as text
 from reclaim.core.types import JsonValue
 
 ESTATE_CREATED: Final = "estate.created"
@@ -84,7 +86,6 @@ CLAIMS_EVENT_ROLES: Final[dict[str, frozenset[str]]] = {
 #: New roles the claims events need in ``reclaim.core.state.ROLES``.
 CLAIMS_ROLES: Final = frozenset({"kyc_provider"})
 
-_INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
 _CLASS_FIELDS: Final = frozenset({"code", "name", "priority"})
 CLAIM_FIELDS: Final = frozenset(RegisterRow._fields)
 _AMENDMENT_FIELDS: Final = frozenset({"claim_id", "field", "old", "new"})
@@ -102,10 +103,6 @@ _ESTATE_FIELDS: Final = frozenset(
         "day_count",
     }
 )
-
-
-class PayloadError(ValueError):
-    """A payload that does not have the shape of its event type."""
 
 
 # Writers ----------------------------------------------------------------------------------------
@@ -207,31 +204,3 @@ def texts(payload: Mapping[str, JsonValue], names: tuple[str, ...]) -> tuple[str
     if len(payload) != len(names) or not all(n in payload for n in names):
         raise PayloadError(f"fields {sorted(payload)} != {sorted(names)}")
     return tuple(text(payload, n) for n in names)
-
-
-def record(item: JsonValue, names: frozenset[str]) -> dict[str, JsonValue]:
-    if not isinstance(item, dict):
-        raise PayloadError("an item is not an object")
-    if item.keys() != names:
-        raise PayloadError(f"fields {sorted(item)} != {sorted(names)}")
-    return item
-
-
-def text(p: Mapping[str, JsonValue], name: str) -> str:
-    value = p[name]
-    if not isinstance(value, str):
-        raise PayloadError(f"{name} is not text")
-    return value
-
-
-def integer(p: Mapping[str, object], name: str) -> int:
-    value = p[name]
-    if type(value) is int:
-        number = value
-    elif isinstance(value, str) and _INT_RE.fullmatch(value) and value != "-0":
-        number = int(value)
-    else:
-        raise PayloadError(f"{name} is not a canonical integer")
-    if not limits.integer_min <= number <= limits.integer_max:
-        raise PayloadError(f"{name} is outside the signed 64-bit range")
-    return number

@@ -18,12 +18,14 @@ Shapes (version 1):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Final
 
-from reclaim.core import limits
 from reclaim.core.ledger.model import Account, Transfer
+from reclaim.core.payload_fields import PayloadError as PayloadError
+from reclaim.core.payload_fields import integer as _int
+from reclaim.core.payload_fields import record as _record
+from reclaim.core.payload_fields import text as _text
 from reclaim.core.types import JsonValue
 
 ACCOUNTS_OPENED: Final = "ledger.accounts_opened"
@@ -32,7 +34,6 @@ PENDING_EXPIRED: Final = "ledger.pending_expired"
 #: Ledger event types and the schema versions this code reads.
 LEDGER_EVENT_TYPES: Final = {ACCOUNTS_OPENED: 1, TRANSFERS_CREATED: 1, PENDING_EXPIRED: 1}
 
-_INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
 _ACCOUNT_FIELDS: Final = frozenset({"id", "owner", "asset", "purpose", "flags"})
 _TRANSFER_FIELDS: Final = frozenset(
     {
@@ -49,10 +50,6 @@ _TRANSFER_FIELDS: Final = frozenset(
         "expires_at",
     }
 )
-
-
-class PayloadError(ValueError):
-    """A payload that does not have the shape of its event type."""
 
 
 # Writers ----------------------------------------------------------------------------------------
@@ -134,31 +131,3 @@ def items_of(payload: Mapping[str, JsonValue], name: str, extra: frozenset[str])
     if not isinstance(items, list) or not items:
         raise PayloadError(f"{name} is not a non-empty list")
     return items
-
-
-def _record(item: JsonValue, names: frozenset[str]) -> dict[str, JsonValue]:
-    if not isinstance(item, dict):
-        raise PayloadError("an item is not an object")
-    if item.keys() != names:
-        raise PayloadError(f"fields {sorted(item)} != {sorted(names)}")
-    return item
-
-
-def _text(p: Mapping[str, JsonValue], name: str) -> str:
-    value = p[name]
-    if not isinstance(value, str):
-        raise PayloadError(f"{name} is not text")
-    return value
-
-
-def _int(p: Mapping[str, object], name: str) -> int:
-    value = p[name]
-    if type(value) is int:
-        number = value
-    elif isinstance(value, str) and _INT_RE.fullmatch(value) and value != "-0":
-        number = int(value)
-    else:
-        raise PayloadError(f"{name} is not a canonical integer")
-    if not limits.integer_min <= number <= limits.integer_max:
-        raise PayloadError(f"{name} is outside the signed 64-bit range")
-    return number

@@ -1,0 +1,52 @@
+"""Reading the fields of an event payload, shared by every sub-domain of the core.
+
+Payloads arrive as canonical JSON values: integers as decimal strings (``"-12"``, never
+``"012"`` or ``"-0"``), within the signed 64-bit range; records with exactly their fields.
+A payload of the wrong shape raises ``PayloadError``; the callers turn it into their ladder's
+``payload_malformed``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from reclaim.core import limits
+from reclaim.core.types import JsonValue
+
+_INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
+
+
+class PayloadError(ValueError):
+    """A payload that does not have the shape of its event type."""
+
+
+def record(item: JsonValue, names: frozenset[str]) -> dict[str, JsonValue]:
+    """``item`` as an object with exactly the fields ``names``."""
+    if not isinstance(item, dict):
+        raise PayloadError("an item is not an object")
+    if item.keys() != names:
+        raise PayloadError(f"fields {sorted(item)} != {sorted(names)}")
+    return item
+
+
+def text(p: Mapping[str, JsonValue], name: str) -> str:
+    value = p[name]
+    if not isinstance(value, str):
+        raise PayloadError(f"{name} is not text")
+    return value
+
+
+def integer(p: Mapping[str, object], name: str) -> int:
+    """An integer field: a Python int (decided) or its canonical decimal text (replayed)."""
+    value = p[name]
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str) and _INT_RE.fullmatch(value) and value != "-0":
+        number = int(value)
+    else:
+        raise PayloadError(f"{name} is not a canonical integer")
+    if not limits.integer_min <= number <= limits.integer_max:
+        raise PayloadError(f"{name} is outside the signed 64-bit range")
+    return number
