@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Final, NamedTuple, assert_never, cast
 
 from reclaim.core import limits
@@ -224,7 +225,8 @@ def _assert_transfer_types(t: Transfer) -> None:
     """A command built with the wrong types is a bug in the caller, not a refusal."""
     assert type(t.amount_minor) is int, f"amount_minor of {t.id!r} is not an int"
     assert type(t.timeout_seconds) is int, f"timeout_seconds of {t.id!r} is not an int"
-    assert isinstance(t.refs, Mapping), f"refs of {t.id!r} is not a mapping"
+    # Concrete types: an ABC isinstance check costs a micro-second on this hot path.
+    assert isinstance(t.refs, dict | MappingProxyType), f"refs of {t.id!r} is not a mapping"
 
 
 # check ------------------------------------------------------------------------------------------
