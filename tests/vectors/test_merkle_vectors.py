@@ -19,9 +19,9 @@ from reclaim.log.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.vectors.paths import shared_dir
+from tests.vectors.paths import vectors_dir
 
-MERKLE_DIR = shared_dir() / "vectors" / "merkle"
+MERKLE_DIR = vectors_dir() / "merkle"
 VECTOR_FILES = sorted(p.relative_to(MERKLE_DIR).as_posix() for p in MERKLE_DIR.rglob("*.json"))
 
 

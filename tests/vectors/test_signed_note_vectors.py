@@ -16,9 +16,9 @@ import pytest
 from reclaim.log.checkpoint import Checkpoint, open_checkpoint, parse_body
 from reclaim.log.keys import KeyFormatError, SignerKey, VerifierKey
 from reclaim.log.note import NoteError, NoteSignatureError, open_note, sign_note
-from tests.vectors.paths import shared_dir
+from tests.vectors.paths import vectors_dir
 
-NOTES_FILE = shared_dir() / "vectors" / "signed-note" / "notes.json"
+NOTES_FILE = vectors_dir() / "signed-note" / "notes.json"
 NOTES: list[dict[str, Any]] = json.loads(NOTES_FILE.read_text())
 
 SUMDB_NOTE = next(n for n in NOTES if n["vkey"].startswith("sum.golang.org+"))
