@@ -81,6 +81,10 @@ _MALFORMED: Final = frozenset(
 )  # fmt: skip
 
 router = APIRouter(tags=["onboarding"])
+#: Query parameters the operator routes share: an operator's reason, recorded in the log, and
+#: a creditor actor's name.
+Reason = Annotated[str, Query(min_length=1, max_length=200)]
+CreditorName = Annotated[str, Query(max_length=63)]
 
 
 # Bodies ----------------------------------------------------------------------------------------
@@ -363,7 +367,7 @@ def kyc_queue(request: Request, response: Response, actor: AuthenticatedActor) -
 def decide_kyc(
     request: Request,
     actor: AuthenticatedActor,
-    creditor: Annotated[str, Query(max_length=63)],
+    creditor: CreditorName,
     state: Annotated[str, Query(max_length=32)],
     reason: Annotated[str, Query(max_length=64)] = "",
     verified_name: Annotated[str, Query(max_length=limits.verified_name_length_max_chars)] = "",
@@ -387,8 +391,8 @@ def link_on_review(
     request: Request,
     actor: AuthenticatedActor,
     claim_id: str,
-    creditor: Annotated[str, Query(max_length=63)],
-    reason: Annotated[str, Query(min_length=1, max_length=200)],
+    creditor: CreditorName,
+    reason: Reason,
 ) -> Outcome:
     """Link after manual review of a name mismatch."""
     officer = _operator(request, actor)
@@ -406,7 +410,7 @@ def unlink(
     request: Request,
     actor: AuthenticatedActor,
     claim_id: str,
-    reason: Annotated[str, Query(min_length=1, max_length=200)],
+    reason: Reason,
 ) -> Outcome:
     """Unlink a claim from its creditor, with a reason (recorded in the log)."""
     officer = _operator(request, actor)
@@ -423,8 +427,8 @@ def close_conflict(
     request: Request,
     actor: AuthenticatedActor,
     claim_id: str,
-    creditor: Annotated[str, Query(max_length=63)],
-    reason: Annotated[str, Query(min_length=1, max_length=200)],
+    creditor: CreditorName,
+    reason: Reason,
 ) -> Outcome:
     """Close a link conflict with a reason."""
     officer = _operator(request, actor)
