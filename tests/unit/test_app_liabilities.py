@@ -94,7 +94,9 @@ def test_the_liabilities_are_the_credit_balances_of_the_four_purposes_by_owner(
         ("estate", "USD", 450_000),
         ("market", "USD", 1_000),
     ]
-    assert {"fees", "funding", "rail_settlement", "holding_entity"} == PURPOSES - LIABILITY_PURPOSES
+    assert {"fees", "funding", "rail_settlement", "holding_entity", "fx"} == (
+        PURPOSES - LIABILITY_PURPOSES
+    )
 
 
 def test_a_reserved_withdrawal_is_still_owed_and_a_pending_deposit_not_yet() -> None:

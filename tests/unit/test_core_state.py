@@ -295,6 +295,7 @@ def test_every_code_is_exercised() -> None:
         Code.genesis_missing,
         Code.ledger_refused,
         Code.claims_refused,
+        Code.distribution_refused,  # tests/scenarios/test_distribution_scenarios.py
     }
     assert exercised - {None} == set(Code)
 

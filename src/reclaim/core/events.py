@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from reclaim.core.claims.payloads import CLAIMS_EVENT_TYPES
+from reclaim.core.distribution.payloads import DISTRIBUTION_EVENT_TYPES
 from reclaim.core.times import format_time, is_time, parse_time
 from reclaim.core.types import JsonValue
+from reclaim.core.withdrawals.payloads import WITHDRAWAL_EVENT_TYPES
 
 __all__ = ["EVENT_TYPES", "Event", "format_time", "is_time", "parse_time"]
 
@@ -38,6 +40,8 @@ EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
     "ledger.transfers_created": (frozenset({1}), frozenset({"treasury"})),
     "ledger.pending_expired": (frozenset({1}), frozenset({"treasury"})),
     **CLAIMS_EVENT_TYPES,
+    **DISTRIBUTION_EVENT_TYPES,
+    **WITHDRAWAL_EVENT_TYPES,
 }
 
 

@@ -40,6 +40,10 @@ class Code(enum.Enum):
     ledger_refused = 40
     # Claims, KYC and linking (the claims core's ordered codes are in ``detail``).
     claims_refused = 50
+    # Distributions, escrow, FX (the distribution core's ordered codes are in ``detail``).
+    distribution_refused = 60
+    # Withdrawals (the withdrawals core's ordered codes are in ``detail``).
+    withdrawal_refused = 70
 
 
 @dataclass(frozen=True, slots=True)

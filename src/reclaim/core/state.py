@@ -56,6 +56,22 @@ from reclaim.core.claims import (
     evolve_claims,
 )
 from reclaim.core.claims import Result as ClaimsResult
+from reclaim.core.distribution.codes import DistributionRejection
+from reclaim.core.distribution.machine import (
+    EVENT_OF as DISTRIBUTION_EVENT_OF,
+)
+from reclaim.core.distribution.machine import (
+    Context as DistributionContext,
+)
+from reclaim.core.distribution.machine import (
+    DistributionCommand,
+    check_distribution,
+    decide_distribution,
+    evolve_distribution,
+)
+from reclaim.core.distribution.payloads import DISTRIBUTION_EVENT_TYPES
+from reclaim.core.distribution.state import ENTITY_KINDS as DISTRIBUTION_ENTITY_KINDS
+from reclaim.core.distribution.state import DistributionState
 from reclaim.core.events import EVENT_TYPES, Event, format_time
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.ledger import (
@@ -71,9 +87,37 @@ from reclaim.core.ledger import (
 )
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.types import JsonValue
+from reclaim.core.withdrawals import ENTITY_KINDS as WITHDRAWAL_ENTITY_KINDS
+from reclaim.core.withdrawals import (
+    WITHDRAWAL_EVENT_TYPES,
+    ConfirmWithdrawal,
+    FailWithdrawal,
+    RequestWithdrawal,
+    SetFees,
+    WithdrawalsRejection,
+    WithdrawalsState,
+    assert_withdrawals_invariants,
+    check_withdrawals,
+    decide_withdrawals,
+    evolve_withdrawals,
+    reserved_transfer,
+)
+from reclaim.core.withdrawals import Result as WithdrawalResult
 
 ROLES: Final = (
-    frozenset({"admin", "kyc_officer", "treasury", "log_signer", "gateway", "creditor", "trader"})
+    frozenset(
+        {
+            "admin",
+            "kyc_officer",
+            "treasury",
+            "log_signer",
+            "gateway",
+            "creditor",
+            "trader",
+            # The programme's entity that holds claims assigned for recovery notes.
+            "holding_entity",
+        }
+    )
     | CLAIMS_ROLES
 )
 #: Roles the portal gateway may register (it signs for people who sign up on the web).
@@ -115,15 +159,22 @@ class State:
     documents: dict[str, Document] = field(default_factory=dict)
     ledger: LedgerState = field(default_factory=LedgerState)
     claims: ClaimsState = field(default_factory=ClaimsState)
+    distribution: DistributionState = field(default_factory=DistributionState)
+    withdrawals: WithdrawalsState = field(default_factory=WithdrawalsState)
     #: Keys of the entities ``evolve`` changed since the last ``drain_changed`` (for the
     #: incremental state digest); a set, drained in sorted order.
     changed: set[str] = field(default_factory=set)
 
     def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed | self.ledger.changed | self.claims.changed)
+        keys = sorted(
+            self.changed | self.ledger.changed | self.claims.changed | self.distribution.changed
+            | self.withdrawals.changed
+        )  # fmt: skip
+        self.withdrawals.changed.clear()
         self.changed.clear()
         self.ledger.changed.clear()
         self.claims.changed.clear()
+        self.distribution.changed.clear()
         return keys
 
     def entity_keys(self) -> list[str]:
@@ -134,6 +185,8 @@ class State:
             + [f"document/{doc_id}" for doc_id in sorted(self.documents)]
             + self.ledger.entity_keys()
             + self.claims.entity_keys()
+            + self.distribution.entity_keys()
+            + self.withdrawals.entity_keys()
         )
 
     def entity(self, key: str) -> JsonValue:
@@ -143,6 +196,10 @@ class State:
             return self.ledger.entity(key)
         if kind in _CLAIMS_ENTITIES:
             return self.claims.entity(key)
+        if kind in _DISTRIBUTION_ENTITIES:
+            return self.distribution.entity(key)
+        if kind in _WITHDRAWAL_ENTITIES:
+            return self.withdrawals.entity(key)
         if kind == "log":
             return {
                 "origin": self.origin,
@@ -229,11 +286,25 @@ Command = (
     | LinkOnReview
     | UnlinkClaim
     | CloseConflict
+    | DistributionCommand
+    | SetFees
+    | RequestWithdrawal
+    | ConfirmWithdrawal
+    | FailWithdrawal
 )
 #: The answer for one item of a batch command (a transfer, an account, a policy entry, ...).
-ItemResult = Result | ClaimsResult
+ItemResult = Result | ClaimsResult | WithdrawalResult
 _LEDGER_ENTITIES: Final = frozenset({"account", "transfer"})
 _CLAIMS_ENTITIES: Final = frozenset(ENTITY_KINDS)
+_DISTRIBUTION_ENTITIES: Final = frozenset(DISTRIBUTION_ENTITY_KINDS)
+_WITHDRAWAL_ENTITIES: Final = frozenset(WITHDRAWAL_ENTITY_KINDS)
+#: The event each withdrawals command is authorised as.
+_WITHDRAWAL_EVENT_OF: Final[dict[type, str]] = {
+    SetFees: "withdrawal.fees_set",
+    RequestWithdrawal: "withdrawal.requested",
+    ConfirmWithdrawal: "withdrawal.confirmed",
+    FailWithdrawal: "withdrawal.failed",
+}
 #: The event each claims command is authorised as (a link may instead record a conflict).
 _CLAIMS_EVENT_OF: Final[dict[type, str]] = {
     CreateEstate: "estate.created",
@@ -284,6 +355,10 @@ def decide(
         return _decide_ledger(state, command, actor, key_id, time)
     if isinstance(command, _CLAIMS_COMMANDS):
         return _decide_claims(state, command, actor, key_id, time)
+    if isinstance(command, SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal):
+        return _decide_withdrawals(state, command, actor, key_id, time)
+    if type(command) in DISTRIBUTION_EVENT_OF:
+        return _decide_distribution(state, command, actor, key_id, time)  # type: ignore[arg-type]
     payload: dict[str, JsonValue]
     match command:
         case Genesis():
@@ -342,6 +417,64 @@ def _decide_claims(
     return Decided(events, decision.results)
 
 
+def _distribution_context(state: State) -> DistributionContext:
+    def role_of(name: str) -> str | None:
+        actor = state.actors.get(name)
+        return None if actor is None else actor.role
+
+    exempt = [name for name, a in state.actors.items() if a.role == "holding_entity"]
+    return DistributionContext(state.claims, state.ledger, role_of, exempt)
+
+
+def _decide_distribution(
+    state: State, command: DistributionCommand, actor: str, key_id: str, time: str
+) -> Decided | Rejection:
+    """Distribution commands: who may ask first (a creditor's own election is "self"), then the
+    distribution core decides; its event climbs the head of the ladder again."""
+    creditor = getattr(command, "creditor", None)
+    probe_payload: dict[str, JsonValue] = {} if creditor is None else {"creditor": creditor}
+    probe = Event(DISTRIBUTION_EVENT_OF[type(command)], 1, time, actor, key_id, probe_payload)
+    rejection = _check_head(state, probe)
+    if rejection is not None:
+        return rejection
+    decision = decide_distribution(state.distribution, _distribution_context(state), command, time)
+    if isinstance(decision, DistributionRejection):
+        return Rejection(Code.distribution_refused, str(decision))
+    events = [Event(t, 1, time, actor, key_id, p) for t, p in decision.events]
+    for event in events:
+        rejection = _check_head(state, event)
+        if rejection is not None:
+            return rejection
+    return Decided(events)
+
+
+def _decide_withdrawals(
+    state: State,
+    command: SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal,
+    actor: str,
+    key_id: str,
+    time: str,
+) -> Decided | Rejection:
+    """Withdrawal commands: who may ask first (a creditor's own request is "self", and names a
+    registered creditor actor), then the withdrawals core decides; its event climbs the head of
+    the ladder again."""
+    creditor = getattr(command, "creditor", None)
+    probe_payload: dict[str, JsonValue] = {} if creditor is None else {"creditor": creditor}
+    probe = Event(_WITHDRAWAL_EVENT_OF[type(command)], 1, time, actor, key_id, probe_payload)
+    rejection = _check_head(state, probe) or _check_creditor(state, probe)
+    if rejection is not None:
+        return rejection
+    decision = decide_withdrawals(state.withdrawals, state.ledger, state.claims, command, time)
+    if isinstance(decision, WithdrawalsRejection):
+        return Rejection(Code.withdrawal_refused, str(decision))
+    events = [Event(t, 1, time, actor, key_id, p) for t, p in decision.events]
+    for event in events:
+        rejection = _check_head(state, event)
+        if rejection is not None:
+            return rejection
+    return Decided(events, decision.results)
+
+
 def _check_creditor(state: State, event: Event) -> Rejection | None:
     """A claims event that names a creditor names a registered creditor actor."""
     creditor = event.payload.get("creditor")
@@ -370,6 +503,14 @@ def _decide_ledger(
     rejection = _check_head(state, probe)
     if rejection is not None:
         return rejection
+    reserved = None
+    if isinstance(command, CreateTransfers):
+        reserved = reserved_transfer(list(command.transfers))
+    if reserved is not None:  # a withdrawal's transfers move only with its own events
+        return Rejection(
+            Code.withdrawal_refused,
+            f"transfer_id_reserved: {reserved!r} moves only with its withdrawal's events",
+        )
     decision = decide_ledger(state.ledger, command, time)
     if isinstance(decision, LedgerRejection):
         return Rejection(Code.ledger_refused, str(decision))
@@ -385,6 +526,15 @@ def check(state: State, event: Event) -> Rejection | None:
     rejection = _check_head(state, event)
     if rejection is not None:
         return rejection
+    if event.type == "ledger.transfers_created" and isinstance(
+        event.payload.get("transfers"), list
+    ):
+        reserved = reserved_transfer(event.payload["transfers"])  # type: ignore[arg-type]
+        if reserved is not None:
+            return Rejection(
+                Code.withdrawal_refused,
+                f"transfer_id_reserved: {reserved!r} moves only with its withdrawal's events",
+            )
     if event.type.startswith("ledger."):
         refused = check_ledger(state.ledger, event.type, event.payload, event.time)
         return None if refused is None else Rejection(Code.ledger_refused, str(refused))
@@ -396,6 +546,24 @@ def check(state: State, event: Event) -> Rejection | None:
         if claims_refused is None:
             return None
         return Rejection(Code.claims_refused, str(claims_refused))
+    if event.type in WITHDRAWAL_EVENT_TYPES:
+        rejection = _check_creditor(state, event)
+        if rejection is not None:
+            return rejection
+        withdrawal_refused = check_withdrawals(
+            state.withdrawals, state.ledger, state.claims, event.type, event.payload, event.time
+        )
+        if withdrawal_refused is None:
+            return None
+        return Rejection(Code.withdrawal_refused, str(withdrawal_refused))
+    if event.type in DISTRIBUTION_EVENT_TYPES:
+        context = _distribution_context(state)
+        distribution_refused = check_distribution(
+            state.distribution, context, event.type, event.payload, event.time
+        )
+        if distribution_refused is None:
+            return None
+        return Rejection(Code.distribution_refused, str(distribution_refused))
     if event.type == "log.genesis":
         return None
     return _CHECKS[event.type](state, event.payload)
@@ -573,6 +741,13 @@ def evolve(state: State, event: Event) -> State:
             evolve_ledger(state.ledger, event.type, p, event.time)
         case kind if kind in CLAIMS_EVENT_TYPES:
             evolve_claims(state.claims, event.type, p, event.time)
+        case kind if kind in WITHDRAWAL_EVENT_TYPES:
+            evolve_withdrawals(state.withdrawals, state.ledger, state.claims, kind, p, event.time)
+        case kind if kind in DISTRIBUTION_EVENT_TYPES:
+            evolve_distribution(
+                state.distribution, state.claims, state.ledger, event.type, p, event.time,
+                event.actor,
+            )  # fmt: skip
         case "document.published":
             doc_id = str(p["document_id"])
             state.changed.add(f"document/{doc_id}")
@@ -617,3 +792,4 @@ def assert_invariants(state: State) -> None:
         for ident in actor.keys:
             assert owners.setdefault(ident, name) == name, f"key {ident} has two owners"
     assert owners == state.key_owner, "key_owner index out of step with actors"
+    assert_withdrawals_invariants(state.withdrawals, state.ledger)  # O(withdrawals + rails)

@@ -36,8 +36,10 @@ from sqlalchemy import Connection, Dialect, Table, bindparam, update
 
 from reclaim.adapters.db import tables
 from reclaim.core.claims import CLAIMS_EVENT_TYPES
+from reclaim.core.distribution.payloads import DISTRIBUTION_EVENT_TYPES
 from reclaim.core.events import EVENT_TYPES, Event
 from reclaim.core.keyids import parse_verifier_key
+from reclaim.core.withdrawals.payloads import WITHDRAWAL_EVENT_TYPES
 
 #: A row in the column order of its table (``tables``), ready for ``executemany``.
 Row = tuple[object, ...]
@@ -116,6 +118,10 @@ PROJECTORS: Final[dict[str, Callable[[Changes, int, Event], None]]] = {
     "ledger.pending_expired": _from_entities,
     # Claims, KYC and links are read from the service's state for now (no SQL projection yet).
     **dict.fromkeys(CLAIMS_EVENT_TYPES, _from_entities),
+    # Distributions move money through the ledger: their account/transfer entities are projected.
+    **dict.fromkeys(DISTRIBUTION_EVENT_TYPES, _from_entities),
+    # Withdrawals move money through the ledger too; their own records are read from the state.
+    **dict.fromkeys(WITHDRAWAL_EVENT_TYPES, _from_entities),
     "log.genesis": _genesis,
     "actor.registered": _registered,
     "actor.key_added": _key_added,

@@ -41,6 +41,7 @@ ones what it holds or has issued):
 | holding_entity     | either | -    | notes issued (debit) / cash received  |
 | rail_settlement    | debit  | C    | cash held at SEPA, a bank, a chain    |
 | funding            | credit | -    | the operator's own capital (equity)   |
+| fx                 | either | -    | a payout converted out of USD         |
 
 (D = ``debits_must_not_exceed_credits``, C = ``credits_must_not_exceed_debits``.)
 

@@ -42,6 +42,7 @@ PURPOSES: Final = frozenset(
         "fees",
         "rail_settlement",
         "funding",
+        "fx",
     }
 )
 DEBITS_MUST_NOT_EXCEED_CREDITS: Final = "debits_must_not_exceed_credits"
@@ -78,7 +79,9 @@ POSTED: Final = "posted"
 VOIDED: Final = "voided"
 EXPIRED: Final = "expired"
 
-OWNER_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+#: An account owner: an actor name (``alice``), an estate's accounts (``estate.ftx``), a claim's
+#: escrow (``claim:<claim id>``, claim ids being ``[A-Za-z0-9._:-]`` up to 64 characters).
+OWNER_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,79}")
 TRANSFER_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 REF_RE: Final = TRANSFER_ID_RE
 #: The refs of a transfer that has none (immutable, so a shared default is safe).

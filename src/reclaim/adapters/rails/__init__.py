@@ -1,0 +1,61 @@
+"""Payout rails (``reclaim.app.withdrawal_ports.Rail``) and what they share.
+
+| module      | asset | destination checked with                    | batch file             |
+| ----------- | ----- | ------------------------------------------- | ---------------------- |
+| ``sepa``    | EUR   | schwifty (IBAN checksums and structure,     | ISO 20022 pain.001     |
+|             |       | SEPA zone; BIC)                             | (sepaxml, XSD-checked) |
+| ``hk_wire`` | USD   | schwifty (BIC; IBAN when the account is     | CSV for the Hong Kong  |
+|             |       | one), else a local account number           | correspondent          |
+| ``usdc``    | USDC  | eth-utils (EIP-55) and the allow-list       | CSV for custody        |
+
+Adapters are pure over their configuration: no network. A batch file goes to the bank or the
+custody desk by the operator's own channel; what comes back is a statement
+(``reclaim.adapters.statements``), reconciled by reference.
+
+``VaultBeneficiaryCommitments`` commits a destination with the PII vault's secret
+(``Commitments``, kind ``beneficiary``, value ``<rail>:<canonical>``), so the log names a
+destination only by its HMAC and equal destinations have equal commitments.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+from text_unidecode import unidecode
+
+from reclaim.adapters.vault import Commitments
+
+#: The commitment kind of a withdrawal's destination.
+BENEFICIARY_KIND: Final = "beneficiary"
+
+
+class VaultBeneficiaryCommitments:
+    """``BeneficiaryCommitments`` over the vault's ``Commitments``."""
+
+    def __init__(self, commitments: Commitments) -> None:
+        self._commitments = commitments
+
+    def __repr__(self) -> str:
+        return "VaultBeneficiaryCommitments(<secret>)"
+
+    def beneficiary(self, rail: str, canonical: str) -> str:
+        value = unicodedata.normalize("NFC", f"{rail}:{canonical}")
+        return self._commitments.commit(BENEFICIARY_KIND, value)
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+#: Characters of the SWIFT "x" set (FIN messages, and the EPC's SEPA set): what survives a wire.
+_NOT_SWIFT: Final = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
+
+
+def latin_name(name: str, max_chars: int) -> str:
+    """A person's name as payment messages carry it: transliterated to Latin letters
+    (``张伟`` → ``Zhang Wei``), reduced to the SWIFT character set, spaces collapsed, cut."""
+    latin = _NOT_SWIFT.sub(" ", unidecode(unicodedata.normalize("NFC", name)))
+    return " ".join(latin.split())[:max_chars].strip()

@@ -1,0 +1,156 @@
+"""USD wires through a Hong Kong correspondent bank: destination checks and the instruction CSV.
+
+The operator holds a USD account with a correspondent bank in Hong Kong, which sends each wire
+(SWIFT MT103 / pacs.008) to the beneficiary's bank with itself as the intermediary agent. The
+correspondent takes a batch as a CSV instruction file; reclaim writes it, the operator uploads
+it through the bank's own channel.
+
+Destination fields: ``account`` (required) and ``bic`` (required: the beneficiary's bank). The
+account is an IBAN when it starts like one (two letters, two digits) — then schwifty checks it
+fully, and the beneficiary bank's BIC must be of the IBAN's country — or otherwise a local
+account number: 6 … 34 of ``A-Z 0-9`` (spaces and hyphens, common in Hong Kong account numbers,
+are dropped). The BIC is checked with schwifty (structure, country). Canonical text:
+``<BIC>/<account>``.
+
+The instruction file (UTF-8, comma-separated, ``"`` quoting, LF line ends, one header line)::
+
+    batch_id,end_to_end_id,value_date,currency,amount,ordering_account,ordering_name,
+    beneficiary_name,beneficiary_account,beneficiary_bank_bic,intermediary_bic,charges,remittance
+
+- ``end_to_end_id``: the withdrawal id, which the correspondent returns on its statement;
+- ``amount``: USD with exactly two decimals (``500.00``), never a float;
+- ``intermediary_bic``: the correspondent's BIC; ``charges``: ``OUR`` — the operator pays every
+  bank's charges, so the beneficiary receives the amount to the cent and the statement's debit
+  is exactly the withdrawal's amount (the correspondent bills charges separately);
+- names are the KYC-verified names in the SWIFT character set (transliterated, 35 characters,
+  the MT103 line length); no cell starts with a spreadsheet formula character.
+
+Known limits: no intermediary chains beyond the correspondent; the correspondent's own file
+layout may differ — this is the documented one the adapter writes, which the operator agrees
+with the bank.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
+
+from reclaim.adapters.rails import latin_name, spreadsheet_safe
+from reclaim.app.withdrawal_ports import (
+    Beneficiary,
+    BeneficiaryProblem,
+    PayoutInstruction,
+    RailFile,
+)
+from reclaim.core.money import ASSETS, format_amount
+
+NAME: Final = "hk_wire"
+ASSET: Final = "USD"
+FIELDS: Final = frozenset({"account", "bic"})
+HEADER: Final = (
+    "batch_id", "end_to_end_id", "value_date", "currency", "amount", "ordering_account",
+    "ordering_name", "beneficiary_name", "beneficiary_account", "beneficiary_bank_bic",
+    "intermediary_bic", "charges", "remittance",
+)  # fmt: skip
+#: MT103 field 59's line length: the longest name a wire carries on one line.
+NAME_LENGTH_MAX_CHARS: Final = 35
+#: Wires in one instruction file (a batch an operator can still review line by line).
+PAYMENTS_PER_FILE_MAX: Final = 1_000
+MEDIA_TYPE: Final = "text/csv"
+_IBAN_START: Final = re.compile(r"[A-Z]{2}[0-9]{2}")
+_LOCAL_ACCOUNT: Final = re.compile(r"[A-Z0-9]{6,34}")
+
+
+@dataclass(frozen=True, slots=True)
+class Correspondent:
+    """The Hong Kong correspondent bank, and the operator's USD account with it."""
+
+    bank_bic: str
+    account: str
+    account_name: str
+
+
+class HkWireRail:
+    """The ``Rail`` of USD wires through the Hong Kong correspondent."""
+
+    def __init__(self, correspondent: Correspondent) -> None:
+        bic = BIC(correspondent.bank_bic)  # a bad configuration raises here
+        assert bic.country_code == "HK", f"the correspondent {bic} is not in Hong Kong"
+        self._correspondent = Correspondent(
+            bic.compact, correspondent.account, correspondent.account_name
+        )
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    @property
+    def asset(self) -> str:
+        return ASSET
+
+    def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
+        unknown = sorted(set(fields) - FIELDS)
+        if unknown:
+            return BeneficiaryProblem(
+                "beneficiary_field_unknown", f"hk_wire takes account, bic: {unknown}"
+            )
+        raw_account = fields.get("account", "").strip().upper()
+        raw_bic = fields.get("bic", "").strip()
+        if not raw_account or not raw_bic:
+            return BeneficiaryProblem("beneficiary_field_missing", "account and bic are required")
+        try:
+            bic = BIC(raw_bic)
+        except SchwiftyException as exc:
+            return BeneficiaryProblem("bic_invalid", str(exc))
+        account = re.sub(r"[\s-]", "", raw_account)
+        if _IBAN_START.match(account):
+            try:
+                iban = IBAN(account)
+            except SchwiftyException as exc:
+                return BeneficiaryProblem("account_invalid", f"not an IBAN: {exc}")
+            if iban.country_code != bic.country_code:
+                return BeneficiaryProblem(
+                    "bic_invalid", f"bank {bic.compact} is not in {iban.country_code}"
+                )
+            account = iban.compact
+        elif not _LOCAL_ACCOUNT.fullmatch(account):
+            return BeneficiaryProblem("account_invalid", "6 to 34 letters and digits")
+        checked = {"account": account, "bic": bic.compact}
+        masked = f"{bic.compact} ****{account[-4:]}"
+        return Beneficiary(NAME, checked, f"{bic.compact}/{account}", masked)
+
+    def batch_file(
+        self,
+        batch_id: str,
+        created_at: datetime,
+        execution_date: date,
+        instructions: Sequence[PayoutInstruction],
+    ) -> RailFile:
+        assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 1,000"
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(HEADER)
+        c = self._correspondent
+        total = 0
+        for ins in instructions:
+            assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on hk_wire"
+            row = (
+                batch_id, ins.withdrawal_id, execution_date.isoformat(), ASSET,
+                format_amount(ins.amount_minor, ASSETS[ASSET]), c.account,
+                latin_name(c.account_name, NAME_LENGTH_MAX_CHARS),
+                latin_name(ins.beneficiary_name, NAME_LENGTH_MAX_CHARS),
+                ins.beneficiary["account"], ins.beneficiary["bic"], c.bank_bic, "OUR",
+                f"reclaim withdrawal {ins.withdrawal_id}",
+            )  # fmt: skip
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+            total += ins.amount_minor
+        content = out.getvalue().encode()
+        return RailFile(f"{batch_id}.hk-wire.csv", MEDIA_TYPE, content, len(instructions), total)

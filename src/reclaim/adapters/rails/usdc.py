@@ -1,0 +1,109 @@
+"""USDC to an allow-listed address: EIP-55 checks (eth-utils) and the custody desk's CSV.
+
+A destination is one field, ``address``, accepted only when it is
+
+1. a 20-byte hex address (``0x`` and 40 hex digits);
+2. written with its **EIP-55 checksum** (mixed case, checked with Keccak-256 by ``eth-utils``
+   over the ``eth-hash`` pycryptodome backend): an all-lower-case or all-upper-case address
+   carries no checksum, so a typo could not be caught — it is refused
+   (``address_not_checksummed``), never "fixed";
+3. on the operator's **allow-list** (addresses the operator verified belong to the creditor, e.g.
+   by a signed message or a test transfer): any other is ``address_not_allowed``.
+
+Canonical text: the checksummed address. The batch file is a CSV for the custody desk (a
+multi-signature wallet's batch tool)::
+
+    batch_id,withdrawal_id,network,to,amount,asset
+
+with ``amount`` in USDC with six decimals (``20.000000``). Known limit: one network
+(``ethereum``) per rail instance; the desk reports the transaction hash, which confirms the
+withdrawal (``rail_reference``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Final
+
+from eth_utils.address import is_checksum_address, to_checksum_address
+
+from reclaim.adapters.rails import spreadsheet_safe
+from reclaim.app.withdrawal_ports import (
+    Beneficiary,
+    BeneficiaryProblem,
+    PayoutInstruction,
+    RailFile,
+)
+from reclaim.core.money import ASSETS, format_amount
+
+NAME: Final = "usdc"
+ASSET: Final = "USDC"
+FIELDS: Final = frozenset({"address"})
+HEADER: Final = ("batch_id", "withdrawal_id", "network", "to", "amount", "asset")
+#: Transfers in one custody batch (a multi-signature batch is reviewed before it is signed).
+PAYMENTS_PER_FILE_MAX: Final = 500
+MEDIA_TYPE: Final = "text/csv"
+_HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+class UsdcRail:
+    """The ``Rail`` of USDC transfers to allow-listed addresses on ``network``."""
+
+    def __init__(self, allow_list: Iterable[str], network: str = "ethereum") -> None:
+        allowed = frozenset(allow_list)
+        bad = sorted(a for a in allowed if not is_checksum_address(a))
+        assert not bad, f"the allow-list holds addresses without their checksum: {bad[:3]}"
+        self._allowed = allowed
+        self._network = network
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    @property
+    def asset(self) -> str:
+        return ASSET
+
+    def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
+        unknown = sorted(set(fields) - FIELDS)
+        if unknown:
+            return BeneficiaryProblem("beneficiary_field_unknown", f"usdc takes address: {unknown}")
+        address = fields.get("address", "").strip()
+        if not address:
+            return BeneficiaryProblem("beneficiary_field_missing", "an address is required")
+        if not _HEX_ADDRESS.fullmatch(address):
+            return BeneficiaryProblem("address_invalid", "not 0x and 40 hex digits")
+        if not is_checksum_address(address):
+            mixed = address[2:] not in (address[2:].lower(), address[2:].upper())
+            detail = "the EIP-55 checksum does not match" if mixed else "no EIP-55 checksum"
+            return BeneficiaryProblem("address_not_checksummed", detail)
+        checked = to_checksum_address(address)
+        if checked not in self._allowed:
+            return BeneficiaryProblem("address_not_allowed", "not on the operator's allow-list")
+        return Beneficiary(NAME, {"address": checked}, checked, f"{checked[:6]}…{checked[-4:]}")
+
+    def batch_file(
+        self,
+        batch_id: str,
+        created_at: datetime,
+        execution_date: date,
+        instructions: Sequence[PayoutInstruction],
+    ) -> RailFile:
+        assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 500"
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(HEADER)
+        total = 0
+        for ins in instructions:
+            assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on usdc"
+            amount = format_amount(ins.amount_minor, ASSETS[ASSET])
+            row = (batch_id, ins.withdrawal_id, self._network, ins.beneficiary["address"],
+                   amount, ASSET)  # fmt: skip
+            writer.writerow([spreadsheet_safe(cell) for cell in row])
+            total += ins.amount_minor
+        content = out.getvalue().encode()
+        return RailFile(f"{batch_id}.usdc.csv", MEDIA_TYPE, content, len(instructions), total)

@@ -1,0 +1,115 @@
+"""The distribution core's answers: one ordered enum of codes, first failure wins.
+
+As in ``reclaim.core.ledger.codes``: codes are ordered by precedence within each group; values
+are published (API answers, verifier reports), so a new code takes a free value between its
+neighbours and no value is ever reused. Each code reads as a sentence about the command.
+
+| group | ladder of                                                                          |
+| ----- | ---------------------------------------------------------------------------------- |
+| 1–9   | any command or logged event (shape, batch size)                                     |
+| 10–29 | ``distribution.plan_set``, ``distribution.round_declared``, ``…_funded``            |
+| 30–49 | ``distribution.round_approved``, ``…lines_executed``, ``…round_completed``          |
+| 50–69 | ``escrow.released``, ``escrow.forfeited``                                           |
+| 70–89 | ``claim.assigned``, ``creditor.residence_proved``, ``objection.decided``            |
+| 90–99 | ``fx.rate_recorded``, ``payout.elected``                                            |
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class DistributionCode(enum.Enum):
+    ok = 0
+    #: Missing or extra fields, wrong types, integers that are not canonical decimal text.
+    payload_malformed = 1
+    #: More items than the event's named bound.
+    batch_too_large = 2
+
+    # Plans and rounds.
+    estate_unknown = 10
+    plan_class_unknown = 11
+    plan_cap_out_of_range = 12
+    plan_status_unknown = 13
+    plan_date_invalid = 14
+    plan_kyc_missed_unknown = 15
+    plan_missing = 16
+    round_id_malformed = 17
+    round_exists = 18
+    round_dates_invalid = 19
+    round_class_unknown = 20
+    round_class_duplicated = 21
+    round_target_unknown = 22
+    round_target_invalid = 23
+    round_too_many = 24
+    round_unknown = 25
+    funding_amount_invalid = 26
+    round_funded_already = 27
+
+    # Approval and execution.
+    round_not_funded = 30
+    round_approved_already = 31
+    approval_digest_malformed = 32
+    approval_totals_invalid = 33
+    approval_rate_not_latest = 34
+    pool_insufficient = 35
+    round_not_approved = 36
+    round_completed_already = 37
+    line_out_of_order = 38
+    line_beyond_approved = 39
+    line_claim_unknown = 40
+    line_amount_invalid = 41
+    line_account_mismatch = 42
+    line_conversion_mismatch = 43
+    line_exceeds_entitlement = 44
+    #: The ledger refused the money the event moves (``codes.TransferCode`` in the detail).
+    ledger_refused = 45
+    round_incomplete = 46
+    round_digest_mismatch = 47
+    line_payee_unknown = 48
+
+    # Escrow.
+    escrow_claim_unknown = 50
+    escrow_empty = 51
+    escrow_reason_unknown = 52
+    escrow_still_restricted = 53
+    escrow_no_residence = 54
+    escrow_no_upheld_objection = 55
+    escrow_holder_not_payable = 56
+    forfeiture_order_missing = 57
+    forfeiture_not_ordered_by_plan = 58
+
+    # Holders, residence, objections.
+    claim_unknown = 70
+    assignee_unknown = 71
+    assignment_from_not_holder = 72
+    assignment_to_self = 73
+    assignment_date_invalid = 74
+    evidence_malformed = 75
+    residence_iso_unknown = 76
+    residence_date_invalid = 77
+    objection_outcome_unknown = 78
+    reference_malformed = 79
+    creditor_unknown = 80
+
+    # FX and elections.
+    fx_asset_unknown = 90
+    fx_rate_invalid = 91
+    fx_source_invalid = 92
+    fx_time_invalid = 93
+    payout_asset_unknown = 94
+    payout_elected_already = 95
+
+
+@dataclass(frozen=True, slots=True)
+class DistributionRejection:
+    """A refused command or logged event: the code, which item (if one), and why."""
+
+    code: DistributionCode
+    position: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = "" if self.position is None else f" (item {self.position})"
+        return f"{self.code.name}{where}: {self.detail}"

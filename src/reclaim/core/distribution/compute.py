@@ -1,0 +1,629 @@
+"""A distribution round's lines, computed exactly and vectorised over a register of claims.
+
+Theory of operation
+-------------------
+``compute_round(claims, plan, round_, interest, pools_minor, fx)`` takes the register as a
+Polars frame (``INPUT_SCHEMA``: one row per claim, with what it has received from earlier rounds
+and where this round's money for it goes) and returns the round's ``RoundLines``. The rules are
+``model``'s; here is how they are computed.
+
+1. **Who takes part.** A claim whose status is in ``plan.paid_statuses ∪
+   plan.reserved_statuses`` and whose class the round names. Together they form their class's
+   largest-remainder set. Other claims get no line (their rows are only checked for nulls).
+2. **The class rate.** Every exact entitlement of a class is ``rate × admitted`` with one exact
+   rate ``p / q`` for the class (``Fraction``): ``percent`` → ``min(cumulative_bps / 10,000,
+   cap)``; ``cap`` → ``cap``; ``pool`` → ``min(pool / Σ admitted, cap)``, where ``cap`` is
+   ``interest.cap_fraction`` at ``interest_to`` (or the payment date).
+3. **Largest remainder.** Each claim's ``admitted × p`` is divided by ``q``: the floor is its
+   first part, the remainder (``admitted × p mod q``) its fractional part in units of ``1/q``.
+   The class total is ``⌊p × Σ admitted / q⌋``; the ``leftover = total − Σ floors`` cents go one
+   each to the claims with the largest remainders, ties by claim id. Claims are processed in
+   claim-id order, so the tie-break is positional: the ``leftover``-th largest remainder is
+   found by ``numpy.partition`` (O(n)), every claim above it gets a cent, and of those equal to
+   it the first ones in claim-id order get the rest.
+4. **The payment.** ``usd_minor = max(0, entitlement − received)``; a line exists when it is
+   positive. Escrow lines stay in USD. A creditor line is converted once into its payout asset:
+   ``amount_minor = ⌊usd_minor × num / den⌋`` with the asset's rate ``(num, den)`` (USD cents →
+   the asset's minor units: EUR at 0.9234 is ``(9234, 10000)``, USDC ``(10000, 1)``). **Floor**:
+   the creditor never receives more than the exact converted value; the fraction of a minor unit
+   stays with the operator (a 1-cent EUR line at 0.9234 converts to 0 EUR cents — the line still
+   exists, its USD cent is the claim's, and the executor decides what a zero transfer means).
+5. **Output.** The lines sorted by claim id (byte order), numbered from 0, with per-class totals;
+   ``RoundLines.summary()`` aggregates them.
+
+Exactness in 64 bits
+--------------------
+The arithmetic runs on ``int64`` numpy arrays when it provably cannot overflow: a class's
+``p × max(admitted) ≤ 2**63 − 1`` (for ``percent`` ``p ≤ cap_bps_max`` after reduction and
+``admitted ≤ admitted_max_minor``, so ``10**17``; a simple-interest cap at FTX's terms is
+``4397/3650``), and for FX ``max(usd_minor) × num ≤ 2**63 − 1``. Otherwise — a compound factor,
+a pool in the trillions — that class (or asset) runs on numpy ``object`` arrays of Python ints:
+exact, about 30× slower. ``exact_python_ints=True`` forces the object path everywhere (tests
+show both paths agree). Sums over a class (Σ admitted, Σ floors) are taken exactly: each int64
+is split into its high and low 32 bits, which sum without overflow for fewer than ``2**31``
+claims.
+
+Invariants (asserted)
+---------------------
+- per class, the entitlements sum to the class total, and each is the floor or the ceiling of
+  its exact entitlement, so at most ``⌈admitted × cap⌉`` (``entitlement_cap_minor``);
+- ``0 < usd_minor ≤ entitlement_minor`` on every line; ``0 ≤ amount_minor``;
+- the lines do not depend on the order of the input rows.
+
+Errors
+------
+``ValueError`` for inputs that break the contract (a missing or mistyped column, nulls, a
+duplicated participating claim id, an amount out of range, a destination other than creditor or
+escrow, an escrow line without a reason, a reserved status not sent to escrow, a payout asset
+without a rate, a round that names a class the plan lacks, a pool class without its pool, a
+class total beyond BIGINT). The callers build these inputs, so this is a bug caught early.
+
+Known limits
+------------
+At most ``claims_per_round_max`` rows. The ``object`` path costs ~1 s per million claims and
+class. The frame of ``RoundLines`` is a Polars frame: treat it as immutable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from reclaim.core import limits, money
+from reclaim.core.distribution.interest import bps_per_unit, cap_fraction
+from reclaim.core.distribution.model import (
+    CAP,
+    PERCENT,
+    POOL,
+    TARGETS,
+    ClassRound,
+    InterestTerms,
+    Plan,
+    Round,
+    admitted_max_minor,
+    cap_bps_max,
+)
+from reclaim.core.distribution.payees import (
+    CREDITOR,
+    DESTINATIONS,
+    ESCROW,
+    ESCROW_REASONS,
+    USD,
+)
+from reclaim.core.distribution.payloads import LINE_COLUMNS
+
+# Bounds -----------------------------------------------------------------------------------------
+
+#: Rows one round computes over: the most parts ``money.allocate_pro_rata`` splits into (FTX had
+#: about 9 million customer claims). Also keeps exact int64 sums of high/low halves in range.
+claims_per_round_max: Final = money.allocation_parts_max
+#: Largest numerator or denominator of an FX rate: 12 significant digits is finer than any
+#: published rate (EUR at 0.9234 is 9234/10000; USDC per USD cent is 10000/1).
+fx_term_max: Final = 10**12
+#: Payments listed as the largest and as the smallest in a summary.
+summary_payments_max: Final = 5
+
+# Vocabularies and schemas -----------------------------------------------------------------------
+
+INPUT_SCHEMA: Final[Mapping[str, pl.DataType]] = {
+    "claim_id": pl.String(),
+    "class_code": pl.String(),
+    "jurisdiction": pl.String(),
+    "status": pl.String(),
+    "admitted_minor": pl.Int64(),
+    "received_minor": pl.Int64(),
+    "destination": pl.String(),
+    "reason": pl.String(),
+    "payee": pl.String(),
+    "account_id": pl.String(),
+    "asset": pl.String(),
+}
+_INT64_MAX: Final = limits.integer_max
+_HALF_BITS: Final = 32
+_LOW_MASK: Final = (1 << _HALF_BITS) - 1
+
+IntArray = npt.NDArray[np.int64]
+#: An int64 array, or (on the exact path) an object array of Python ints.
+AnyIntArray = npt.NDArray[np.int64] | npt.NDArray[np.object_]
+
+# Values -----------------------------------------------------------------------------------------
+
+
+class ClassTotal(NamedTuple):
+    """A class of a round: its exact rate per unit of admitted amount, its participating claims
+    and their admitted amount, the cumulative total due (``entitled_minor``, the sum of their
+    entitlements), what they had received before the round, and the round's lines for it."""
+
+    class_code: str
+    target: str
+    rate: Fraction
+    claims: int
+    admitted_minor: int
+    entitled_minor: int
+    received_minor: int
+    lines: int
+    usd_minor: int
+
+
+class Bucket(NamedTuple):
+    """Lines grouped by a key (a jurisdiction, an escrow reason) and their USD total."""
+
+    key: str
+    lines: int
+    usd_minor: int
+
+
+class AssetTotal(NamedTuple):
+    """Creditor lines paid in one asset: their USD total and the converted amount."""
+
+    asset: str
+    lines: int
+    usd_minor: int
+    amount_minor: int
+
+
+class Payment(NamedTuple):
+    """One line, as the summary lists it among the largest or smallest."""
+
+    line: int
+    claim_id: str
+    class_code: str
+    destination: str
+    usd_minor: int
+    asset: str
+    amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundSummary:
+    """What a round's preview report says: totals by class, jurisdiction, escrow reason and
+    payout asset, the largest and smallest payments (ties by claim id), all in integers."""
+
+    round_id: str
+    estate_id: str
+    record_date: str
+    payment_date: str
+    funding_minor: int
+    lines: int
+    usd_minor: int
+    paid_usd_minor: int
+    escrowed_usd_minor: int
+    classes: tuple[ClassTotal, ...]
+    jurisdictions: tuple[Bucket, ...]
+    escrowed_by_reason: tuple[Bucket, ...]
+    paid_by_asset: tuple[AssetTotal, ...]
+    largest: tuple[Payment, ...]
+    smallest: tuple[Payment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundLines:
+    """A computed round: ``frame`` holds one row per line (``LINE_COLUMNS``, sorted by claim
+    id, ``line`` numbered from 0), ``classes`` the per-class totals in class-code order."""
+
+    round_id: str
+    estate_id: str
+    record_date: str
+    payment_date: str
+    funding_minor: int
+    frame: pl.DataFrame
+    classes: tuple[ClassTotal, ...]
+
+    @property
+    def usd_minor(self) -> int:
+        """The round's total, USD cents (paid and escrowed)."""
+        return sum(c.usd_minor for c in self.classes)
+
+    def summary(self) -> RoundSummary:
+        return _summary(self)
+
+
+# The computation --------------------------------------------------------------------------------
+
+
+def compute_round(
+    claims: pl.DataFrame,
+    plan: Plan,
+    round_: Round,
+    interest: InterestTerms,
+    pools_minor: Mapping[str, int],
+    fx: Mapping[str, tuple[int, int]],
+    *,
+    exact_python_ints: bool = False,
+) -> RoundLines:
+    """The lines of ``round_`` over ``claims`` (``INPUT_SCHEMA``). ``pools_minor`` is the
+    cumulative pool of each ``pool`` class (this round's and earlier ones'), ``fx`` the rate of
+    each payout asset other than USD. ``exact_python_ints`` forces Python-int arithmetic."""
+    named = _check_terms(plan, round_, pools_minor)
+    rates = _check_fx(fx)
+    _check_schema(claims)
+    statuses = (*plan.paid_statuses, *plan.reserved_statuses)
+    codes = sorted(named)
+    taking_part = pl.col("status").is_in(statuses) & pl.col("class_code").is_in(codes)
+    _check_rows(claims, taking_part, plan.reserved_statuses, rates)
+    order = (
+        claims.lazy()
+        .with_row_index("row")
+        .filter(taking_part)
+        .select("row", "claim_id")
+        .sort("claim_id")
+        .collect()
+    )
+    if order.height and order["claim_id"].is_duplicated().any():
+        raise ValueError("claim ids of participating claims are not unique")
+    rows = order["row"].to_numpy().astype(np.int64)
+    del order
+    admitted = claims["admitted_minor"].to_numpy()[rows]
+    received = claims["received_minor"].to_numpy()[rows]
+    if len(rows) and (int(admitted.min()) < 0 or int(admitted.max()) > admitted_max_minor):
+        raise ValueError(f"an admitted amount is outside 0…{admitted_max_minor}")
+    if len(rows) and int(received.min()) < 0:
+        raise ValueError("a received amount is negative")
+    class_of = _physical(claims["class_code"], codes)[rows]
+    entitlement = np.zeros(len(rows), dtype=np.int64)
+    usd = np.zeros(len(rows), dtype=np.int64)
+    totals: list[ClassTotal] = []
+    for index, code in enumerate(codes):
+        at = np.flatnonzero(class_of == index)
+        a = admitted[at]
+        admitted_total = _exact_sum(a)
+        rate = _class_rate(plan, round_, interest, named[code], pools_minor, admitted_total)
+        parts, total = _largest_remainder(a, admitted_total, rate, exact=exact_python_ints)
+        cap = cap_fraction(plan.classes[code], interest, _interest_to(round_, named[code]))
+        _assert_within_cap(a, parts, cap, exact=exact_python_ints)
+        assert _exact_sum(parts) == total, "the parts of a class sum to its total"
+        pay = np.maximum(parts - received[at], 0)
+        entitlement[at], usd[at] = parts, pay
+        totals.append(
+            ClassTotal(
+                code,
+                named[code].target,
+                rate,
+                len(at),
+                admitted_total,
+                total,
+                _exact_sum(received[at]),
+                int(np.count_nonzero(pay)),
+                _exact_sum(pay),
+            )
+        )
+    frame = _lines(claims, rows, entitlement, received, usd, rates, exact=exact_python_ints)
+    return RoundLines(
+        round_.round_id,
+        round_.estate_id,
+        round_.record_date,
+        round_.payment_date,
+        round_.funding_minor,
+        frame,
+        tuple(totals),
+    )
+
+
+def _class_rate(
+    plan: Plan,
+    round_: Round,
+    interest: InterestTerms,
+    class_round: ClassRound,
+    pools_minor: Mapping[str, int],
+    admitted_total: int,
+) -> Fraction:
+    """The exact entitlement per unit of admitted amount of a class in a round."""
+    terms = plan.classes[class_round.class_code]
+    cap = cap_fraction(terms, interest, _interest_to(round_, class_round))
+    if class_round.target == PERCENT:
+        return min(Fraction(class_round.cumulative_bps, bps_per_unit), cap)
+    if class_round.target == CAP:
+        return cap
+    assert class_round.target == POOL, class_round.target
+    if admitted_total == 0:
+        return Fraction(0)
+    return min(Fraction(pools_minor[class_round.class_code], admitted_total), cap)
+
+
+def _interest_to(round_: Round, class_round: ClassRound) -> str:
+    return class_round.interest_to or round_.payment_date
+
+
+def _largest_remainder(
+    admitted: IntArray, admitted_total: int, rate: Fraction, *, exact: bool
+) -> tuple[IntArray, int]:
+    """Each claim's part of ``⌊rate × Σ admitted⌋`` (claims in claim-id order) and that total."""
+    p, q = rate.numerator, rate.denominator
+    total = p * admitted_total // q
+    if total > _INT64_MAX:
+        raise ValueError(f"a class total of {total} minor units does not fit a BIGINT")
+    if len(admitted) == 0:
+        return np.zeros(0, dtype=np.int64), total
+    floors: AnyIntArray
+    remainders: AnyIntArray
+    if not exact and p * int(admitted.max()) <= _INT64_MAX and q <= _INT64_MAX:
+        floors, remainders = np.divmod(admitted * np.int64(p), np.int64(q))
+    else:
+        product = admitted.astype(object) * p
+        floors, remainders = product // q, product % q
+    leftover = total - _exact_sum(floors)
+    parts = floors.astype(np.int64)
+    parts[_largest(remainders, leftover)] += 1
+    return parts, total
+
+
+def _largest(remainders: AnyIntArray, count: int) -> IntArray:
+    """Positions of the ``count`` largest positive remainders, ties by position."""
+    size = len(remainders)
+    assert 0 <= count <= size, "fewer leftover cents than claims"
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    threshold = np.partition(remainders, size - count)[size - count]
+    assert threshold > 0, "a leftover cent goes only to a claim with a fractional part"
+    above = np.flatnonzero(remainders > threshold)
+    level = np.flatnonzero(remainders == threshold)[: count - len(above)]
+    chosen = np.concatenate([above, level]).astype(np.int64)
+    assert len(chosen) == count
+    return chosen
+
+
+def _assert_within_cap(admitted: IntArray, parts: IntArray, cap: Fraction, *, exact: bool) -> None:
+    if len(admitted) == 0:
+        return
+    p, q = cap.numerator, cap.denominator
+    ceiling: AnyIntArray
+    if not exact and p * int(admitted.max()) <= _INT64_MAX and q <= _INT64_MAX:
+        ceiling = -((admitted * np.int64(-p)) // np.int64(q))
+    else:
+        ceiling = -((admitted.astype(object) * -p) // q)
+    assert bool(np.all(parts <= ceiling)), "no claim above the ceiling of its exact cap"
+
+
+def _lines(
+    claims: pl.DataFrame,
+    rows: IntArray,
+    entitlement: IntArray,
+    received: IntArray,
+    usd: IntArray,
+    rates: Mapping[str, tuple[int, int]],
+    *,
+    exact: bool,
+) -> pl.DataFrame:
+    paying = usd > 0
+    assert bool(np.all(usd <= entitlement)), "a payment never exceeds the entitlement"
+    selected = rows[paying]
+    text = ["claim_id", "class_code", "jurisdiction", "status", "destination", "reason"]
+    frame = claims.select(*text, "payee", "account_id", "asset")[selected]
+    frame = frame.with_columns(
+        pl.when(pl.col("destination") == ESCROW)
+        .then(pl.lit(USD))
+        .otherwise(pl.col("asset"))
+        .alias("asset"),
+        pl.Series("entitlement_minor", entitlement[paying], dtype=pl.Int64),
+        pl.Series("received_minor", received[paying], dtype=pl.Int64),
+        pl.Series("usd_minor", usd[paying], dtype=pl.Int64),
+    )
+    amounts = _convert(frame, usd[paying], rates, exact=exact)
+    frame = frame.with_columns(
+        pl.Series("amount_minor", amounts, dtype=pl.Int64),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("line"),
+    )
+    return frame.select(LINE_COLUMNS)
+
+
+def _convert(
+    frame: pl.DataFrame, usd: IntArray, rates: Mapping[str, tuple[int, int]], *, exact: bool
+) -> IntArray:
+    """``⌊usd × num / den⌋`` per line, with its payout asset's rate."""
+    assets = sorted(rates)
+    asset_of = _physical(frame["asset"], assets)
+    amounts = np.zeros(len(usd), dtype=np.int64)
+    for index, code in enumerate(assets):
+        at = np.flatnonzero(asset_of == index)
+        if len(at) == 0:
+            continue
+        num, den = rates[code]
+        values = usd[at]
+        if not exact and num * int(values.max()) <= _INT64_MAX:
+            amounts[at] = values * np.int64(num) // np.int64(den)
+            continue
+        converted = values.astype(object) * num // den
+        if max(converted) > _INT64_MAX:
+            raise ValueError(f"a payment in {code} does not fit a BIGINT")
+        amounts[at] = converted.astype(np.int64)
+    return amounts
+
+
+# Checks -----------------------------------------------------------------------------------------
+
+
+def _check_terms(
+    plan: Plan, round_: Round, pools_minor: Mapping[str, int]
+) -> dict[str, ClassRound]:
+    if round_.estate_id != plan.estate_id:
+        raise ValueError(f"round {round_.round_id} is of {round_.estate_id}, not {plan.estate_id}")
+    overlap = set(plan.paid_statuses) & set(plan.reserved_statuses)
+    if overlap:
+        raise ValueError(f"statuses both paid and reserved: {sorted(overlap)}")
+    named: dict[str, ClassRound] = {}
+    for class_round in round_.classes:
+        code = class_round.class_code
+        if code in named:
+            raise ValueError(f"round {round_.round_id} names class {code} twice")
+        if code not in plan.classes:
+            raise ValueError(f"round {round_.round_id}: class {code} is not in the plan")
+        if class_round.target not in TARGETS:
+            raise ValueError(f"class {code}: target {class_round.target!r} not in {TARGETS}")
+        if not 0 <= class_round.cumulative_bps <= cap_bps_max:
+            raise ValueError(f"class {code}: cumulative_bps out of 0…{cap_bps_max}")
+        if class_round.target == POOL:
+            pool = pools_minor.get(code)
+            if pool is None or not money.is_bigint(pool) or pool < class_round.pool_minor:
+                raise ValueError(
+                    f"class {code}: the cumulative pool {pool!r} is missing, not a BIGINT, or "
+                    f"below this round's pool {class_round.pool_minor}"
+                )
+        named[code] = class_round
+    for code, pool in pools_minor.items():
+        if code not in plan.classes or not money.is_bigint(pool) or pool < 0:
+            raise ValueError(f"pool of {code!r}: not a class of the plan or not a BIGINT ≥ 0")
+    return named
+
+
+def _check_fx(fx: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    rates = {USD: (1, 1)}
+    for code, (num, den) in fx.items():
+        if not money.is_asset_code(code):
+            raise ValueError(f"FX rate for {code!r}, which is not an asset")
+        if not all(type(t) is int and 0 < t <= fx_term_max for t in (num, den)):
+            raise ValueError(f"FX rate of {code}: {num}/{den} is not two ints in 1…{fx_term_max}")
+        if code == USD and num != den:
+            raise ValueError(f"the rate of USD to itself is 1, not {num}/{den}")
+        rates[code] = (num, den) if code != USD else (1, 1)
+    return rates
+
+
+def _check_schema(claims: pl.DataFrame) -> None:
+    for name, dtype in INPUT_SCHEMA.items():
+        if name not in claims.schema:
+            raise ValueError(f"the claims frame has no column {name}")
+        if claims.schema[name] != dtype:
+            raise ValueError(f"column {name} is {claims.schema[name]}, not {dtype}")
+    if claims.height > claims_per_round_max:
+        raise ValueError(f"more than {claims_per_round_max} claims")
+    nulls = [name for name in INPUT_SCHEMA if claims[name].null_count()]
+    if nulls:
+        raise ValueError(f"null values in {', '.join(nulls)}")
+
+
+def _check_rows(
+    claims: pl.DataFrame,
+    taking_part: pl.Expr,
+    reserved: tuple[str, ...],
+    rates: Mapping[str, tuple[int, int]],
+) -> None:
+    destination, reason = pl.col("destination"), pl.col("reason")
+    rules = {
+        "a destination other than creditor or escrow": ~destination.is_in(DESTINATIONS),
+        "an escrow line without a known reason": (destination == ESCROW)
+        & ~reason.is_in(ESCROW_REASONS),
+        "a creditor line with a reason": (destination == CREDITOR) & (reason != ""),
+        "a reserved status not sent to escrow": pl.col("status").is_in(reserved)
+        & (destination != ESCROW),
+        "a creditor payout asset without an FX rate": (destination == CREDITOR)
+        & ~pl.col("asset").is_in(sorted(rates)),
+    }
+    counts = claims.select(
+        [(taking_part & rule).sum().alias(name) for name, rule in rules.items()]
+    ).row(0)
+    broken = [f"{count} with {name}" for name, count in zip(rules, counts, strict=True) if count]
+    if broken:
+        raise ValueError("participating claims: " + "; ".join(broken))
+
+
+# Helpers ----------------------------------------------------------------------------------------
+
+
+def _physical(column: pl.Series, categories: list[str]) -> IntArray:
+    """The index of each value of ``column`` in ``categories`` (-1 for others)."""
+    found = column.replace_strict(
+        categories, list(range(len(categories))), default=-1, return_dtype=pl.Int64
+    )
+    return found.to_numpy()
+
+
+def _exact_sum(values: AnyIntArray) -> int:
+    """The exact sum of an int64 (split into 32-bit halves) or object array."""
+    if values.dtype == np.object_:
+        return int(sum(values.tolist()))
+    high = int(np.sum(values >> _HALF_BITS, dtype=np.int64))
+    low = int(np.sum(values & _LOW_MASK, dtype=np.int64))
+    return (high << _HALF_BITS) + low
+
+
+# The summary ------------------------------------------------------------------------------------
+
+
+def _summary(lines: RoundLines) -> RoundSummary:
+    frame = lines.frame
+    escrow = frame.filter(pl.col("destination") == ESCROW)
+    paid = frame.filter(pl.col("destination") == CREDITOR)
+    jurisdictions = _buckets(frame, "jurisdiction")
+    reasons = _buckets(escrow, "reason")
+    assets = tuple(
+        AssetTotal(key, count, *sums)
+        for key, count, sums in _group_sums(paid, "asset", ("usd_minor", "amount_minor"))
+    )
+    total = sum(b.usd_minor for b in jurisdictions)
+    assert total == lines.usd_minor, "the lines sum to the classes' totals"
+    escrowed = sum(b.usd_minor for b in reasons)
+    return RoundSummary(
+        lines.round_id,
+        lines.estate_id,
+        lines.record_date,
+        lines.payment_date,
+        lines.funding_minor,
+        frame.height,
+        total,
+        total - escrowed,
+        escrowed,
+        lines.classes,
+        jurisdictions,
+        reasons,
+        assets,
+        _extremes(frame, largest=True),
+        _extremes(frame, largest=False),
+    )
+
+
+def _buckets(frame: pl.DataFrame, key: str) -> tuple[Bucket, ...]:
+    groups = _group_sums(frame, key, ("usd_minor",))
+    return tuple(Bucket(name, count, sums[0]) for name, count, sums in groups)
+
+
+def _group_sums(
+    frame: pl.DataFrame, key: str, columns: tuple[str, ...]
+) -> list[tuple[str, int, tuple[int, ...]]]:
+    """Per value of ``key`` (in byte order): the count and the exact sums of ``columns``
+    (non-negative; summed as 32-bit halves so that no partial sum can overflow)."""
+    aggregates = [pl.len().alias("_count")]
+    for name in columns:
+        aggregates += [
+            (pl.col(name) // (1 << _HALF_BITS)).sum().alias(f"{name}_high"),
+            (pl.col(name) % (1 << _HALF_BITS)).sum().alias(f"{name}_low"),
+        ]
+    grouped = frame.group_by(key).agg(aggregates).sort(key)
+    return [
+        (
+            row[key],
+            row["_count"],
+            tuple((row[f"{n}_high"] << _HALF_BITS) + row[f"{n}_low"] for n in columns),
+        )
+        for row in grouped.iter_rows(named=True)
+    ]
+
+
+def _extremes(frame: pl.DataFrame, *, largest: bool) -> tuple[Payment, ...]:
+    """The ``summary_payments_max`` largest (or smallest) lines by USD, ties by claim id."""
+    count = min(summary_payments_max, frame.height)
+    if count == 0:
+        return ()
+    usd = frame["usd_minor"].to_numpy()
+    keyed = -usd if largest else usd
+    threshold = np.partition(keyed, count - 1)[count - 1]
+    candidates = np.flatnonzero(keyed <= threshold)
+    ordered = candidates[np.lexsort((candidates, keyed[candidates]))][:count]
+    picked = frame[ordered]
+    return tuple(
+        Payment(
+            row["line"],
+            row["claim_id"],
+            row["class_code"],
+            row["destination"],
+            row["usd_minor"],
+            row["asset"],
+            row["amount_minor"],
+        )
+        for row in picked.iter_rows(named=True)
+    )

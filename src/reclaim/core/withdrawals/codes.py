@@ -1,0 +1,173 @@
+"""The withdrawals core's answers: ordered result codes, one enum per validation ladder.
+
+As in ``reclaim.core.ledger.codes`` and ``reclaim.core.claims.codes``, codes are ordered by
+**precedence**: when a command is wrong in several ways, its ladder returns the code that comes
+first in its enum. The values are that order; they are published (API answers, verifier
+reports), so a new code is inserted with a value between its neighbours' and no value is ever
+reused. Each code reads as a sentence about the command (``kyc_not_approved``,
+``insufficient_funds``, ``withdrawal_already_confirmed``).
+
+| enum            | ladder of                                                    |
+| --------------- | ------------------------------------------------------------ |
+| ``EventCode``   | a whole command or logged event (type, shape, batch size)    |
+| ``FeesCode``    | each rail's terms of ``withdrawal.fees_set``                 |
+| ``RequestCode`` | ``withdrawal.requested``                                     |
+| ``SettleCode``  | ``withdrawal.confirmed`` and ``withdrawal.failed``           |
+
+Some answers accept a command without an event (``ACCEPTED``): the thing asked for is already
+so (``exists``), like the ledger's ``exists``: a retried request, confirmation or failure with
+the same fields gets ``exists`` and appends nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+
+class EventCode(enum.Enum):
+    """Why a whole command or a logged event is refused (not one item of it)."""
+
+    ok = 0
+    #: The event type is not a withdrawals event type.
+    event_type_unknown = 1
+    #: The payload does not have the shape of its type (missing or extra fields, wrong types,
+    #: integers that are not canonical decimal text, an empty or unsorted list).
+    payload_malformed = 2
+    #: A command or an event with more items than its named bound.
+    batch_too_large = 3
+
+
+class FeesCode(enum.Enum):
+    """The answer for one rail's terms (fee schedule, minimum, timeout, accounts)."""
+
+    ok = 0
+    #: Not a rail of ``model.RAIL_ASSETS``.
+    rail_unknown = 1
+    #: The rail does not pay out this asset (sepa: EUR, hk_wire: USD, usdc: USDC).
+    asset_not_served_by_rail = 2
+    #: More tiers than ``fee_tiers_max``, a bound of zero or less, or bounds not strictly
+    #: ascending.
+    tiers_malformed = 3
+    #: A fixed fee or cap that is negative or beyond BIGINT.
+    fee_out_of_range = 4
+    #: Basis points outside 0 … 10,000.
+    bps_out_of_range = 5
+    #: ``above_base`` is neither ``whole`` nor ``excess``.
+    base_unknown = 6
+    #: The cap is below the fixed fee above the last tier (it would cut the fixed part).
+    cap_below_fixed = 7
+    #: The minimum amount is below one minor unit or beyond BIGINT.
+    minimum_out_of_range = 8
+    #: The pending timeout is not 1 … ``withdrawal_timeout_max_seconds`` (a withdrawal always
+    #: expires, so reserved money never hangs forever).
+    timeout_out_of_range = 9
+    #: The settlement account is not an open ``rail_settlement`` account of the rail's asset.
+    settlement_account_invalid = 10
+    #: The fee account is not an open ``fees`` account of the rail's asset.
+    fee_account_invalid = 11
+    #: Two terms for the same rail in one command or event.
+    rail_duplicated = 12
+    #: The identical terms are in force already: nothing to change.
+    exists = 13
+
+
+class RequestCode(enum.Enum):
+    """The answer to a withdrawal request, in precedence order."""
+
+    ok = 0
+    # The request on its own.
+    withdrawal_id_malformed = 1
+    creditor_name_invalid = 2
+    rail_unknown = 3
+    asset_not_served_by_rail = 4
+    #: Not 1 … BIGINT minor units.
+    amount_out_of_range = 5
+    #: A fee that is negative or beyond BIGINT (or amount + fee beyond BIGINT).
+    fee_out_of_range = 6
+    #: The beneficiary is not a 64-hex commitment (the account itself stays in the vault).
+    beneficiary_malformed = 7
+    # Idempotency: the id was requested before.
+    #: The same id with another creditor, rail, asset, amount, fee or beneficiary.
+    exists_with_different_fields = 10
+    #: The same request was accepted before (nothing to append).
+    exists = 11
+    # The request against the state.
+    kyc_not_approved = 20
+    #: No terms (fee schedule, accounts) have been set for the rail.
+    rail_not_configured = 21
+    #: The creditor has no linked claim, so no jurisdiction is known.
+    jurisdiction_unknown = 22
+    #: A jurisdiction of the creditor is sanctioned at the request date: nothing is paid out.
+    jurisdiction_sanctioned = 23
+    #: A jurisdiction of the creditor has no policy entry in force (default: no rail).
+    jurisdiction_unlisted = 24
+    #: The policy in force does not let this rail serve every jurisdiction of the creditor.
+    rail_not_allowed = 25
+    #: The amount is below the rail's minimum.
+    amount_below_minimum = 26
+    #: The fee given is not the fee the rail's schedule computes.
+    fee_mismatch = 27
+    #: The creditor has ``open_withdrawals_per_creditor_max`` withdrawals in flight.
+    open_withdrawals_exceeded = 28
+    #: The creditor has no ``creditor_available`` account of the asset.
+    account_not_found = 29
+    #: Amount + fee exceed what the creditor's account has available (reservations count).
+    insufficient_funds = 30
+    #: The rail's settlement account would send out more than came in through it.
+    rail_funds_insufficient = 31
+    #: The ledger's own ladder refused the derived transfers for another reason (the detail
+    #: carries the ledger's code).
+    ledger_refused = 32
+
+
+class SettleCode(enum.Enum):
+    """The answer to confirming or failing a withdrawal, in precedence order."""
+
+    ok = 0
+    withdrawal_id_malformed = 1
+    #: The rail's reference (bank end-to-end id, transaction hash) is not
+    #: ``[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}``.
+    rail_reference_malformed = 2
+    #: A failure reason that is not one of ``model.FAILURE_REASONS``.
+    reason_unknown = 3
+    withdrawal_not_found = 10
+    #: The same confirmation (same reference) or failure (same reason) was recorded before.
+    exists = 11
+    withdrawal_already_confirmed = 12
+    withdrawal_already_failed = 13
+    #: The withdrawal's pending transfers expired (or their deadline has passed): the funds
+    #: are, or are about to be, back with the creditor.
+    withdrawal_expired = 14
+    #: The ledger's own ladder refused the derived posts or voids.
+    ledger_refused = 15
+
+
+WithdrawalsCode = EventCode | FeesCode | RequestCode | SettleCode
+
+#: Answers that accept a command: ``ok``, or already so with nothing to change.
+ACCEPTED: Final[frozenset[WithdrawalsCode]] = frozenset(
+    {
+        EventCode.ok,
+        FeesCode.ok,
+        FeesCode.exists,
+        RequestCode.ok,
+        RequestCode.exists,
+        SettleCode.ok,
+        SettleCode.exists,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalsRejection:
+    """A refused command or logged event: the code, which item (if one), and why."""
+
+    code: WithdrawalsCode
+    position: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = "" if self.position is None else f" (item {self.position})"
+        return f"{self.code.name}{where}: {self.detail}"

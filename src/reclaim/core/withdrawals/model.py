@@ -1,0 +1,313 @@
+"""The withdrawals core's values: rails and their terms, withdrawals, commands, the state."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final, NamedTuple
+
+from reclaim.core.ledger.model import pending_timeout_max_seconds
+from reclaim.core.types import JsonValue
+from reclaim.core.withdrawals.codes import ACCEPTED, WithdrawalsCode
+from reclaim.core.withdrawals.fees import FeeSchedule, FeeTier
+
+# Bounds (to be moved into core/limits.py at integration) --------------------------------------
+
+#: Rails' terms in one ``withdrawal.fees_set`` event: one per rail, with room for new rails.
+terms_per_event_max: Final = 8
+#: Longest withdrawal id: ISO 20022's ``EndToEndId`` is ``Max35Text``, and the id is the
+#: end-to-end id of the SEPA payment (so the bank statement names it back) and the stem of the
+#: ledger transfer ids ``wd:<id>:fee:void`` (47 ≤ the ledger's 64).
+withdrawal_id_length_max_chars: Final = 35
+#: Withdrawals a creditor may have in flight (requested, not confirmed, failed or expired): a
+#: person has a handful of payouts pending; more is a script gone wrong. It also bounds the
+#: work of counting them.
+open_withdrawals_per_creditor_max: Final = 16
+#: Longest pending timeout of a withdrawal: the ledger's bound (a year).
+withdrawal_timeout_max_seconds: Final = pending_timeout_max_seconds
+#: Longest rail reference (a bank's reference is at most 35 characters, a transaction hash 66).
+rail_reference_length_max_chars: Final = 128
+
+# Vocabularies -----------------------------------------------------------------------------------
+
+#: The rails reclaim pays out through, and the one asset each pays out. A rail's name is what
+#: jurisdiction policy entries list (``PolicyEntry.rails``).
+RAIL_ASSETS: Final[Mapping[str, str]] = MappingProxyType(
+    {"sepa": "EUR", "hk_wire": "USD", "usdc": "USDC"}
+)
+
+REQUESTED: Final = "requested"
+CONFIRMED: Final = "confirmed"
+FAILED: Final = "failed"
+#: Not recorded by a withdrawal event: read from the ledger (``status_of``) when the sweep
+#: ``ledger.pending_expired`` expired the withdrawal's pending transfer.
+EXPIRED: Final = "expired"
+STATUSES: Final = (REQUESTED, CONFIRMED, FAILED, EXPIRED)
+
+#: Why a rail failed a withdrawal: codes, not free text (the public log must not carry a bank's
+#: message, which may name the beneficiary). Adapters map rail-specific codes (ISO 20022 return
+#: reasons AC01, AC04, ...) onto these.
+FAILURE_REASONS: Final = frozenset(
+    {
+        "account_invalid",
+        "account_closed",
+        "account_blocked",
+        "beneficiary_mismatch",
+        "returned_by_bank",
+        "rejected_by_rail",
+        "compliance",
+        "cancelled",
+        "other",
+    }
+)
+
+#: ``[A-Za-z0-9]`` then ``[A-Za-z0-9.-]``: the subset of the EPC's SEPA character set that is
+#: also a ledger reference, so the id travels unchanged through the bank and back.
+WITHDRAWAL_ID_RE: Final = re.compile(
+    f"[A-Za-z0-9][A-Za-z0-9.-]{{0,{withdrawal_id_length_max_chars - 1}}}"
+)
+#: A creditor is an actor of the log (the actor-name form of ``reclaim.core.state``).
+CREDITOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+#: An HMAC-SHA-256 commitment of the beneficiary (IBAN, account, address), as the vault makes it.
+HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")
+RAIL_REFERENCE_RE: Final = re.compile(
+    f"[A-Za-z0-9][A-Za-z0-9._:/-]{{0,{rail_reference_length_max_chars - 1}}}"
+)
+
+#: The ledger transfers of withdrawal ``<id>``: the reserved amount, the reserved fee, and
+#: their posts (confirmed) or voids (failed).
+AMOUNT_TRANSFER: Final = "wd:{}"
+FEE_TRANSFER: Final = "wd:{}:fee"
+POST_SUFFIX: Final = ":post"
+VOID_SUFFIX: Final = ":void"
+#: The purpose of the creditor's account a withdrawal debits.
+CREDITOR_PURPOSE: Final = "creditor_available"
+
+
+def amount_transfer_id(withdrawal_id: str) -> str:
+    return AMOUNT_TRANSFER.format(withdrawal_id)
+
+
+def fee_transfer_id(withdrawal_id: str) -> str:
+    return FEE_TRANSFER.format(withdrawal_id)
+
+
+# Values -----------------------------------------------------------------------------------------
+
+
+class RailTerms(NamedTuple):
+    """What an operator sets per rail: the fee schedule, the smallest amount it pays out, how
+    long a request's funds stay reserved before the ledger's sweep releases them, and the
+    operator's accounts the money goes through (``<owner>/<asset>/rail_settlement`` credited by
+    the amount, ``<owner>/<asset>/fees`` by the fee)."""
+
+    rail: str
+    asset: str
+    schedule: FeeSchedule
+    minimum_minor: int
+    timeout_seconds: int
+    settlement_account: str
+    fee_account: str
+
+
+class TermsRecord(NamedTuple):
+    """A rail's terms in force, with the time of the event that set them."""
+
+    terms: RailTerms
+    set_at: str
+
+
+class Withdrawal(NamedTuple):
+    """A requested withdrawal as the state keeps it.
+
+    ``amount_minor`` is what the rail sends; ``fee_minor`` what the operator keeps; the creditor
+    is debited both. ``beneficiary`` is the commitment of the destination (the vault holds it).
+    ``jurisdiction`` is what allowed the rail: the ISO code of the creditor's linked claims (the
+    codes, sorted and joined by ``+``, when they name several). ``status`` is what withdrawal
+    events recorded (``requested``, ``confirmed``, ``failed``); ``status_of`` folds in the
+    ledger's expiry.
+    """
+
+    id: str
+    creditor: str
+    rail: str
+    asset: str
+    amount_minor: int
+    fee_minor: int
+    beneficiary: str
+    jurisdiction: str
+    requested_at: str
+    expires_at: str
+    status: str = REQUESTED
+    settled_at: str = ""
+    rail_reference: str = ""
+    reason: str = ""
+
+
+# Commands ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetFees:
+    """Set the terms of rails, all or none (terms identical to those in force: ``exists``)."""
+
+    terms: tuple[RailTerms, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestWithdrawal:
+    """Reserve ``amount_minor`` + the fee from the creditor's available balance for ``rail``.
+
+    ``fee_minor``: the fee the client was shown; ``None`` takes the schedule's. A request whose
+    fee differs from the schedule's (the schedule changed meanwhile) is refused, never silently
+    charged more.
+    """
+
+    withdrawal_id: str
+    creditor: str
+    rail: str
+    asset: str
+    amount_minor: int
+    beneficiary: str
+    fee_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmWithdrawal:
+    """The rail paid: post the reserved amount and fee. ``rail_reference`` is the rail's own
+    reference (a bank's, a transaction hash)."""
+
+    withdrawal_id: str
+    rail_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailWithdrawal:
+    """The rail did not pay: void the reservations (the funds are available again)."""
+
+    withdrawal_id: str
+    reason: str
+
+
+WithdrawalsCommand = SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal
+
+
+# Results ----------------------------------------------------------------------------------------
+
+
+class Result(NamedTuple):
+    """The answer for one item of a command: a rail's terms, a withdrawal."""
+
+    position: int
+    ident: str
+    code: WithdrawalsCode
+
+    @property
+    def accepted(self) -> bool:
+        return self.code in ACCEPTED
+
+
+Payload = dict[str, JsonValue]
+
+
+class Decision(NamedTuple):
+    """What a command implies: the events to append (type, payload) and one result per item."""
+
+    events: list[tuple[str, Payload]]
+    results: tuple[Result, ...] = ()
+
+
+# State ------------------------------------------------------------------------------------------
+
+#: Entity kinds of the withdrawals state, in ``entity_keys`` order.
+ENTITY_KINDS: Final = ("fee_schedule", "withdrawal")
+
+
+@dataclass(slots=True)
+class WithdrawalsState:
+    """Rails' terms in force, and every withdrawal ever requested.
+
+    Derived indexes, kept by ``evolve_withdrawals`` and recomputed by
+    ``assert_withdrawals_invariants``: ``by_creditor`` (creditor → withdrawal ids, in request
+    order) and ``open`` (creditor → ids still ``requested``; some may have expired in the
+    ledger, which the ladder reads). ``changed`` collects the entity keys evolve touched.
+    """
+
+    terms: dict[str, TermsRecord] = field(default_factory=dict)
+    withdrawals: dict[str, Withdrawal] = field(default_factory=dict)
+    by_creditor: dict[str, list[str]] = field(default_factory=dict)
+    open: dict[str, set[str]] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+
+    # The digest's view.
+
+    def drain_changed(self) -> list[str]:
+        keys = sorted(self.changed)
+        self.changed.clear()
+        return keys
+
+    def entity_keys(self) -> list[str]:
+        """Every entity: ``fee_schedule/<rail>``, then ``withdrawal/<id>``, each sorted."""
+        return [f"fee_schedule/{r}" for r in sorted(self.terms)] + [
+            f"withdrawal/{i}" for i in sorted(self.withdrawals)
+        ]
+
+    def entity(self, key: str) -> JsonValue:
+        """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist.
+
+        A withdrawal's ``status`` is the one its events recorded; an expiry is the ledger's
+        (its ``transfer/wd:<id>`` entity), so this value changes only with withdrawal events.
+        """
+        kind, _, ident = key.partition("/")
+        if kind == "fee_schedule" and ident in self.terms:
+            record = self.terms[ident]
+            return {**terms_payload(record.terms), "set_at": record.set_at}
+        if kind == "withdrawal" and ident in self.withdrawals:
+            w = self.withdrawals[ident]
+            return {
+                "creditor": w.creditor,
+                "rail": w.rail,
+                "asset": w.asset,
+                "amount_minor": str(w.amount_minor),
+                "fee_minor": str(w.fee_minor),
+                "beneficiary": w.beneficiary,
+                "jurisdiction": w.jurisdiction,
+                "requested_at": w.requested_at,
+                "expires_at": w.expires_at,
+                "status": w.status,
+                "settled_at": w.settled_at,
+                "rail_reference": w.rail_reference,
+                "reason": w.reason,
+            }
+        return None
+
+    def snapshot(self) -> dict[str, JsonValue]:
+        return {key: self.entity(key) for key in self.entity_keys()}
+
+
+def terms_payload(t: RailTerms) -> dict[str, JsonValue]:
+    """A rail's terms as the ``withdrawal.fees_set`` event (and the entity view) write them."""
+    s = t.schedule
+    tiers: list[JsonValue] = [
+        {"up_to_minor": str(tier.up_to_minor), "fee_minor": str(tier.fee_minor)} for tier in s.tiers
+    ]
+    return {
+        "rail": t.rail,
+        "asset": t.asset,
+        "tiers": tiers,
+        "above_fixed_minor": str(s.above_fixed_minor),
+        "above_bps": str(s.above_bps),
+        "above_base": s.above_base,
+        "cap_minor": str(s.cap_minor),
+        "minimum_minor": str(t.minimum_minor),
+        "timeout_seconds": str(t.timeout_seconds),
+        "settlement_account": t.settlement_account,
+        "fee_account": t.fee_account,
+    }
+
+
+def tier(up_to_minor: int, fee: int) -> FeeTier:
+    """Shorthand for a ``FeeTier``."""
+    return FeeTier(up_to_minor, fee)

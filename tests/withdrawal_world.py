@@ -1,0 +1,250 @@
+"""A log state with creditors, claims, policy, accounts and rail terms, for the withdrawal tests.
+
+Built through the real shell (``reclaim.core.state.decide/check/evolve``), one second per
+command from ``T0`` (2025-06-02), every event round-tripped through the canonical encoding and
+re-checked before it is applied. The world::
+
+    actors     admin, treasury (treasury), gateway (gateway), kyc (kyc_officer)
+    policy     FR open (sepa, usdc) · HK open (hk_wire, usdc) · CN restricted, no rail ·
+               IR sanctioned · JP unlisted (no entry)
+    creditors  claim  jurisdiction  KYC        accounts funded (creditor_available)
+    alice      A1     FR            approved   EUR 1,000,000.00 · USDC 500.000000
+    bob        B1     HK            approved   USD 10,000.00
+    carol      C1 C2  FR + HK       approved   EUR 100.00 · USD 100.00 · USDC 100.000000
+    dave       D1     IR            approved   EUR 100.00
+    erin       E1     JP            approved   EUR 100.00
+    frank      -      -             approved   EUR 100.00
+    gina       G1     FR            pending    EUR 100.00
+    mei        M1     CN            approved   EUR 100.00
+    hana       H1     FR            approved   none (no account opened)
+
+    rails      sepa: EUR, the FTX EU schedule (€8 ≤ €2,000 < €13 ≤ €50,000 < €13 + 0.1% of the
+               excess, cap €353), minimum €1.00, timeout 14 days,
+               operator/EUR/rail_settlement, operator/EUR/fees
+               hk_wire: USD, $25.00 flat, minimum $100.00, 14 days
+               usdc: USDC, 1.000000 flat, minimum 10.000000, 1 day
+
+Every ``creditor_available`` account has ``debits_must_not_exceed_credits``; rail settlement
+accounts ``credits_must_not_exceed_debits``; each creditor's money came in by a ``deposit``
+from the rail's settlement account, which therefore holds exactly the deposits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from reclaim.core.claims import (
+    ClaimClass,
+    CreateEstate,
+    DecideKyc,
+    ImportClaims,
+    LinkClaim,
+    PolicyEntry,
+    ProveEmail,
+    RegisterRow,
+    SetPolicy,
+    SubmitKyc,
+)
+from reclaim.core.events import Event
+from reclaim.core.ledger import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    Account,
+    CreateTransfers,
+    OpenAccounts,
+    Transfer,
+    assert_ledger_invariants,
+)
+from reclaim.core.rejections import Rejection
+from reclaim.core.state import (
+    Command,
+    Decided,
+    Genesis,
+    RegisterActor,
+    State,
+    assert_invariants,
+    check,
+    decide,
+    evolve,
+)
+from reclaim.core.types import JsonValue
+from reclaim.core.withdrawals import (
+    EXCESS,
+    FeeSchedule,
+    FeeTier,
+    RailTerms,
+    SetFees,
+)
+from reclaim.log import canonical
+from tests.factories import ORIGIN, key_for
+
+T0: Final = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+D: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
+C: Final = frozenset({CREDITS_MUST_NOT_EXCEED_DEBITS})
+DAY: Final = 24 * 3600
+FTX_EU: Final = FeeSchedule(
+    (FeeTier(200_000, 800), FeeTier(5_000_000, 1_300)), 1_300, 10, EXCESS, 35_300
+)
+SEPA: Final = RailTerms(
+    "sepa", "EUR", FTX_EU, 100, 14 * DAY, "operator/EUR/rail_settlement", "operator/EUR/fees"
+)
+HK_WIRE: Final = RailTerms(
+    "hk_wire", "USD", FeeSchedule((), 2_500, 0, EXCESS, 2_500), 10_000, 14 * DAY,
+    "operator/USD/rail_settlement", "operator/USD/fees",
+)  # fmt: skip
+USDC: Final = RailTerms(
+    "usdc", "USDC", FeeSchedule((), 1_000_000, 0, EXCESS, 1_000_000), 10_000_000, DAY,
+    "operator/USDC/rail_settlement", "operator/USDC/fees",
+)  # fmt: skip
+#: creditor -> (claims with their jurisdiction, KYC approved?, deposits by asset)
+CREDITORS: Final[dict[str, tuple[tuple[tuple[str, str], ...], bool, dict[str, int]]]] = {
+    "alice": ((("A1", "FR"),), True, {"EUR": 100_000_000, "USDC": 500_000_000}),
+    "bob": ((("B1", "HK"),), True, {"USD": 1_000_000}),
+    "carol": ((("C1", "FR"), ("C2", "HK")), True, {"EUR": 10_000, "USD": 10_000,
+                                                   "USDC": 100_000_000}),
+    "dave": ((("D1", "IR"),), True, {"EUR": 10_000}),
+    "erin": ((("E1", "JP"),), True, {"EUR": 10_000}),
+    "frank": ((), True, {"EUR": 10_000}),
+    "gina": ((("G1", "FR"),), False, {"EUR": 10_000}),
+    "mei": ((("M1", "CN"),), True, {"EUR": 10_000}),
+    "hana": ((("H1", "FR"),), True, {}),
+}  # fmt: skip
+ASSETS: Final = ("EUR", "USD", "USDC")
+OPERATOR_ACTORS: Final = (("treasury", "treasury"), ("gateway", "gateway"), ("kyc", "kyc_officer"))
+POLICY: Final = (
+    PolicyEntry("FR", "open", "EU member state", "https://example.org/policy", "2025-01-01",
+                ("sepa", "usdc")),
+    PolicyEntry("HK", "open", "Served through the HK correspondent", "https://example.org/policy",
+                "2025-01-01", ("hk_wire", "usdc")),
+    PolicyEntry("CN", "restricted", "Restricted Jurisdiction Procedures motion",
+                "https://example.org/motion", "2025-01-01", ()),
+    PolicyEntry("IR", "sanctioned", "Sanctions", "https://example.org/sanctions", "2025-01-01",
+                ()),
+)  # fmt: skip
+
+
+def commit(text: str) -> str:
+    """A stand-in for the vault's HMAC commitment."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def key_id(actor: str) -> str:
+    return key_for(actor).key_id.hex()
+
+
+def creditor_account(creditor: str, asset: str) -> str:
+    return f"{creditor}/{asset}/creditor_available"
+
+
+class World:
+    """A ``State`` driven through the shell; ``log`` keeps every event for replays."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self.state = State()
+        self.now = start
+        self.log: list[tuple[str, str, str, str, dict[str, JsonValue]]] = []
+        self._build()
+
+    # Driving the shell.
+
+    def run(
+        self, command: Command, actor: str, *, at: datetime | None = None
+    ) -> Decided | Rejection:
+        """Decide ``command`` signed by ``actor`` one second later (or ``at``), then check and
+        apply each event exactly as a replay would. Asserts decide changed nothing."""
+        self.now = at if at is not None else self.now + timedelta(seconds=1)
+        before = self.state.snapshot()
+        decided = decide(self.state, command, actor, key_id(actor), self.now)
+        assert self.state.snapshot() == before, "decide must not change the state"
+        if isinstance(decided, Rejection):
+            return decided
+        for event in decided.events:
+            decoded = canonical.decode(canonical.encode(event.payload))
+            assert decoded == event.payload
+            assert check(self.state, event) is None, check(self.state, event)
+            self.state.drain_changed()
+            before = self.state.snapshot()
+            evolve(self.state, event)
+            after = self.state.snapshot()
+            moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+            assert moved <= set(self.state.drain_changed()), "changed misses an entity"
+            self.log.append((event.type, event.time, event.actor, event.key_id, event.payload))
+        assert_invariants(self.state)
+        return decided
+
+    def replayed(self) -> State:
+        """A fresh state replayed from ``log`` through ``check`` and ``evolve`` (a verifier)."""
+        state = State()
+        for kind, time, actor, key, payload in self.log:
+            event = Event(kind, 1, time, actor, key, canonical.decode(canonical.encode(payload)))
+            assert check(state, event) is None, (kind, check(state, event))
+            evolve(state, event)
+        assert_invariants(state)
+        assert_ledger_invariants(state.ledger)
+        return state
+
+    def ok(self, command: Command, actor: str) -> Decided:
+        decided = self.run(command, actor)
+        assert isinstance(decided, Decided), f"{command}: {decided}"
+        return decided
+
+    # Reading.
+
+    def available(self, account: str) -> int:
+        return self.state.ledger.accounts[account].available_minor
+
+    def balances(self, account: str) -> tuple[int, int, int, int]:
+        return self.state.ledger.accounts[account].balances()
+
+    # The world of the module docstring.
+
+    def _build(self) -> None:
+        admin = key_for("admin")
+        log_key = key_for(f"{ORIGIN}-signer")
+        self.ok(Genesis(ORIGIN, "admin", admin.verifier.to_text(), log_key.verifier.to_text()),
+                "admin")  # fmt: skip
+        for name, role in OPERATOR_ACTORS:
+            self.ok(RegisterActor(name, role, key_for(name).verifier.to_text()), "admin")
+        for name in CREDITORS:
+            self.ok(RegisterActor(name, "creditor", key_for(name).verifier.to_text()), "gateway")
+        self.ok(SetPolicy(POLICY), "admin")
+        estate_class = ClaimClass("5A", "Dotcom customer entitlement", 1)
+        self.ok(CreateEstate("ftx", "FTX Trading Ltd.", "2022-11-11", (estate_class,)), "admin")
+        rows = tuple(
+            RegisterRow(claim, f"CUST-{claim}", commit(f"email:{name}"), commit(f"name:{name}"),
+                        iso, "5A", 1_000_000, "allowed")
+            for name, (claims, _, _) in CREDITORS.items()
+            for claim, iso in claims
+        )  # fmt: skip
+        self.ok(ImportClaims("ftx", commit("register:v1"), rows), "admin")
+        for name, (claims, approved, _) in CREDITORS.items():
+            if claims:
+                self.ok(ProveEmail(name, commit(f"email:{name}")), "gateway")
+            self.ok(SubmitKyc(name, "manual", f"case-{name}"), "gateway")
+            if approved:
+                decision = DecideKyc(name, "approved", "manual", f"case-{name}", "",
+                                     commit(f"name:{name}"))  # fmt: skip
+                self.ok(decision, "kyc")
+                for claim, _ in claims:
+                    self.ok(LinkClaim(claim, name), "gateway")
+        accounts = [Account.of("operator", a, "rail_settlement", C) for a in ASSETS]
+        accounts += [Account.of("operator", a, "fees", D) for a in ASSETS]
+        accounts += [
+            Account.of(name, a, "creditor_available", D)
+            for name, (_, _, funded) in CREDITORS.items()
+            if funded
+            for a in ASSETS
+        ]
+        for start in range(0, len(accounts), 32):
+            self.ok(OpenAccounts(tuple(accounts[start : start + 32])), "treasury")
+        deposits = [
+            Transfer(f"dep-{name}-{asset}", f"operator/{asset}/rail_settlement",
+                     creditor_account(name, asset), asset, amount, "deposit")
+            for name, (_, _, funded) in CREDITORS.items()
+            for asset, amount in funded.items()
+        ]  # fmt: skip
+        self.ok(CreateTransfers(tuple(deposits)), "treasury")
+        self.ok(SetFees((SEPA, HK_WIRE, USDC)), "admin")
+        assert_invariants(self.state)
