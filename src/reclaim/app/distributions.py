@@ -186,8 +186,11 @@ def execute(
     progress: Progress | None = None,
     *,
     actor: str = "treasury",
+    batches_per_submit: int = batches_per_submit_max,
 ) -> Executed | Rejection:
-    """Post the approved lines the log has not executed yet, then complete the round."""
+    """Post the approved lines the log has not executed yet, then complete the round.
+    ``batches_per_submit`` events of ``lines_per_event_max`` lines go in each group commit."""
+    assert 0 < batches_per_submit <= batches_per_submit_max, "1…16 batches per commit"
     state_now = log.read(lambda s: _progress_of(s, round_id))
     executed, approved, completed = state_now
     if completed:
@@ -195,7 +198,7 @@ def execute(
     report = progress or (lambda done, total: None)
     posted = 0
     report(executed, approved)
-    for commands in _submits(round_id, _from(lines, executed), actor):
+    for commands in _submits(round_id, _from(lines, executed), actor, batches_per_submit):
         for outcome in log.submit_many(commands):
             if isinstance(outcome, Rejection):
                 return outcome
@@ -223,7 +226,7 @@ def _from(lines: Iterable[Line], first: int) -> Iterator[Line]:
 
 
 def _submits(
-    round_id: str, lines: Iterator[Line], actor: str
+    round_id: str, lines: Iterator[Line], actor: str, per_submit: int
 ) -> Iterator[list[tuple[Command, str]]]:
     commands: list[tuple[Command, str]] = []
     batch: list[Line] = []
@@ -232,7 +235,7 @@ def _submits(
         if len(batch) == lines_per_event_max:
             commands.append((ExecuteLines(round_id, tuple(batch)), actor))
             batch = []
-            if len(commands) == batches_per_submit_max:
+            if len(commands) == per_submit:
                 yield commands
                 commands = []
     if batch:

@@ -49,6 +49,7 @@ from reclaim.app.withdrawal_ports import (
     BeneficiaryProblem,
     PayoutInstruction,
     RailFile,
+    RailFileError,
 )
 from reclaim.core.money import ASSETS, format_amount
 
@@ -81,12 +82,16 @@ class Correspondent:
 class HkWireRail:
     """The ``Rail`` of USD wires through the Hong Kong correspondent."""
 
-    def __init__(self, correspondent: Correspondent) -> None:
-        bic = BIC(correspondent.bank_bic)  # a bad configuration raises here
-        assert bic.country_code == "HK", f"the correspondent {bic} is not in Hong Kong"
-        self._correspondent = Correspondent(
-            bic.compact, correspondent.account, correspondent.account_name
-        )
+    def __init__(self, correspondent: Correspondent | None) -> None:
+        """``correspondent``: the operator's account in Hong Kong; ``None`` checks destinations
+        only (a batch file then raises ``RailFileError``). A malformed BIC raises here."""
+        if correspondent is not None:
+            bic = BIC(correspondent.bank_bic)
+            assert bic.country_code == "HK", f"the correspondent {bic} is not in Hong Kong"
+            correspondent = Correspondent(
+                bic.compact, correspondent.account, correspondent.account_name
+            )
+        self._correspondent = correspondent
 
     @property
     def name(self) -> str:
@@ -139,6 +144,8 @@ class HkWireRail:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)
         c = self._correspondent
+        if c is None:
+            raise RailFileError("no correspondent account is configured for wire files")
         total = 0
         for ins in instructions:
             assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on hk_wire"

@@ -69,10 +69,14 @@ class SepaDebtor:
 class SepaRail:
     """The ``Rail`` of SEPA credit transfers in EUR."""
 
-    def __init__(self, debtor: SepaDebtor, schema: str = SCHEMAS[0]) -> None:
+    def __init__(self, debtor: SepaDebtor | None, schema: str = SCHEMAS[0]) -> None:
+        """``debtor``: the operator's paying account; ``None`` checks destinations only (a
+        batch file then raises ``RailFileError``). A malformed IBAN or BIC raises here."""
         assert schema in SCHEMAS, f"sepaxml writes {SCHEMAS}, not {schema!r}"
-        iban, bic = IBAN(debtor.iban), BIC(debtor.bic)  # a bad configuration raises here
-        self._debtor = SepaDebtor(debtor.name, iban.compact, bic.compact)
+        if debtor is not None:
+            iban, bic = IBAN(debtor.iban), BIC(debtor.bic)
+            debtor = SepaDebtor(debtor.name, iban.compact, bic.compact)
+        self._debtor = debtor
         self._schema = schema
 
     @property
@@ -117,10 +121,13 @@ class SepaRail:
     ) -> RailFile:
         assert 0 < len(batch_id) <= ID_LENGTH_MAX_CHARS - 6, f"batch id {batch_id!r}"
         assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 10,000"
+        debtor = self._debtor
+        if debtor is None:
+            raise RailFileError("no debtor account is configured for SEPA batch files")
         config = {
-            "name": self._debtor.name,
-            "IBAN": self._debtor.iban,
-            "BIC": self._debtor.bic,
+            "name": latin_name(debtor.name, NAME_LENGTH_MAX_CHARS),
+            "IBAN": debtor.iban,
+            "BIC": debtor.bic,
             "batch": True,
             "currency": ASSET,
         }

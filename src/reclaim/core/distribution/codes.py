@@ -68,6 +68,8 @@ class DistributionCode(enum.Enum):
     round_incomplete = 46
     round_digest_mismatch = 47
     line_payee_unknown = 48
+    #: Another round of the estate is approved and not completed: one executes at a time.
+    another_round_executing = 49
 
     # Escrow.
     escrow_claim_unknown = 50

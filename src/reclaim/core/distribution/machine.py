@@ -698,7 +698,7 @@ def _check_approved(
         return _refuse(C.round_not_funded, repr(progress.round.round_id))
     busy = ds.open_round(progress.round.estate_id)
     if busy is not None:
-        return _refuse(C.round_approved_already, f"round {busy.round.round_id!r} is executing")
+        return _refuse(C.another_round_executing, f"round {busy.round.round_id!r} is executing")
     if HEX64_RE.fullmatch(a.lines_sha256) is None:
         return _refuse(C.approval_digest_malformed, repr(a.lines_sha256))
     if a.lines < 0 or not 0 <= a.escrow_total_minor <= a.usd_total_minor:

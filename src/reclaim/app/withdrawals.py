@@ -1,0 +1,384 @@
+"""The withdrawal service: requests with the destination in the vault, batch files, reconciliation.
+
+Theory of operation
+-------------------
+1. ``request(creditor, rail, amount_minor, destination)``: the rail checks the destination
+   (``Rail.check_beneficiary``: IBAN, account and BIC, or an allow-listed EIP-55 address) and
+   normalises it; its commitment (``BeneficiaryCommitments``, an HMAC) is what enters the log;
+   the destination itself goes to the PII vault under ``beneficiary:<commitment>`` (with the
+   rail and a masked form to show), **before** the request is logged, so no logged withdrawal
+   lacks its destination (a refused request leaves a vault record nobody points to — harmless,
+   and erasable). Then ``RequestWithdrawal`` is submitted, signed by the portal gateway for the
+   creditor; the core decides everything else (KYC, jurisdiction and rail, fee, funds).
+   The withdrawal id is ``W`` + 32 hex: derived from ``(creditor, client id)`` when the client
+   gives an id (Backpack's ``clientId``), so a retried request is the same request (``exists``),
+   else random.
+2. ``export_batch(rail, execution_date)``: the rail's requested, unexpired withdrawals that no
+   batch holds yet, oldest first, become one batch file (``Rail.batch_file``) with the
+   destinations from the vault and the creditors' KYC-verified names (``creditor:<name>`` →
+   ``verified_name``, stored by onboarding). The ids are recorded in the ``BatchBook`` before the
+   file is returned, so no withdrawal is ever put in two files: a file lost after that is never
+   paid, and its withdrawals expire and give the funds back (the safe direction).
+3. ``reconcile(lines)``: the statement's lines are matched by reference
+   (``core.withdrawals.reconcile``); ``matched`` lines confirm their withdrawals (the rail
+   reference is the bank's, else the end-to-end id), ``returned`` lines fail them with the
+   return reason; everything else is reported, never acted on.
+4. ``confirm``, ``fail`` (treasury), ``sweep`` (the ledger's expiry), ``set_terms`` (admin),
+   ``quote`` (the fee a request would pay), ``views`` (what a creditor or operator reads).
+
+Answers are values: ``Requested``, ``Settled``, ``Reconciliation``, ``Refused(code, detail)``
+(``code`` is the core's — ``insufficient_funds``, ``rail_not_allowed``… — or the rail's —
+``iban_invalid``, ``address_not_allowed``… — or the service's: ``rail_unknown``,
+``verified_name_missing``, ``nothing_to_export``). Operating errors are the ports' exceptions
+(``VaultError``, ``RailFileError``, ``BatchBookError``, the store's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+from reclaim.app.log_service import Accepted, LogService
+from reclaim.app.ports import Clock, SubjectNotFound, Vault
+from reclaim.app.withdrawal_ports import (
+    BatchBook,
+    BeneficiaryCommitments,
+    BeneficiaryProblem,
+    PayoutInstruction,
+    Rail,
+    RailFile,
+)
+from reclaim.core.events import format_time
+from reclaim.core.ledger import ExpirePending
+from reclaim.core.rejections import Code, Rejection
+from reclaim.core.state import State
+from reclaim.core.withdrawals import (
+    REQUESTED,
+    ConfirmWithdrawal,
+    FailWithdrawal,
+    RailTerms,
+    RequestWithdrawal,
+    SetFees,
+    Withdrawal,
+    fee_minor,
+    status_of,
+)
+from reclaim.core.withdrawals.reconcile import (
+    MATCHED,
+    RETURNED,
+    LineMatch,
+    StatementLine,
+    WithdrawalView,
+    failure_reason,
+    reconcile,
+)
+
+#: Withdrawals one batch file pays at most (each rail has its own, lower or equal, bound).
+BATCH_SIZE_MAX: Final = 500
+#: Withdrawals one ``views`` call lists at most.
+VIEWS_PAGE_MAX: Final = 1000
+#: Hex digits of a derived or random withdrawal id: 128 bits, and ``W`` + 32 is within the
+#: core's 35.
+ID_HEX_DIGITS: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    """An accepted request; ``seq`` is ``None`` when it had been accepted before (a retry)."""
+
+    withdrawal_id: str
+    fee_minor: int
+    seq: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    withdrawal_id: str
+    status: str
+    seq: int | None  # None: recorded before (a retry)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What reconciliation did for one statement line."""
+
+    match: LineMatch
+    outcome: Settled | Refused | None  # None: nothing to do (reported only)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    lines: tuple[Applied, ...]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for a in self.lines if a.match.kind == kind)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A withdrawal as people read it (``status`` folds in the ledger's expiry)."""
+
+    id: str
+    creditor: str
+    rail: str
+    asset: str
+    amount_minor: int
+    fee_minor: int
+    status: str
+    requested_at: str
+    expires_at: str
+    settled_at: str
+    rail_reference: str
+    reason: str
+    beneficiary: str  # the commitment, as the log has it
+    destination: str = ""  # the masked destination, from the vault (``FR76 **** 0189``)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRules:
+    """The actors that sign for the service (their keys are in the process's key ring)."""
+
+    gateway: str = "gateway"
+    treasury: str = "treasury"
+    admin: str = "admin"
+
+
+def withdrawal_id_for(creditor: str, client_id: str) -> str:
+    """The withdrawal id of a client's own id: the same request retried is the same id."""
+    digest = hashlib.sha256(f"reclaim/withdrawal/v1\x00{creditor}\x00{client_id}".encode())
+    return "W" + digest.hexdigest()[:ID_HEX_DIGITS]
+
+
+def random_withdrawal_id() -> str:
+    return "W" + secrets.token_hex(ID_HEX_DIGITS // 2)
+
+
+def beneficiary_subject(commitment: str) -> str:
+    return f"beneficiary:{commitment}"
+
+
+def creditor_subject(creditor: str) -> str:
+    """Where onboarding keeps a creditor's PII (``verified_name``)."""
+    return f"creditor:{creditor}"
+
+
+@dataclass(slots=True)
+class WithdrawalService:
+    log: LogService
+    vault: Vault
+    commitments: BeneficiaryCommitments
+    rails: Mapping[str, Rail]
+    batches: BatchBook
+    clock: Clock
+    rules: WithdrawalRules = field(default_factory=WithdrawalRules)
+    new_id: Callable[[], str] = random_withdrawal_id
+    _export_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # Terms ----------------------------------------------------------------------------------
+
+    def set_terms(self, terms: Sequence[RailTerms]) -> tuple[str, ...] | Refused:
+        """Set rails' terms (signed by the admin); the answer per rail (``ok``, ``exists``)."""
+        outcome = self.log.submit(SetFees(tuple(terms)), self.rules.admin)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return tuple(r.code.name for r in outcome.results)
+
+    def quote(self, rail: str, amount_minor: int) -> int | Refused:
+        """The fee a request of ``amount_minor`` through ``rail`` pays under the terms now."""
+        record = self.log.read(lambda s: s.withdrawals.terms.get(rail))
+        if record is None:
+            return Refused("rail_not_configured", repr(rail))
+        if amount_minor <= 0:
+            return Refused("amount_out_of_range", "an amount is positive")
+        return fee_minor(record.terms.schedule, amount_minor)
+
+    # Requests -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        creditor: str,
+        rail_name: str,
+        amount_minor: int,
+        destination: Mapping[str, str],
+        *,
+        client_id: str | None = None,
+        fee_minor: int | None = None,
+    ) -> Requested | Refused:
+        rail = self.rails.get(rail_name)
+        if rail is None:
+            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+        checked = rail.check_beneficiary(destination)
+        if isinstance(checked, BeneficiaryProblem):
+            return Refused(checked.code, checked.detail)
+        try:
+            self.vault.get(creditor_subject(creditor), ["verified_name"]).text("verified_name")
+        except (SubjectNotFound, KeyError):
+            return Refused("verified_name_missing", "the creditor has no KYC-verified name")
+        ident = withdrawal_id_for(creditor, client_id) if client_id else self.new_id()
+        commitment = self.commitments.beneficiary(rail.name, checked.canonical)
+        fields = {**checked.fields, "rail": rail.name, "masked": checked.masked}
+        self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())
+        command = RequestWithdrawal(
+            ident, creditor, rail.name, rail.asset, amount_minor, commitment, fee_minor
+        )
+        outcome = self.log.submit(command, self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        fee = self.log.read(lambda s: s.withdrawals.withdrawals[ident].fee_minor)
+        return Requested(ident, fee, _seq(outcome))
+
+    # Settling -------------------------------------------------------------------------------
+
+    def confirm(self, withdrawal_id: str, rail_reference: str) -> Settled | Refused:
+        outcome = self.log.submit(ConfirmWithdrawal(withdrawal_id, rail_reference),
+                                  self.rules.treasury)  # fmt: skip
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return Settled(withdrawal_id, "confirmed", _seq(outcome))
+
+    def fail(self, withdrawal_id: str, reason: str) -> Settled | Refused:
+        outcome = self.log.submit(FailWithdrawal(withdrawal_id, reason), self.rules.treasury)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return Settled(withdrawal_id, "failed", _seq(outcome))
+
+    def sweep(self) -> int:
+        """Expire the reservations past their deadline (the ledger's sweep); how many."""
+        outcome = self.log.submit(ExpirePending(), self.rules.treasury)
+        if isinstance(outcome, Rejection):  # pragma: no cover - the treasury may always sweep
+            raise AssertionError(f"the sweep was refused: {outcome}")
+        return len(outcome.results)
+
+    # Batch files ----------------------------------------------------------------------------
+
+    def export_batch(
+        self,
+        rail_name: str,
+        execution_date: date,
+        *,
+        batch_id: str | None = None,
+        limit: int = BATCH_SIZE_MAX,
+    ) -> RailFile | Refused:
+        """One batch file of the rail's withdrawals waiting to be sent (see the module doc)."""
+        assert 0 < limit <= BATCH_SIZE_MAX, f"a batch holds 1 … {BATCH_SIZE_MAX}"
+        rail = self.rails.get(rail_name)
+        if rail is None:
+            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+        with self._export_lock:
+            now = self.clock.now()
+            time = format_time(now)
+            due = self.log.read(lambda s: _waiting(s, rail_name, time))
+            due = [w for w in due if self.batches.batch_of(w.id) is None][:limit]
+            if not due:
+                return Refused("nothing_to_export", f"no {rail_name} withdrawal is waiting")
+            instructions = [self._instruction(w) for w in due]
+            batch = batch_id or f"{rail_name.replace('_', '')}-{now:%Y%m%d%H%M%S}"
+            made = rail.batch_file(batch, now, execution_date, instructions)
+            self.batches.record(batch, [w.id for w in due], now)
+            return made
+
+    def _instruction(self, w: Withdrawal) -> PayoutInstruction:
+        destination = self.vault.get(beneficiary_subject(w.beneficiary))
+        name = self.vault.get(creditor_subject(w.creditor), ["verified_name"])
+        fields = {k: destination.text(k) for k in destination.fields if k not in ("rail", "masked")}
+        return PayoutInstruction(w.id, w.amount_minor, w.asset, name.text("verified_name"), fields)
+
+    # Reconciliation -------------------------------------------------------------------------
+
+    def reconcile(self, lines: Sequence[StatementLine]) -> Reconciliation:
+        """Match a statement's lines and apply the matches (see the module doc)."""
+        views = self.log.read(lambda s: _reconcile_views(s, {ln.reference for ln in lines}))
+        applied: list[Applied] = []
+        for match in reconcile(lines, views):
+            outcome: Settled | Refused | None = None
+            line = match.line
+            if match.kind == MATCHED:
+                outcome = self.confirm(match.withdrawal_id, line.bank_reference or line.reference)
+            elif match.kind == RETURNED:
+                outcome = self.fail(match.withdrawal_id, failure_reason(line.return_reason))
+            applied.append(Applied(match, outcome))
+        return Reconciliation(tuple(applied))
+
+    # Reading --------------------------------------------------------------------------------
+
+    def views(
+        self, creditor: str | None = None, *, offset: int = 0, limit: int = 100
+    ) -> list[View]:
+        """Withdrawals, newest first (one creditor's, or everyone's for an operator)."""
+        assert 0 < limit <= VIEWS_PAGE_MAX
+        assert offset >= 0
+        found = self.log.read(lambda s: _views(s, creditor, offset, limit))
+        return [dataclasses.replace(v, destination=self._masked(v.beneficiary)) for v in found]
+
+    def _masked(self, commitment: str) -> str:
+        try:
+            return self.vault.get(beneficiary_subject(commitment), ["masked"]).text("masked")
+        except (SubjectNotFound, KeyError):
+            return ""
+
+
+# Reading the state (under the log's lock) -------------------------------------------------------
+
+
+def _waiting(state: State, rail: str, time: str) -> list[Withdrawal]:
+    """The rail's requested withdrawals whose reservation is still open at ``time``."""
+    ledger = state.ledger
+    out = []
+    for w in state.withdrawals.withdrawals.values():
+        if w.rail != rail or w.status != REQUESTED or w.expires_at <= time:
+            continue
+        if status_of(state.withdrawals, ledger, w.id) == REQUESTED:
+            out.append(w)
+    return sorted(out, key=lambda w: (w.requested_at, w.id))
+
+
+def _reconcile_views(state: State, references: set[str]) -> dict[str, WithdrawalView]:
+    found = {}
+    for ident in references:
+        w = state.withdrawals.withdrawals.get(ident)
+        if w is not None:
+            status = status_of(state.withdrawals, state.ledger, ident)
+            found[ident] = WithdrawalView(ident, status, w.amount_minor, w.asset)
+    return found
+
+
+def _views(state: State, creditor: str | None, offset: int, limit: int) -> list[View]:
+    withdrawals = state.withdrawals
+    if creditor is not None:
+        ids = list(reversed(withdrawals.by_creditor.get(creditor, [])))
+    else:
+        ids = sorted(withdrawals.withdrawals, key=lambda i: withdrawals.withdrawals[i].requested_at,
+                     reverse=True)  # fmt: skip
+    out = []
+    for ident in ids[offset : offset + limit]:
+        w = withdrawals.withdrawals[ident]
+        status = status_of(withdrawals, state.ledger, ident)
+        out.append(View(w.id, w.creditor, w.rail, w.asset, w.amount_minor, w.fee_minor, status,
+                        w.requested_at, w.expires_at, w.settled_at, w.rail_reference, w.reason,
+                        w.beneficiary))  # fmt: skip
+    return out
+
+
+def _seq(outcome: Accepted) -> int | None:
+    return outcome.seq if outcome.events else None
+
+
+def refused(rejection: Rejection) -> Refused:
+    """The most specific code of a core refusal: the withdrawals core's ordered code inside a
+    ``withdrawal_refused``, else the shell's (``actor_unknown``...)."""
+    if rejection.code is Code.withdrawal_refused:
+        name, _, detail = rejection.detail.partition(":")
+        return Refused(name.split(" ")[0], detail.strip())
+    return Refused(rejection.code.name, rejection.detail)
