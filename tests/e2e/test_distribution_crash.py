@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 
 from reclaim import bootstrap
-from reclaim.config import Settings
 from reclaim.adapters.estate_file import load_estate_file, shipped_estate
 from reclaim.adapters.keyfiles import init_keys
+from reclaim.config import Settings
 from reclaim.core.claims import (
     DecideKyc,
     ImportClaims,
@@ -84,7 +84,8 @@ def build_log(root: Path) -> Path:
                                 commit(f"name:{holder}"), ISOS[n % 5], CLASSES[n % 6], amount,
                                 "disputed" if n % 97 == 0 else "allowed"))  # fmt: skip
     for start in range(0, CLAIMS, 128):
-        commands.append((ImportClaims("ftx", commit("register:v1"), tuple(rows[start:start + 128])), "admin"))  # fmt: skip
+        chunk = tuple(rows[start : start + 128])
+        commands.append((ImportClaims("ftx", commit("register:v1"), chunk), "admin"))
     for n in range(LINKED):
         name = f"c{n:05d}"
         key = SignerKey.from_seed(name, n.to_bytes(32, "big"))
@@ -153,7 +154,8 @@ def test_a_killed_execution_resumes_and_pays_every_line_once(tmp_path: Path) -> 
     try:
         state = container.log.read(lambda s: s)
         progress = state.distribution.rounds["ftx-2"]
-        assert progress.approval is not None and progress.completed_at
+        assert progress.approval is not None
+        assert progress.completed_at
         assert progress.executed_lines == progress.approval.lines == approved
         assert progress.executed_usd_minor == progress.approval.usd_total_minor
         funding = sum(r.funded_minor for r in state.distribution.rounds.values())

@@ -373,6 +373,7 @@ CASES: Final = [
      lambda w: (approved(w), app.declare(w, dataclasses.replace(R2, round_id="r3")),
                 app.fund(w, "r3")),
      lambda w: _approve(round_id="r3"), "treasury"),
+    ("approval_not_as_computed", funded, lambda w: _approve(), "treasury"),
     ("round_not_approved", funded, lambda w: CompleteRound("r2"), "treasury"),
     ("round_completed_already", lambda w: run_round(w, R1), lambda w: CompleteRound("r1"),
      "treasury"),
@@ -462,11 +463,11 @@ def approved_and_run(world: World) -> None:
 
 
 def complete_with_wrong_digest(world: World) -> CompleteRound:
-    funded(world)
-    computed = app.preview(world, "r2")
-    lines = lines_of(computed)
-    app.approve(world, "r2", "b" * 64, computed)
-    world.ok(ExecuteLines("r2", tuple(lines)), "treasury")
+    """Every approved line executed, one with a field the ladder does not read changed: the
+    counts and totals agree, the digest does not."""
+    lines = approved(world)
+    changed = lines[1]._replace(jurisdiction="DE")
+    world.ok(ExecuteLines("r2", (lines[0], changed, *lines[2:])), "treasury")
     return CompleteRound("r2")
 
 

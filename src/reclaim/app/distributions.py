@@ -26,10 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
-import polars as pl
-
 from reclaim.app.log_service import Accepted
-from reclaim.core.distribution.compute import INPUT_SCHEMA, RoundLines, compute_round
+from reclaim.core.distribution.compute import RoundLines
 from reclaim.core.distribution.machine import (
     ApproveRound,
     CompleteRound,
@@ -39,8 +37,9 @@ from reclaim.core.distribution.machine import (
     SetPlan,
     lines_per_event_max,
 )
-from reclaim.core.distribution.model import InterestTerms, Plan, Round
-from reclaim.core.distribution.payees import USD, classify
+from reclaim.core.distribution.model import Plan, Round
+from reclaim.core.distribution.payees import USD
+from reclaim.core.distribution.preview import claims_frame, round_lines
 from reclaim.core.distribution.state import FxUse, Line
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, State
@@ -90,29 +89,6 @@ def fund(log: DistributionLog, round_id: str, *, actor: str = "treasury") -> Out
     return _one(log, FundRound(round_id, progress.round.funding_minor), actor)
 
 
-def claims_frame(state: State, plan: Plan, round_: Round) -> pl.DataFrame:
-    """Every claim of the round's estate with what it received and where its amount goes
-    (``compute.INPUT_SCHEMA``), in register order."""
-    ds = state.distribution
-    exempt = frozenset(n for n, a in state.actors.items() if a.role == "holding_entity")
-    dates = (round_.record_date, round_.payment_date)
-    columns: dict[str, list[object]] = {name: [] for name in INPUT_SCHEMA}
-    for claim in state.claims.estate_claims(round_.estate_id):
-        payee = classify(ds, state.claims, plan, claim, *dates, exempt)
-        columns["claim_id"].append(claim.id)
-        columns["class_code"].append(claim.class_code)
-        columns["jurisdiction"].append(claim.jurisdiction)
-        columns["status"].append(claim.status)
-        columns["admitted_minor"].append(claim.admitted_minor)
-        columns["received_minor"].append(ds.received.get(claim.id, 0))
-        columns["destination"].append(payee.destination)
-        columns["reason"].append(payee.reason)
-        columns["payee"].append(payee.payee)
-        columns["account_id"].append(payee.account_id)
-        columns["asset"].append(payee.asset)
-    return pl.DataFrame(columns, schema=INPUT_SCHEMA)
-
-
 def preview(log: DistributionLog, round_id: str) -> Preview:
     """Compute ``round_id`` from the state now; changes nothing."""
 
@@ -125,11 +101,8 @@ def preview(log: DistributionLog, round_id: str) -> Preview:
         plan = ds.plans.get(round_.estate_id)
         if plan is None:
             raise DistributionError(f"estate {round_.estate_id!r} has no distribution plan")
-        estate = state.claims.estates[round_.estate_id]
-        interest = InterestTerms(
-            estate.consensus_rate_bps, estate.interest, estate.day_count, estate.petition_date
-        )
-        frame = claims_frame(state, plan, round_)
+        exempt = frozenset(n for n, a in state.actors.items() if a.role == "holding_entity")
+        frame = claims_frame(ds, state.claims, plan, round_, exempt)
         assets = sorted(set(frame["asset"].unique().to_list()) - {USD})
         rates: list[FxUse] = []
         for asset in assets:
@@ -137,14 +110,7 @@ def preview(log: DistributionLog, round_id: str) -> Preview:
             if latest is None:
                 raise DistributionError(f"no FX rate recorded for {asset}: record one first")
             rates.append(FxUse(asset, latest.rate, latest.numerator, latest.denominator))
-        pools = {
-            c.class_code: ds.pool_to_date(round_.estate_id, c.class_code, round_id)
-            for c in round_.classes
-            if c.target == "pool"
-        }
-        fx = {u.asset: (u.numerator, u.denominator) for u in rates}
-        lines = compute_round(frame, plan, round_, interest, pools, fx)
-        return Preview(lines, tuple(rates))
+        return Preview(round_lines(ds, state.claims, round_, frame, rates), tuple(rates))
 
     return log.read(compute)
 

@@ -3,10 +3,11 @@
 A destination is one field, ``address``, accepted only when it is
 
 1. a 20-byte hex address (``0x`` and 40 hex digits);
-2. written with its **EIP-55 checksum** (mixed case, checked with Keccak-256 by ``eth-utils``
-   over the ``eth-hash`` pycryptodome backend): an all-lower-case or all-upper-case address
-   carries no checksum, so a typo could not be caught — it is refused
-   (``address_not_checksummed``), never "fixed";
+2. written in its **EIP-55 checksummed** form (the case of each letter is set by the
+   Keccak-256 of the address; checked by ``eth-utils`` over the ``eth-hash`` pycryptodome
+   backend): an address typed in one case whose checksummed form is mixed carries no check, so
+   a typo could not be caught — it is refused (``address_not_checksummed``), never "fixed"
+   (the rare address whose checksummed form is all one case is accepted, as EIP-55 says);
 3. on the operator's **allow-list** (addresses the operator verified belong to the creditor, e.g.
    by a signed message or a test transfer): any other is ``address_not_allowed``.
 

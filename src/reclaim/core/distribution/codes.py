@@ -46,6 +46,9 @@ class DistributionCode(enum.Enum):
     round_unknown = 25
     funding_amount_invalid = 26
     round_funded_already = 27
+    #: The approved digest or totals are not those of the round recomputed from the state
+    #: the approval is decided at (the preview is stale, or the file is not the rules').
+    approval_not_as_computed = 29
 
     # Approval and execution.
     round_not_funded = 30

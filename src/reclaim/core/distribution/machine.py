@@ -44,6 +44,8 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, Final, NamedTuple
 
+import polars as pl
+
 from reclaim.core.claims.model import (
     ESTATE_ID_RE,
     HEX64_RE,
@@ -104,6 +106,7 @@ from reclaim.core.distribution.payloads import (
     ROUND_DECLARED,
     ROUND_FUNDED,
 )
+from reclaim.core.distribution.preview import claims_frame, lines_digest, round_lines
 from reclaim.core.distribution.state import (
     Approval,
     Assignment,
@@ -714,6 +717,25 @@ def _check_approved(
     available = 0 if pool is None else pool.available_minor
     if a.usd_total_minor > available:
         return _refuse(C.pool_insufficient, f"{a.usd_total_minor} > {available} in the pool")
+    return _recomputed(ds, ctx, progress.round, a)
+
+
+def _recomputed(
+    ds: DistributionState, ctx: Context, round_: Round, a: Approval
+) -> DistributionRejection | None:
+    """The approval's digest and totals are the round's, recomputed from this state."""
+    plan = ds.plans[round_.estate_id]
+    frame = claims_frame(ds, ctx.claims, plan, round_, ctx.kyc_exempt)
+    paid_assets = frame.filter(pl.col("destination") == CREDITOR)["asset"].unique().to_list()
+    missing = sorted(set(paid_assets) - {USD} - {u.asset for u in a.rates})
+    if missing:
+        return _refuse(C.approval_rate_not_latest, f"no rate for {', '.join(missing)}")
+    lines = round_lines(ds, ctx.claims, round_, frame, a.rates)
+    summary = lines.summary()
+    found = (lines_digest(lines), summary.lines, summary.usd_minor, summary.escrowed_usd_minor)
+    wanted = (a.lines_sha256, a.lines, a.usd_total_minor, a.escrow_total_minor)
+    if found != wanted:
+        return _refuse(C.approval_not_as_computed, f"recomputed {found}, approved {wanted}")
     return None
 
 
