@@ -41,7 +41,7 @@ from reclaim.core.claims import (
     SetPolicy,
     SubmitKyc,
 )
-from reclaim.core.distribution.machine import SetPlan
+from reclaim.core.distribution.machine import SetPlan, assert_distribution_invariants
 from reclaim.core.distribution.model import ClassTerms, Plan
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import (
@@ -140,6 +140,8 @@ class World:
             evolve(self.state, event)
             self.events.append(event)
         assert_invariants(self.state)
+        assert_distribution_invariants(self.state.distribution, self.state.claims,
+                                       self.state.ledger)  # fmt: skip
         return decided
 
     def ok(self, command: Command, actor: str) -> Decided:

@@ -35,6 +35,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from reclaim.app.log_service import KeyRing
 from reclaim.core.claims import (
     ClaimClass,
     CreateEstate,
@@ -201,50 +202,67 @@ class World:
     # The world of the module docstring.
 
     def _build(self) -> None:
-        admin = key_for("admin")
-        log_key = key_for(f"{ORIGIN}-signer")
-        self.ok(Genesis(ORIGIN, "admin", admin.verifier.to_text(), log_key.verifier.to_text()),
-                "admin")  # fmt: skip
-        for name, role in OPERATOR_ACTORS:
-            self.ok(RegisterActor(name, role, key_for(name).verifier.to_text()), "admin")
-        for name in CREDITORS:
-            self.ok(RegisterActor(name, "creditor", key_for(name).verifier.to_text()), "gateway")
-        self.ok(SetPolicy(POLICY), "admin")
-        estate_class = ClaimClass("5A", "Dotcom customer entitlement", 1)
-        self.ok(CreateEstate("ftx", "FTX Trading Ltd.", "2022-11-11", (estate_class,)), "admin")
-        rows = tuple(
-            RegisterRow(claim, f"CUST-{claim}", commit(f"email:{name}"), commit(f"name:{name}"),
-                        iso, "5A", 1_000_000, "allowed")
-            for name, (claims, _, _) in CREDITORS.items()
-            for claim, iso in claims
-        )  # fmt: skip
-        self.ok(ImportClaims("ftx", commit("register:v1"), rows), "admin")
-        for name, (claims, approved, _) in CREDITORS.items():
-            if claims:
-                self.ok(ProveEmail(name, commit(f"email:{name}")), "gateway")
-            self.ok(SubmitKyc(name, "manual", f"case-{name}"), "gateway")
-            if approved:
-                decision = DecideKyc(name, "approved", "manual", f"case-{name}", "",
-                                     commit(f"name:{name}"))  # fmt: skip
-                self.ok(decision, "kyc")
-                for claim, _ in claims:
-                    self.ok(LinkClaim(claim, name), "gateway")
-        accounts = [Account.of("operator", a, "rail_settlement", C) for a in ASSETS]
-        accounts += [Account.of("operator", a, "fees", D) for a in ASSETS]
-        accounts += [
-            Account.of(name, a, "creditor_available", D)
-            for name, (_, _, funded) in CREDITORS.items()
-            if funded
-            for a in ASSETS
-        ]
-        for start in range(0, len(accounts), 32):
-            self.ok(OpenAccounts(tuple(accounts[start : start + 32])), "treasury")
-        deposits = [
-            Transfer(f"dep-{name}-{asset}", f"operator/{asset}/rail_settlement",
-                     creditor_account(name, asset), asset, amount, "deposit")
-            for name, (_, _, funded) in CREDITORS.items()
-            for asset, amount in funded.items()
-        ]  # fmt: skip
-        self.ok(CreateTransfers(tuple(deposits)), "treasury")
-        self.ok(SetFees((SEPA, HK_WIRE, USDC)), "admin")
+        for command, actor in setup_commands():
+            self.ok(command, actor)
         assert_invariants(self.state)
+
+
+def setup_commands() -> list[tuple[Command, str]]:
+    """The commands that build the world of the module docstring, with their signers."""
+    out: list[tuple[Command, str]] = []
+
+    def ok(command: Command, actor: str) -> None:
+        out.append((command, actor))
+
+    admin = key_for("admin")
+    log_key = key_for(f"{ORIGIN}-signer")
+    ok(Genesis(ORIGIN, "admin", admin.verifier.to_text(), log_key.verifier.to_text()), "admin")
+    for name, role in OPERATOR_ACTORS:
+        ok(RegisterActor(name, role, key_for(name).verifier.to_text()), "admin")
+    for name in CREDITORS:
+        ok(RegisterActor(name, "creditor", key_for(name).verifier.to_text()), "gateway")
+    ok(SetPolicy(POLICY), "admin")
+    estate_class = ClaimClass("5A", "Dotcom customer entitlement", 1)
+    ok(CreateEstate("ftx", "FTX Trading Ltd.", "2022-11-11", (estate_class,)), "admin")
+    rows = tuple(
+        RegisterRow(claim, f"CUST-{claim}", commit(f"email:{name}"), commit(f"name:{name}"),
+                    iso, "5A", 1_000_000, "allowed")
+        for name, (claims, _, _) in CREDITORS.items()
+        for claim, iso in claims
+    )  # fmt: skip
+    ok(ImportClaims("ftx", commit("register:v1"), rows), "admin")
+    for name, (claims, approved, _) in CREDITORS.items():
+        if claims:
+            ok(ProveEmail(name, commit(f"email:{name}")), "gateway")
+        ok(SubmitKyc(name, "manual", f"case-{name}"), "gateway")
+        if approved:
+            decision = DecideKyc(name, "approved", "manual", f"case-{name}", "",
+                                 commit(f"name:{name}"))  # fmt: skip
+            ok(decision, "kyc")
+            for claim, _ in claims:
+                ok(LinkClaim(claim, name), "gateway")
+    accounts = [Account.of("operator", a, "rail_settlement", C) for a in ASSETS]
+    accounts += [Account.of("operator", a, "fees", D) for a in ASSETS]
+    accounts += [
+        Account.of(name, a, "creditor_available", D)
+        for name, (_, _, funded) in CREDITORS.items()
+        if funded
+        for a in ASSETS
+    ]
+    for start in range(0, len(accounts), 32):
+        ok(OpenAccounts(tuple(accounts[start : start + 32])), "treasury")
+    deposits = [
+        Transfer(f"dep-{name}-{asset}", f"operator/{asset}/rail_settlement",
+                 creditor_account(name, asset), asset, amount, "deposit")
+        for name, (_, _, funded) in CREDITORS.items()
+        for asset, amount in funded.items()
+    ]  # fmt: skip
+    ok(CreateTransfers(tuple(deposits)), "treasury")
+    ok(SetFees((SEPA, HK_WIRE, USDC)), "admin")
+    return out
+
+
+def keyring() -> KeyRing:
+    """The private keys of every actor of the world (for a ``LogService`` over it)."""
+    names = ["admin", *(n for n, _ in OPERATOR_ACTORS), *CREDITORS]
+    return KeyRing(key_for(f"{ORIGIN}-signer"), {n: key_for(n) for n in names})

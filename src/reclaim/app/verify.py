@@ -86,6 +86,7 @@ from typing import Final, NamedTuple, Protocol, TypeGuard
 from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.claims import assert_claims_invariants
+from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.events import Event
 from reclaim.core.ledger import assert_ledger_invariants
 from reclaim.core.state import State, assert_invariants, check, evolve
@@ -876,6 +877,7 @@ def invariant_failure(state: State) -> str | None:
         assert_invariants(state)
         assert_ledger_invariants(state.ledger)
         assert_claims_invariants(state.claims)
+        assert_distribution_invariants(state.distribution, state.claims, state.ledger)
     except AssertionError as broken:
         return str(broken) or "an assertion without a message"
     return None

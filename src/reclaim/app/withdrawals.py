@@ -322,6 +322,12 @@ class WithdrawalService:
         found = self.log.read(lambda s: _views(s, creditor, offset, limit))
         return [dataclasses.replace(v, destination=self._masked(v.beneficiary)) for v in found]
 
+    def view(self, withdrawal_id: str) -> View | None:
+        found = self.log.read(lambda s: _view(s, withdrawal_id))
+        if found is None:
+            return None
+        return dataclasses.replace(found, destination=self._masked(found.beneficiary))
+
     def _masked(self, commitment: str) -> str:
         try:
             return self.vault.get(beneficiary_subject(commitment), ["masked"]).text("masked")
@@ -361,14 +367,17 @@ def _views(state: State, creditor: str | None, offset: int, limit: int) -> list[
     else:
         ids = sorted(withdrawals.withdrawals, key=lambda i: withdrawals.withdrawals[i].requested_at,
                      reverse=True)  # fmt: skip
-    out = []
-    for ident in ids[offset : offset + limit]:
-        w = withdrawals.withdrawals[ident]
-        status = status_of(withdrawals, state.ledger, ident)
-        out.append(View(w.id, w.creditor, w.rail, w.asset, w.amount_minor, w.fee_minor, status,
-                        w.requested_at, w.expires_at, w.settled_at, w.rail_reference, w.reason,
-                        w.beneficiary))  # fmt: skip
-    return out
+    return [v for v in (_view(state, i) for i in ids[offset : offset + limit]) if v is not None]
+
+
+def _view(state: State, withdrawal_id: str) -> View | None:
+    w = state.withdrawals.withdrawals.get(withdrawal_id)
+    if w is None:
+        return None
+    status = status_of(state.withdrawals, state.ledger, withdrawal_id)
+    return View(w.id, w.creditor, w.rail, w.asset, w.amount_minor, w.fee_minor, status,
+                w.requested_at, w.expires_at, w.settled_at, w.rail_reference, w.reason,
+                w.beneficiary)  # fmt: skip
 
 
 def _seq(outcome: Accepted) -> int | None:

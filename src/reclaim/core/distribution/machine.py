@@ -1185,9 +1185,10 @@ def evolve_distribution(
         case "escrow.released":
             claim_id = p["claim_id"]
             n = ds.escrow_moves.get(claim_id, 0)
-            apply_effects(
-                ledger, release_effects(claim_id, p["payee"], int(p["amount_minor"]), n), time
-            )
+            amount = int(p["amount_minor"])
+            apply_effects(ledger, release_effects(claim_id, p["payee"], amount, n), time)
+            estate_id = claims.claims[claim_id].estate_id
+            ds.released[estate_id] = ds.released.get(estate_id, 0) + amount
             ds.escrow_moves[claim_id] = n + 1
             ds.received.setdefault(claim_id, 0)
             changed.add(f"distribution_receipt/{claim_id}")
@@ -1251,7 +1252,61 @@ def _evolve_forfeit(
     claim_id = p["claim_id"]
     n = ds.escrow_moves.get(claim_id, 0)
     estate_id = claims.claims[claim_id].estate_id
-    apply_effects(ledger, forfeit_effects(claim_id, estate_id, int(p["amount_minor"]), n), time)
+    amount = int(p["amount_minor"])
+    apply_effects(ledger, forfeit_effects(claim_id, estate_id, amount, n), time)
+    ds.forfeited[estate_id] = ds.forfeited.get(estate_id, 0) + amount
     ds.escrow_moves[claim_id] = n + 1
     ds.received.setdefault(claim_id, 0)
     ds.changed.add(f"distribution_receipt/{claim_id}")
+
+
+# Invariants -------------------------------------------------------------------------------------
+
+
+def assert_distribution_invariants(
+    ds: DistributionState, claims: ClaimsState, ledger: LedgerState
+) -> None:
+    """Every cent of every round is paid, escrowed or in the pool, recomputed from scratch:
+    O(claims that received + rounds + escrow accounts). A failure is a bug, never a user error.
+
+    - a round never executed more than it approved, and a completed one all of it;
+    - what the claims received is what the rounds executed;
+    - each estate's pool holds its fundings, less what its rounds executed, plus forfeitures;
+    - its claims' escrows hold what its rounds escrowed, less releases and forfeitures.
+    """
+    executed: dict[str, int] = {}
+    escrowed: dict[str, int] = {}
+    funded: dict[str, int] = {}
+    for round_id, p in ds.rounds.items():
+        estate = p.round.estate_id
+        a = p.approval
+        assert a is not None or not p.executed_lines, f"round {round_id}: executed unapproved"
+        if a is not None:
+            assert p.executed_lines <= a.lines, f"round {round_id}: beyond the approval"
+            assert p.executed_usd_minor <= a.usd_total_minor, f"round {round_id}: overpaid"
+            if p.completed_at:
+                assert p.executed_usd_minor == a.usd_total_minor, f"round {round_id}: incomplete"
+        executed[estate] = executed.get(estate, 0) + p.executed_usd_minor
+        escrowed[estate] = escrowed.get(estate, 0) + p.escrowed_usd_minor
+        funded[estate] = funded.get(estate, 0) + p.funded_minor
+    received: dict[str, int] = {}
+    for claim_id, amount in ds.received.items():
+        estate = claims.claims[claim_id].estate_id
+        received[estate] = received.get(estate, 0) + amount
+    in_escrow: dict[str, int] = {}
+    for account in ledger.accounts.values():
+        if account.purpose == "claim_escrow" and account.owner.startswith("claim:"):
+            estate = claims.claims[account.owner.removeprefix("claim:")].estate_id
+            balance = account.credits_posted - account.debits_posted
+            in_escrow[estate] = in_escrow.get(estate, 0) + balance
+    for estate in sorted(set(funded) | set(received) | set(in_escrow)):
+        assert received.get(estate, 0) == executed.get(estate, 0), f"{estate}: received"
+        pool = ledger.accounts.get(_pool_id(estate))
+        pool_balance = 0 if pool is None else pool.credits_posted - pool.debits_posted
+        expected_pool = funded.get(estate, 0) - executed.get(estate, 0)
+        expected_pool += ds.forfeited.get(estate, 0)
+        assert pool_balance == expected_pool, f"{estate}: pool {pool_balance} != {expected_pool}"
+        expected_escrow = escrowed.get(estate, 0) - ds.released.get(estate, 0)
+        expected_escrow -= ds.forfeited.get(estate, 0)
+        found = in_escrow.get(estate, 0)
+        assert found == expected_escrow, f"{estate}: escrows {found} != {expected_escrow}"

@@ -139,6 +139,9 @@ class DistributionState:
     received: dict[str, int] = field(default_factory=dict)
     #: claim -> escrow releases and forfeitures so far (numbers their transfer ids).
     escrow_moves: dict[str, int] = field(default_factory=dict)
+    #: estate -> USD cents released from its claims' escrows, and forfeited back to its pool.
+    released: dict[str, int] = field(default_factory=dict)
+    forfeited: dict[str, int] = field(default_factory=dict)
     holders: dict[str, list[Assignment]] = field(default_factory=dict)
     residences: dict[str, list[Residence]] = field(default_factory=dict)
     objections: dict[str, Objection] = field(default_factory=dict)

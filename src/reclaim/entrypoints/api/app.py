@@ -50,6 +50,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
+from reclaim.app.withdrawals import WithdrawalService
 from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
 from reclaim.entrypoints.api import claims as claims_api
@@ -57,6 +58,7 @@ from reclaim.entrypoints.api import ledger as ledger_api
 from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import onboarding as onboarding_api
 from reclaim.entrypoints.api import problems
+from reclaim.entrypoints.api import withdrawals as withdrawals_api
 from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
     CheckpointItem,
@@ -480,6 +482,7 @@ def create_app(
     *,
     liabilities: LiabilitiesService | None = None,
     onboarding: OnboardingWiring | None = None,
+    withdrawals: WithdrawalService | None = None,
 ) -> FastAPI:
     """The API of ``log``: routes, problem handlers, request limits. Called by the root."""
     app = _LogApi(
@@ -498,6 +501,8 @@ def create_app(
     liabilities_api.install(app, liabilities)
     if onboarding is not None:
         onboarding_api.install(app, onboarding.service, onboarding.webhook, onboarding.operators)
+    if withdrawals is not None:
+        withdrawals_api.install(app, withdrawals)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=REQUEST_BODY_MAX_BYTES,

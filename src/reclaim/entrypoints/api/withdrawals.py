@@ -1,0 +1,305 @@
+"""The withdrawal API, after Backpack Exchange's capital API: request and list withdrawals.
+
+``install(app, service)`` includes ``router``; the logic is ``reclaim.app.withdrawals``
+(routes parse, call and render only).
+
+| route                                  | auth             | instruction          |
+| -------------------------------------- | ---------------- | -------------------- |
+| ``POST /wapi/v1/capital/withdrawals``  | signed, creditor | ``withdraw``         |
+| ``GET /wapi/v1/capital/withdrawals``   | signed, creditor | ``withdrawalQueryAll`` |
+
+**Request** (Backpack's body, JSON)::
+
+    {"address": "FR76 3000 6000 0112 3456 7890 189", "blockchain": "sepa",
+     "quantity": "2500.00", "symbol": "EUR", "clientId": 42}
+
+- ``blockchain`` names the **rail**: ``sepa``, ``hk_wire`` or ``usdc`` (Backpack's chain names
+  do not fit bank rails; a client passes the rail here);
+- ``address``: the IBAN (sepa), the account number (hk_wire) or the EIP-55 address (usdc);
+- reclaim's extensions: ``bankBic`` (sepa: optional; hk_wire: the beneficiary bank's BIC) and
+  ``fee`` (the fee the client showed; a different schedule fee is refused, never charged);
+- ``quantity``: the amount sent, in ``symbol`` (which must be the rail's asset), at most the
+  asset's decimals; the fee is charged on top;
+- ``clientId`` (Backpack: an unsigned 32-bit integer): the idempotency key — the same clientId
+  again is the same withdrawal (answered as it is), never a second one.
+
+**Signing**: Backpack signs a POST body's fields like query parameters
+(``instruction=withdraw&address=...&blockchain=...&clientId=42&quantity=...&symbol=...&timestamp
+=...&window=...``, keys sorted). This route does the same: the body's fields join the signed
+parameters (a field that is also a query parameter is refused), and the usual checks of
+``auth.py`` follow — window, replay, key, signature.
+
+**Answer** (Backpack's ``Withdrawal``): ``id``, ``blockchain``, ``clientId`` (``null`` in
+listings: reclaim keeps only the id derived from it), ``identifier`` and ``transactionHash``
+(the rail's reference once confirmed), ``quantity``, ``fee``, ``symbol``, ``status``
+(``pending`` → ``confirmed`` | ``failed`` | ``expired``), ``toAddress`` (masked: the destination
+is in the PII vault, and answers are not the place to echo it), ``createdAt``; and reclaim's
+``reason`` (a failure's code) and ``expiresAt``.
+
+**Problems** (problem+json, stable ``code``): 400 ``invalid_parameter`` (a body that does not
+parse: unknown fields, not JSON, a nested value, a bad quantity), and the rail's and core's
+input codes ``iban_invalid``, ``bic_invalid``, ``not_in_sepa_zone``, ``account_invalid``,
+``address_invalid``, ``address_not_checksummed``, ``beneficiary_field_missing``,
+``rail_unknown``, ``asset_not_served_by_rail``, ``amount_out_of_range``,
+``amount_below_minimum``, ``fee_mismatch``; 403 ``forbidden`` (not a creditor),
+``kyc_not_approved``, ``jurisdiction_unknown``, ``jurisdiction_sanctioned``,
+``jurisdiction_unlisted``, ``rail_not_allowed``, ``address_not_allowed``,
+``verified_name_missing``; 409
+``insufficient_funds``, ``open_withdrawals_exceeded``, ``exists_with_different_fields``,
+``rail_funds_insufficient``, ``request_replayed``; 413 ``request_too_large`` (the app's body
+limit); 503 ``rail_not_configured``; and the signature problems of ``auth.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, NoReturn
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from reclaim.app.request_signing import param_text
+from reclaim.app.withdrawals import Refused, Requested, View, WithdrawalService
+from reclaim.core.events import format_time
+from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
+from reclaim.entrypoints.api import auth
+from reclaim.entrypoints.api.auth import Authenticator, instruction
+from reclaim.entrypoints.api.problems import InvalidParameterError, ProblemKind, RefusedError
+from reclaim.entrypoints.api.schemas import Problem, QueryInt
+
+PATH: Final = "/wapi/v1/capital/withdrawals"
+NO_STORE: Final = {"Cache-Control": "no-store"}
+PAGE_DEFAULT: Final = 100
+PAGE_MAX: Final = 1000
+#: Backpack's ``clientId`` is a u32.
+CLIENT_ID_MAX: Final = 2**32 - 1
+STATUS: Final = {"requested": "pending", "confirmed": "confirmed", "failed": "failed",
+                 "expired": "expired"}  # fmt: skip
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_BAD_INPUT: Final = frozenset(
+    {
+        "iban_invalid", "bic_invalid", "not_in_sepa_zone", "account_invalid", "address_invalid",
+        "address_not_checksummed", "beneficiary_field_missing", "beneficiary_field_unknown",
+        "rail_unknown", "asset_not_served_by_rail", "amount_out_of_range",
+        "amount_below_minimum", "fee_mismatch", "fee_out_of_range", "withdrawal_id_malformed",
+        "beneficiary_malformed",
+    }
+)  # fmt: skip
+_FORBIDDEN: Final = frozenset(
+    {
+        "kyc_not_approved", "jurisdiction_unknown", "jurisdiction_sanctioned",
+        "jurisdiction_unlisted", "rail_not_allowed", "address_not_allowed",
+        "verified_name_missing", "actor_not_authorised", "actor_unknown",
+    }
+)  # fmt: skip
+_UNAVAILABLE: Final = frozenset({"rail_not_configured"})
+#: The body field that carries the destination, by rail.
+_ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
+
+router = APIRouter(tags=["capital"])
+
+
+# Shapes -----------------------------------------------------------------------------------------
+
+
+class WithdrawalRequest(BaseModel):
+    """Backpack's ``withdraw`` body, with reclaim's ``bankBic`` and ``fee``."""
+
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(min_length=1, max_length=128)
+    blockchain: str = Field(min_length=1, max_length=32, description="the rail")
+    quantity: str = Field(min_length=1, max_length=40, examples=["2500.00"])
+    symbol: str = Field(min_length=1, max_length=16, examples=["EUR"])
+    clientId: int | None = Field(default=None, ge=0, le=CLIENT_ID_MAX)  # noqa: N815 - Backpack's
+    bankBic: str | None = Field(default=None, max_length=11)  # noqa: N815 - Backpack style
+    fee: str | None = Field(default=None, max_length=40)
+
+
+class Withdrawal(BaseModel):
+    """Backpack's ``Withdrawal``, with reclaim's ``reason`` and ``expiresAt``."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    blockchain: str
+    clientId: str | None  # noqa: N815 - Backpack's field names
+    identifier: str | None
+    quantity: str
+    fee: str
+    symbol: str
+    status: str = Field(examples=["pending", "confirmed", "failed", "expired"])
+    toAddress: str  # noqa: N815
+    transactionHash: str | None  # noqa: N815
+    createdAt: str  # noqa: N815
+    expiresAt: str  # noqa: N815
+    reason: str | None
+
+
+_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": Problem, "description": "a malformed body or destination (see the codes)"},
+    401: {"model": Problem, "description": "not signed, or not by a live key"},
+    403: {"model": Problem, "description": "not allowed: KYC, jurisdiction, rail, allow-list"},
+    409: {"model": Problem, "description": "insufficient funds, replay, a clientId reused"},
+    413: {"model": Problem, "description": "a body over the limit (`request_too_large`)"},
+    "default": {"model": Problem, "description": "any other error, as problem+json"},
+}
+
+
+# Dependencies -----------------------------------------------------------------------------------
+
+
+def _service(request: Request) -> WithdrawalService:
+    service = request.app.state.withdrawals
+    assert isinstance(service, WithdrawalService), "install() stores the service"
+    return service
+
+
+ServiceDep = Annotated[WithdrawalService, Depends(_service)]
+
+
+async def _signed_body(request: Request) -> tuple[str, dict[str, Any]]:
+    """The actor that signed the request, its body's fields signed like query parameters."""
+    try:
+        body = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidParameterError("the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidParameterError("the body is not a JSON object")
+    signed: list[tuple[str, str]] = list(request.query_params.multi_items())
+    for name, value in body.items():
+        if isinstance(value, bool | int | str):
+            signed.append((name, param_text(value)))
+        elif value is not None:
+            raise InvalidParameterError(f"{name}: a body field is text, a number or a boolean")
+    scope = {**request.scope, "query_string": urlencode(signed).encode()}
+    authenticator = request.app.state.authenticator
+    assert isinstance(authenticator, Authenticator), "auth.install() ran"
+    # The authenticator may wait for the log's lock: not on the event loop.
+    actor = await run_in_threadpool(authenticator.authenticate, Request(scope))
+    return actor, body
+
+
+SignedBody = Annotated[tuple[str, dict[str, Any]], Depends(_signed_body)]
+
+
+def _creditor(service: WithdrawalService, actor: str) -> str:
+    role = service.log.read(lambda s: s.actors[actor].role if actor in s.actors else None)
+    if role != "creditor":
+        _problem(403, "forbidden", f"{actor!r} is not a creditor")
+    return actor
+
+
+# Routes -----------------------------------------------------------------------------------------
+
+
+@router.post(PATH, response_model=Withdrawal, responses=_RESPONSES,
+             openapi_extra=instruction("withdraw"))  # fmt: skip
+def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Response) -> Withdrawal:
+    """Withdraw ``quantity`` of ``symbol`` through the rail ``blockchain`` to ``address``; the
+    fee is reserved with it and charged when the rail confirms."""
+    actor, raw = signed
+    try:
+        body = WithdrawalRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidParameterError(_first_error(exc)) from None
+    creditor = _creditor(service, actor)
+    asset = asset_of(body.symbol)
+    if asset is None:
+        _problem(400, "invalid_parameter", f"symbol {body.symbol!r} is not an asset")
+    try:
+        amount = parse_amount(body.quantity, asset)
+        fee = None if body.fee is None else parse_amount(body.fee, asset)
+    except AmountError as exc:
+        raise InvalidParameterError(f"quantity or fee: {exc}") from None
+    rail = service.rails.get(body.blockchain)
+    if rail is not None and rail.asset != asset.code:
+        _problem(400, "asset_not_served_by_rail", f"{rail.name} pays out {rail.asset}")
+    field_name = _ADDRESS_FIELD.get(body.blockchain, "address")
+    destination = {field_name: body.address}
+    if body.bankBic is not None:
+        destination["bic"] = body.bankBic
+    client_id = None if body.clientId is None else str(body.clientId)
+    answer = service.request(creditor, body.blockchain, amount, destination,
+                             client_id=client_id, fee_minor=fee)  # fmt: skip
+    if isinstance(answer, Refused):
+        _raise(answer)
+    assert isinstance(answer, Requested)
+    response.headers.update(NO_STORE)
+    view = service.view(answer.withdrawal_id)
+    assert view is not None, "an accepted request is in the state"
+    return render(view, client_id)
+
+
+@router.get(PATH, response_model=list[Withdrawal], responses=_RESPONSES,
+            openapi_extra=instruction("withdrawalQueryAll"))  # fmt: skip
+def list_withdrawals(
+    service: ServiceDep,
+    actor: auth.AuthenticatedActor,
+    response: Response,
+    from_: Annotated[QueryInt | None, Query(alias="from", description="ms since the epoch")] = None,
+    to: Annotated[QueryInt | None, Query(description="ms since the epoch, exclusive")] = None,
+    limit: Annotated[QueryInt, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    offset: Annotated[QueryInt, Query(ge=0, le=1_000_000)] = 0,
+) -> list[Withdrawal]:
+    """Your withdrawals, newest first (Backpack's ``from``, ``to``, ``limit``, ``offset``)."""
+    creditor = _creditor(service, actor)
+    views = service.views(creditor, offset=offset, limit=limit)
+    start = None if from_ is None else _time_of_ms(from_)
+    end = None if to is None else _time_of_ms(to)
+    response.headers.update(NO_STORE)
+    return [
+        render(v, None)
+        for v in views
+        if (start is None or v.requested_at >= start) and (end is None or v.requested_at < end)
+    ]
+
+
+# Rendering and problems -------------------------------------------------------------------------
+
+
+def render(v: View, client_id: str | None) -> Withdrawal:
+    asset = asset_of(v.asset)
+    assert asset is not None
+    reference = v.rail_reference or None
+    return Withdrawal(
+        id=v.id, blockchain=v.rail, clientId=client_id, identifier=reference,
+        quantity=format_amount(v.amount_minor, asset), fee=format_amount(v.fee_minor, asset),
+        symbol=v.asset, status=STATUS[v.status], toAddress=v.destination,
+        transactionHash=reference, createdAt=v.requested_at, expiresAt=v.expires_at,
+        reason=v.reason or None,
+    )  # fmt: skip
+
+
+def _time_of_ms(ms: int) -> str:
+    return format_time(_EPOCH + timedelta(milliseconds=min(ms, 253_402_300_799_000)))
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error.get("loc", ())) or "body"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def _problem(status: int, code: str, detail: str) -> NoReturn:
+    raise RefusedError(ProblemKind(status, code, code.replace("_", " ").capitalize()), detail)
+
+
+def _raise(answer: Refused) -> NoReturn:
+    if answer.code in _BAD_INPUT:
+        status = 400
+    elif answer.code in _FORBIDDEN:
+        status = 403
+    elif answer.code in _UNAVAILABLE:
+        status = 503
+    else:
+        status = 409
+    _problem(status, answer.code, answer.detail or answer.code)
+
+
+def install(app: FastAPI, service: WithdrawalService) -> None:
+    """Serve the withdrawal routes on ``app``, with request authentication."""
+    auth.install(app)
+    app.state.withdrawals = service
+    app.include_router(router)
