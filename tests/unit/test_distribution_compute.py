@@ -190,6 +190,29 @@ def test_a_round_pays_the_entitlement_less_what_was_received() -> None:
     )
 
 
+def test_a_tiny_claim_rounded_up_keeps_its_cent_when_rounded_down_later() -> None:
+    """5A, X = 1 ¢ and Y = 5 ¢.
+
+        round  %   X exact  Y exact  total        floors  leftover cent  X    Y
+        2      72  0.72     3.60     ⌊4.32⌋ = 4   0 + 3   X (.72 > .60)  1    3
+        3      78  0.78     3.90     ⌊4.68⌋ = 4   0 + 3   Y (.90 > .78)  0    4
+
+    In round 3, X is entitled to 0 but received 1: it gets nothing and keeps its cent (within
+    ⌈0.78⌉); Y gets 1 more. The class received 5 cents for a total of 4."""
+    rows = [Row("X", "5A", 1), Row("Y", "5A", 5)]
+    second = one_round("ftx-2", "2025-05-30", ClassRound("5A", "percent", 7200))
+    third = one_round("ftx-3", "2025-09-30", ClassRound("5A", "percent", 7800))
+    lines = compute_round(frame(rows), FTX_PLAN, second, FTX_INTEREST, {}, FX)
+    assert cents(lines.frame) == {"X": 1, "Y": 3}
+    after = [Row("X", "5A", 1, received_minor=1), Row("Y", "5A", 5, received_minor=3)]
+    lines = compute_round(frame(after), FTX_PLAN, third, FTX_INTEREST, {}, FX)
+    assert lines.frame.select(
+        "claim_id", "entitlement_minor", "received_minor", "usd_minor"
+    ).rows() == [("Y", 4, 3, 1)]
+    assert lines.classes[0].entitled_minor == 4
+    assert (lines.classes[0].received_minor, lines.classes[0].usd_minor) == (4, 1)
+
+
 def test_re_running_a_round_with_received_updated_pays_nothing() -> None:
     rows = [Row("C-01", "7", 3), Row("C-02", "7", 1_234_567), Row("C-03", "7", 4_999_999)]
     first = compute_round(frame(rows), FTX_PLAN, CONVENIENCE_ROUND, FTX_INTEREST, {}, FX)

@@ -79,9 +79,7 @@ def test_compound_equals_simple_until_the_first_anniversary() -> None:
     for to_date in ("2022-11-12", "2023-06-30", "2023-11-10", "2023-11-11"):
         assert interest_factor(terms("compound"), to_date) == interest_factor(FTX, to_date)
     assert interest_factor(terms("compound"), "2023-11-11") == Fraction(109, 100)
-    assert interest_factor(terms("compound"), "2023-11-12") == Fraction(109, 100) * (
-        1 + R / 365
-    )
+    assert interest_factor(terms("compound"), "2023-11-12") == Fraction(109, 100) * (1 + R / 365)
 
 
 def test_compound_on_an_anniversary_has_no_stub() -> None:

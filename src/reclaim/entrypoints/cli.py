@@ -43,6 +43,7 @@ from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints import claims_cli, distribute_cli
+from reclaim.entrypoints.demo_programme import run_programme, usd
 from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
 from reclaim.log.liabilities import (
@@ -274,6 +275,7 @@ def mail_deliver(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> 
 def demo_command(
     data_dir: Annotated[Path, typer.Option(help="Demo data (recreated).")] = Path(".reclaim-demo"),
     creditors: Annotated[int, typer.Option(help="Demo creditors.", min=1)] = 2000,
+    claims: Annotated[int, typer.Option(help="Claims of the demo register.", min=10)] = 3000,
     serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve afterwards.")] = True,
     port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
 ) -> None:
@@ -296,10 +298,20 @@ def demo_command(
             progress.update(task, completed=start + len(commands[start : start + 500]))
     elapsed = time.perf_counter() - started
     refused = [o for o in outcomes if isinstance(o, Rejection)]
-    container.log.publish_checkpoint()
     console.print(
         f"appended {len(outcomes) - len(refused):,} signed events in {elapsed:.2f} s "
         f"({len(refused)} refused by the core); log size {container.log.size:,}"
+    )
+    started = time.perf_counter()
+    programme = run_programme(container, data_dir, console, claims=claims, seed=2022_11_11)
+    container.log.publish_checkpoint()
+    console.print(
+        f"programme: {programme.claims:,} claims, {programme.onboarded:,} holders onboarded, "
+        f"{programme.rounds} rounds, {programme.lines:,} lines (paid "
+        f"{usd(programme.paid_usd_minor)}, escrowed "
+        f"{usd(programme.escrowed_usd_minor)}), {programme.released} escrow released, "
+        f"{programme.forfeited} forfeited, in {time.perf_counter() - started:.1f} s; "
+        f"log size {container.log.size:,}"
     )
     public = data_dir / "public-log"
     summary = _export(container, public)
@@ -318,6 +330,8 @@ def demo_command(
         f"  curl {base}/log/checkpoint       the latest signed checkpoint\n"
         f"  .venv/bin/reclaim verify {base}  verify the live log over HTTP\n"
         f"  .venv/bin/reclaim prove --seq 42 --data-dir {data_dir}   an inclusion proof\n"
+        f"  .venv/bin/reclaim distribute status --data-dir {data_dir}   the FTX rounds\n"
+        f"  cat {data_dir}/rounds/ftx-4/report.md   a round's report (lines.csv beside it)\n"
     )
     if serve_api:
         _serve(container, "127.0.0.1", port)

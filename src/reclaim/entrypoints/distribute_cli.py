@@ -91,7 +91,8 @@ def _done(outcome: Accepted | Rejection, what: str) -> None:
 
 
 def _usd(minor: int) -> str:
-    return "$" + format_amount(minor, ASSETS["USD"])
+    whole, _, cents = format_amount(minor, ASSETS["USD"]).partition(".")
+    return f"${int(whole):,}.{cents}"
 
 
 def _round_dir(container: bootstrap.Container, round_id: str) -> Path:

@@ -18,6 +18,13 @@ Version 1 of the encoding, frozen by the golden vectors in ``tests/vectors/test_
 compares the bytes.
 
 Errors: ``CanonicalError`` (a ``ValueError``) with a message naming the path of the bad value.
+
+Fast path: ``shaped_json`` writes the JSON text of a few fixed shapes directly (an event's
+signed body or leaf, a ledger ``transfers_created`` payload, the ledger's account and transfer
+entities), with the very string-escaping function the general encoder calls and the keys in
+the order it sorts them; every other value, and any value of a shape whose leaves are not of the
+expected types, goes to the general encoder. The bytes are the same either way
+(``tests/unit/test_canonical_fast_path.py`` checks it against the general encoder).
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Final
+from json.encoder import encode_basestring
+from typing import Any, Final
 
 from reclaim.core import limits
 from reclaim.core.types import JsonValue
@@ -128,7 +136,7 @@ def _plain(value: object) -> object:
 def encode(value: object) -> bytes:
     """The canonical bytes of ``value``."""
     try:
-        return _ENCODER.encode(prepare(value)).encode("utf-8")
+        return _json_text(prepare(value)).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalError(f"$: text is not valid Unicode ({exc.reason})") from exc
 
@@ -136,7 +144,149 @@ def encode(value: object) -> bytes:
 def plain_encode(value: object) -> bytes:
     """Sorted, compact JSON of ``value`` with no checks: equal to ``encode`` exactly when
     ``value`` is canonical-ready (see ``reclaim.log.event.decided_body_bytes``)."""
-    return _ENCODER.encode(value).encode("utf-8")
+    return _json_text(value).encode("utf-8")
+
+
+def _json_text(value: object) -> str:
+    text = shaped_json(value)
+    return text if text is not None else _ENCODER.encode(value)
+
+
+# The fast path -------------------------------------------------------------------------------
+#
+# Each writer below returns exactly ``_ENCODER.encode(value)`` for the values it accepts:
+#
+# - text is written by ``_q``, the function the general encoder itself calls for text
+#   (``json.encoder.encode_basestring``, as ``ensure_ascii=False`` selects); it raises
+#   ``TypeError`` for anything that is not text, which sends the value to the general encoder;
+# - a shape's keys are written literally, in sorted order (asserted below), so they are what
+#   sorting and escaping them would give (they are plain identifiers);
+# - a shape is accepted only for an exact ``dict`` with exactly its keys (the length and a
+#   lookup of every key, which raises ``KeyError`` otherwise); lists may be lists or tuples,
+#   as for the general encoder; ``atomic`` must be ``True`` or ``False``.
+
+_q: Final = encode_basestring
+_BODY_KEYS: Final = ("actor", "key", "payload", "time", "tv", "type", "v")
+_LEAF_KEYS: Final = ("actor", "key", "payload", "seq", "sig", "time", "tv", "type", "v")
+_TRANSFER_ITEM_KEYS: Final = (
+    "amount_minor", "asset", "code", "credit_account_id", "debit_account_id", "expires_at",
+    "id", "kind", "pending_id", "refs", "timeout_seconds",
+)  # fmt: skip
+_ACCOUNT_ENTITY_KEYS: Final = (
+    "asset", "credits_pending", "credits_posted", "debits_pending", "debits_posted", "flags",
+    "owner", "purpose",
+)  # fmt: skip
+_TRANSFER_ENTITY_KEYS: Final = (
+    "amount_minor", "asset", "code", "created_at", "credit_account_id", "debit_account_id",
+    "expires_at", "kind", "pending_id", "posted_minor", "refs", "status", "timeout_seconds",
+)  # fmt: skip
+for _keys in (_BODY_KEYS, _LEAF_KEYS, _TRANSFER_ITEM_KEYS, _ACCOUNT_ENTITY_KEYS,
+              _TRANSFER_ENTITY_KEYS):  # fmt: skip
+    assert list(_keys) == sorted(_keys), _keys
+
+
+def shaped_json(value: object) -> str | None:
+    """``_ENCODER.encode(value)`` (sorted, compact JSON) written directly when ``value`` has one
+    of the fixed shapes of the hot path, else ``None``: an event's signed body or leaf (its
+    payload through ``_payload_json``) and the ledger's account and transfer entities
+    (``LedgerState.entity``)."""
+    if type(value) is not dict:
+        return None
+    try:
+        if "payload" in value:
+            return _event_json(value)
+        if "debits_posted" in value:
+            return _account_entity_json(value)
+        if "status" in value:
+            return _transfer_entity_json(value)
+    except (KeyError, TypeError):
+        return None
+    return None
+
+
+def _event_json(v: dict[str, Any]) -> str | None:
+    if len(v) == len(_BODY_KEYS):
+        payload = _payload_json(v["payload"])
+        return (
+            f'{{"actor":{_q(v["actor"])},"key":{_q(v["key"])},"payload":{payload},'
+            f'"time":{_q(v["time"])},"tv":{_q(v["tv"])},"type":{_q(v["type"])},'
+            f'"v":{_q(v["v"])}}}'
+        )
+    if len(v) == len(_LEAF_KEYS):
+        payload = _payload_json(v["payload"])
+        return (
+            f'{{"actor":{_q(v["actor"])},"key":{_q(v["key"])},"payload":{payload},'
+            f'"seq":{_q(v["seq"])},"sig":{_q(v["sig"])},"time":{_q(v["time"])},'
+            f'"tv":{_q(v["tv"])},"type":{_q(v["type"])},"v":{_q(v["v"])}}}'
+        )
+    return None
+
+
+def _payload_json(p: object) -> str:
+    """An event's payload: a ledger ``transfers_created`` payload written directly, any other
+    through the general encoder (JSON nests: the text of a member is its text alone)."""
+    if type(p) is dict and len(p) == 2 and "transfers" in p and "atomic" in p:
+        atomic, items = p["atomic"], p["transfers"]
+        if (atomic is True or atomic is False) and type(items) in (list, tuple):
+            flag = "true" if atomic else "false"
+            return f'{{"atomic":{flag},"transfers":[{",".join(map(_transfer_item_json, items))}]}}'
+    return _ENCODER.encode(p)
+
+
+def _transfer_item_json(v: object) -> str:
+    """One transfer of a ``transfers_created`` payload (``ledger.payloads.transfer_payload``)."""
+    if type(v) is not dict or len(v) != len(_TRANSFER_ITEM_KEYS):
+        raise TypeError("not a transfer item")
+    return (
+        f'{{"amount_minor":{_q(v["amount_minor"])},"asset":{_q(v["asset"])},'
+        f'"code":{_q(v["code"])},"credit_account_id":{_q(v["credit_account_id"])},'
+        f'"debit_account_id":{_q(v["debit_account_id"])},"expires_at":{_q(v["expires_at"])},'
+        f'"id":{_q(v["id"])},"kind":{_q(v["kind"])},"pending_id":{_q(v["pending_id"])},'
+        f'"refs":{_text_object_json(v["refs"])},"timeout_seconds":{_q(v["timeout_seconds"])}}}'
+    )
+
+
+def _account_entity_json(v: dict[str, Any]) -> str | None:
+    if len(v) != len(_ACCOUNT_ENTITY_KEYS):
+        return None
+    return (
+        f'{{"asset":{_q(v["asset"])},"credits_pending":{_q(v["credits_pending"])},'
+        f'"credits_posted":{_q(v["credits_posted"])},"debits_pending":{_q(v["debits_pending"])},'
+        f'"debits_posted":{_q(v["debits_posted"])},"flags":{_text_list_json(v["flags"])},'
+        f'"owner":{_q(v["owner"])},"purpose":{_q(v["purpose"])}}}'
+    )
+
+
+def _transfer_entity_json(v: dict[str, Any]) -> str | None:
+    if len(v) != len(_TRANSFER_ENTITY_KEYS):
+        return None
+    return (
+        f'{{"amount_minor":{_q(v["amount_minor"])},"asset":{_q(v["asset"])},'
+        f'"code":{_q(v["code"])},"created_at":{_q(v["created_at"])},'
+        f'"credit_account_id":{_q(v["credit_account_id"])},'
+        f'"debit_account_id":{_q(v["debit_account_id"])},"expires_at":{_q(v["expires_at"])},'
+        f'"kind":{_q(v["kind"])},"pending_id":{_q(v["pending_id"])},'
+        f'"posted_minor":{_q(v["posted_minor"])},"refs":{_text_object_json(v["refs"])},'
+        f'"status":{_q(v["status"])},"timeout_seconds":{_q(v["timeout_seconds"])}}}'
+    )
+
+
+def _text_list_json(items: object) -> str:
+    if type(items) is not list and type(items) is not tuple:
+        raise TypeError("not a list")
+    return "[" + ",".join(map(_q, items)) + "]"
+
+
+def _text_object_json(obj: object) -> str:
+    """An object of text values with text keys (a transfer's ``refs``), keys sorted."""
+    if type(obj) is not dict:
+        raise TypeError("not an object")
+    if not obj:
+        return "{}"
+    for key in obj:
+        if type(key) is not str:  # exact text: sorted() then orders the keys as the encoder
+            raise TypeError("a key is not text")
+    return "{" + ",".join([f"{_q(k)}:{_q(obj[k])}" for k in sorted(obj)]) + "}"
 
 
 def decode(data: bytes) -> dict[str, JsonValue]:
