@@ -118,6 +118,8 @@ class World:
         self.state = State()
         self.now = start
         self.events: list[object] = []
+        #: Every accepted command and its signer, in order (to replay through a LogService).
+        self.commands: list[tuple[Command, str]] = []
         self._build()
 
     def at(self, day: str) -> None:
@@ -133,6 +135,7 @@ class World:
         assert self.state.snapshot() == before, "decide must not change the state"
         if isinstance(decided, Rejection):
             return decided
+        self.commands.append((command, actor))
         for event in decided.events:
             decoded = canonical.decode(canonical.encode(event.payload))
             assert decoded == event.payload

@@ -145,9 +145,11 @@ class _Prepared:
     bodies: list[bytes]
     signatures: PendingSignatures | None
     entities: list[EntityChange] = field(default_factory=list)
-    #: Projected keys changed in the batch -> the position of a later change whose value is
-    #: still to be sent (taken once the batch is decided), or -1 (the last change was sent).
+    #: Projected keys changed in the batch -> the index in ``entities`` of their first change.
     touched: dict[str, int] = field(default_factory=dict)
+    #: Projected keys changed again after their first change -> the position of the last one
+    #: (its value is taken once the batch is decided).
+    later: dict[str, int] = field(default_factory=dict)
 
 
 class _Signed:
@@ -438,10 +440,23 @@ class LogService:
                 requests.append((work.actor, log_event.SIGNING_CONTEXT + body))
         if requests:
             prepared.signatures = self._signer.submit(requests)
-        for key, position in prepared.touched.items():
-            if position >= 0:  # nothing after ``position`` changed it: its value now is that one
-                prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
+        self._last_values(prepared)
         return prepared
+
+    def _last_values(self, prepared: _Prepared) -> None:
+        """Once the batch is decided: the value each projected key has now goes to the store
+        (when it changed again after its first change) and to the digest (``note``), so
+        neither builds it again."""
+        entities, later, note = prepared.entities, prepared.later, self._digest.note
+        entity = self.state.entity
+        for key, index in prepared.touched.items():
+            position = later.get(key)
+            if position is None:  # changed once: the value sent with that change is the last
+                value = entities[index].value
+            else:
+                value = entity(key)
+                entities.append(EntityChange(position, key, value))
+            note(key, value)
 
     def _finish(self, prepared: _Prepared) -> None:
         signatures = iter(prepared.signatures.wait() if prepared.signatures else ())
@@ -493,8 +508,9 @@ class LogService:
 
         The store keeps, per key and batch, the seq of the first change and the value of the
         last (``EntityChange``), so only those two are sent: the first now, the last once the
-        batch is decided (``_prepare``). A hot account (a rail, the fees) touched by every
-        transfer of a batch costs two values, not one per transfer.
+        batch is decided (``_last_values``), which also hands the digest that value. A hot
+        account (a rail, the fees) touched by every transfer of a batch costs two values, not
+        one per transfer.
         """
         changed = self.state.drain_changed()
         self._digest.mark(changed)
@@ -502,9 +518,9 @@ class LogService:
         for key in changed:
             if key.startswith(_PROJECTED):
                 if key in touched:
-                    touched[key] = position
+                    prepared.later[key] = position
                 else:
-                    touched[key] = -1
+                    touched[key] = len(prepared.entities)
                     prepared.entities.append(EntityChange(position, key, self.state.entity(key)))
 
     def _check_signed(self, signed: log_event.SignedEvent) -> log_event.SignedEvent | Rejection:

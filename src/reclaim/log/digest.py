@@ -22,12 +22,19 @@ The operator writes the digest into every checkpoint as the extension line
 same digest at the same tree size. ``full_digest`` recomputes from scratch (tests compare both).
 
 Memory: 32 bytes of element hash per entity, to subtract an entity's old vector.
+
+Costs: the element's JSON of the ledger's entities (accounts, transfers) is written directly
+(``canonical.shaped_json``, the same text as the general encoder's); a caller that has already
+built an entity's value (the log service, for its projections) hands it over with ``note``, so
+it is neither rebuilt nor re-read; an entity changed many times between two updates is hashed
+once per ``note`` (the log service notes once per batch) and folded in once per update.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from typing import Final
 
 import numpy as np
@@ -36,6 +43,7 @@ from blake3 import blake3
 
 from reclaim.core.state import State
 from reclaim.core.types import JsonValue
+from reclaim.log.canonical import shaped_json
 
 ENTITY_CONTEXT: Final = b"reclaim/entity/v1\n"
 DIGEST_CONTEXT: Final = b"reclaim/state/v1\n"
@@ -51,9 +59,16 @@ def element_hash(key: str, value: JsonValue) -> bytes:
     """The entity's element. ``value`` comes from the core (``State.entity``): text, lists and
     objects only, so plain sorted JSON of it is deterministic; no canonical checks are needed
     for a hash input that the operator and every verifier compute with this same function."""
-    return hashlib.sha256(
-        ENTITY_CONTEXT + _JSON.encode({"key": key, "value": value}).encode()
-    ).digest()
+    inner = shaped_json(value)
+    if inner is None:
+        text = _JSON.encode({"key": key, "value": value})
+    else:  # the same text: JSON nests, and "key" sorts before "value"
+        text = '{"key":' + encode_basestring(key) + ',"value":' + inner + "}"
+    return hashlib.sha256(ENTITY_CONTEXT + text.encode()).digest()
+
+
+#: A noted entity that does not exist (no element).
+_ABSENT: Final = b""
 
 
 class StateDigest:
@@ -63,27 +78,50 @@ class StateDigest:
         self._lanes: npt.NDArray[np.uint16] = np.zeros(LANES, dtype=np.uint16)
         self._elements: dict[str, bytes] = {}
         self._marked: set[str] = set()
+        #: Elements of marked keys computed from values a caller handed over (``note``).
+        self._noted: dict[str, bytes] = {}
 
     def mark(self, keys: list[str]) -> None:
-        """Remember entity keys a caller drained from ``state.changed`` for the next update."""
+        """Remember entity keys a caller drained from ``state.changed`` for the next update.
+        A value noted for one of them before no longer holds."""
         self._marked.update(keys)
+        noted = self._noted
+        if noted:
+            for key in keys:
+                noted.pop(key, None)
+
+    def note(self, key: str, value: JsonValue) -> None:
+        """Mark ``key`` with ``value``, its value in the state now (``state.entity(key)``),
+        which the next update then uses instead of reading the state — unless ``key`` is
+        marked again before (``mark``)."""
+        self._marked.add(key)
+        self._noted[key] = _ABSENT if value is None else element_hash(key, value)
 
     def update(self, state: State) -> None:
         """Fold in every entity changed since the last update: the marked keys and those still
-        in ``state.changed`` (which this drains)."""
+        in ``state.changed`` (which this drains). Summing is order-free: keys are not sorted."""
         added: list[bytes] = []
         removed: list[bytes] = []
-        keys = sorted(self._marked.union(state.drain_changed()))
-        self._marked.clear()
+        keys = self._marked
+        keys.update(state.drain_changed())
+        elements, noted = self._elements, self._noted
         for key in keys:
-            old = self._elements.pop(key, None)
+            new = noted.get(key)
+            if new is None:
+                value = state.entity(key)
+                new = _ABSENT if value is None else element_hash(key, value)
+            old = elements.get(key)
+            if old == new:
+                continue  # unchanged: its vector would be taken out and put back
             if old is not None:
                 removed.append(old)
-            value = state.entity(key)
-            if value is not None:
-                new = element_hash(key, value)
-                self._elements[key] = new
+            if new:
+                elements[key] = new
                 added.append(new)
+            elif old is not None:
+                del elements[key]
+        self._marked = set()
+        noted.clear()
         self._lanes += _sum_vectors(added)
         self._lanes -= _sum_vectors(removed)
 

@@ -54,6 +54,7 @@ from reclaim.app.withdrawals import WithdrawalService
 from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
 from reclaim.entrypoints.api import claims as claims_api
+from reclaim.entrypoints.api import distributions as distributions_api
 from reclaim.entrypoints.api import ledger as ledger_api
 from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import onboarding as onboarding_api
@@ -498,6 +499,7 @@ def create_app(
     _add_routes(app)
     ledger_api.install(app)
     claims_api.install(app)
+    distributions_api.install(app)
     liabilities_api.install(app, liabilities)
     if onboarding is not None:
         onboarding_api.install(app, onboarding.service, onboarding.webhook, onboarding.operators)
