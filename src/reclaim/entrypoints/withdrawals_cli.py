@@ -1,0 +1,331 @@
+"""The operator's withdrawal commands: ``reclaim withdrawals ...``. Parse, call, render.
+
+| command                                  | what it does                                       |
+| ---------------------------------------- | -------------------------------------------------- |
+| ``set-fees FILE`` / ``set-fees --ftx-eu``| set rails' terms from a TOML file (signed: admin)  |
+| ``request``                              | a withdrawal for a creditor (signed: the gateway)  |
+| ``list``                                 | withdrawals, newest first                          |
+| ``export-sepa --out DIR``                | one pain.001 batch file of the waiting SEPA ones   |
+| ``reconcile STATEMENT``                  | match a camt.053 or CSV statement; confirm / fail  |
+| ``confirm ID REFERENCE``, ``fail ID REASON`` | settle one by hand (signed: treasury)          |
+| ``sweep``                                | expire reservations past their deadline           |
+
+Rail settings come from options or the environment: the SEPA debtor account
+(``RECLAIM_SEPA_DEBTOR_NAME``, ``..._IBAN``, ``..._BIC``), the USDC allow-list (a file of
+EIP-55 addresses, one a line: ``RECLAIM_USDC_ALLOW_LIST``). Exported ids are recorded in
+``<data dir>/withdrawal-batches.json`` so no withdrawal is exported twice.
+
+Exit codes: 0 done; 1 refused (a bad file, a core refusal) or, for ``reconcile``, statement lines
+that need a person (an amount mismatch, an unknown reference, a duplicate, an unexpected
+state — all listed); 2 bad usage, settings or keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from reclaim import bootstrap
+from reclaim.adapters.clock import SystemClock
+from reclaim.adapters.fee_file import FeeFileError, load_fee_file, shipped_fee_file
+from reclaim.adapters.keyfiles import KeyFileError
+from reclaim.adapters.rails import VaultBeneficiaryCommitments
+from reclaim.adapters.rails.batch_book import JsonBatchBook
+from reclaim.adapters.rails.hk_wire import HkWireRail
+from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
+from reclaim.adapters.rails.usdc import UsdcRail
+from reclaim.adapters.statements import StatementError, read_statement
+from reclaim.app.withdrawal_ports import RailFileError, rails_by_name
+from reclaim.app.withdrawals import Refused, WithdrawalService
+from reclaim.config import Settings, SettingsError
+from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
+from reclaim.core.withdrawals import RAIL_ASSETS
+from reclaim.core.withdrawals.reconcile import ALREADY_SETTLED, MATCHED, RETURNED
+
+withdrawals_app = typer.Typer(
+    help="Withdrawals: fees, requests, SEPA batch files, statements.", no_args_is_help=True
+)
+console = Console()
+err = Console(stderr=True)
+
+BATCH_BOOK: Final = "withdrawal-batches.json"
+#: Answers of ``reconcile`` that need nobody.
+SETTLED_KINDS: Final = frozenset({MATCHED, RETURNED, ALREADY_SETTLED})
+
+DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
+DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+DebtorName = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_NAME")]
+DebtorIban = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_IBAN")]
+DebtorBic = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_BIC")]
+AllowList = Annotated[
+    Path | None,
+    typer.Option(envvar="RECLAIM_USDC_ALLOW_LIST", exists=True, dir_okay=False,
+                 help="EIP-55 addresses USDC may go to, one a line."),
+]  # fmt: skip
+
+
+@contextmanager
+def _service(
+    data_dir: Path | None,
+    database_url: str | None,
+    debtor: SepaDebtor | None = None,
+    allow_list: Path | None = None,
+) -> Iterator[WithdrawalService]:
+    try:
+        settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        container = bootstrap.build(settings)
+    except (KeyFileError, bootstrap.BootstrapError) as exc:
+        err.print(f"[red]cannot open the log:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    try:
+        vault, commitments = bootstrap.open_claims_vault(container)
+        addresses = [] if allow_list is None else allow_list.read_text().split()
+        rails = rails_by_name([SepaRail(debtor), HkWireRail(None), UsdcRail(addresses)])
+        container.log.start()
+        yield WithdrawalService(
+            container.log, vault, VaultBeneficiaryCommitments(commitments), rails,
+            JsonBatchBook(settings.data_dir / BATCH_BOOK), SystemClock(),
+        )  # fmt: skip
+    except bootstrap.BootstrapError as exc:
+        err.print(f"[red]cannot open the vault:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    finally:
+        container.close()
+
+
+def _refused(answer: Refused) -> typer.Exit:
+    err.print(f"[bold red]refused[/] {answer.code}: {escape(answer.detail)}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+@withdrawals_app.command("set-fees")
+def set_fees(
+    file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False)] = None,
+    ftx_eu: Annotated[bool, typer.Option("--ftx-eu", help="The shipped FTX EU terms.")] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set rails' terms (fee schedule, minimum, timeout, accounts) from a TOML file."""
+    if (file is None) == (not ftx_eu):
+        err.print("[red]give exactly one of FILE and --ftx-eu[/]")
+        raise typer.Exit(2)
+    try:
+        terms = shipped_fee_file() if file is None else load_fee_file(file)
+    except FeeFileError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    with _service(data_dir, database_url) as service:
+        answer = service.set_terms(terms)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    for t, code in zip(terms, answer, strict=True):
+        console.print(f"{t.rail}: {'set' if code == 'ok' else 'unchanged (the same terms)'}")
+
+
+@withdrawals_app.command("request")
+def request(
+    creditor: Annotated[str, typer.Option(help="The creditor actor.")],
+    rail: Annotated[str, typer.Option(help=f"One of {', '.join(sorted(RAIL_ASSETS))}.")],
+    amount: Annotated[str, typer.Option(help="In the rail's asset, e.g. 2500.00.")],
+    iban: Annotated[str | None, typer.Option(help="sepa: the IBAN.")] = None,
+    account: Annotated[str | None, typer.Option(help="hk_wire: the account number.")] = None,
+    address: Annotated[str | None, typer.Option(help="usdc: the EIP-55 address.")] = None,
+    bic: Annotated[str | None, typer.Option(help="The beneficiary bank's BIC.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="An idempotency key.")] = None,
+    allow_list: AllowList = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Request a withdrawal for a creditor (signed by the portal gateway)."""
+    asset = asset_of(RAIL_ASSETS.get(rail, ""))
+    if asset is None:
+        err.print(f"[red]--rail must be one of {sorted(RAIL_ASSETS)}[/]")
+        raise typer.Exit(2)
+    try:
+        amount_minor = parse_amount(amount, asset)
+    except AmountError as exc:
+        err.print(f"[red]--amount:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    given = {"iban": iban, "account": account, "address": address, "bic": bic}
+    destination = {k: v for k, v in given.items() if v is not None}
+    with _service(data_dir, database_url, allow_list=allow_list) as service:
+        answer = service.request(creditor, rail, amount_minor, destination, client_id=client_id)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    fee = format_amount(answer.fee_minor, asset)
+    state = "requested" if answer.seq is not None else "requested already"
+    console.print(f"{answer.withdrawal_id}: {state}, {amount} + fee {fee} {asset.code} reserved")
+
+
+@withdrawals_app.command("list")
+def list_withdrawals(
+    creditor: Annotated[str | None, typer.Option(help="Only this creditor's.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Withdrawals, newest first, with their status (expiry read from the ledger)."""
+    with _service(data_dir, database_url) as service:
+        views = service.views(creditor, limit=limit)
+    rows = [
+        {
+            "id": v.id, "creditor": v.creditor, "rail": v.rail, "asset": v.asset,
+            "amount": _money(v.amount_minor, v.asset), "fee": _money(v.fee_minor, v.asset),
+            "status": v.status, "requested_at": v.requested_at, "expires_at": v.expires_at,
+            "rail_reference": v.rail_reference, "reason": v.reason, "to": v.destination,
+        }
+        for v in views
+    ]  # fmt: skip
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    if not rows:
+        console.print("no withdrawals")
+        return
+    table = Table("id", "creditor", "rail", "amount", "fee", "status", "requested", "to")
+    for r in rows:
+        table.add_row(r["id"], r["creditor"], r["rail"], f"{r['amount']} {r['asset']}", r["fee"],
+                      r["status"], r["requested_at"][:19], escape(r["to"]))  # fmt: skip
+    console.print(table)
+
+
+@withdrawals_app.command("export-sepa")
+def export_sepa(
+    out: Annotated[Path, typer.Option(help="Directory to write the pain.001 file to.")],
+    debtor_name: DebtorName = None,
+    debtor_iban: DebtorIban = None,
+    debtor_bic: DebtorBic = None,
+    execution_date: Annotated[str | None, typer.Option(help="YYYY-MM-DD; tomorrow.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Write one ISO 20022 pain.001 file of the SEPA withdrawals waiting to be sent."""
+    if not (debtor_name and debtor_iban and debtor_bic):
+        err.print("[red]the SEPA debtor account is needed: --debtor-name --debtor-iban "
+                  "--debtor-bic (or RECLAIM_SEPA_DEBTOR_*)[/]")  # fmt: skip
+        raise typer.Exit(2)
+    try:
+        debtor = SepaDebtor(debtor_name, debtor_iban, debtor_bic)
+        when = date.fromisoformat(execution_date) if execution_date else _tomorrow()
+        with _service(data_dir, database_url, debtor) as service:
+            made = service.export_batch("sepa", when)
+    except ValueError as exc:  # schwifty's errors and fromisoformat's are ValueErrors
+        err.print(f"[red]bad debtor account or date:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+    except RailFileError as exc:
+        err.print(f"[bold red]refused[/] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    if isinstance(made, Refused):
+        console.print(made.detail)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / made.filename
+    path.write_bytes(made.content)
+    total = _money(made.total_minor, "EUR")
+    console.print(f"wrote {path}: {made.count} payments, {total} EUR, execution {when}")
+
+
+@withdrawals_app.command("reconcile")
+def reconcile_statement(
+    statement: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Match a bank statement (camt.053 or CSV) to withdrawals by reference; confirm the paid,
+    fail the returned, list every other line for a person."""
+    try:
+        lines = read_statement(statement)
+    except StatementError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    with _service(data_dir, database_url) as service:
+        done = service.reconcile(lines)
+    rows = []
+    for applied in done.lines:
+        m = applied.match
+        outcome = applied.outcome
+        action = "" if outcome is None else (
+            f"refused {outcome.code}" if isinstance(outcome, Refused) else outcome.status
+        )  # fmt: skip
+        rows.append({
+            "line": m.line.line, "kind": m.kind, "withdrawal": m.withdrawal_id,
+            "reference": m.line.reference, "amount": _money(m.line.amount_minor, m.line.currency),
+            "currency": m.line.currency, "direction": m.line.direction, "action": action,
+            "detail": m.detail,
+        })  # fmt: skip
+    if as_json:
+        console.print_json(json.dumps(rows))
+    else:
+        table = Table("line", "kind", "withdrawal", "reference", "amount", "action", "detail")
+        for r in rows:
+            sign = "-" if r["direction"] == "debit" else "+"
+            table.add_row(str(r["line"]), r["kind"], r["withdrawal"], escape(r["reference"]),
+                          f"{sign}{r['amount']} {r['currency']}", r["action"],
+                          escape(r["detail"]))  # fmt: skip
+        console.print(table)
+    attention = [r for r in rows if r["kind"] not in SETTLED_KINDS]
+    refusals = [a for a in done.lines if isinstance(a.outcome, Refused)]
+    if attention or refusals:
+        err.print(f"{len(attention) + len(refusals)} line(s) need a person")
+        raise typer.Exit(1)
+
+
+@withdrawals_app.command("confirm")
+def confirm(
+    withdrawal_id: str, rail_reference: str, data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:  # fmt: skip
+    """Record that the rail paid a withdrawal (posts the reservation)."""
+    with _service(data_dir, database_url) as service:
+        answer = service.confirm(withdrawal_id, rail_reference)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    console.print(f"{withdrawal_id}: confirmed{'' if answer.seq is not None else ' already'}")
+
+
+@withdrawals_app.command("fail")
+def fail(
+    withdrawal_id: str, reason: str, data_dir: DataDir = None, database_url: DatabaseUrl = None
+) -> None:
+    """Record that the rail did not pay (voids the reservation: the funds are back)."""
+    with _service(data_dir, database_url) as service:
+        answer = service.fail(withdrawal_id, reason)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    console.print(f"{withdrawal_id}: failed{'' if answer.seq is not None else ' already'}")
+
+
+@withdrawals_app.command("sweep")
+def sweep(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Expire the reservations whose deadline has passed (the funds go back)."""
+    with _service(data_dir, database_url) as service:
+        expired = service.sweep()
+    console.print(f"{expired} reservation(s) expired")
+
+
+def _money(amount_minor: int, code: str) -> str:
+    asset = asset_of(code)
+    assert asset is not None
+    return format_amount(amount_minor, asset)
+
+
+def _tomorrow() -> date:
+    return date.fromordinal(datetime.now(UTC).date().toordinal() + 1)
