@@ -42,7 +42,7 @@ from reclaim.app.verify import SourceError, VerifyFailure, verify_log
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
-from reclaim.entrypoints import claims_cli, distribute_cli
+from reclaim.entrypoints import claims_cli, distribute_cli, withdrawals_cli
 from reclaim.entrypoints.demo_programme import run_programme, usd
 from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
@@ -74,6 +74,7 @@ app.command("report")(claims_cli.report)
 app.add_typer(distribute_cli.distribute_app, name="distribute", no_args_is_help=True)
 app.add_typer(distribute_cli.fx_app, name="fx", no_args_is_help=True)
 app.add_typer(distribute_cli.escrow_app, name="escrow", no_args_is_help=True)
+app.add_typer(withdrawals_cli.withdrawals_app, name="withdrawals")
 
 console = Console()
 err = Console(stderr=True)

@@ -258,7 +258,7 @@ def reconcile_statement(
         raise typer.Exit(1) from exc
     with _service(data_dir, database_url) as service:
         done = service.reconcile(lines)
-    rows = []
+    rows: list[dict[str, str]] = []
     for applied in done.lines:
         m = applied.match
         outcome = applied.outcome
@@ -266,7 +266,7 @@ def reconcile_statement(
             f"refused {outcome.code}" if isinstance(outcome, Refused) else outcome.status
         )  # fmt: skip
         rows.append({
-            "line": m.line.line, "kind": m.kind, "withdrawal": m.withdrawal_id,
+            "line": str(m.line.line), "kind": m.kind, "withdrawal": m.withdrawal_id,
             "reference": m.line.reference, "amount": _money(m.line.amount_minor, m.line.currency),
             "currency": m.line.currency, "direction": m.line.direction, "action": action,
             "detail": m.detail,
@@ -277,7 +277,7 @@ def reconcile_statement(
         table = Table("line", "kind", "withdrawal", "reference", "amount", "action", "detail")
         for r in rows:
             sign = "-" if r["direction"] == "debit" else "+"
-            table.add_row(str(r["line"]), r["kind"], r["withdrawal"], escape(r["reference"]),
+            table.add_row(r["line"], r["kind"], r["withdrawal"], escape(r["reference"]),
                           f"{sign}{r['amount']} {r['currency']}", r["action"],
                           escape(r["detail"]))  # fmt: skip
         console.print(table)
