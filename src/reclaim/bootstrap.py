@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from reclaim.adapters.clock import SystemClock
@@ -32,12 +32,19 @@ from reclaim.adapters.keyfiles import (
 from reclaim.adapters.kyc import ManualReviewQueue, SqlKycWebhookLog, WebhookKyc
 from reclaim.adapters.mail import DeliveryReport, SmtpMailSender, SqlOutbox, deliver_due
 from reclaim.adapters.passwords import Argon2PasswordHasher
+from reclaim.adapters.rails import VaultBeneficiaryCommitments
+from reclaim.adapters.rails.batch_book import JsonBatchBook
+from reclaim.adapters.rails.hk_wire import HkWireRail
+from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
+from reclaim.adapters.rails.usdc import UsdcRail
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.onboarding import OnboardingRules, OnboardingService
 from reclaim.app.ports import Clock, EventStore, KycProvider, MailSender, PasswordHasher
+from reclaim.app.withdrawal_ports import rails_by_name
+from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings
 from reclaim.core import limits
 from reclaim.core.rejections import Rejection
@@ -157,6 +164,31 @@ def build_onboarding(
         )
     operators = [n for n, role in OPERATOR_ACTORS.items() if role in ("kyc_officer", "admin")]
     return OnboardingWiring(service, webhook, operators, outbox, sender)
+
+
+#: Where exported withdrawal batches are recorded, under the data directory.
+WITHDRAWAL_BATCH_BOOK = "withdrawal-batches.json"
+
+
+def build_withdrawals(
+    container: Container,
+    *,
+    sepa_debtor: SepaDebtor | None = None,
+    usdc_allow_list: Sequence[str] = (),
+) -> WithdrawalService:
+    """The withdrawal service over the container's log and PII vault, with the SEPA rail (its
+    debtor account, needed to export pain.001 files), the HK wire rail and the USDC rail (its
+    allow-list of EIP-55 addresses). Raises ``BootstrapError`` without a SQL store or vault."""
+    vault, commitments = open_claims_vault(container)
+    rails = rails_by_name([SepaRail(sepa_debtor), HkWireRail(None), UsdcRail(usdc_allow_list)])
+    return WithdrawalService(
+        container.log,
+        vault,
+        VaultBeneficiaryCommitments(commitments),
+        rails,
+        JsonBatchBook(container.settings.data_dir / WITHDRAWAL_BATCH_BOOK),
+        SystemClock(),
+    )
 
 
 def open_claims_vault(container: Container) -> tuple[SqlVault, Commitments]:

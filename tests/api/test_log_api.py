@@ -539,13 +539,21 @@ CLAIMS_PATHS = {
     "/jurisdictions",
     "/jurisdictions/{iso}",
 }
+#: The distributions routes (their answers: ``test_distributions_api.py``).
+DISTRIBUTION_PATHS = {
+    "/distributions/rounds",
+    "/distributions/rounds/{round_id}",
+    "/api/v1/distributions",
+    "/api/v1/distributions/election",
+}
 
 
 def test_openapi_lists_every_endpoint_with_its_answers(client: TestClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert set(document["paths"]) == set(ENDPOINTS) | LEDGER_PATHS | CLAIMS_PATHS
+    expected = set(ENDPOINTS) | LEDGER_PATHS | CLAIMS_PATHS | DISTRIBUTION_PATHS
+    assert set(document["paths"]) == expected
     for path, media_type in ENDPOINTS.items():
         assert set(document["paths"][path]) == {"get"}, path
         answers = document["paths"][path]["get"]["responses"]

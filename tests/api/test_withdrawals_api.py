@@ -19,14 +19,17 @@ from typing import Any, Final
 import pytest
 
 from reclaim.adapters.db.store import SqlEventStore, open_store
+from reclaim.adapters.log_sources import DirectorySource
 from reclaim.adapters.rails import VaultBeneficiaryCommitments
 from reclaim.adapters.rails.hk_wire import Correspondent, HkWireRail
 from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
 from reclaim.adapters.rails.usdc import UsdcRail
 from reclaim.adapters.statements import read_statement
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
+from reclaim.app.export import export_log
 from reclaim.app.log_service import LogService
 from reclaim.app.request_signing import Param, sign_request
+from reclaim.app.verify import VerifyReport, verify_log
 from reclaim.app.withdrawal_ports import MemoryBatchBook, rails_by_name
 from reclaim.app.withdrawals import (
     Refused,
@@ -192,6 +195,7 @@ REFUSALS: Final[tuple[tuple[str, dict[str, Any], str, int, str], ...]] = (
     ("sepa in USD", sepa(symbol="USD"), "alice", 400, "asset_not_served_by_rail"),
     ("no such rail", sepa(blockchain="swift"), "alice", 400, "rail_unknown"),
     ("clientId beyond u32", sepa(clientId=2**32), "alice", 400, "invalid_parameter"),
+    ("clientId as a boolean", sepa(clientId=True), "alice", 400, "invalid_parameter"),
     ("usdc not allow-listed", {"address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
      "blockchain": "usdc", "quantity": "20", "symbol": "USDC"}, "alice", 403,
      "address_not_allowed"),
@@ -309,3 +313,21 @@ def test_export_then_reconcile_the_sample_statement(setup: Setup) -> None:
     replay = service.reconcile(lines)
     assert [a.match.kind for a in replay.lines].count(ALREADY_SETTLED) == 4
     assert log.size == size, "a statement imported twice changes nothing"
+
+
+def test_a_verifier_replays_the_withdrawals(setup: Setup, tmp_path: Path) -> None:
+    """Requests, a confirmation and a failure, exported as the public log: the offline
+    verifier replays them through the same core (fees, jurisdiction, the ledger's ladder, the
+    withdrawals' invariants) and gets the signed state digest."""
+    service, log = setup.service, setup.log
+    for n, quantity in enumerate((250_000, 6_000_000, 200_000)):
+        made = service.request("alice", "sepa", quantity, {"iban": IBAN}, client_id=str(n))
+        assert isinstance(made, Requested), made
+    ids = [withdrawal_id_for("alice", str(n)) for n in range(3)]
+    assert isinstance(service.confirm(ids[0], "BK-1"), Settled)
+    assert isinstance(service.fail(ids[1], "account_closed"), Settled)
+    log.publish_checkpoint()
+    summary = export_log(setup.store, log.state, tmp_path / "public")
+    report = verify_log(DirectorySource(tmp_path / "public"), workers=0)
+    assert isinstance(report, VerifyReport), report
+    assert report.events == summary.events == log.size

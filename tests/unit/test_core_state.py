@@ -296,6 +296,7 @@ def test_every_code_is_exercised() -> None:
         Code.ledger_refused,
         Code.claims_refused,
         Code.distribution_refused,  # tests/scenarios/test_distribution_scenarios.py
+        Code.withdrawal_refused,  # tests/scenarios/test_withdrawal_scenarios.py
     }
     assert exercised - {None} == set(Code)
 

@@ -42,6 +42,7 @@ one). ``write_round_preview`` raises ``RoundFileError`` for a field that cannot 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -49,7 +50,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import polars as pl
 
@@ -143,11 +144,9 @@ def write_lines_csv(frame: pl.DataFrame, path: str | Path) -> str:
     path = Path(path)
     if tuple(frame.columns) != LINE_COLUMNS:
         raise RoundFileError(f"the lines have columns {frame.columns}, not {list(LINE_COLUMNS)}")
-    text_columns = [c for c in LINE_COLUMNS if c not in LINE_INTEGERS]
-    bad = frame.select(
-        [pl.col(c).str.contains(_FORBIDDEN).any().alias(c) for c in text_columns]
-    ).row(0)
-    unwritable = [c for c, found in zip(text_columns, bad, strict=True) if found]
+    unwritable = [
+        name for name in LINE_COLUMNS if name not in LINE_INTEGERS and not _plain(frame[name])
+    ]
     if unwritable:
         raise RoundFileError(
             f"a comma, quote or character other than printable ASCII in {', '.join(unwritable)}"
@@ -155,14 +154,43 @@ def write_lines_csv(frame: pl.DataFrame, path: str | Path) -> str:
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
-            frame.write_csv(out, include_header=True, quote_style="never", line_terminator="\n")
+            hashing = _HashingWriter(out)
+            buffered = io.BufferedWriter(hashing, buffer_size=read_chunk_bytes)
+            frame.write_csv(
+                buffered, include_header=True, quote_style="never", line_terminator="\n"
+            )
+            buffered.flush()
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return file_sha256(path)
+    return hashing.digest.hexdigest()
+
+
+class _HashingWriter(io.RawIOBase):
+    """A binary writer that hashes what it passes on: the digest costs no second read."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        super().__init__()
+        self.out, self.digest = out, hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(data)
+        self.digest.update(view)
+        self.out.write(view)
+        return view.nbytes
+
+
+def _plain(column: pl.Series) -> bool:
+    """No value of a text column (of an ``Enum``: no category) needs quoting or is not ASCII."""
+    if isinstance(column.dtype, pl.Enum):
+        column = column.dtype.categories
+    return not column.cast(pl.String).str.contains(_FORBIDDEN).any()
 
 
 def file_sha256(path: str | Path) -> str:

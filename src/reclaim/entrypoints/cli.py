@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import sys
 import time
@@ -29,6 +30,7 @@ from reclaim.adapters.published_checkpoints import (
     ServerCheckpoints,
     open_checkpoints,
 )
+from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.app import demo as demo_data
 from reclaim.app.export import export_log
 from reclaim.app.liabilities import NoSnapshotError, verify_liability_proof
@@ -39,6 +41,7 @@ from reclaim.app.prove import (
     inclusion_proof_document,
 )
 from reclaim.app.verify import SourceError, VerifyFailure, verify_log
+from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
@@ -239,6 +242,24 @@ def serve(
     _serve(_container(_settings(data_dir, database_url)), host, port)
 
 
+def _withdrawals_for_serving(container: bootstrap.Container) -> WithdrawalService | None:
+    """The withdrawal API's service when the log has a vault (rail settings from the
+    environment, as ``reclaim withdrawals`` reads them), else ``None`` (no withdrawal routes)."""
+    if container.onboarding is None:
+        return None
+    env = os.environ
+    debtor = None
+    if env.get("RECLAIM_SEPA_DEBTOR_IBAN"):
+        debtor = SepaDebtor(
+            env.get("RECLAIM_SEPA_DEBTOR_NAME", "reclaim operator"),
+            env["RECLAIM_SEPA_DEBTOR_IBAN"],
+            env.get("RECLAIM_SEPA_DEBTOR_BIC", ""),
+        )
+    allow = env.get("RECLAIM_USDC_ALLOW_LIST")
+    addresses = Path(allow).read_text().split() if allow else []
+    return bootstrap.build_withdrawals(container, sepa_debtor=debtor, usdc_allow_list=addresses)
+
+
 def _serve(container: bootstrap.Container, host: str, port: int) -> None:
     import uvicorn
 
@@ -247,8 +268,12 @@ def _serve(container: bootstrap.Container, host: str, port: int) -> None:
     container.log.start()
     container.start_mail_delivery()
     try:
+        withdrawals = _withdrawals_for_serving(container)
         app = create_app(
-            container.log, liabilities=container.liabilities, onboarding=container.onboarding
+            container.log,
+            liabilities=container.liabilities,
+            onboarding=container.onboarding,
+            withdrawals=withdrawals,
         )
         uvicorn.run(app, host=host, port=port, log_level="info")
     finally:

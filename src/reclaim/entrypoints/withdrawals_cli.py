@@ -35,16 +35,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from reclaim import bootstrap
-from reclaim.adapters.clock import SystemClock
 from reclaim.adapters.fee_file import FeeFileError, load_fee_file, shipped_fee_file
 from reclaim.adapters.keyfiles import KeyFileError
-from reclaim.adapters.rails import VaultBeneficiaryCommitments
-from reclaim.adapters.rails.batch_book import JsonBatchBook
-from reclaim.adapters.rails.hk_wire import HkWireRail
-from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
-from reclaim.adapters.rails.usdc import UsdcRail
+from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.adapters.statements import StatementError, read_statement
-from reclaim.app.withdrawal_ports import RailFileError, rails_by_name
+from reclaim.app.withdrawal_ports import RailFileError
 from reclaim.app.withdrawals import Refused, WithdrawalService
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
@@ -92,14 +87,12 @@ def _service(
         err.print(f"[red]cannot open the log:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     try:
-        vault, commitments = bootstrap.open_claims_vault(container)
         addresses = [] if allow_list is None else allow_list.read_text().split()
-        rails = rails_by_name([SepaRail(debtor), HkWireRail(None), UsdcRail(addresses)])
+        service = bootstrap.build_withdrawals(
+            container, sepa_debtor=debtor, usdc_allow_list=addresses
+        )
         container.log.start()
-        yield WithdrawalService(
-            container.log, vault, VaultBeneficiaryCommitments(commitments), rails,
-            JsonBatchBook(settings.data_dir / BATCH_BOOK), SystemClock(),
-        )  # fmt: skip
+        yield service
     except bootstrap.BootstrapError as exc:
         err.print(f"[red]cannot open the vault:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc

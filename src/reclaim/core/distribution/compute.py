@@ -69,7 +69,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -106,6 +106,9 @@ claims_per_round_max: Final = money.allocation_parts_max
 #: Largest numerator or denominator of an FX rate: 12 significant digits is finer than any
 #: published rate (EUR at 0.9234 is 9234/10000; USDC per USD cent is 10000/1).
 fx_term_max: Final = 10**12
+#: Distinct values of a low-cardinality text column (class, status, destination, reason,
+#: asset, jurisdiction): ISO 3166-1 has 249 codes; a column with more is not such a column.
+vocabulary_max: Final = 4096
 #: Payments listed as the largest and as the smallest in a summary.
 summary_payments_max: Final = 5
 
@@ -124,6 +127,8 @@ INPUT_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "account_id": pl.String(),
     "asset": pl.String(),
 }
+#: Text columns of few distinct values: computed over as integer codes, output as ``pl.Enum``.
+_CODED: Final = ("class_code", "jurisdiction", "status", "destination", "reason", "asset")
 _INT64_MAX: Final = limits.integer_max
 _HALF_BITS: Final = 32
 _LOW_MASK: Final = (1 << _HALF_BITS) - 1
@@ -243,34 +248,33 @@ def compute_round(
     named = _check_terms(plan, round_, pools_minor)
     rates = _check_fx(fx)
     _check_schema(claims)
-    statuses = (*plan.paid_statuses, *plan.reserved_statuses)
-    codes = sorted(named)
-    taking_part = pl.col("status").is_in(statuses) & pl.col("class_code").is_in(codes)
-    _check_rows(claims, taking_part, plan.reserved_statuses, rates)
-    order = (
-        claims.lazy()
-        .with_row_index("row")
-        .filter(taking_part)
-        .select("row", "claim_id")
-        .sort("claim_id")
-        .collect()
+    vocabularies = _vocabularies(plan, named, rates)
+    coded = _coded(claims)
+    vocabularies["jurisdiction"] = coded["jurisdiction"][0]
+    tables = {name: _table(coded[name][0], vocabularies[name]) for name in _CODED}
+    taking_part = (tables["class_code"][coded["class_code"][1]] >= 0) & (
+        tables["status"][coded["status"][1]] >= 0
     )
-    if order.height and order["claim_id"].is_duplicated().any():
-        raise ValueError("claim ids of participating claims are not unique")
-    rows = order["row"].to_numpy().astype(np.int64)
-    del order
+    rows = np.flatnonzero(taking_part)
+    del taking_part
+    rows = rows[_byte_order(claims["claim_id"], rows)]
+    text = {name: tables[name][coded[name][1][rows]] for name in _CODED}
+    del coded
+    _check_rows(text, vocabularies, plan.reserved_statuses)
+    escrow = text["destination"] == vocabularies["destination"].index(ESCROW)
+    text["asset"][escrow] = vocabularies["asset"].index(USD)
+    del escrow
     admitted = claims["admitted_minor"].to_numpy()[rows]
     received = claims["received_minor"].to_numpy()[rows]
     if len(rows) and (int(admitted.min()) < 0 or int(admitted.max()) > admitted_max_minor):
         raise ValueError(f"an admitted amount is outside 0…{admitted_max_minor}")
     if len(rows) and int(received.min()) < 0:
         raise ValueError("a received amount is negative")
-    class_of = _physical(claims["class_code"], codes)[rows]
     entitlement = np.zeros(len(rows), dtype=np.int64)
     usd = np.zeros(len(rows), dtype=np.int64)
     totals: list[ClassTotal] = []
-    for index, code in enumerate(codes):
-        at = np.flatnonzero(class_of == index)
+    for index, code in enumerate(vocabularies["class_code"]):
+        at = np.flatnonzero(text["class_code"] == index)
         a = admitted[at]
         admitted_total = _exact_sum(a)
         rate = _class_rate(plan, round_, interest, named[code], pools_minor, admitted_total)
@@ -293,7 +297,26 @@ def compute_round(
                 _exact_sum(pay),
             )
         )
-    frame = _lines(claims, rows, entitlement, received, usd, rates, exact=exact_python_ints)
+    paying = usd > 0
+    assert bool(np.all(usd <= entitlement)), "a payment never exceeds the entitlement"
+    selected = rows[paying]
+    usd = usd[paying]
+    assets = text["asset"][paying]
+    columns: dict[str, pl.Series | npt.NDArray[np.int64]] = {
+        "line": np.arange(len(selected), dtype=np.int64),
+        "claim_id": claims["claim_id"].gather(selected),
+        "payee": claims["payee"].gather(selected),
+        "account_id": claims["account_id"].gather(selected),
+        "entitlement_minor": entitlement[paying],
+        "received_minor": received[paying],
+        "usd_minor": usd,
+        "amount_minor": _convert(
+            assets, usd, vocabularies["asset"], rates, exact=exact_python_ints
+        ),
+    }
+    for name in _CODED:
+        columns[name] = _decoded(name, vocabularies[name], text[name][paying])
+    frame = pl.DataFrame({name: columns[name] for name in LINE_COLUMNS})
     return RoundLines(
         round_.round_id,
         round_.estate_id,
@@ -380,59 +403,27 @@ def _assert_within_cap(admitted: IntArray, parts: IntArray, cap: Fraction, *, ex
     assert bool(np.all(parts <= ceiling)), "no claim above the ceiling of its exact cap"
 
 
-def _lines(
-    claims: pl.DataFrame,
-    rows: IntArray,
-    entitlement: IntArray,
-    received: IntArray,
+def _convert(
+    assets: npt.NDArray[np.int16],
     usd: IntArray,
+    vocabulary: list[str],
     rates: Mapping[str, tuple[int, int]],
     *,
     exact: bool,
-) -> pl.DataFrame:
-    paying = usd > 0
-    assert bool(np.all(usd <= entitlement)), "a payment never exceeds the entitlement"
-    selected = rows[paying]
-    text = ["claim_id", "class_code", "jurisdiction", "status", "destination", "reason"]
-    frame = claims.select(*text, "payee", "account_id", "asset")[selected]
-    frame = frame.with_columns(
-        pl.when(pl.col("destination") == ESCROW)
-        .then(pl.lit(USD))
-        .otherwise(pl.col("asset"))
-        .alias("asset"),
-        pl.Series("entitlement_minor", entitlement[paying], dtype=pl.Int64),
-        pl.Series("received_minor", received[paying], dtype=pl.Int64),
-        pl.Series("usd_minor", usd[paying], dtype=pl.Int64),
-    )
-    amounts = _convert(frame, usd[paying], rates, exact=exact)
-    frame = frame.with_columns(
-        pl.Series("amount_minor", amounts, dtype=pl.Int64),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("line"),
-    )
-    return frame.select(LINE_COLUMNS)
-
-
-def _convert(
-    frame: pl.DataFrame, usd: IntArray, rates: Mapping[str, tuple[int, int]], *, exact: bool
 ) -> IntArray:
     """``⌊usd × num / den⌋`` per line, with its payout asset's rate."""
-    assets = sorted(rates)
-    asset_of = _physical(frame["asset"], assets)
-    amounts = np.zeros(len(usd), dtype=np.int64)
-    for index, code in enumerate(assets):
-        at = np.flatnonzero(asset_of == index)
-        if len(at) == 0:
-            continue
-        num, den = rates[code]
-        values = usd[at]
-        if not exact and num * int(values.max()) <= _INT64_MAX:
-            amounts[at] = values * np.int64(num) // np.int64(den)
-            continue
-        converted = values.astype(object) * num // den
-        if max(converted) > _INT64_MAX:
-            raise ValueError(f"a payment in {code} does not fit a BIGINT")
-        amounts[at] = converted.astype(np.int64)
-    return amounts
+    if len(usd) == 0:
+        return np.zeros(0, dtype=np.int64)
+    numerators = np.array([rates[code][0] for code in vocabulary], dtype=np.int64)
+    denominators = np.array([rates[code][1] for code in vocabulary], dtype=np.int64)
+    if not exact and int(numerators.max()) * int(usd.max()) <= _INT64_MAX:
+        return usd * numerators[assets] // denominators[assets]
+    converted: npt.NDArray[np.object_] = (
+        usd.astype(object) * numerators[assets].astype(object) // denominators[assets]
+    )
+    if max(converted) > _INT64_MAX:
+        raise ValueError("a converted payment does not fit a BIGINT")
+    return np.asarray(converted, dtype=np.int64)
 
 
 # Checks -----------------------------------------------------------------------------------------
@@ -497,27 +488,39 @@ def _check_schema(claims: pl.DataFrame) -> None:
         raise ValueError(f"null values in {', '.join(nulls)}")
 
 
-def _check_rows(
-    claims: pl.DataFrame,
-    taking_part: pl.Expr,
-    reserved: tuple[str, ...],
-    rates: Mapping[str, tuple[int, int]],
-) -> None:
-    destination, reason = pl.col("destination"), pl.col("reason")
-    rules = {
-        "a destination other than creditor or escrow": ~destination.is_in(DESTINATIONS),
-        "an escrow line without a known reason": (destination == ESCROW)
-        & ~reason.is_in(ESCROW_REASONS),
-        "a creditor line with a reason": (destination == CREDITOR) & (reason != ""),
-        "a reserved status not sent to escrow": pl.col("status").is_in(reserved)
-        & (destination != ESCROW),
-        "a creditor payout asset without an FX rate": (destination == CREDITOR)
-        & ~pl.col("asset").is_in(sorted(rates)),
+def _vocabularies(
+    plan: Plan, named: Mapping[str, ClassRound], rates: Mapping[str, tuple[int, int]]
+) -> dict[str, list[str]]:
+    """The values each text column of a line can take, in byte order (jurisdictions: those of
+    the register, added by the caller)."""
+    return {
+        "class_code": sorted(named),
+        "status": sorted({*plan.paid_statuses, *plan.reserved_statuses}),
+        "destination": sorted(DESTINATIONS),
+        "reason": sorted({"", *ESCROW_REASONS}),
+        "asset": sorted(rates),
     }
-    counts = claims.select(
-        [(taking_part & rule).sum().alias(name) for name, rule in rules.items()]
-    ).row(0)
-    broken = [f"{count} with {name}" for name, count in zip(rules, counts, strict=True) if count]
+
+
+def _check_rows(
+    text: Mapping[str, npt.NDArray[np.int16]],
+    vocabularies: Mapping[str, list[str]],
+    reserved: tuple[str, ...],
+) -> None:
+    """Refuse participating rows that break the contract (codes are -1 outside a vocabulary)."""
+    destination, reason = text["destination"], text["reason"]
+    creditor = destination == vocabularies["destination"].index(CREDITOR)
+    escrow = destination == vocabularies["destination"].index(ESCROW)
+    no_reason = reason == vocabularies["reason"].index("")
+    reserved_codes = [i for i, s in enumerate(vocabularies["status"]) if s in reserved]
+    rules = {
+        "a destination other than creditor or escrow": destination < 0,
+        "an escrow line without a known reason": escrow & (no_reason | (reason < 0)),
+        "a creditor line with a reason": creditor & ~no_reason,
+        "a reserved status not sent to escrow": np.isin(text["status"], reserved_codes) & ~escrow,
+        "a creditor payout asset without an FX rate": creditor & (text["asset"] < 0),
+    }
+    broken = [f"{np.count_nonzero(rule)} with {name}" for name, rule in rules.items() if rule.any()]
     if broken:
         raise ValueError("participating claims: " + "; ".join(broken))
 
@@ -525,12 +528,80 @@ def _check_rows(
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def _physical(column: pl.Series, categories: list[str]) -> IntArray:
-    """The index of each value of ``column`` in ``categories`` (-1 for others)."""
-    found = column.replace_strict(
-        categories, list(range(len(categories))), default=-1, return_dtype=pl.Int64
+def _coded(claims: pl.DataFrame) -> dict[str, tuple[list[str], npt.NDArray[np.integer[Any]]]]:
+    """Each low-cardinality text column as its distinct values in byte order and each row's
+    index among them (the ``pl.Enum`` physical codes: ``uint8`` for up to 256 values)."""
+    distinct = claims.select(pl.col(name).unique().sort().implode() for name in _CODED).row(0)
+    vocabularies: dict[str, list[str]] = dict(zip(_CODED, distinct, strict=True))
+    for name, vocabulary in vocabularies.items():
+        if len(vocabulary) > vocabulary_max:
+            raise ValueError(f"column {name} has more than {vocabulary_max} distinct values")
+    codes = claims.select(
+        pl.col(name).cast(pl.Enum(vocabulary)).to_physical()
+        for name, vocabulary in vocabularies.items()
     )
-    return found.to_numpy()
+    return {name: (vocabularies[name], codes[name].to_numpy()) for name in _CODED}
+
+
+def _table(vocabulary: list[str], target: list[str]) -> npt.NDArray[np.int16]:
+    """For each value of ``vocabulary``, its index in ``target`` (-1 if absent); a final -1 so
+    that an empty vocabulary still indexes. ``int16``: ``vocabulary_max`` fits."""
+    where = {value: index for index, value in enumerate(target)}
+    return np.array([where.get(value, -1) for value in vocabulary] + [-1], dtype=np.int16)
+
+
+def _decoded(name: str, vocabulary: list[str], codes: npt.NDArray[np.int16]) -> pl.Series:
+    """A text column from codes, as a ``pl.Enum`` over ``vocabulary``."""
+    assert len(codes) == 0 or int(codes.min()) >= 0, f"every {name} of a line is known"
+    return pl.Series(name, vocabulary, dtype=pl.Enum(vocabulary)).gather(codes)
+
+
+def _byte_order(ids: pl.Series, rows: IntArray) -> IntArray:
+    """The permutation of ``rows`` that sorts their claim ids by bytes; refuses repeated ids.
+
+    Polars' ``arg_sort`` of 10,000,000 strings takes ~10 s here (its value sort, ~1 s), so the
+    ids are cut into big-endian 16-bit words (NUL-padded to a multiple of 8 bytes) and sorted by
+    ``numpy.lexsort`` over the words that vary (a radix sort per word). Ids must be non-empty
+    ASCII without NUL (``CLAIM_ID_RE`` is stricter), so padding with NULs keeps byte order.
+    """
+    count = len(rows)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    chosen = ids.gather(rows)
+    size = chosen.str.len_bytes()
+    lengths = size.to_numpy()
+    if (
+        int(lengths.min()) == 0
+        or (size != chosen.str.len_chars()).any()
+        or chosen.str.contains("\x00", literal=True).any()
+    ):
+        raise ValueError("claim ids must be non-empty ASCII text without NUL")
+    width = -(-int(lengths.max()) // 8) * 8
+    padded = chosen.str.pad_end(width, "\x00").cast(pl.Binary).to_frame("id")
+    del chosen
+    words = padded.select(
+        pl.col("id")
+        .bin.slice(start, 8)
+        .bin.reinterpret(dtype=pl.UInt64, endianness="little")
+        .alias(str(start))
+        for start in range(0, width, 8)
+    )
+    del padded
+    keys: list[npt.NDArray[np.uint16]] = []
+    for name in words.columns:
+        raw = np.ascontiguousarray(words[name].to_numpy(), dtype="<u8")
+        pairs = raw.view(np.uint8).reshape(count, 8).view(">u2")
+        for column in pairs.T:
+            if int(column.min()) != int(column.max()):
+                keys.append(column.astype(np.uint16))
+    permutation = np.lexsort(keys[::-1]) if keys else np.arange(count)
+    same = np.ones(count - 1, dtype=np.bool_)
+    for key in keys:
+        ordered = key[permutation]
+        same &= ordered[1:] == ordered[:-1]
+    if same.any():
+        raise ValueError("claim ids of participating claims are not unique")
+    return permutation.astype(np.int64)
 
 
 def _exact_sum(values: AnyIntArray) -> int:

@@ -113,7 +113,7 @@ class WithdrawalRequest(BaseModel):
     blockchain: str = Field(min_length=1, max_length=32, description="the rail")
     quantity: str = Field(min_length=1, max_length=40, examples=["2500.00"])
     symbol: str = Field(min_length=1, max_length=16, examples=["EUR"])
-    clientId: int | None = Field(default=None, ge=0, le=CLIENT_ID_MAX)  # noqa: N815 - Backpack's
+    clientId: int | None = Field(default=None, ge=0, le=CLIENT_ID_MAX, strict=True)  # noqa: N815
     bankBic: str | None = Field(default=None, max_length=11)  # noqa: N815 - Backpack style
     fee: str | None = Field(default=None, max_length=40)
 
