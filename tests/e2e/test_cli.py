@@ -37,7 +37,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     done = reclaim("demo", "--no-serve", "--creditors", "300", "--data-dir", "d", cwd=root)
     assert "reclaim verify" in done.stdout
     assert ": OK" in done.stdout
+    assert "4 rounds" in done.stdout
+    assert "12 SEPA withdrawals" in done.stdout
     return root
+
+
+def test_demo_runs_the_four_ftx_rounds_and_a_sepa_batch(demo: Path) -> None:
+    for round_id in ("ftx-1", "ftx-2", "ftx-3", "ftx-4"):
+        report = (demo / "d" / "rounds" / round_id / "report.md").read_text()
+        assert f"# Round {round_id}" in report
+        assert (demo / "d" / "rounds" / round_id / "lines.csv").read_text().startswith("line,")
+    (batch,) = (demo / "d" / "withdrawals").iterdir()
+    assert batch.name.endswith(".pain.001.xml")
+    assert "<CstmrCdtTrfInitn>" in batch.read_text()
 
 
 def test_demo_builds_exports_and_verifies_a_log(demo: Path) -> None:

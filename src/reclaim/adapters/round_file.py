@@ -42,7 +42,6 @@ one). ``write_round_preview`` raises ``RoundFileError`` for a field that cannot 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
@@ -50,7 +49,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 import polars as pl
 
@@ -152,38 +151,19 @@ def write_lines_csv(frame: pl.DataFrame, path: str | Path) -> str:
             f"a comma, quote or character other than printable ASCII in {', '.join(unwritable)}"
         )
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as out:
-            hashing = _HashingWriter(out)
-            buffered = io.BufferedWriter(hashing, buffer_size=read_chunk_bytes)
-            frame.write_csv(
-                buffered, include_header=True, quote_style="never", line_terminator="\n"
-            )
-            buffered.flush()
-            out.flush()
-            os.fsync(out.fileno())
+        # Polars writes fastest to a path (through a Python file object it was ~5× slower);
+        # the digest is then read back from the page cache.
+        frame.write_csv(temporary, include_header=True, quote_style="never", line_terminator="\n")
+        digest = file_sha256(temporary)
+        with open(temporary, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return hashing.digest.hexdigest()
-
-
-class _HashingWriter(io.RawIOBase):
-    """A binary writer that hashes what it passes on: the digest costs no second read."""
-
-    def __init__(self, out: BinaryIO) -> None:
-        super().__init__()
-        self.out, self.digest = out, hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(data)
-        self.digest.update(view)
-        self.out.write(view)
-        return view.nbytes
+    return digest
 
 
 def _plain(column: pl.Series) -> bool:

@@ -336,7 +336,8 @@ def demo_command(
         f"{programme.rounds} rounds, {programme.lines:,} lines (paid "
         f"{usd(programme.paid_usd_minor)}, escrowed "
         f"{usd(programme.escrowed_usd_minor)}), {programme.released} escrow released, "
-        f"{programme.forfeited} forfeited, in {time.perf_counter() - started:.1f} s; "
+        f"{programme.forfeited} forfeited, {programme.withdrawals} SEPA withdrawals, "
+        f"in {time.perf_counter() - started:.1f} s; "
         f"log size {container.log.size:,}"
     )
     public = data_dir / "public-log"
@@ -358,6 +359,7 @@ def demo_command(
         f"  .venv/bin/reclaim prove --seq 42 --data-dir {data_dir}   an inclusion proof\n"
         f"  .venv/bin/reclaim distribute status --data-dir {data_dir}   the FTX rounds\n"
         f"  cat {data_dir}/rounds/ftx-4/report.md   a round's report (lines.csv beside it)\n"
+        f"  ls {data_dir}/withdrawals/   the SEPA batch (ISO 20022 pain.001) the bank was sent\n"
     )
     if serve_api:
         _serve(container, "127.0.0.1", port)

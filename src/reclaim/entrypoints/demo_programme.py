@@ -13,7 +13,11 @@ operator keys of the demo's key directory (every step a signed event):
    ``<data dir>/rounds/<round>/``), approved and executed: CN holders are escrowed from round 3
    (the restriction), holders without KYC by the deadline and unlinked claims are escrowed;
 5. one CN creditor proves a move to Hong Kong and her escrow is released; one escrow of a
-   missed KYC deadline is forfeited by an order.
+   missed KYC deadline is forfeited by an order;
+6. withdrawals: the FTX EU fee schedule set as signed terms, the operator's EUR bank account
+   funds its FX position, EUR holders in France and Germany withdraw by SEPA (two-phase: funds
+   reserved with the fee), one pain.001 batch file is exported to ``<data dir>/withdrawals/``,
+   the bank confirms all but one, which is returned and voided (funds back).
 
 Deterministic for a given seed.
 """
@@ -22,29 +26,49 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 from rich.console import Console
+from schwifty import IBAN
 
 from reclaim import bootstrap
 from reclaim.adapters.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.fee_file import shipped_fee_file
 from reclaim.adapters.identity import FoldedCommitments
 from reclaim.adapters.policy_file import PolicyReport, load_policy_csv, shipped_policy
+from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.adapters.register_file import read_register, write_register_csv
 from reclaim.adapters.round_file import read_round_lines, write_round_preview
 from reclaim.adapters.round_spec_file import load_round_spec, shipped_round_spec
 from reclaim.app import distributions
 from reclaim.app.claims_import import ImportReport, create_estate, import_register, set_policy
 from reclaim.app.log_service import Accepted
-from reclaim.core.claims import DecideKyc, LinkClaim, ProveEmail, SubmitKyc
+from reclaim.app.withdrawals import Refused
+from reclaim.core.claims import (
+    DecideKyc,
+    LinkClaim,
+    PolicyEntry,
+    ProveEmail,
+    SetPolicy,
+    SubmitKyc,
+)
 from reclaim.core.distribution.machine import (
     ElectPayout,
     ForfeitEscrow,
     ProveResidence,
     RecordFxRate,
     ReleaseEscrow,
+)
+from reclaim.core.ledger import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    Account,
+    CreateTransfers,
+    OpenAccounts,
+    Transfer,
 )
 from reclaim.core.money import ASSETS, format_amount
 from reclaim.core.rejections import Rejection
@@ -69,6 +93,7 @@ class ProgrammeSummary:
     escrowed_usd_minor: int
     released: int
     forfeited: int
+    withdrawals: int
 
 
 class DemoFailed(RuntimeError):
@@ -143,8 +168,9 @@ def run_programme(
             f"{usd(summary.paid_usd_minor)}, escrowed {usd(summary.escrowed_usd_minor)}"
         )
     released, forfeited = _escrow_events(container, people)
+    withdrawn = _withdrawals(container, data_dir, people, rng)
     return ProgrammeSummary(claims, onboarded, len(spec.rounds), lines, paid, escrowed,
-                            released, forfeited)  # fmt: skip
+                            released, forfeited, withdrawn)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,3 +279,75 @@ def _escrow_events(container: bootstrap.Container, people: list[_Holder]) -> tup
             forfeited += 1
             break
     return released, forfeited
+
+
+#: Open jurisdictions of the demo and the rails that serve them (the shipped policy lists only
+#: the restricted ones; an unlisted jurisdiction has no rail).
+OPEN_RAILS: Final = {
+    "FR": ("sepa", "usdc"), "DE": ("sepa", "usdc"), "HK": ("hk_wire", "usdc"),
+    "GB": ("usdc",), "SG": ("usdc",), "JP": ("usdc",), "KR": ("usdc",), "US": ("usdc",),
+    "BR": ("usdc",),
+}  # fmt: skip
+#: The operator's paying account in the demo (a valid test IBAN).
+DEBTOR: Final = SepaDebtor("reclaim demo operator", "DE89370400440532013000", "COBADEFFXXX")
+
+
+def _withdrawals(
+    container: bootstrap.Container, data_dir: Path, people: list[_Holder], rng: random.Random
+) -> int:
+    entries = tuple(
+        PolicyEntry(iso, "open", "Served by the programme", "https://example.org/demo-policy",
+                    "2025-01-01", rails)
+        for iso, rails in OPEN_RAILS.items()
+    )  # fmt: skip
+    accounts = (
+        Account.of(
+            "operator", "EUR", "rail_settlement", frozenset({CREDITS_MUST_NOT_EXCEED_DEBITS})
+        ),
+        Account.of("operator", "EUR", "fees", frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})),
+    )
+    _submit(container, [(SetPolicy(entries), "admin"), (OpenAccounts(accounts), "treasury")])
+    state = container.log.state
+    fx_eur = state.ledger.accounts.get("fx/EUR/fx")
+    bought = 0 if fx_eur is None else fx_eur.debits_posted - fx_eur.credits_posted
+    if bought > 0:  # the bank bought the euros the EUR payouts were converted into
+        funding = Transfer("demo-eur-funding", "operator/EUR/rail_settlement", "fx/EUR/fx", "EUR",
+                           bought, "funding")  # fmt: skip
+        _submit(container, [(CreateTransfers((funding,)), "treasury")])
+    service = bootstrap.build_withdrawals(container, sepa_debtor=DEBTOR)
+    container.log.start()
+    _ok(service.set_terms(shipped_fee_file()), "fees")
+    requested: list[str] = []
+    for index, person in enumerate(people):
+        claim = state.claims.claims[person.claim_id]
+        creditor = claim.linked_creditor
+        account = state.ledger.accounts.get(f"{creditor}/EUR/creditor_available")
+        if creditor is None or person.iso not in ("FR", "DE") or account is None:
+            continue
+        available = account.available_minor
+        if available < 10_000 or state.claims.kyc_state(creditor) != "approved":
+            continue
+        service.vault.put(f"creditor:{creditor}", {"verified_name": person.name},
+                          container.log.clock.now())  # fmt: skip
+        iban = IBAN.generate(person.iso, bank_code="37040044" if person.iso == "DE" else
+                             "2004101005", account_code=f"{index:010d}")  # fmt: skip
+        amount = available // 2
+        answer = service.request(creditor, "sepa", amount, {"iban": str(iban.compact)})
+        _ok(answer, "withdrawal")
+        if isinstance(answer, Refused):
+            raise DemoFailed(f"withdrawal: {answer}")
+        requested.append(answer.withdrawal_id)
+        if len(requested) == 12:
+            break
+    if not requested:
+        return 0
+    made = service.export_batch("sepa", date(2025, 6, 2))
+    if isinstance(made, Refused):
+        raise DemoFailed(f"export: {made}")
+    out = data_dir / "withdrawals"
+    out.mkdir(exist_ok=True)
+    (out / made.filename).write_bytes(made.content)
+    for ident in requested[:-1]:
+        _ok(service.confirm(ident, f"BANKREF-{ident[:12]}"), "confirm")
+    _ok(service.fail(requested[-1], "account_closed"), "fail")
+    return len(requested)
