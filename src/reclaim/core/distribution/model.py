@@ -85,7 +85,10 @@ class Plan:
     """An estate's distribution plan. ``paid_statuses`` are paid (to the holder, or into escrow
     when the holder cannot be paid yet); ``reserved_statuses`` (e.g. ``disputed``) are computed
     like paid ones and always go to escrow; other statuses get nothing. ``kyc_finish_by`` is the
-    date by which a holder must have passed KYC (``""``: no deadline)."""
+    date by which a holder must have passed KYC (``""``: no deadline): past it at a payment date,
+    an unlinked or unverified claim's amount is escrowed as ``kyc_deadline_missed``, which
+    ``kyc_missed`` says may be forfeited on an order. ``kyc_start_by`` is published and reported,
+    not enforced (a claim links only once KYC has passed, so only the finish date decides)."""
 
     estate_id: str
     classes: Mapping[str, ClassTerms]

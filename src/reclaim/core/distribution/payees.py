@@ -15,9 +15,15 @@ Destination of a claim's amount in a round (first rule that applies):
 | rule                                                        | destination, reason         |
 | ----------------------------------------------------------- | --------------------------- |
 | status is one of the plan's reserved statuses (disputed)    | escrow, disputed            |
-| no holder of record (claim not linked)                      | escrow, unlinked            |
+| no holder of record (not linked), KYC deadline passed       | escrow, kyc_deadline_missed |
+| no holder of record (not linked) otherwise                  | escrow, unlinked            |
 | holder's KYC not approved, plan's KYC deadline passed       | escrow, kyc_deadline_missed |
 | holder's KYC not approved otherwise                         | escrow, kyc_pending         |
+
+(A claim is linked only to a creditor who passed KYC, so a claim still unlinked when the plan's
+``kyc_finish_by`` has passed at the payment date missed the deadline: FTX expunged ~392,000 such
+claims; here their amounts wait in escrow and only an ordered forfeiture takes them back.
+``kyc_start_by`` is informational: reported, not enforced.)
 | holder's jurisdiction restricted at the record date, and    | escrow, restricted          |
 | no objection upheld for the claim (sanctioned likewise)     | (or sanctioned)             |
 | otherwise                                                   | the holder, elected asset   |
@@ -151,11 +157,11 @@ def classify(
     ``kyc_exempt`` are holders who pass no KYC: the programme's holding entity."""
     if claim.status in plan.reserved_statuses:
         return _escrow(claim, "disputed")
+    missed = bool(plan.kyc_finish_by) and payment_date > plan.kyc_finish_by
     holder = holder_of_record(ds, claim, record_date)
-    if holder is None:
-        return _escrow(claim, "unlinked")
+    if holder is None:  # linking needs a passed KYC: past the deadline, it was missed
+        return _escrow(claim, "kyc_deadline_missed" if missed else "unlinked")
     if claims.kyc_state(holder) != APPROVED and holder not in kyc_exempt:
-        missed = bool(plan.kyc_finish_by) and payment_date > plan.kyc_finish_by
         return _escrow(claim, "kyc_deadline_missed" if missed else "kyc_pending")
     restricted = restriction(ds, claims, claim, holder, record_date)
     if restricted:
