@@ -85,7 +85,7 @@ def registers(draw: st.DrawFn, *, received: bool = True) -> list[Row]:
     size = draw(st.integers(0, 30))
     ids = draw(
         st.lists(
-            st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,6}", fullmatch=True),
+            st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,19}", fullmatch=True),
             min_size=size,
             max_size=size,
             unique=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -17,6 +18,7 @@ from reclaim.core.distribution.compute import (
     AssetTotal,
     Bucket,
     ClassTotal,
+    _exact_sum,
     compute_round,
 )
 from reclaim.core.distribution.model import ClassRound, ClassTerms, InterestTerms, Plan
@@ -117,6 +119,15 @@ def test_percentages_of_two_classes() -> None:
         ("5A", Fraction(18, 25), 8_960_895),
         ("5B", Fraction(27, 50), 81_000),
     ]
+
+
+def test_claim_ids_of_any_length_are_ordered_by_bytes() -> None:
+    """Ids of 1 to 30 characters (several 8-byte words), sharing long prefixes."""
+    ids = ["a", "a0", "a.", "A", "a" * 30, "a" * 29 + "b", "a" * 16, "a" * 15 + "-", "Z9:x", "0"]
+    rows = [Row(claim_id, "5A", 100) for claim_id in ids]
+    round_ = one_round("r", "2025-05-30", ClassRound("5A", "percent", 10_000))
+    lines = compute_round(frame(rows), FTX_PLAN, round_, FTX_INTEREST, {}, FX)
+    assert lines.frame["claim_id"].to_list() == sorted(ids, key=str.encode)
 
 
 def test_equal_remainders_go_to_the_smallest_claim_ids_in_byte_order() -> None:
@@ -323,6 +334,29 @@ def test_the_lines_do_not_depend_on_the_order_of_the_rows() -> None:
         assert again.classes == expected.classes
 
 
+def test_low_cardinality_text_columns_may_be_enums() -> None:
+    """A register of millions holds class, jurisdiction, status, destination, reason and asset
+    as ``pl.Enum`` (categories in any order): the lines are the same."""
+    rows = [
+        Row("E-1", "5A", 100_000, jurisdiction="FR", asset="EUR"),
+        escrowed(Row("E-2", "5A", 3, jurisdiction="CN")),
+        Row("E-3", "7", 1, asset="USDC"),
+        Row("E-4", "6A", 5, status="expunged"),
+    ]
+    round_ = one_round("r", "2025-05-30", ClassRound("5A", "percent", 7200), ClassRound("7", "cap"))
+    strings = frame(rows)
+    enums = strings.with_columns(
+        pl.col(name).cast(pl.Enum(sorted(set(strings[name].to_list()), reverse=True)))
+        for name in ("class_code", "jurisdiction", "status", "destination", "reason", "asset")
+    )
+    expected = compute_round(strings, FTX_PLAN, round_, FTX_INTEREST, {}, FX)
+    again = compute_round(enums, FTX_PLAN, round_, FTX_INTEREST, {}, FX)
+    assert again.frame.equals(expected.frame)
+    assert again.summary() == expected.summary()
+    assert expected.frame["jurisdiction"].to_list() == ["FR", "CN", "US"]
+    assert expected.frame.schema["jurisdiction"] == pl.Enum(["CN", "FR", "US"])
+
+
 # Exactness: int64 and Python ints ---------------------------------------------------------------
 
 
@@ -432,6 +466,9 @@ def _compute(rows: list[Row], *, round_=CONVENIENCE_ROUND, plan=FTX_PLAN, fx=FX,
         ([Row("X", "7", 1, reason="restricted")], "creditor line with a reason"),
         ([Row("X", "7", 1, status="disputed")], "reserved status not sent to escrow"),
         ([Row("X", "7", 1, asset="GBP")], "creditor payout asset without an FX rate"),
+        ([Row("", "7", 1)], "claim ids must be non-empty ASCII text without NUL"),
+        ([Row("C-é", "7", 1)], "claim ids must be non-empty ASCII text without NUL"),
+        ([Row("C-\x00", "7", 1)], "claim ids must be non-empty ASCII text without NUL"),
     ],
 )
 def test_rows_that_break_the_contract_are_refused(rows: list[Row], message: str) -> None:
@@ -484,3 +521,12 @@ def test_terms_that_break_the_contract_are_refused() -> None:
     both = Plan("ftx", FTX_PLAN.classes, ("allowed",), ("allowed",), "", "", "escrow")
     with pytest.raises(ValueError, match="both paid and reserved"):
         _compute(row, plan=both)
+
+
+def test_exact_sums_do_not_overflow_64_bits() -> None:
+    """Sums are exact beyond 2**63: three values of 2**62 sum to 3 × 2**62 (the int64 path
+    splits them into 32-bit halves); an object array sums as Python ints."""
+    assert _exact_sum(np.array([2**62, 2**62, 2**62], dtype=np.int64)) == 3 * 2**62
+    assert _exact_sum(np.array([2**63 - 1, 1, -5], dtype=np.int64)) == 2**63 - 5
+    assert _exact_sum(np.array([10**30, 1], dtype=object)) == 10**30 + 1
+    assert _exact_sum(np.array([], dtype=np.int64)) == 0

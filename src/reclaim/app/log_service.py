@@ -461,12 +461,11 @@ class LogService:
     def _finish(self, prepared: _Prepared) -> None:
         signatures = iter(prepared.signatures.wait() if prepared.signatures else ())
         bodies = iter(prepared.bodies)
-        signed: list[log_event.SignedEvent] = []
-        for item in prepared.events:
-            if isinstance(item, Event):
-                signed.append(log_event.SignedEvent(item, next(signatures), next(bodies)))
-            else:
-                signed.append(item)
+        signed_event = log_event.SignedEvent
+        signed = [
+            signed_event(item, next(signatures), next(bodies)) if isinstance(item, Event) else item
+            for item in prepared.events
+        ]
         if signed:
             result: AppendResult = self._store.append(signed, prepared.entities)
             assert result.first_seq == self._size, "the store's seq must follow ours"
@@ -480,7 +479,10 @@ class LogService:
                     work.future.set_result(work.outcome)
                 continue
             count, results = prepared.accepted[id(work)]
-            events = tuple(item.event for item in signed[offset : offset + count])
+            if count == 1:
+                events: tuple[Event, ...] = (signed[offset].event,)
+            else:
+                events = tuple([item.event for item in signed[offset : offset + count]])
             work.answer(Accepted(first_seq + offset, events, results))
             offset += count
         assert offset == len(signed)

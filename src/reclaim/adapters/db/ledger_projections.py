@@ -105,8 +105,9 @@ _TEXT_FIELDS: Final = {"accounts": (0, 1, 2), "transfers": (0, 1, 2, 3, 5, 7, 9,
 
 def _account_row(ident: str, v: dict[str, Any], opened: int, updated: int) -> tuple[Any, ...]:
     fields = _ACCOUNT_FIELDS(v)
-    _check_text(fields, _TEXT_FIELDS["accounts"])
     owner, asset, purpose, flags, dp, cp, dpend, cpend = fields
+    if not (type(owner) is str and type(asset) is str and type(purpose) is str):
+        _check_text(fields, _TEXT_FIELDS["accounts"])  # raises, naming the value
     if type(flags) is not list:
         raise TypeError(f"flags {flags!r} is not a list")
     return (
@@ -117,9 +118,14 @@ def _account_row(ident: str, v: dict[str, Any], opened: int, updated: int) -> tu
 
 def _transfer_row(ident: str, v: dict[str, Any], created: int, updated: int) -> tuple[Any, ...]:
     fields = _TRANSFER_FIELDS(v)
-    _check_text(fields, _TEXT_FIELDS["transfers"])
     (kind, debit, credit, asset, amount, code, refs, pending_id, timeout, created_at,
      expires_at, status, posted) = fields  # fmt: skip
+    if not (
+        type(kind) is str and type(debit) is str and type(credit) is str
+        and type(asset) is str and type(code) is str and type(pending_id) is str
+        and type(created_at) is str and type(expires_at) is str and type(status) is str
+    ):  # fmt: skip
+        _check_text(fields, _TEXT_FIELDS["transfers"])  # raises, naming the value
     if type(refs) is not dict:
         raise TypeError(f"refs {refs!r} is not an object")
     return (

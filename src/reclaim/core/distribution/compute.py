@@ -9,39 +9,48 @@ and where this round's money for it goes) and returns the round's ``RoundLines``
 
 1. **Who takes part.** A claim whose status is in ``plan.paid_statuses ∪
    plan.reserved_statuses`` and whose class the round names. Together they form their class's
-   largest-remainder set. Other claims get no line (their rows are only checked for nulls).
-2. **The class rate.** Every exact entitlement of a class is ``rate × admitted`` with one exact
+   largest-remainder set. Other claims get no line (their rows are checked only for nulls and
+   for claim ids that can be ordered: non-empty ASCII without NUL).
+2. **Claim-id order.** The participating claims are put in claim-id byte order first
+   (``_byte_order``: a radix sort over 16-bit words of the ids), and everything after runs in
+   that order: the tie-break of the largest remainder is then positional, and the lines come
+   out sorted. A repeated participating claim id is refused.
+3. **The class rate.** Every exact entitlement of a class is ``rate × admitted`` with one exact
    rate ``p / q`` for the class (``Fraction``): ``percent`` → ``min(cumulative_bps / 10,000,
    cap)``; ``cap`` → ``cap``; ``pool`` → ``min(pool / Σ admitted, cap)``, where ``cap`` is
    ``interest.cap_fraction`` at ``interest_to`` (or the payment date).
-3. **Largest remainder.** Each claim's ``admitted × p`` is divided by ``q``: the floor is its
+4. **Largest remainder.** Each claim's ``admitted × p`` is divided by ``q``: the floor is its
    first part, the remainder (``admitted × p mod q``) its fractional part in units of ``1/q``.
    The class total is ``⌊p × Σ admitted / q⌋``; the ``leftover = total − Σ floors`` cents go one
-   each to the claims with the largest remainders, ties by claim id. Claims are processed in
-   claim-id order, so the tie-break is positional: the ``leftover``-th largest remainder is
+   each to the claims with the largest remainders: the ``leftover``-th largest remainder is
    found by ``numpy.partition`` (O(n)), every claim above it gets a cent, and of those equal to
    it the first ones in claim-id order get the rest.
-4. **The payment.** ``usd_minor = max(0, entitlement − received)``; a line exists when it is
+5. **The payment.** ``usd_minor = max(0, entitlement − received)``; a line exists when it is
    positive. Escrow lines stay in USD. A creditor line is converted once into its payout asset:
    ``amount_minor = ⌊usd_minor × num / den⌋`` with the asset's rate ``(num, den)`` (USD cents →
    the asset's minor units: EUR at 0.9234 is ``(9234, 10000)``, USDC ``(10000, 1)``). **Floor**:
    the creditor never receives more than the exact converted value; the fraction of a minor unit
    stays with the operator (a 1-cent EUR line at 0.9234 converts to 0 EUR cents — the line still
    exists, its USD cent is the claim's, and the executor decides what a zero transfer means).
-5. **Output.** The lines sorted by claim id (byte order), numbered from 0, with per-class totals;
-   ``RoundLines.summary()`` aggregates them.
+6. **Output.** ``RoundLines.frame`` has the ``payloads.LINE_COLUMNS``, one row per line, sorted
+   by claim id and numbered from 0; the per-class totals; ``RoundLines.summary()`` aggregates.
+
+The six low-cardinality text columns (class, jurisdiction, status, destination, reason, asset)
+are computed over as integer codes and come out as ``pl.Enum`` columns whose categories are in
+byte order (the text is the same: they compare with strings, print and write to CSV as text);
+in the input they may be ``String`` or ``pl.Enum``. At 10,000,000 claims a ``String`` column
+costs a 16-byte view a row, an ``Enum`` one byte: ~0.9 GB less for the input frame.
 
 Exactness in 64 bits
 --------------------
 The arithmetic runs on ``int64`` numpy arrays when it provably cannot overflow: a class's
 ``p × max(admitted) ≤ 2**63 − 1`` (for ``percent`` ``p ≤ cap_bps_max`` after reduction and
 ``admitted ≤ admitted_max_minor``, so ``10**17``; a simple-interest cap at FTX's terms is
-``4397/3650``), and for FX ``max(usd_minor) × num ≤ 2**63 − 1``. Otherwise — a compound factor,
-a pool in the trillions — that class (or asset) runs on numpy ``object`` arrays of Python ints:
-exact, about 30× slower. ``exact_python_ints=True`` forces the object path everywhere (tests
-show both paths agree). Sums over a class (Σ admitted, Σ floors) are taken exactly: each int64
-is split into its high and low 32 bits, which sum without overflow for fewer than ``2**31``
-claims.
+``4397/3650``), and for FX ``max(num) × max(usd_minor) ≤ 2**63 − 1``. Otherwise — a compound
+factor, a pool in the trillions — that class (or the conversion) runs on numpy ``object`` arrays
+of Python ints: exact, about 30× slower. ``exact_python_ints=True`` forces the object path
+everywhere (tests show both paths agree). Sums (Σ admitted, Σ floors) are exact: summed as they
+are when ``count × largest`` fits 64 bits, else as their high and low 32-bit halves.
 
 Invariants (asserted)
 ---------------------
@@ -53,15 +62,20 @@ Invariants (asserted)
 Errors
 ------
 ``ValueError`` for inputs that break the contract (a missing or mistyped column, nulls, a
-duplicated participating claim id, an amount out of range, a destination other than creditor or
-escrow, an escrow line without a reason, a reserved status not sent to escrow, a payout asset
-without a rate, a round that names a class the plan lacks, a pool class without its pool, a
-class total beyond BIGINT). The callers build these inputs, so this is a bug caught early.
+duplicated participating claim id, a claim id that is empty or not ASCII, an amount out of
+range, a destination other than creditor or escrow, an escrow line without a known reason, a
+creditor line with a reason, a reserved status not sent to escrow, a payout asset without a
+rate, a round that names a class the plan lacks, a pool class without its pool, a class total
+beyond BIGINT). The callers build these inputs, so this is a bug caught early.
 
 Known limits
 ------------
-At most ``claims_per_round_max`` rows. The ``object`` path costs ~1 s per million claims and
-class. The frame of ``RoundLines`` is a Polars frame: treat it as immutable.
+At most ``claims_per_round_max`` rows and ``vocabulary_max`` distinct values in a coded column.
+The ``object`` path costs ~1 s per million claims and class. Sorting costs grow with the length
+of the varying part of the claim ids (one radix pass per 2 varying bytes). A frame in many
+chunks (as ``read_parquet`` returns) gathers ~4× slower: rechunk it first. Memory at 10,000,000
+claims (benchmarks/bench_distribution_preview.py): ~3 GB peak with the input frame. The frame of
+``RoundLines`` is a Polars frame: treat it as immutable.
 """
 
 from __future__ import annotations
@@ -69,7 +83,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -130,6 +144,8 @@ INPUT_SCHEMA: Final[Mapping[str, pl.DataType]] = {
 #: Text columns of few distinct values: computed over as integer codes, output as ``pl.Enum``.
 _CODED: Final = ("class_code", "jurisdiction", "status", "destination", "reason", "asset")
 _INT64_MAX: Final = limits.integer_max
+#: Longest text a Polars string view holds inline (longer text lives in shared buffers).
+_INLINE_MAX_BYTES: Final = 12
 _HALF_BITS: Final = 32
 _LOW_MASK: Final = (1 << _HALF_BITS) - 1
 
@@ -250,7 +266,7 @@ def compute_round(
     _check_schema(claims)
     vocabularies = _vocabularies(plan, named, rates)
     coded = _coded(claims)
-    vocabularies["jurisdiction"] = coded["jurisdiction"][0]
+    vocabularies["jurisdiction"] = sorted(coded["jurisdiction"][0])
     tables = {name: _table(coded[name][0], vocabularies[name]) for name in _CODED}
     taking_part = (tables["class_code"][coded["class_code"][1]] >= 0) & (
         tables["status"][coded["status"][1]] >= 0
@@ -304,9 +320,9 @@ def compute_round(
     assets = text["asset"][paying]
     columns: dict[str, pl.Series | npt.NDArray[np.int64]] = {
         "line": np.arange(len(selected), dtype=np.int64),
-        "claim_id": claims["claim_id"].gather(selected),
-        "payee": claims["payee"].gather(selected),
-        "account_id": claims["account_id"].gather(selected),
+        "claim_id": _gathered(claims["claim_id"], selected),
+        "payee": _gathered(claims["payee"], selected),
+        "account_id": _gathered(claims["account_id"], selected),
         "entitlement_minor": entitlement[paying],
         "received_minor": received[paying],
         "usd_minor": usd,
@@ -479,8 +495,9 @@ def _check_schema(claims: pl.DataFrame) -> None:
     for name, dtype in INPUT_SCHEMA.items():
         if name not in claims.schema:
             raise ValueError(f"the claims frame has no column {name}")
-        if claims.schema[name] != dtype:
-            raise ValueError(f"column {name} is {claims.schema[name]}, not {dtype}")
+        found = claims.schema[name]
+        if found != dtype and not (name in _CODED and isinstance(found, pl.Enum)):
+            raise ValueError(f"column {name} is {found}, not {dtype}")
     if claims.height > claims_per_round_max:
         raise ValueError(f"more than {claims_per_round_max} claims")
     nulls = [name for name in INPUT_SCHEMA if claims[name].null_count()]
@@ -529,16 +546,22 @@ def _check_rows(
 
 
 def _coded(claims: pl.DataFrame) -> dict[str, tuple[list[str], npt.NDArray[np.integer[Any]]]]:
-    """Each low-cardinality text column as its distinct values in byte order and each row's
-    index among them (the ``pl.Enum`` physical codes: ``uint8`` for up to 256 values)."""
-    distinct = claims.select(pl.col(name).unique().sort().implode() for name in _CODED).row(0)
-    vocabularies: dict[str, list[str]] = dict(zip(_CODED, distinct, strict=True))
-    for name, vocabulary in vocabularies.items():
-        if len(vocabulary) > vocabulary_max:
+    """Each low-cardinality text column as a vocabulary and each row's index in it (the
+    ``pl.Enum`` physical codes: ``uint8`` for up to 256 values). A ``String`` column's
+    vocabulary is its distinct values; an ``Enum`` column's, its categories."""
+    strings = [name for name in _CODED if claims.schema[name] == pl.String()]
+    distinct = (
+        claims.select(pl.col(name).unique().implode() for name in strings).row(0) if strings else ()
+    )
+    vocabularies: dict[str, list[str]] = dict(zip(strings, distinct, strict=True))
+    for name in _CODED:
+        dtype = claims.schema[name]
+        if isinstance(dtype, pl.Enum):
+            vocabularies[name] = dtype.categories.to_list()
+        if len(vocabularies[name]) > vocabulary_max:
             raise ValueError(f"column {name} has more than {vocabulary_max} distinct values")
     codes = claims.select(
-        pl.col(name).cast(pl.Enum(vocabulary)).to_physical()
-        for name, vocabulary in vocabularies.items()
+        pl.col(name).cast(pl.Enum(vocabularies[name])).to_physical() for name in _CODED
     )
     return {name: (vocabularies[name], codes[name].to_numpy()) for name in _CODED}
 
@@ -556,44 +579,60 @@ def _decoded(name: str, vocabulary: list[str], codes: npt.NDArray[np.int16]) -> 
     return pl.Series(name, vocabulary, dtype=pl.Enum(vocabulary)).gather(codes)
 
 
+def _gathered(column: pl.Series, rows: IntArray) -> pl.Series:
+    """``column[rows]``, its text copied into fresh buffers in row order when any value is
+    longer than a string view holds inline (12 bytes). A plain gather only copies the views,
+    which keep pointing into the input's buffers in the input's order: every later pass over
+    the lines (the file writer, its checks) then reads them at random — at 10,000,000 lines,
+    ~5 s more per pass than the ~1.5 s this copy costs."""
+    picked = column.gather(rows)
+    longest = picked.str.len_bytes().max()
+    if longest is None or int(cast(int, longest)) <= _INLINE_MAX_BYTES:
+        return picked
+    return picked.to_frame().select(pl.concat_str(pl.col(column.name), pl.lit(""))).to_series()
+
+
 def _byte_order(ids: pl.Series, rows: IntArray) -> IntArray:
     """The permutation of ``rows`` that sorts their claim ids by bytes; refuses repeated ids.
 
     Polars' ``arg_sort`` of 10,000,000 strings takes ~10 s here (its value sort, ~1 s), so the
     ids are cut into big-endian 16-bit words (NUL-padded to a multiple of 8 bytes) and sorted by
-    ``numpy.lexsort`` over the words that vary (a radix sort per word). Ids must be non-empty
-    ASCII without NUL (``CLAIM_ID_RE`` is stricter), so padding with NULs keeps byte order.
+    ``numpy.lexsort`` over the words that vary (a radix sort per word): ~2 s for 10,000,000
+    ids of 12 characters, more for long ids whose every word varies. Every id of the frame
+    must be non-empty ASCII without NUL (``CLAIM_ID_RE`` is stricter), so that padding with
+    NULs keeps byte order.
     """
     count = len(rows)
     if count == 0:
         return np.zeros(0, dtype=np.int64)
-    chosen = ids.gather(rows)
-    size = chosen.str.len_bytes()
-    lengths = size.to_numpy()
-    if (
-        int(lengths.min()) == 0
-        or (size != chosen.str.len_chars()).any()
-        or chosen.str.contains("\x00", literal=True).any()
-    ):
+    frame = ids.to_frame("id")
+    found = frame.select(
+        pl.col("id").str.len_bytes().min().alias("shortest"),
+        pl.col("id").str.len_bytes().max().alias("longest"),
+        (pl.col("id").str.len_bytes() != pl.col("id").str.len_chars()).any().alias("wide"),
+        pl.col("id").str.contains("\x00", literal=True).any().alias("nul"),
+    ).row(0, named=True)
+    if found["shortest"] == 0 or found["wide"] or found["nul"]:
         raise ValueError("claim ids must be non-empty ASCII text without NUL")
-    width = -(-int(lengths.max()) // 8) * 8
-    padded = chosen.str.pad_end(width, "\x00").cast(pl.Binary).to_frame("id")
-    del chosen
-    words = padded.select(
-        pl.col("id")
-        .bin.slice(start, 8)
+    width = -(-int(found["longest"]) // 8) * 8
+    binary = pl.col("id").str.pad_end(width, "\x00").cast(pl.Binary)
+    words = frame.select(
+        binary.bin.slice(start, 8)
         .bin.reinterpret(dtype=pl.UInt64, endianness="little")
         .alias(str(start))
         for start in range(0, width, 8)
     )
-    del padded
+    del frame
     keys: list[npt.NDArray[np.uint16]] = []
     for name in words.columns:
         raw = np.ascontiguousarray(words[name].to_numpy(), dtype="<u8")
-        pairs = raw.view(np.uint8).reshape(count, 8).view(">u2")
+        pairs = raw.view(np.uint8).reshape(len(raw), 8).view(">u2")
         for column in pairs.T:
-            if int(column.min()) != int(column.max()):
-                keys.append(column.astype(np.uint16))
+            if int(column.min()) == int(column.max()):
+                continue  # the same in every id: orders nothing
+            key = column[rows].astype(np.uint16)
+            if int(key.min()) != int(key.max()):
+                keys.append(key)
     permutation = np.lexsort(keys[::-1]) if keys else np.arange(count)
     same = np.ones(count - 1, dtype=np.bool_)
     for key in keys:
@@ -605,9 +644,16 @@ def _byte_order(ids: pl.Series, rows: IntArray) -> IntArray:
 
 
 def _exact_sum(values: AnyIntArray) -> int:
-    """The exact sum of an int64 (split into 32-bit halves) or object array."""
+    """The exact sum of an int64 or object array. An int64 array whose count × largest
+    magnitude fits 64 bits is summed as it is (no partial sum can overflow); another is split
+    into its high and low 32 bits, which sum without overflow for fewer than 2**31 values."""
     if values.dtype == np.object_:
         return int(sum(values.tolist()))
+    if len(values) == 0:
+        return 0
+    largest = max(abs(int(values.max())), abs(int(values.min())))
+    if largest * len(values) <= _INT64_MAX:
+        return int(np.sum(values, dtype=np.int64))
     high = int(np.sum(values >> _HALF_BITS, dtype=np.int64))
     low = int(np.sum(values & _LOW_MASK, dtype=np.int64))
     return (high << _HALF_BITS) + low
@@ -618,17 +664,27 @@ def _exact_sum(values: AnyIntArray) -> int:
 
 def _summary(lines: RoundLines) -> RoundSummary:
     frame = lines.frame
-    escrow = frame.filter(pl.col("destination") == ESCROW)
-    paid = frame.filter(pl.col("destination") == CREDITOR)
-    jurisdictions = _buckets(frame, "jurisdiction")
-    reasons = _buckets(escrow, "reason")
-    assets = tuple(
-        AssetTotal(key, count, *sums)
-        for key, count, sums in _group_sums(paid, "asset", ("usd_minor", "amount_minor"))
+    jurisdictions = tuple(
+        Bucket(key[0], count, sums[0])
+        for key, count, sums in _group_sums(frame, ("jurisdiction",), ("usd_minor",))
     )
+    groups = _group_sums(frame, ("destination", "reason", "asset"), ("usd_minor", "amount_minor"))
+    reasons: dict[str, list[int]] = {}
+    assets: dict[str, list[int]] = {}
+    for (destination, reason, asset), count, (usd_minor, amount_minor) in groups:
+        if destination == ESCROW:
+            bucket = reasons.setdefault(reason, [0, 0])
+            bucket[0], bucket[1] = bucket[0] + count, bucket[1] + usd_minor
+        else:
+            totals = assets.setdefault(asset, [0, 0, 0])
+            totals[0], totals[1], totals[2] = (
+                totals[0] + count,
+                totals[1] + usd_minor,
+                totals[2] + amount_minor,
+            )
     total = sum(b.usd_minor for b in jurisdictions)
     assert total == lines.usd_minor, "the lines sum to the classes' totals"
-    escrowed = sum(b.usd_minor for b in reasons)
+    escrowed = sum(usd_minor for _, usd_minor in reasons.values())
     return RoundSummary(
         lines.round_id,
         lines.estate_id,
@@ -641,38 +697,39 @@ def _summary(lines: RoundLines) -> RoundSummary:
         escrowed,
         lines.classes,
         jurisdictions,
-        reasons,
-        assets,
+        tuple(Bucket(k, v[0], v[1]) for k, v in sorted(reasons.items())),
+        tuple(AssetTotal(k, v[0], v[1], v[2]) for k, v in sorted(assets.items())),
         _extremes(frame, largest=True),
         _extremes(frame, largest=False),
     )
 
 
-def _buckets(frame: pl.DataFrame, key: str) -> tuple[Bucket, ...]:
-    groups = _group_sums(frame, key, ("usd_minor",))
-    return tuple(Bucket(name, count, sums[0]) for name, count, sums in groups)
-
-
 def _group_sums(
-    frame: pl.DataFrame, key: str, columns: tuple[str, ...]
-) -> list[tuple[str, int, tuple[int, ...]]]:
-    """Per value of ``key`` (in byte order): the count and the exact sums of ``columns``
-    (non-negative; summed as 32-bit halves so that no partial sum can overflow)."""
+    frame: pl.DataFrame, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> list[tuple[tuple[str, ...], int, tuple[int, ...]]]:
+    """Per value of ``keys`` (in byte order): the count of lines and the exact sums of
+    ``columns`` (non-negative). A column whose exact total fits 64 bits is summed as it is (no
+    partial sum can exceed the total); another is summed as 32-bit halves."""
     aggregates = [pl.len().alias("_count")]
+    halves: set[str] = set()
     for name in columns:
+        if _exact_sum(frame[name].to_numpy()) <= _INT64_MAX:
+            aggregates.append(pl.col(name).sum().alias(name))
+            continue
+        halves.add(name)
         aggregates += [
             (pl.col(name) // (1 << _HALF_BITS)).sum().alias(f"{name}_high"),
             (pl.col(name) % (1 << _HALF_BITS)).sum().alias(f"{name}_low"),
         ]
-    grouped = frame.group_by(key).agg(aggregates).sort(key)
-    return [
-        (
-            row[key],
-            row["_count"],
-            tuple((row[f"{n}_high"] << _HALF_BITS) + row[f"{n}_low"] for n in columns),
+    grouped = frame.lazy().group_by(keys).agg(aggregates).sort(keys).collect()
+    result: list[tuple[tuple[str, ...], int, tuple[int, ...]]] = []
+    for row in grouped.iter_rows(named=True):
+        sums = tuple(
+            (row[f"{n}_high"] << _HALF_BITS) + row[f"{n}_low"] if n in halves else row[n]
+            for n in columns
         )
-        for row in grouped.iter_rows(named=True)
-    ]
+        result.append((tuple(row[k] for k in keys), row["_count"], sums))
+    return result
 
 
 def _extremes(frame: pl.DataFrame, *, largest: bool) -> tuple[Payment, ...]:

@@ -325,8 +325,10 @@ class LedgerState:
     def entity(self, key: str) -> JsonValue:
         """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist."""
         kind, _, ident = key.partition("/")
-        if kind == "account" and ident in self.accounts:
-            a = self.accounts[ident]
+        if kind == "account":
+            a = self.accounts.get(ident)
+            if a is None:
+                return None
             return {
                 "asset": a.asset,
                 "owner": a.owner,
@@ -337,8 +339,10 @@ class LedgerState:
                 "debits_pending": str(a.debits_pending),
                 "credits_pending": str(a.credits_pending),
             }
-        if kind == "transfer" and ident in self.transfers:
-            r = self.transfers[ident]
+        if kind == "transfer":
+            r = self.transfers.get(ident)
+            if r is None:
+                return None
             t = r.transfer
             return {
                 "kind": t.kind,
@@ -347,7 +351,7 @@ class LedgerState:
                 "asset": t.asset,
                 "amount_minor": str(t.amount_minor),
                 "code": t.code,
-                "refs": {k: t.refs[k] for k in sorted(t.refs)},
+                "refs": dict(sorted(t.refs.items())) if t.refs else {},
                 "pending_id": t.pending_id,
                 "timeout_seconds": str(t.timeout_seconds),
                 "created_at": r.created_at,
