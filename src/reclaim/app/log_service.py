@@ -207,6 +207,8 @@ class LogService:
         self._last_checkpoint_at = time.monotonic()
         self._last_now: datetime | None = None
         self._key_index: PublicKeyIndex | None = None
+        #: The root the store gave for the size of the last append (saves reading it back).
+        self._appended_root: tuple[int, bytes] = (-1, b"")
         self.reload()
 
     # Reading -------------------------------------------------------------------------------
@@ -249,6 +251,7 @@ class LogService:
                     assert rejection is None, f"stored event {logged.seq} fails: {rejection}"
                     evolve(state, logged.event)
             self.state, self._size = state, size
+            self._appended_root = (-1, b"")
             self._digest = StateDigest()
             self._digest.update(state)
             self._last_now = parse_time(state.last_time) if state.last_time else None
@@ -471,6 +474,7 @@ class LogService:
             assert result.first_seq == self._size, "the store's seq must follow ours"
             assert result.size == self._size + len(signed)
             self._size = result.size
+            self._appended_root = (result.size, result.root)
         offset = 0
         first_seq = self._size - len(signed)
         for work in prepared.works:
@@ -558,7 +562,8 @@ class LogService:
         assert self.state.origin, "a checkpoint needs the genesis event"
         assert size == self._size, "a checkpoint is published once its events are stored"
         assert_invariants(self.state)
-        root = self._store.root(size)
+        known_size, known_root = self._appended_root
+        root = known_root if known_size == size else self._store.root(size)
         checkpoint = Checkpoint(self.state.origin, size, root, (extension_line(digest),))
         stored = StoredCheckpoint(size, root, sign_checkpoint(checkpoint, self._keys.log_signer))
         latest = self._store.latest_checkpoint()

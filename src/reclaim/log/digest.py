@@ -63,7 +63,7 @@ def element_hash(key: str, value: JsonValue) -> bytes:
     if inner is None:
         text = _JSON.encode({"key": key, "value": value})
     else:  # the same text: JSON nests, and "key" sorts before "value"
-        text = '{"key":' + encode_basestring(key) + ',"value":' + inner + "}"
+        text = f'{{"key":{encode_basestring(key)},"value":{inner}}}'
     return hashlib.sha256(ENTITY_CONTEXT + text.encode()).digest()
 
 
@@ -100,10 +100,10 @@ class StateDigest:
     def update(self, state: State) -> None:
         """Fold in every entity changed since the last update: the marked keys and those still
         in ``state.changed`` (which this drains). Summing is order-free: keys are not sorted."""
+        self.mark(state.drain_changed())  # a change not marked yet also voids a noted value
         added: list[bytes] = []
         removed: list[bytes] = []
         keys = self._marked
-        keys.update(state.drain_changed())
         elements, noted = self._elements, self._noted
         for key in keys:
             new = noted.get(key)

@@ -27,6 +27,13 @@ checked and ``RangeNotAvailable`` raised; a missing node below the log's size is
 Durability: SQLite runs in WAL mode with ``synchronous=FULL`` (the commit is fsynced before
 ``append`` returns); PostgreSQL with its defaults (``synchronous_commit=on``).
 
+SQLite WAL checkpoints (``_SQLITE_WAL_CHECKPOINT_PAGES``): a batch of 2048 transfers adds about
+3 MB of pages to the WAL, close to SQLite's default checkpoint threshold of 1,000 pages, so with
+the default nearly every commit also copied the WAL into the database file and fsynced it. A
+checkpoint every 10,000 pages (a WAL of about 40 MB) took about a third off the commit of a
+batch in the transfers benchmark; durability is unchanged (every commit is still fsynced). A
+larger page cache was measured too and did not help.
+
 Errors (the port's tree, ``reclaim.app.ports``): SQLAlchemy and driver errors are wrapped at
 this boundary — ``IntegrityError`` and projection conflicts become ``StoreCorrupt`` (the batch
 contradicts what is stored: the caller's check is broken), connection and lock failures
@@ -76,6 +83,12 @@ from reclaim.log import merkle
 from reclaim.log.event import SignedEvent
 
 _WRITE: Final = migrate.WRITE_TRANSACTION
+#: The WAL size in pages at which a commit checkpoints it into the database file (module doc).
+_SQLITE_WAL_CHECKPOINT_PAGES: Final = 10_000
+#: The log head's statements, built once (building one costs more than running it).
+_HEAD_SIZE: Final = select(tables.log_head.c.size).where(tables.log_head.c.id == 1)
+_HEAD_SIZE_LOCKED: Final = _HEAD_SIZE.with_for_update()
+_SET_HEAD_SIZE: Final = tables.log_head.update().where(tables.log_head.c.id == 1)
 
 
 def open_store(url: str) -> SqlEventStore:
@@ -146,6 +159,8 @@ def _configure_sqlite(engine: Engine, in_memory: bool) -> None:
             _set_wal(cursor)
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {_SQLITE_WAL_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -200,8 +215,7 @@ class SqlEventStore:
 
     @staticmethod
     def _head_size(connection: Connection, *, lock: bool = False) -> int:
-        query = select(tables.log_head.c.size).where(tables.log_head.c.id == 1)
-        size = connection.execute(query.with_for_update() if lock else query).scalar_one()
+        size = connection.execute(_HEAD_SIZE_LOCKED if lock else _HEAD_SIZE).scalar_one()
         assert isinstance(size, int)
         return size
 
@@ -308,11 +322,7 @@ class SqlEventStore:
                 projections.insert_many(connection, tables.merkle_nodes, node_rows)
                 projections.apply(connection, changes)
                 ledger_projections.upsert(connection, ledger_projections.stage(entities, first))
-                connection.execute(
-                    tables.log_head.update()
-                    .where(tables.log_head.c.id == 1)
-                    .values(size=frontier.size)
-                )
+                connection.execute(_SET_HEAD_SIZE, {"size": frontier.size})
         # Committed: only now may the cache move to the new size.
         self._frontier = frontier
         return AppendResult(first, frontier.size, frontier.root())

@@ -181,11 +181,13 @@ def _static_rungs(t: Transfer, settles: bool) -> TransferCode:
         return _C.asset_unknown
     if t.code not in REASONS:
         return _C.code_unknown
-    for kind, ref in t.refs.items():
-        if kind not in REF_KINDS:
-            return _C.ref_kind_unknown
-        if REF_RE.fullmatch(ref) is None:
-            return _C.ref_malformed
+    refs = t.refs
+    if refs:  # most transfers have none: no view of an empty mapping to build
+        for kind, ref in refs.items():
+            if kind not in REF_KINDS:
+                return _C.ref_kind_unknown
+            if REF_RE.fullmatch(ref) is None:
+                return _C.ref_malformed
     amount = t.amount_minor
     if amount < 0:
         return _C.amount_must_not_be_negative

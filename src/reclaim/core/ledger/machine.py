@@ -226,7 +226,7 @@ def _assert_transfer_types(t: Transfer) -> None:
     assert type(t.amount_minor) is int, f"amount_minor of {t.id!r} is not an int"
     assert type(t.timeout_seconds) is int, f"timeout_seconds of {t.id!r} is not an int"
     # Concrete types: an ABC isinstance check costs a micro-second on this hot path.
-    assert isinstance(t.refs, dict | MappingProxyType), f"refs of {t.id!r} is not a mapping"
+    assert isinstance(t.refs, (dict, MappingProxyType)), f"refs of {t.id!r} is not a mapping"
 
 
 # check ------------------------------------------------------------------------------------------
