@@ -101,8 +101,7 @@ def preview(log: DistributionLog, round_id: str) -> Preview:
         plan = ds.plans.get(round_.estate_id)
         if plan is None:
             raise DistributionError(f"estate {round_.estate_id!r} has no distribution plan")
-        exempt = frozenset(n for n, a in state.actors.items() if a.role == "holding_entity")
-        frame = claims_frame(ds, state.claims, plan, round_, exempt)
+        frame = claims_frame(ds, state.claims, plan, round_, state.holding_entities())
         assets = sorted(set(frame["asset"].unique().to_list()) - {USD})
         rates: list[FxUse] = []
         for asset in assets:

@@ -177,6 +177,10 @@ class State:
         self.distribution.changed.clear()
         return keys
 
+    def holding_entities(self) -> frozenset[str]:
+        """The programme's holding entities: holders of claims that pass no KYC."""
+        return frozenset(n for n, a in self.actors.items() if a.role == "holding_entity")
+
     def entity_keys(self) -> list[str]:
         """Every entity of the state: ``log``, ``actor/<name>``, ``document/<id>``."""
         return (
@@ -422,8 +426,7 @@ def _distribution_context(state: State) -> DistributionContext:
         actor = state.actors.get(name)
         return None if actor is None else actor.role
 
-    exempt = [name for name, a in state.actors.items() if a.role == "holding_entity"]
-    return DistributionContext(state.claims, state.ledger, role_of, exempt)
+    return DistributionContext(state.claims, state.ledger, role_of, state.holding_entities())
 
 
 def _decide_distribution(

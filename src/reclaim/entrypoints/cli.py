@@ -46,7 +46,8 @@ from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints import claims_cli, distribute_cli, withdrawals_cli
-from reclaim.entrypoints.demo_programme import run_programme, usd
+from reclaim.entrypoints.demo_programme import run_programme
+from reclaim.entrypoints.distribute_cli import usd
 from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
 from reclaim.log.liabilities import (

@@ -70,9 +70,9 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
-from reclaim.core.money import ASSETS, format_amount
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, RegisterActor
+from reclaim.entrypoints.distribute_cli import usd
 from reclaim.log.keys import SignerKey
 
 CLASSES: Final = ("5A", "5A", "5A", "5B", "6A", "6B")
@@ -98,12 +98,6 @@ class ProgrammeSummary:
 
 class DemoFailed(RuntimeError):
     """A step of the demo programme was refused (a bug in the demo or in reclaim)."""
-
-
-def usd(minor: int) -> str:
-    """``123456`` as ``$1,234.56`` (exact: no float)."""
-    whole, _, cents = format_amount(minor, ASSETS["USD"]).partition(".")
-    return f"${int(whole):,}.{cents}"
 
 
 def _ok(outcome: Accepted | Rejection | object, what: str) -> None:

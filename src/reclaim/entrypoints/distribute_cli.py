@@ -20,7 +20,6 @@ Exit codes: 0 done; 1 refused (by the core, or a stale preview); 2 bad usage, se
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Final
@@ -90,7 +89,8 @@ def _done(outcome: Accepted | Rejection, what: str) -> None:
     console.print(f"{what} (event {outcome.seq})")
 
 
-def _usd(minor: int) -> str:
+def usd(minor: int) -> str:
+    """``123456`` as ``$1,234.56`` (exact: no float)."""
     whole, _, cents = format_amount(minor, ASSETS["USD"]).partition(".")
     return f"${int(whole):,}.{cents}"
 
@@ -152,7 +152,7 @@ def fund(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = No
             )
         )
         if funded:
-            console.print(f"round {round_id} is funded already ({_usd(funded)})")
+            console.print(f"round {round_id} is funded already ({usd(funded)})")
             return
         try:
             outcome = distributions.fund(container.log, round_id)
@@ -174,19 +174,17 @@ def preview(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl =
     finally:
         container.close()
     summary = computed.lines.summary()
-    table = Table(title=f"round {round_id}: {summary.lines:,} lines, {_usd(summary.usd_minor)}")
+    table = Table(title=f"round {round_id}: {summary.lines:,} lines, {usd(summary.usd_minor)}")
     for name in ("class", "claims", "entitled", "received before", "lines", "this round"):
         table.add_column(name, justify="right")
     for c in summary.classes:
-        table.add_row(c.class_code, f"{c.claims:,}", _usd(c.entitled_minor),
-                      _usd(c.received_minor), f"{c.lines:,}", _usd(c.usd_minor))  # fmt: skip
+        table.add_row(c.class_code, f"{c.claims:,}", usd(c.entitled_minor),
+                      usd(c.received_minor), f"{c.lines:,}", usd(c.usd_minor))  # fmt: skip
     console.print(table)
-    console.print(f"paid {_usd(summary.paid_usd_minor)}, escrowed "
-                  f"{_usd(summary.escrowed_usd_minor)}")  # fmt: skip
+    console.print(f"paid {usd(summary.paid_usd_minor)}, escrowed "
+                  f"{usd(summary.escrowed_usd_minor)}")  # fmt: skip
     for bucket in summary.escrowed_by_reason:
-        console.print(
-            f"  escrowed ({bucket.key}): {bucket.lines:,} lines, {_usd(bucket.usd_minor)}"
-        )
+        console.print(f"  escrowed ({bucket.key}): {bucket.lines:,} lines, {usd(bucket.usd_minor)}")
     console.print(f"lines: {files.lines_path}\nsha256: {files.lines_sha256}")
     console.print(f"report: {files.report_md_path}")
     console.print(f"next: reclaim distribute approve {round_id}")
@@ -287,10 +285,9 @@ def status(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
         r = p.round
         approved = "-" if p.approval is None else f"{p.approval.lines:,} lines"
         table.add_row(r.round_id, r.estate_id, r.record_date, r.payment_date,
-                      _usd(p.funded_minor), approved, f"{p.executed_lines:,}",
+                      usd(p.funded_minor), approved, f"{p.executed_lines:,}",
                       p.completed_at or "-")  # fmt: skip
     console.print(table)
-    console.print(json.dumps({"rounds": len(rounds)}))
 
 
 @fx_app.command("record")

@@ -130,7 +130,7 @@ def _round(p: RoundProgress) -> RoundPublic:
 
 def _mine(state: State, creditor: str, today: str) -> MyDistributions:
     ds, claims = state.distribution, state.claims
-    exempt = [n for n, a in state.actors.items() if a.role == "holding_entity"]
+    exempt = state.holding_entities()
     held = sorted(
         claim
         for claim in (set(claims.links.get(creditor, ())) | {c for c, h in ds.holders.items() if h})
