@@ -90,6 +90,71 @@ DOC = {
 }
 ROWS = [
     Row(
+        "the gateway registers a creditor with the admin's public key under another name (v2)",
+        ev(
+            "actor.registered",
+            "gateway",
+            kid("gateway"),
+            {"name": "bob", "role": "creditor", "key": vk("admin", "creditor")},
+            version=2,
+        ),
+        Code.key_in_use,
+    ),
+    Row(
+        "the same registration as v1 replays under v1's rule (logs exported before issue 9)",
+        ev(
+            "actor.registered",
+            "gateway",
+            kid("gateway"),
+            {"name": "bob", "role": "creditor", "key": vk("admin", "creditor")},
+        ),
+        None,
+    ),
+    Row(
+        "a creditor is registered with the log's own public key (v2)",
+        ev(
+            "actor.registered",
+            "gateway",
+            kid("gateway"),
+            {"name": "bob", "role": "creditor", "key": vk("log", "bob")},
+            version=2,
+        ),
+        Code.key_in_use,
+    ),
+    Row(
+        "alice adds the gateway's public key under her name (v2)",
+        ev(
+            "actor.key_added",
+            "alice",
+            kid("alice2", "alice"),
+            {"name": "alice", "key": vk("gateway", "alice")},
+            version=2,
+        ),
+        Code.key_in_use,
+    ),
+    Row(
+        "alice adds her revoked key's public bytes again under another name (v2)",
+        ev(
+            "actor.key_added",
+            "alice",
+            kid("alice2", "alice"),
+            {"name": "alice", "key": vk("alice", "alice-again")},
+            version=2,
+        ),
+        Code.key_in_use,
+    ),
+    Row(
+        "alice adds a fresh key (v2)",
+        ev(
+            "actor.key_added",
+            "alice",
+            kid("alice2", "alice"),
+            {"name": "alice", "key": vk("bob", "alice")},
+            version=2,
+        ),
+        None,
+    ),
+    Row(
         "an admin publishes a document", ev("document.published", "admin", kid("admin"), DOC), None
     ),
     Row(
@@ -383,3 +448,22 @@ def test_claims_commands_climb_the_whole_ladder() -> None:
     assert isinstance(nobody, Rejection)
     assert nobody.code is Code.actor_unknown
     assert nobody.detail == "no creditor actor named 'zed'"
+
+
+def test_decide_writes_the_key_rule_version_and_refuses_a_squatted_key() -> None:
+    """Key squatting (issue 9, finding 1): the KYC officer's, the admin's or any creditor's
+    public key, published at /log/keys, cannot be registered by someone else."""
+    state = base_state()
+    squat = RegisterActor("squatter", "creditor", vk("gateway", "creditor"))
+    refused = decide(state, squat, "gateway", kid("gateway"), NOW)
+    assert isinstance(refused, Rejection)
+    assert refused.code is Code.key_in_use
+    assert str(refused) == "key_in_use: this public key is a key of 'gateway'"
+    decided = decide(state, RegisterActor("bob", "creditor", vk("bob")), "gateway",
+                     kid("gateway"), NOW)  # fmt: skip
+    assert isinstance(decided, Decided)
+    assert [e.version for e in decided.events] == [2]
+    added = decide(state, AddKey("alice", vk("mallory", "alice")), "alice",
+                   kid("alice2", "alice"), NOW)  # fmt: skip
+    assert isinstance(added, Decided)
+    assert [(e.type, e.version) for e in added.events] == [("actor.key_added", 2)]

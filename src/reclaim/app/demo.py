@@ -32,13 +32,19 @@ class DemoCreditor:
     keys: tuple[SignerKey, SignerKey]
 
 
+def key_seed(seed: int, name: str, index: int = 0) -> bytes:
+    """The private seed of an actor's ``index``-th demo key: a hash of the demo's seed and the
+    actor's name, so no two actors ever draw the same key (issue 9: two demo streams from one
+    ``random.Random`` seed gave 134 actors shared keys, and shared keys name nobody)."""
+    return hashlib.sha256(f"reclaim-demo-key\n{seed}\n{name}\n{index}".encode()).digest()
+
+
 def creditors(count: int, seed: int) -> list[DemoCreditor]:
-    rng = random.Random(seed)
     out = []
     for i in range(count):
         name = f"creditor-{i:05d}"
-        first = SignerKey.from_seed(name, rng.randbytes(32))
-        second = SignerKey.from_seed(name, rng.randbytes(32))
+        first = SignerKey.from_seed(name, key_seed(seed, name, 0))
+        second = SignerKey.from_seed(name, key_seed(seed, name, 1))
         out.append(DemoCreditor(name, (first, second)))
     return out
 

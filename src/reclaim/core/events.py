@@ -32,8 +32,10 @@ __all__ = ["EVENT_TYPES", "Event", "format_time", "is_time", "parse_time"]
 #: authorise each. A role of "self" means the actor named in the payload signs for itself.
 EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
     "log.genesis": (frozenset({1}), frozenset({"admin"})),
-    "actor.registered": (frozenset({1}), frozenset({"admin", "gateway"})),
-    "actor.key_added": (frozenset({1}), frozenset({"admin", "self"})),
+    # v2 (decided since issue 9) also refuses a public key that any actor holds (``key_in_use``);
+    # v1 stays replayable, with its old rule, so logs exported before still verify.
+    "actor.registered": (frozenset({1, 2}), frozenset({"admin", "gateway"})),
+    "actor.key_added": (frozenset({1, 2}), frozenset({"admin", "self"})),
     "actor.key_revoked": (frozenset({1}), frozenset({"admin", "self"})),
     "document.published": (frozenset({1}), frozenset({"admin"})),
     "ledger.accounts_opened": (frozenset({1}), frozenset({"admin", "treasury"})),

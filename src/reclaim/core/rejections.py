@@ -33,6 +33,8 @@ class Code(enum.Enum):
     key_malformed = 23
     key_exists = 24
     key_last_cannot_be_revoked = 25
+    #: The public key is registered to another actor (or is the log's key): one key, one actor.
+    key_in_use = 26
     # Documents.
     document_exists = 30
     document_hash_malformed = 31

@@ -23,6 +23,14 @@ Actors and their roles (table):
 
 Invariants (asserted by ``assert_invariants``): every actor has at least one live key; key ids
 are unique across actors; event times never go backwards.
+
+One key, one actor (issue 9, key squatting): ``actor.registered`` and ``actor.key_added`` of
+version 2 — the version ``decide`` writes — refuse a public key that any actor was ever given, or
+that is the log's own key (``key_in_use``): an API key is looked up by its public bytes alone
+(``reclaim.app.key_index``), so a second holder would make the key name nobody and lock its owner
+out. The key id cannot serve for this rule, because C2SP derives it from the key *and its name*.
+Version 1 events, decided before the rule, replay under their old rule (key ids unique), so logs
+exported before still verify; their shared keys still name nobody.
 """
 
 from __future__ import annotations
@@ -156,6 +164,9 @@ class State:
     last_time: str = ""
     actors: dict[str, Actor] = field(default_factory=dict)
     key_owner: dict[str, str] = field(default_factory=dict)  # key id (hex) -> actor name
+    #: Public key bytes -> the first actor given them ("" for the log's key): the index of the
+    #: one-key-one-actor rule. Not an entity: derived from the actors, so not in the digest.
+    public_key_holder: dict[bytes, str] = field(default_factory=dict)
     documents: dict[str, Document] = field(default_factory=dict)
     ledger: LedgerState = field(default_factory=LedgerState)
     claims: ClaimsState = field(default_factory=ClaimsState)
@@ -364,6 +375,7 @@ def decide(
     if type(command) in DISTRIBUTION_EVENT_OF:
         return _decide_distribution(state, command, actor, key_id, time)  # type: ignore[arg-type]
     payload: dict[str, JsonValue]
+    version = 1
     match command:
         case Genesis():
             kind = "log.genesis"
@@ -376,9 +388,11 @@ def decide(
         case RegisterActor():
             kind = "actor.registered"
             payload = {"name": command.name, "role": command.role, "key": command.key}
+            version = KEY_RULE_VERSION
         case AddKey():
             kind = "actor.key_added"
             payload = {"name": command.name, "key": command.key}
+            version = KEY_RULE_VERSION
         case RevokeKey():
             kind = "actor.key_revoked"
             payload = {"name": command.name, "key_id": command.key_id}
@@ -390,7 +404,7 @@ def decide(
                 "sha256": command.sha256,
                 "media_type": command.media_type,
             }
-    event = Event(kind, 1, time, actor, key_id, payload)
+    event = Event(kind, version, time, actor, key_id, payload)
     rejection = check(state, event)
     return rejection if rejection is not None else Decided([event])
 
@@ -569,7 +583,7 @@ def check(state: State, event: Event) -> Rejection | None:
         return Rejection(Code.distribution_refused, str(distribution_refused))
     if event.type == "log.genesis":
         return None
-    return _CHECKS[event.type](state, event.payload)
+    return _CHECKS[event.type](state, event)
 
 
 def _check_head(state: State, event: Event) -> Rejection | None:
@@ -631,8 +645,8 @@ def _check_genesis(state: State, event: Event) -> Rejection | None:
     return None
 
 
-def _check_registered(state: State, p: Mapping[str, JsonValue]) -> Rejection | None:
-    fields = _strings(p, ("name", "role", "key"))
+def _check_registered(state: State, event: Event) -> Rejection | None:
+    fields = _strings(event.payload, ("name", "role", "key"))
     if isinstance(fields, Rejection):
         return fields
     name, role, key = fields
@@ -642,21 +656,21 @@ def _check_registered(state: State, p: Mapping[str, JsonValue]) -> Rejection | N
         return Rejection(Code.actor_exists, f"{name!r}")
     if role not in ROLES:
         return Rejection(Code.role_unknown, f"{role!r}")
-    return _check_new_key(state, key)
+    return _check_new_key(state, key, event.version)
 
 
-def _check_key_added(state: State, p: Mapping[str, JsonValue]) -> Rejection | None:
-    fields = _strings(p, ("name", "key"))
+def _check_key_added(state: State, event: Event) -> Rejection | None:
+    fields = _strings(event.payload, ("name", "key"))
     if isinstance(fields, Rejection):
         return fields
     name, key = fields
     if name not in state.actors:
         return Rejection(Code.actor_unknown, f"no actor named {name!r}")
-    return _check_new_key(state, key)
+    return _check_new_key(state, key, event.version)
 
 
-def _check_key_revoked(state: State, p: Mapping[str, JsonValue]) -> Rejection | None:
-    fields = _strings(p, ("name", "key_id"))
+def _check_key_revoked(state: State, event: Event) -> Rejection | None:
+    fields = _strings(event.payload, ("name", "key_id"))
     if isinstance(fields, Rejection):
         return fields
     name, key_id = fields
@@ -672,8 +686,8 @@ def _check_key_revoked(state: State, p: Mapping[str, JsonValue]) -> Rejection | 
     return None
 
 
-def _check_document(state: State, p: Mapping[str, JsonValue]) -> Rejection | None:
-    fields = _strings(p, ("document_id", "title", "sha256", "media_type"))
+def _check_document(state: State, event: Event) -> Rejection | None:
+    fields = _strings(event.payload, ("document_id", "title", "sha256", "media_type"))
     if isinstance(fields, Rejection):
         return fields
     document_id, title, sha256, media_type = fields
@@ -686,12 +700,17 @@ def _check_document(state: State, p: Mapping[str, JsonValue]) -> Rejection | Non
     return None
 
 
-def _check_new_key(state: State, key: str) -> Rejection | None:
+def _check_new_key(state: State, key: str, version: int) -> Rejection | None:
     parsed = parse_verifier_key(key)
     if parsed is None:
         return Rejection(Code.key_malformed, f"{key!r} is not a verifier key")
     if parsed[1].hex() in state.key_owner:
         return Rejection(Code.key_exists, f"key {parsed[1].hex()} is registered already")
+    holder = state.public_key_holder.get(parsed[2])
+    if version >= KEY_RULE_VERSION and holder is not None:
+        # Stops key squatting: a second holder would make the key name nobody (module doc).
+        whose = "the log's own key" if holder == "" else f"a key of {holder!r}"
+        return Rejection(Code.key_in_use, f"this public key is {whose}")
     return None
 
 
@@ -710,6 +729,10 @@ def _strings(p: Mapping[str, JsonValue], names: tuple[str, ...]) -> tuple[str, .
         out.append(value)
     return tuple(out)
 
+
+#: The version of ``actor.registered`` / ``actor.key_added`` that ``decide`` writes: the first
+#: with the one-key-one-actor rule (``key_in_use``).
+KEY_RULE_VERSION: Final = 2
 
 _CHECKS: Final = {
     "actor.registered": _check_registered,
@@ -730,6 +753,9 @@ def evolve(state: State, event: Event) -> State:
             state.changed.add(f"actor/{p['admin']}")
             state.origin = str(p["origin"])
             state.log_key = str(p["log_key"])
+            log_key = parse_verifier_key(state.log_key)
+            assert log_key is not None, "checked before evolve"
+            state.public_key_holder[log_key[2]] = ""
             _register(state, str(p["admin"]), "admin", str(p["admin_key"]))
         case "actor.registered":
             state.changed.add(f"actor/{p['name']}")
@@ -778,6 +804,7 @@ def _add_key(state: State, actor: Actor, key: str) -> None:
     ident = parsed[1].hex()
     actor.keys[ident] = key
     state.key_owner[ident] = actor.name
+    state.public_key_holder.setdefault(parsed[2], actor.name)
 
 
 def assert_invariants(state: State) -> None:
@@ -795,4 +822,6 @@ def assert_invariants(state: State) -> None:
         for ident in actor.keys:
             assert owners.setdefault(ident, name) == name, f"key {ident} has two owners"
     assert owners == state.key_owner, "key_owner index out of step with actors"
+    # Every entry of the public-key index comes from a key given to an actor, or the log's key.
+    assert len(state.public_key_holder) <= len(state.key_owner) + 1, "public_key_holder grew"
     assert_withdrawals_invariants(state.withdrawals, state.ledger)  # O(withdrawals + rails)

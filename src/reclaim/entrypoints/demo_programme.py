@@ -43,6 +43,7 @@ from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.adapters.register_file import read_register, write_register_csv
 from reclaim.adapters.round_file import read_round_lines, write_round_preview
 from reclaim.adapters.round_spec_file import load_round_spec, shipped_round_spec
+from reclaim.app import demo as demo_data
 from reclaim.app import distributions
 from reclaim.app.claims_import import ImportReport, create_estate, import_register, set_policy
 from reclaim.app.log_service import Accepted
@@ -132,7 +133,7 @@ def run_programme(
         raise DemoFailed(f"register: {imported.lines()[:3]}")
     console.print(f"imported {imported.new_claims:,} claims from {register}")
 
-    onboarded = _onboard(container, people, identity, rng)
+    onboarded = _onboard(container, people, identity, rng, seed)
     _submit(container, [
         (RecordFxRate("EUR", "0.9234", ECB, "2025-01-02T15:00:00.000000Z"), "treasury"),
         (RecordFxRate("USDC", "1", "https://www.circle.com/usdc", "2025-01-02T15:00:00.000000Z"),
@@ -208,6 +209,7 @@ def _onboard(
     people: list[_Holder],
     identity: FoldedCommitments,
     rng: random.Random,
+    seed: int,
 ) -> int:
     commands: list[tuple[Command, str]] = []
     onboarded = 0
@@ -215,7 +217,7 @@ def _onboard(
         if not person.onboard:
             continue
         name = f"holder-{index:06d}"
-        key = SignerKey.from_seed(name, rng.randbytes(32))
+        key = SignerKey.from_seed(name, demo_data.key_seed(seed, name))
         container.keys.actors[name] = key
         case = f"case-{index:06d}"
         commands += [
