@@ -87,7 +87,7 @@ def build(directory: Path) -> Setup:
     )  # fmt: skip
     service = WithdrawalService(
         log, vault, VaultBeneficiaryCommitments(Commitments(bytes(32))), rails,
-        MemoryBatchBook(), FixedClock(), new_id=lambda: f"W{next(numbers):04d}",
+        MemoryBatchBook(), FixedClock(), new_id=lambda _key: f"W{next(numbers):04d}",
     )  # fmt: skip
     return Setup(log, service, store)
 

@@ -27,6 +27,8 @@ from reclaim.app.ports import (
     ProjectedAccount,
     ProjectedTransfer,
     RangeNotAvailable,
+    RequestAlreadyAccepted,
+    RequestMark,
     StoreCorrupt,
     StoredCheckpoint,
     StoredLiabilitiesSnapshot,
@@ -59,6 +61,7 @@ class MemoryEventStore:
         self._liabilities: dict[str, StoredLiabilitiesSnapshot] = {}
         self._projections = _Projections()
         self._ledger = MemoryLedger()
+        self._marks: dict[bytes, RequestMark] = {}  # signature digest -> mark
 
     # Reading -------------------------------------------------------------------------------
 
@@ -130,10 +133,16 @@ class MemoryEventStore:
     # Writing -------------------------------------------------------------------------------
 
     def append(
-        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+        self,
+        batch: Sequence[SignedEvent],
+        entities: Sequence[EntityChange] = (),
+        marks: Sequence[RequestMark] = (),
     ) -> AppendResult:
         assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
         with self._lock:
+            digests = {mark.digest for mark in marks}
+            if len(digests) < len(marks) or any(d in self._marks for d in digests):
+                raise RequestAlreadyAccepted("a signed request of the batch is stored already")
             first = len(self._leaves)
             frontier = merkle.CompactRange(first, self._frontier.hashes)
             leaves: list[bytes] = []
@@ -161,7 +170,19 @@ class MemoryEventStore:
             self._projections.keys.update(new.keys)
             self._projections.documents.update(new.documents)
             self._ledger.apply(ledger)
+            self._marks.update((mark.digest, mark) for mark in marks)
             return AppendResult(first, frontier.size, frontier.root())
+
+    def request_seen(self, digest: bytes) -> bool:
+        with self._lock:
+            return digest in self._marks
+
+    def prune_request_marks(self, before_ms: int) -> int:
+        with self._lock:
+            closed = [d for d, mark in self._marks.items() if mark.until_ms < before_ms]
+            for digest in closed:
+                del self._marks[digest]
+            return len(closed)
 
     def _stage(self, changes: projections.Changes) -> _Projections:
         """The rows ``changes`` add or replace, with the SQL store's constraints checked.

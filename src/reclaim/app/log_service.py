@@ -34,9 +34,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from reclaim.app import signed_requests
 from reclaim.app.key_index import PublicKeyIndex
 from reclaim.app.ports import (
     AppendResult,
@@ -44,6 +45,7 @@ from reclaim.app.ports import (
     EntityChange,
     EventStore,
     PendingSignatures,
+    RequestMark,
     Signer,
     SigningRequests,
     StoredCheckpoint,
@@ -121,6 +123,7 @@ class _Work:
     command: Command | log_event.SignedEvent
     actor: str
     future: Future[Outcome] | None = None  # the threaded path; the bulk path reads `outcome`
+    mark: RequestMark | None = None  # the signed API request it answers (``signed_requests``)
     outcome: Outcome | None = None
     error: BaseException | None = None
 
@@ -174,6 +177,14 @@ class InlineSigner:
 
 
 _STOP = object()
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the Unix epoch (the unit of signed requests' timestamps)."""
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
 #: Entities the store projects from the core's values (the rest it projects from events).
 _PROJECTED = ("account/", "transfer/")
 
@@ -276,17 +287,24 @@ class LogService:
         self._signer.close()
 
     def submit(self, command: Command, actor: str) -> Outcome:
-        """Decide, sign with ``actor``'s key, and append; returns once the event is durable."""
+        """Decide, sign with ``actor``'s key, and append; returns once the event is durable.
+
+        The signed API request held in the caller's context (``signed_requests``), if any, is
+        stored with the batch that answers the command, in the same transaction."""
         return self._enqueue(command, actor).result()
 
     def submit_signed(self, signed: log_event.SignedEvent) -> Outcome:
         """Append an event an actor signed itself (e.g. with a user's own key)."""
         return self._enqueue(signed, signed.event.actor).result()
 
+    def request_seen(self, digest: bytes) -> bool:
+        """Whether a signed request with this signature digest was stored (window open)."""
+        return self._store.request_seen(digest)
+
     def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> Future[Outcome]:
         assert self._writer is not None, "call start() before submit()"
         future: Future[Outcome] = Future()
-        self._queue.put(_Work(command, actor, future))
+        self._queue.put(_Work(command, actor, future, mark=signed_requests.take()))
         return future
 
     def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]:
@@ -469,8 +487,12 @@ class LogService:
             signed_event(item, next(signatures), next(bodies)) if isinstance(item, Event) else item
             for item in prepared.events
         ]
-        if signed:
-            result: AppendResult = self._store.append(signed, prepared.entities)
+        marks = [work.mark for work in prepared.works if work.mark is not None]
+        if marks:
+            result: AppendResult = self._store.append(signed, prepared.entities, marks)
+        elif signed:
+            result = self._store.append(signed, prepared.entities)
+        if signed or marks:
             assert result.first_seq == self._size, "the store's seq must follow ours"
             assert result.size == self._size + len(signed)
             self._size = result.size
@@ -573,6 +595,8 @@ class LogService:
             stored = latest
         self._last_checkpoint_size = stored.size
         self._last_checkpoint_at = time.monotonic()
+        # Signed requests whose window has closed: the timestamp check refuses them anyway.
+        self._store.prune_request_marks(epoch_ms(self._clock.now()))
         return stored
 
     def _now(self) -> datetime:

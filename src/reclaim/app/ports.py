@@ -6,7 +6,9 @@ of every port (an adapter wraps its library's exceptions into these at its bound
     StoreError                       the store could not do what was asked
     ├── StoreUnavailable             cannot reach or open the database (retry later)
     ├── RangeNotAvailable            a seq / tree size beyond what the log holds
-    └── StoreCorrupt                 stored data contradicts itself (a bug or tampering)
+    ├── StoreCorrupt                 stored data contradicts itself (a bug or tampering)
+    └── RequestAlreadyAccepted       a signed request's signature is stored already (a replay
+                                     that another process accepted first): nothing was appended
     VaultError                       the PII vault could not do what was asked
     ├── SubjectNotFound              no such subject in the vault
     ├── SubjectErased                the subject was erased: its key and fields are gone for good
@@ -50,6 +52,27 @@ class RangeNotAvailable(StoreError):
 
 class StoreCorrupt(StoreError):
     """Stored data contradicts itself."""
+
+
+class RequestAlreadyAccepted(StoreError):
+    """An append carried the mark of a signed request whose signature is stored already: the
+    whole batch was refused (another process accepted the same request first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMark:
+    """A signed API request that asked for a state change: the SHA-256 of its signature, the
+    actor that signed it and the end of its window (ms since the epoch). Stored in the same
+    transaction as the events it produced, and kept until its window closes, so the same
+    signed bytes are never accepted twice — after a restart, or by a second process."""
+
+    digest: bytes
+    actor: str
+    until_ms: int
+
+    def __post_init__(self) -> None:
+        assert len(self.digest) == 32, "a SHA-256 digest"
+        assert self.until_ms >= 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +217,23 @@ class EventStore(LiabilitiesStore, LedgerQueries, Protocol):
     def size(self) -> int: ...
 
     def append(
-        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
-    ) -> AppendResult: ...
+        self,
+        batch: Sequence[SignedEvent],
+        entities: Sequence[EntityChange] = (),
+        marks: Sequence[RequestMark] = (),
+    ) -> AppendResult:
+        """``marks`` (signed requests the batch answers, accepted or refused) are stored in
+        the same transaction; one already stored refuses the whole batch
+        (``RequestAlreadyAccepted``). A batch may be empty and carry marks only."""
+        ...
+
+    def request_seen(self, digest: bytes) -> bool:
+        """Whether a signed request with this signature digest is stored (its window open)."""
+        ...
+
+    def prune_request_marks(self, before_ms: int) -> int:
+        """Forget marks whose window closed before ``before_ms``; how many were forgotten."""
+        ...
 
     def leaves(self, start: int, end: int) -> list[bytes]:
         """Leaf bytes of seqs ``start`` (inclusive) to ``end`` (exclusive)."""

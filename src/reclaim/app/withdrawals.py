@@ -161,8 +161,14 @@ def withdrawal_id_for(creditor: str, client_id: str) -> str:
     return "W" + digest.hexdigest()[:ID_HEX_DIGITS]
 
 
-def random_withdrawal_id() -> str:
-    return "W" + secrets.token_hex(ID_HEX_DIGITS // 2)
+def new_withdrawal_id(request_key: bytes | None) -> str:
+    """The id of a request without a client id: derived from ``request_key`` (the SHA-256 of
+    the request's signature), so the same signed bytes are the same withdrawal and never a
+    second one (issue 9, finding 6); random when there is no key (an operator's CLI)."""
+    if request_key is None:
+        return "W" + secrets.token_hex(ID_HEX_DIGITS // 2)
+    digest = hashlib.sha256(b"reclaim/withdrawal/signed-request/v1\x00" + request_key)
+    return "W" + digest.hexdigest()[:ID_HEX_DIGITS]
 
 
 def beneficiary_subject(commitment: str) -> str:
@@ -183,7 +189,8 @@ class WithdrawalService:
     batches: BatchBook
     clock: Clock
     rules: WithdrawalRules = field(default_factory=WithdrawalRules)
-    new_id: Callable[[], str] = random_withdrawal_id
+    #: The id of a request without a client id, from its request key (``new_withdrawal_id``).
+    new_id: Callable[[bytes | None], str] = new_withdrawal_id
     _export_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # Terms ----------------------------------------------------------------------------------
@@ -215,7 +222,10 @@ class WithdrawalService:
         *,
         client_id: str | None = None,
         fee_minor: int | None = None,
+        request_key: bytes | None = None,
     ) -> Requested | Refused:
+        """``client_id`` (the client's idempotency key) or else ``request_key`` (the digest of
+        the signed request) names the withdrawal: a retry is the same withdrawal."""
         rail = self.rails.get(rail_name)
         if rail is None:
             return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
@@ -226,7 +236,7 @@ class WithdrawalService:
             self.vault.get(creditor_subject(creditor), ["verified_name"]).text("verified_name")
         except (SubjectNotFound, KeyError):
             return Refused("verified_name_missing", "the creditor has no KYC-verified name")
-        ident = withdrawal_id_for(creditor, client_id) if client_id else self.new_id()
+        ident = withdrawal_id_for(creditor, client_id) if client_id else self.new_id(request_key)
         commitment = self.commitments.beneficiary(rail.name, checked.canonical)
         fields = {**checked.fields, "rail": rail.name, "masked": checked.masked}
         self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())

@@ -60,7 +60,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -72,6 +72,8 @@ from reclaim.app.ports import (
     ProjectedAccount,
     ProjectedTransfer,
     RangeNotAvailable,
+    RequestAlreadyAccepted,
+    RequestMark,
     StoreCorrupt,
     StoredCheckpoint,
     StoredLiabilitiesSnapshot,
@@ -296,12 +298,18 @@ class SqlEventStore:
     # Writing -------------------------------------------------------------------------------
 
     def append(
-        self, batch: Sequence[SignedEvent], entities: Sequence[EntityChange] = ()
+        self,
+        batch: Sequence[SignedEvent],
+        entities: Sequence[EntityChange] = (),
+        marks: Sequence[RequestMark] = (),
     ) -> AppendResult:
-        """Append ``batch`` in one transaction (see the module doc); all or nothing."""
+        """Append ``batch`` and store ``marks`` in one transaction (see the module doc); all or
+        nothing. A mark stored already refuses the batch (``RequestAlreadyAccepted``)."""
         assert len(batch) <= limits.append_batch_max, f"a batch of {len(batch)} events"
         with self._append_lock, self._transaction(write=True) as connection:
-            first = self._head_size(connection, lock=True)
+            first = self._head_size(connection, lock=True)  # serialises appenders
+            if marks:
+                _store_marks(connection, marks)
             frontier = self._load_frontier(connection, first)
             event_rows: list[tuple[int, str, str, str, str, bytes, bytes]] = []
             node_rows: list[tuple[int, bytes]] = []
@@ -326,6 +334,18 @@ class SqlEventStore:
         # Committed: only now may the cache move to the new size.
         self._frontier = frontier
         return AppendResult(first, frontier.size, frontier.root())
+
+    def request_seen(self, digest: bytes) -> bool:
+        marks = tables.request_signatures
+        with self._transaction() as connection:
+            found = connection.execute(select(marks.c.digest).where(marks.c.digest == digest))
+            return found.first() is not None
+
+    def prune_request_marks(self, before_ms: int) -> int:
+        marks = tables.request_signatures
+        with self._transaction(write=True) as connection:
+            done = connection.execute(delete(marks).where(marks.c.until_ms < before_ms))
+            return int(done.rowcount or 0)
 
     def _load_frontier(self, connection: Connection, size: int) -> merkle.CompactRange:
         """A private copy of the frontier of ``size``: from the cache, or from stored nodes."""
@@ -501,3 +521,17 @@ def _bulk_commit(
             tables.log_head.update().where(tables.log_head.c.id == 1).values(size=size)
         )
     return size
+
+
+def _store_marks(connection: Connection, marks: Sequence[RequestMark]) -> None:
+    """Insert ``marks``; refuse (before any insert) one stored already, or one given twice.
+    Runs after the head row is locked, so two appenders cannot both pass the check."""
+    table = tables.request_signatures
+    digests = [mark.digest for mark in marks]
+    seen = connection.execute(select(table.c.digest).where(table.c.digest.in_(digests)))
+    if seen.first() is not None or len(set(digests)) < len(digests):
+        raise RequestAlreadyAccepted("a signed request of the batch is stored already")
+    connection.execute(
+        insert(table),
+        [{"digest": m.digest, "actor": m.actor, "until_ms": m.until_ms} for m in marks],
+    )

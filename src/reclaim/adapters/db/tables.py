@@ -29,6 +29,10 @@ Tables
 - ``kyc_webhook_events``: every KYC webhook event a hosted provider delivered, by its event id,
   with its case reference, when it occurred and what was done with it (``applied``, ``stale``,
   ``refused``): webhooks are idempotent and out-of-order safe (``reclaim.adapters.kyc``).
+- ``request_signatures``: every signed API request that asked for a state change, by the
+  SHA-256 of its signature, written in the same transaction as the events it produced and kept
+  until its window closes (``until_ms``): the durable replay guard (issue 9, finding 6). Not a
+  projection: which requests were received is not in the log.
 - ``ledger_accounts``, ``ledger_transfers``: projections of the ledger, upserted in the same
   transaction from the entity values the core computed (``ledger_projections.py``); integers
   are minor units or seqs, ``flags`` and ``refs`` canonical JSON. A transfer's ``seq`` is the
@@ -252,4 +256,14 @@ kyc_webhook_events: Final = Table(
     Column("received_at", Text, nullable=False),
     CheckConstraint("outcome IN ('applied', 'stale', 'refused')", name="outcome_known"),
     Index("ix_kyc_webhook_events_reference_occurred_at", "reference", "occurred_at"),
+)
+
+
+request_signatures: Final = Table(
+    "request_signatures",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),
+    Column("actor", Text, nullable=False),
+    Column("until_ms", Int64, nullable=False),
+    Index("ix_request_signatures_until_ms", "until_ms"),
 )

@@ -27,15 +27,26 @@ signatures are deterministic, so the same request signed twice in the same milli
 replay too. Only verified signatures enter the cache, so forged requests cannot fill it; when it
 is full of open windows, new requests are refused (429) rather than any signature forgotten.
 
-Known limits: the replay cache lives in this process (several API processes would each accept a
-replay once; share it, e.g. in the database, before running more than one); a lookup takes the
-log service's writer lock, so it waits while a large bulk append is being stored.
+Durable replay protection (issue 9, finding 6): the process's cache alone forgets on a restart.
+So a verified request also holds its **mark** (``ports.RequestMark``: the SHA-256 of its
+signature, its actor, the end of its window) in the request's context (``app.signed_requests``);
+the command the route submits carries it into the log's transaction, and the store keeps it
+with the events (or the refusal) that answered it, until the window closes. The authenticator
+refuses a signature whose mark is stored (``request_replayed``), so no restart, second process
+or replica on the same store accepts the same signed bytes twice; a second process racing the
+first is refused at append (``ports.RequestAlreadyAccepted``, also ``request_replayed``).
+Reads (GET) submit no command, so only the process's cache guards them: a replayed read
+changes nothing.
+
+Known limits: a lookup takes the log service's writer lock, so it waits while a large bulk
+append is being stored.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import heapq
 import re
 import threading
@@ -44,8 +55,11 @@ from typing import Annotated, Any, Final
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
+from reclaim.app import signed_requests
 from reclaim.app.log_service import LogService
+from reclaim.app.ports import RequestMark
 from reclaim.app.request_signing import (
     API_KEY_HEADER,
     SIGNATURE_HEADER,
@@ -120,6 +134,11 @@ class Authenticator:
 
     def authenticate(self, request: Request) -> str:
         """The name of the actor that signed ``request``; an ``AuthenticationError`` if none."""
+        return self.verify(request).actor
+
+    def verify(self, request: Request) -> RequestMark:
+        """The mark of the signed ``request`` (its actor, signature digest and window's end);
+        an ``AuthenticationError`` if it is not signed by a live key, or was accepted before."""
         headers = request.headers
         api_key, signature = headers.get(API_KEY_HEADER), headers.get(SIGNATURE_HEADER)
         timestamp = headers.get(TIMESTAMP_HEADER)
@@ -159,7 +178,10 @@ class Authenticator:
         if not verify_signature(public_key, signature_bytes, message):
             raise SignatureInvalidError(f"{SIGNATURE_HEADER} does not verify")
         self._guard.admit(signature_bytes, timestamp_ms + window_ms, now_ms)
-        return actor
+        digest = hashlib.sha256(signature_bytes).digest()
+        if self._log.request_seen(digest):  # accepted before a restart, or by another process
+            raise RequestReplayedError("this signed request was received before")
+        return RequestMark(digest, actor, timestamp_ms + window_ms)
 
 
 def _base64(text: str, size: int, header: str) -> bytes:
@@ -210,10 +232,18 @@ def install(app: FastAPI) -> None:
         app.state.authenticator = Authenticator(log, ReplayGuard())
 
 
-def authenticated_actor(request: Request) -> str:
+async def authenticate(request: Request) -> RequestMark:
+    """Verify ``request`` (on a worker thread: the check may wait for the log's lock) and hold
+    its mark in the request's context, for the command the route submits (module doc)."""
     authenticator = getattr(request.app.state, "authenticator", None)
     assert isinstance(authenticator, Authenticator), "call auth.install(app) first"
-    return authenticator.authenticate(request)
+    mark = await run_in_threadpool(authenticator.verify, request)
+    signed_requests.hold(mark)
+    return mark
+
+
+async def authenticated_actor(request: Request) -> str:
+    return (await authenticate(request)).actor
 
 
 #: The actor that signed the request (its name). A route taking it must name its instruction.

@@ -46,6 +46,7 @@ The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 | ``TimestampOutsideWindowError``              | 401    | ``timestamp_outside_window`` |
 | ``KeyUnknownError``                          | 401    | ``key_unknown``       |
 | ``RequestReplayedError``                     | 409    | ``request_replayed``  |
+| ``ports.RequestAlreadyAccepted`` (another process stored it first) | 409 | ``request_replayed`` |
 | ``ReplayCacheFullError`` (+ Retry-After)     | 429    | ``too_many_requests`` |
 | ``ports.StoreCorrupt``                       | 500    | ``store_corrupt``     |
 | ``merkle.NodeLookupError``                   | 500    | ``store_corrupt``     |
@@ -74,7 +75,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reclaim.app.ports import RangeNotAvailable, StoreCorrupt, StoreError, StoreUnavailable
+from reclaim.app.ports import (
+    RangeNotAvailable,
+    RequestAlreadyAccepted,
+    StoreCorrupt,
+    StoreError,
+    StoreUnavailable,
+)
 from reclaim.log.merkle import NodeLookupError, ProofError
 
 _logger = logging.getLogger(__name__)
@@ -188,6 +195,7 @@ PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     TimestampOutsideWindowError: TIMESTAMP_OUTSIDE_WINDOW,
     KeyUnknownError: KEY_UNKNOWN,
     RequestReplayedError: REQUEST_REPLAYED,
+    RequestAlreadyAccepted: REQUEST_REPLAYED,
     ReplayCacheFullError: TOO_MANY_REQUESTS,
     StoreCorrupt: STORE_CORRUPT,
     NodeLookupError: STORE_CORRUPT,

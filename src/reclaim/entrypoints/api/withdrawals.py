@@ -21,7 +21,9 @@
 - ``quantity``: the amount sent, in ``symbol`` (which must be the rail's asset), at most the
   asset's decimals; the fee is charged on top;
 - ``clientId`` (Backpack: an unsigned 32-bit integer): the idempotency key — the same clientId
-  again is the same withdrawal (answered as it is), never a second one.
+  again is the same withdrawal (answered as it is), never a second one. Without a clientId
+  the request's signature is the key (a withdrawal id derived from its SHA-256), so the same
+  signed bytes are never two withdrawals.
 
 **Signing**: Backpack signs a POST body's fields like query parameters
 (``instruction=withdraw&address=...&blockchain=...&clientId=42&quantity=...&symbol=...&timestamp
@@ -59,14 +61,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
+from reclaim.app.ports import RequestMark
 from reclaim.app.request_signing import param_text
 from reclaim.app.withdrawals import Refused, Requested, View, WithdrawalService
 from reclaim.core.events import format_time
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.entrypoints.api import auth
-from reclaim.entrypoints.api.auth import Authenticator, instruction
+from reclaim.entrypoints.api.auth import instruction
 from reclaim.entrypoints.api.problems import InvalidParameterError, ProblemKind, RefusedError
 from reclaim.entrypoints.api.schemas import Problem, QueryInt
 
@@ -159,8 +161,9 @@ def _service(request: Request) -> WithdrawalService:
 ServiceDep = Annotated[WithdrawalService, Depends(_service)]
 
 
-async def _signed_body(request: Request) -> tuple[str, dict[str, Any]]:
-    """The actor that signed the request, its body's fields signed like query parameters."""
+async def _signed_body(request: Request) -> tuple[RequestMark, dict[str, Any]]:
+    """The mark of the signed request (its actor...) and its body, whose fields are signed
+    like query parameters."""
     try:
         body = json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -174,14 +177,10 @@ async def _signed_body(request: Request) -> tuple[str, dict[str, Any]]:
         elif value is not None:
             raise InvalidParameterError(f"{name}: a body field is text, a number or a boolean")
     scope = {**request.scope, "query_string": urlencode(signed).encode()}
-    authenticator = request.app.state.authenticator
-    assert isinstance(authenticator, Authenticator), "auth.install() ran"
-    # The authenticator may wait for the log's lock: not on the event loop.
-    actor = await run_in_threadpool(authenticator.authenticate, Request(scope))
-    return actor, body
+    return await auth.authenticate(Request(scope)), body
 
 
-SignedBody = Annotated[tuple[str, dict[str, Any]], Depends(_signed_body)]
+SignedBody = Annotated[tuple[RequestMark, dict[str, Any]], Depends(_signed_body)]
 
 
 def _creditor(service: WithdrawalService, actor: str) -> str:
@@ -199,7 +198,8 @@ def _creditor(service: WithdrawalService, actor: str) -> str:
 def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Response) -> Withdrawal:
     """Withdraw ``quantity`` of ``symbol`` through the rail ``blockchain`` to ``address``; the
     fee is reserved with it and charged when the rail confirms."""
-    actor, raw = signed
+    mark, raw = signed
+    actor = mark.actor
     try:
         body = WithdrawalRequest.model_validate(raw)
     except ValidationError as exc:
@@ -221,8 +221,11 @@ def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Respon
     if body.bankBic is not None:
         destination["bic"] = body.bankBic
     client_id = None if body.clientId is None else str(body.clientId)
+    # No clientId: the signature is the idempotency key, so the same signed bytes can never be
+    # a second withdrawal, even if they got past the replay guard (issue 9, finding 6).
     answer = service.request(creditor, body.blockchain, amount, destination,
-                             client_id=client_id, fee_minor=fee)  # fmt: skip
+                             client_id=client_id, fee_minor=fee,
+                             request_key=mark.digest)  # fmt: skip
     if isinstance(answer, Refused):
         _raise(answer)
     assert isinstance(answer, Requested)
