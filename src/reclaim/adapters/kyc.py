@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -47,6 +46,7 @@ from sqlalchemy import Engine, func, select
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import insert_ignore, parse_stamp, stamp, transaction
+from reclaim.app import bounded_json
 from reclaim.app.ports import KycWebhookEvent, WebhookMalformed, WebhookSignatureInvalid
 from reclaim.core import limits
 
@@ -137,9 +137,9 @@ def parse_webhook(body: bytes) -> KycWebhookEvent:
     if len(body) > limits.kyc_webhook_body_max_bytes:
         raise WebhookMalformed(f"a body of more than {limits.kyc_webhook_body_max_bytes} bytes")
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise WebhookMalformed("the body is not JSON") from None
+        data = bounded_json.parse(body)
+    except bounded_json.JsonRefused as exc:
+        raise WebhookMalformed(str(exc)) from None
     if not isinstance(data, dict) or set(data) != WEBHOOK_FIELDS:
         raise WebhookMalformed(f"the body is an object of exactly {sorted(WEBHOOK_FIELDS)}")
     fields: Mapping[str, object] = data

@@ -60,6 +60,16 @@ bulk_load_chunk_leaves: Final = 262_144
 
 #: Largest request body the API reads: one signed instruction, never a bulk upload.
 request_body_max_bytes: Final = 64 * 1024
+#: Deepest nesting of a JSON body: every request body is a flat object; 32 leaves room and stops
+#: a body of nested brackets long before Python's recursion limit (``app.bounded_json``).
+json_depth_max: Final = 32
+#: Most digits of a JSON number: amounts travel as strings, ids are at most 20 digits; CPython
+#: refuses to parse integers of more than 4,300 digits with an uncaught ``ValueError``.
+json_number_digits_max: Final = 32
+#: Longest string of a JSON body: the longest field (a password, a reason) is far shorter.
+json_string_max_chars: Final = string_length_max_chars
+#: Most items of one JSON array or members of one object in a request body.
+json_items_max: Final = 1024
 #: Longest query string: every query is a few bounded integers.
 query_string_max_bytes: Final = 2048
 

@@ -47,6 +47,7 @@ from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reclaim.app import bounded_json
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
@@ -60,7 +61,7 @@ from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import onboarding as onboarding_api
 from reclaim.entrypoints.api import problems
 from reclaim.entrypoints.api import withdrawals as withdrawals_api
-from reclaim.entrypoints.api.problems import BodyTooLargeError, InvalidParameterError, NotFoundError
+from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
     CheckpointItem,
     CheckpointList,
@@ -424,11 +425,17 @@ class _LogApi(FastAPI):
 
 
 class RequestLimits:
-    """ASGI middleware: refuse query strings and bodies over the limits, as problem+json.
+    """ASGI middleware: refuse query strings and bodies over the limits, and JSON bodies that
+        the bounded parser refuses, as problem+json — before any route or FastAPI parses them.
 
-    A declared ``Content-Length`` over the limit is refused before the app runs; a body without
-    one (chunked) is counted as the app reads it, and reading past the limit raises
-    ``BodyTooLargeError`` (mapped to 413 by the problem handlers).
+        A declared ``Content-Length`` over the limit is refused before the body is read; a body
+        without one (chunked) is read up to the limit, and one byte more is a 413 too — on every
+        route, also those whose body FastAPI parses (it would turn a read error into a 400). A body
+        that is JSON (``application/json``, ``+json``, or no content type and a body starting with
+    ``{`` or ``[``) must pass
+        ``app.bounded_json.parse``, else 400 ``invalid_parameter``: nesting, huge numbers, NaN and
+        invalid UTF-8 never reach ``json.loads`` unguarded (issue 9, findings 3 and 4). The body,
+        read once, is handed to the app as it came.
     """
 
     def __init__(self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int) -> None:
@@ -444,30 +451,75 @@ class RequestLimits:
         query = scope.get("query_string", b"")
         if len(query) > self.query_max_bytes:
             detail = f"query string of {len(query)} bytes, more than {self.query_max_bytes}"
-            answer = problems.problem_response(problems.QUERY_TOO_LONG, detail, instance=path)
-            await answer(scope, receive, send)
+            await _refuse(problems.QUERY_TOO_LONG, detail, path, scope, receive, send)
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.body_max_bytes:
             detail = f"body of {declared} bytes, more than {self.body_max_bytes}"
-            answer = problems.problem_response(problems.REQUEST_TOO_LARGE, detail, instance=path)
-            await answer(scope, receive, send)
+            await _refuse(problems.REQUEST_TOO_LARGE, detail, path, scope, receive, send)
             return
-        await self.app(scope, self._counting(receive), send)
+        body, more = await self._read(receive)
+        if body is None:
+            detail = f"body of more than {self.body_max_bytes} bytes"
+            await _refuse(problems.REQUEST_TOO_LARGE, detail, path, scope, receive, send)
+            return
+        if body and _is_json(scope, body):
+            try:
+                bounded_json.parse(body)
+            except bounded_json.JsonRefused as exc:
+                await _refuse(problems.INVALID_PARAMETER, str(exc), path, scope, receive, send)
+                return
+        await self.app(scope, _replay(body, more, receive), send)
 
-    def _counting(self, receive: Receive) -> Receive:
+    async def _read(self, receive: Receive) -> tuple[bytes | None, bool]:
+        """The whole body (``None`` past the limit), and whether the client disconnected."""
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.body_max_bytes:
-                    raise BodyTooLargeError(f"body of more than {self.body_max_bytes} bytes")
-            return message
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks), True
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.body_max_bytes:
+                return None, False
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks), False
 
-        return counted
+
+async def _refuse(
+    kind: problems.ProblemKind, detail: str, path: str, scope: Scope, receive: Receive,
+    send: Send,
+) -> None:  # fmt: skip
+    answer = problems.problem_response(kind, detail, instance=path)
+    await answer(scope, receive, send)
+
+
+def _replay(body: bytes, disconnected: bool, receive: Receive) -> Receive:
+    """A ``receive`` that gives the body already read, then waits on the client again."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            if disconnected:
+                return {"type": "http.disconnect"}
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def _is_json(scope: Scope, body: bytes) -> bool:
+    """A JSON content type; or none, and a body that starts like a JSON array or object (FastAPI
+    parses a body without a content type as JSON)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            media = value.decode("latin-1").split(";", 1)[0].strip().lower()
+            return bool(media == "application/json" or media.endswith("+json"))
+    return body.lstrip()[:1] in (b"{", b"[")
 
 
 def _content_length(scope: Scope) -> int | None:

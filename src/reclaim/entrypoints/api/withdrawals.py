@@ -54,7 +54,6 @@ limit); 503 ``rail_not_configured``; and the signature problems of ``auth.py``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, NoReturn
 from urllib.parse import urlencode
@@ -62,6 +61,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reclaim.app import bounded_json
 from reclaim.app.ports import RequestMark
 from reclaim.app.request_signing import param_text
 from reclaim.app.withdrawals import Refused, Requested, View, WithdrawalService
@@ -165,9 +165,9 @@ async def _signed_body(request: Request) -> tuple[RequestMark, dict[str, Any]]:
     """The mark of the signed request (its actor...) and its body, whose fields are signed
     like query parameters."""
     try:
-        body = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidParameterError("the body is not JSON") from None
+        body = bounded_json.parse(await request.body())
+    except bounded_json.JsonRefused as exc:
+        raise InvalidParameterError(str(exc)) from None
     if not isinstance(body, dict):
         raise InvalidParameterError("the body is not a JSON object")
     signed: list[tuple[str, str]] = list(request.query_params.multi_items())
