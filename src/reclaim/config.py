@@ -10,10 +10,16 @@
 | RECLAIM_SMTP_PORT     | its port                                  | ``25``                       |
 | RECLAIM_SMTP_STARTTLS | ``1`` to upgrade the session with STARTTLS | ``0``                       |
 | RECLAIM_MAIL_SENDER   | the ``From`` of code e-mails              | ``reclaim <no-reply@...>``   |
+| RECLAIM_TRUSTED_PROXIES | reverse proxies: IPs, CIDRs (comma-separated) | none                   |
+
+``RECLAIM_TRUSTED_PROXIES`` (issue 9, finding 5): the client address that rate limits count by is
+the TCP peer's, unless the peer is one of these reverse proxies; with none (the default) no
+proxy header is ever read, so no client can choose its own address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -36,6 +42,8 @@ class Settings:
     smtp_port: int = 25
     smtp_starttls: bool = False
     mail_sender: str = "reclaim <no-reply@reclaim.local>"
+    #: Reverse proxies whose forwarding headers are believed (IPs or CIDR networks); none.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -62,6 +70,9 @@ class Settings:
                 overrides.get("mail_sender")
                 or env.get("RECLAIM_MAIL_SENDER", "reclaim <no-reply@reclaim.local>")
             ),
+            trusted_proxies=_proxies(
+                str(overrides.get("trusted_proxies") or env.get("RECLAIM_TRUSTED_PROXIES", ""))
+            ),
         ).validated()  # fmt: skip
 
     def validated(self) -> Settings:
@@ -78,3 +89,19 @@ class Settings:
             database_url=f"sqlite:///{(data_dir / 'reclaim.db').resolve()}",
             keys_dir=data_dir / "keys",
         )
+
+
+def _proxies(text: str) -> tuple[str, ...]:
+    """The trusted proxies of ``RECLAIM_TRUSTED_PROXIES``: each an IP address or a network."""
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            network = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"trusted proxy {item!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+        out.append(str(network))
+    return tuple(out)

@@ -276,7 +276,12 @@ def _serve(container: bootstrap.Container, host: str, port: int) -> None:
             onboarding=container.onboarding,
             withdrawals=withdrawals,
         )
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        # Proxy headers only from the proxies named in settings (none by default): uvicorn's
+        # own default believes X-Forwarded-For from 127.0.0.1, which let any local client pick
+        # the address the rate limits count by (issue 9, finding 5).
+        trusted = list(container.settings.trusted_proxies)
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted or [], server_header=False)  # fmt: skip
     finally:
         container.close()
 
