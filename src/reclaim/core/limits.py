@@ -184,3 +184,33 @@ kyc_queue_page_max: Final = 500
 #: Seconds between two runs of the mail delivery loop of ``reclaim serve``: a code e-mail
 #: leaves within this, and an idle loop costs one indexed query.
 mail_delivery_interval_seconds: Final = 2
+
+# Market and recovery notes (issue 11) ----------------------------------------------------------
+
+#: Markets listed at once: one per note series (an estate has a handful of classes), with room
+#: for many estates.
+market_markets_max: Final = 256
+#: Orders in one batch (``POST /api/v1/orders``): a market maker's ladder of quotes on both
+#: sides. Also bounds the order ids one event takes (``market_order_ids_per_event``).
+market_batch_orders_max: Final = 50
+#: Order ids reserved per event: an order's id is ``sequence × this + position`` (position in
+#: its batch), so ids are unique, follow the log and give price-time priority. ≥ the batch bound.
+market_order_ids_per_event: Final = 64
+#: Resting orders one taker may fill (or cancel by self-trade prevention) in one placement: bounds
+#: the work of one event; the remainder of a taker that reaches it is expired, never rested.
+market_fills_per_order_max: Final = 1000
+#: Resting orders one trader may have in one market (Backpack's ``limitOrders`` is of this size):
+#: bounds a cancel-all event (it lists every id it cancels).
+market_open_orders_per_trader_max: Final = 500
+#: Largest order, in quantity steps: 10**12 steps of $1 face is a trillion dollars of face.
+market_quantity_steps_max: Final = 10**12
+#: Highest limit price as a multiple of face value: FTX claims traded up to ~1.4x face with
+#: interest; ten times face is a typing error, not a bid.
+market_price_face_multiple_max: Final = 10
+#: Most decimal places of a price (a fraction of face value): 10**-6 is a ten-thousandth of a cent
+#: on the dollar, finer than any claims trader quotes.
+market_price_decimals_max: Final = 6
+#: Highest maker or taker fee, in basis points: 10%; the programme is non-profit (default 0).
+market_fee_bps_max: Final = 1000
+#: Note series defined at once: one per (estate, claim class).
+notes_series_max: Final = 256
