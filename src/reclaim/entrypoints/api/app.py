@@ -54,6 +54,7 @@ from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
+from reclaim.entrypoints import web
 from reclaim.entrypoints.api import claims as claims_api
 from reclaim.entrypoints.api import distributions as distributions_api
 from reclaim.entrypoints.api import ledger as ledger_api
@@ -557,6 +558,7 @@ def create_app(
         onboarding_api.install(app, onboarding.service, onboarding.webhook, onboarding.operators)
     if withdrawals is not None:
         withdrawals_api.install(app, withdrawals)
+    web.install(app, log, liabilities)  # the portal's pages (entrypoints/web)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=REQUEST_BODY_MAX_BYTES,

@@ -1,0 +1,37 @@
+"""The web portal: server-rendered pages in Simplified Chinese, English and French.
+
+``install(app, log, liabilities)`` (called by ``entrypoints.api.app.create_app``) adds the
+portal's routes to the API's app: for now the public transparency page (``pages.py``); the
+creditor pages and the operator console come on the same ground:
+
+- ``i18n.py``: the locale of a request, the gettext catalogues (``locale/``), Babel formatting;
+- ``security.py``: the security headers, the cookie and CSRF helpers, each with its threat;
+- ``pages.py``: rendering, ``WebRoute`` (locale, error pages, headers on every answer), routes;
+- ``charts.py``: server-rendered SVG bar charts; ``labels.py``: words that come from data;
+- ``templates/`` (Jinja2, every string marked for translation), ``static/`` (CSS, no script).
+
+The pages read through the application's services only (``app.transparency``), never the
+database.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from reclaim.app.liabilities import LiabilitiesService
+from reclaim.app.log_service import LogService
+from reclaim.app.transparency import TransparencyService
+from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
+
+
+def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | None) -> None:
+    """Serve the portal's pages from ``app`` (after the API's problem handlers are installed)."""
+    service = TransparencyService(  # nothing is read until a page is asked for
+        log,
+        lambda: log.store.latest_checkpoint(),
+        (lambda: None) if liabilities is None else (lambda: liabilities.latest()),
+        lambda: log.clock.now().date(),
+    )
+    app.state.portal = Portal(service)
+    app.include_router(router)
+    install_not_found_page(app)

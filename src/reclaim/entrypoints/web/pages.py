@@ -1,0 +1,302 @@
+"""The portal's pages: rendering (templates per locale), the routes, the error pages.
+
+Every route of ``router`` goes through ``WebRoute``: the request's locale is chosen
+(``i18n.choose``), the handler runs, any failure becomes the error page in that language — a
+``404``/``400``/``405`` says what was wrong, anything else is a ``500`` that says only that
+something went wrong (the exception goes to the server's log, never to the page) — and the
+security headers (``security.security_headers``) are set on whatever is answered. A ``?lang=``
+that names a portal locale sets the language cookie.
+
+Pages:
+
+- ``GET /transparency``: the public transparency page (``TransparencyService.view``);
+- ``GET /``: ``303`` to ``/transparency`` (the language choice kept);
+- ``GET /static/web/<name>``: the portal's own files (a fixed list read at start-up, so no path
+  from a request ever reaches the file system).
+
+``install_not_found_page`` makes an unmatched URL asked for by a browser (``Accept: text/html``)
+the error page too; every other client keeps the API's problem+json.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Final
+
+from babel.support import Translations
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from reclaim.app.transparency import JurisdictionRow, Transparency, TransparencyService
+from reclaim.entrypoints.web import charts, i18n, labels, security
+
+log = logging.getLogger(__name__)
+
+#: The portal's static files: name -> media type.
+STATIC_FILES: Final = {
+    "site.css": "text/css; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
+}
+STATIC_PREFIX: Final = "/static/web/"
+#: Static files change only with a release.
+CACHE_STATIC: Final = "public, max-age=86400"
+CACHE_PAGE: Final = "no-cache"
+CACHE_ERROR: Final = "no-store"
+#: A year, for the language choice.
+lang_cookie_max_age_seconds: Final = 365 * 24 * 3600
+#: Jurisdictions the chart draws one by one (the rest are one "other" row).
+chart_jurisdictions_max: Final = charts.chart_rows_max - 1
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchLink:
+    locale: str
+    tag: str
+    name: str
+    href: str
+    current: bool
+
+
+class Portal:
+    """What the pages need, built once by ``install``: a Jinja2 environment per locale (each with
+    its catalogue and Babel filters), the static files, the transparency service."""
+
+    def __init__(self, transparency: TransparencyService) -> None:
+        self.transparency = transparency
+        self.translations = {loc: i18n.load_translations(loc) for loc in i18n.LOCALES}
+        self.environments = {loc: _environment(loc, self.translations[loc]) for loc in i18n.LOCALES}
+        package = resources.files("reclaim.entrypoints.web").joinpath("static")
+        self.static = {name: package.joinpath(name).read_bytes() for name in STATIC_FILES}
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: Mapping[str, Any],
+        *,
+        status: int = 200,
+        cache: str = CACHE_PAGE,
+    ) -> HTMLResponse:
+        locale = locale_of(request)
+        html = (
+            self.environments[locale]
+            .get_template(template)
+            .render(**common_context(request, locale), **context)
+        )
+        return HTMLResponse(html, status_code=status, headers=_page_headers(locale, cache))
+
+
+def _environment(locale: str, translations: Translations) -> Environment:
+    env = Environment(
+        loader=PackageLoader("reclaim.entrypoints.web", "templates"),
+        autoescape=select_autoescape(("html",), default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    fmt = i18n.Localizer(locale)
+    env.filters.update(
+        number=fmt.number,
+        money=fmt.money,
+        date=fmt.date,
+        datetime=fmt.datetime,
+        territory=fmt.territory,
+    )
+    env.globals.update(
+        share=fmt.share,
+        label=labels.label,
+        CLAIM_STATUS=labels.CLAIM_STATUS,
+        POLICY_STATUS=labels.POLICY_STATUS,
+        ESCROW_REASON=labels.ESCROW_REASON,
+        ROUND_STATE=labels.ROUND_STATE,
+    )
+    return env
+
+
+def _page_headers(locale: str, cache: str) -> dict[str, str]:
+    return {
+        "Cache-Control": cache,
+        "Content-Language": i18n.LANG_TAGS[locale],
+        "Vary": "Accept-Language, Cookie",
+    }
+
+
+def locale_of(request: Request) -> str:
+    chosen = getattr(request.state, "locale", None)
+    if isinstance(chosen, str):
+        return chosen
+    locale = i18n.choose(
+        request.query_params.get(i18n.LANG_QUERY),
+        request.cookies.get(i18n.LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+    request.state.locale = locale
+    return locale
+
+
+def common_context(request: Request, locale: str) -> dict[str, Any]:
+    path = request.url.path
+    switch = [
+        SwitchLink(loc, i18n.LANG_TAGS[loc], i18n.NATIVE_NAMES[loc],
+                   f"{path}?{i18n.LANG_QUERY}={i18n.LANG_TAGS[loc]}", loc == locale)
+        for loc in i18n.LOCALES
+    ]  # fmt: skip
+    return {"locale": locale, "lang_tag": i18n.LANG_TAGS[locale], "switch": switch}
+
+
+def portal_of(request: Request) -> Portal:
+    portal = request.app.state.portal
+    assert isinstance(portal, Portal), "install stores the Portal in app.state.portal"
+    return portal
+
+
+# Errors -----------------------------------------------------------------------------------
+
+
+def error_page(request: Request, status: int) -> Response:
+    """The error page for ``status`` in the request's language (a bare text answer if even the
+    template fails: the user still never sees a trace)."""
+    status = status if status in (400, 404, 405) else 500
+    try:
+        return portal_of(request).render(
+            request, "error.html", {"status": status}, status=status, cache=CACHE_ERROR
+        )
+    except Exception:
+        log.exception("the error page failed to render")
+        return Response("error", status_code=status, media_type="text/plain")
+
+
+def error_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, StarletteHTTPException):
+        return error_page(request, exc.status_code)
+    if isinstance(exc, RequestValidationError):
+        return error_page(request, 400)
+    log.exception("portal page %s failed", request.url.path, exc_info=exc)
+    return error_page(request, 500)
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Security headers on every answer, and the language cookie after a ``?lang=`` switch."""
+    https = security.is_https(request)
+    security.apply_headers(response, https=https)
+    chosen = i18n.parse_lang(request.query_params.get(i18n.LANG_QUERY))
+    if chosen is not None:
+        response.set_cookie(
+            i18n.LANG_COOKIE, chosen, max_age=lang_cookie_max_age_seconds, path="/",
+            secure=https, httponly=True, samesite="lax",
+        )  # fmt: skip
+    return response
+
+
+class WebRoute(APIRoute):
+    """An ``APIRoute`` whose every answer, error or not, is finished by ``finish``."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            locale_of(request)
+            try:
+                response = await handler(request)
+            except Exception as exc:  # every failure is the error page, never a trace
+                response = error_response(request, exc)
+            return finish(request, response)
+
+        return guarded
+
+
+def install_not_found_page(app: FastAPI) -> None:
+    """Unmatched URLs asked for by a browser get the error page; other clients keep the
+    handler already installed (the API's problem+json)."""
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if "text/html" in request.headers.get("accept", "") and exc.status_code in (404, 405):
+            return finish(request, error_page(request, exc.status_code))
+        answer = api_handler(request, exc)
+        return await answer if isinstance(answer, Awaitable) else answer
+
+    app.add_exception_handler(StarletteHTTPException, handle)
+
+
+# Routes ------------------------------------------------------------------------------------
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    chosen = i18n.parse_lang(request.query_params.get(i18n.LANG_QUERY))
+    query = f"?{i18n.LANG_QUERY}={i18n.LANG_TAGS[chosen]}" if chosen else ""
+    return RedirectResponse(f"/transparency{query}", status_code=303)
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+def transparency_page(request: Request) -> Response:
+    portal = portal_of(request)
+    view = portal.transparency.view()
+    locale = locale_of(request)
+    fmt, gettext = i18n.Localizer(locale), portal.translations[locale].gettext
+    context = {
+        "view": view,
+        "base_url": str(request.base_url).rstrip("/"),
+        "jurisdiction_charts": {
+            e.estate_id: jurisdiction_chart(e.jurisdictions, fmt, gettext) for e in view.estates
+        },
+        "rounds_chart": rounds_chart(view, fmt),
+    }
+    return portal.render(request, "transparency.html", context)
+
+
+@router.get(STATIC_PREFIX + "{name}")
+def static_file(request: Request, name: str) -> Response:
+    media_type = STATIC_FILES.get(name)
+    if media_type is None:
+        raise StarletteHTTPException(404)
+    body = portal_of(request).static[name]
+    return Response(body, media_type=media_type, headers={"Cache-Control": CACHE_STATIC})
+
+
+# Charts ------------------------------------------------------------------------------------
+
+
+def jurisdiction_chart(
+    rows: Sequence[JurisdictionRow], fmt: i18n.Localizer, _: Callable[[str], str]
+) -> charts.Chart:
+    """Owed amount by jurisdiction, largest first; beyond ``chart_jurisdictions_max`` summed."""
+    shown, rest = rows[:chart_jurisdictions_max], rows[chart_jurisdictions_max:]
+    items = [
+        charts.Item(fmt.territory(r.iso), fmt.money(r.owed.admitted_minor),
+                    (("amount", r.owed.admitted_minor),))
+        for r in shown
+    ]  # fmt: skip
+    if rest:
+        other = sum(r.owed.admitted_minor for r in rest)
+        items.append(charts.Item(_(labels.OTHERS), fmt.money(other), (("amount", other),)))
+    return charts.bar_chart(items)
+
+
+def rounds_chart(view: Transparency, fmt: i18n.Localizer) -> charts.Chart:
+    """Paid and escrowed USD per round (the latest ``chart_rows_max`` rounds): each row's value
+    is the round's total; its bar is split into the paid and the escrowed part."""
+    items = [
+        charts.Item(
+            f"{r.round_id} · {fmt.date(r.payment_date)}",
+            fmt.money(r.paid_usd_minor + r.escrowed_usd_minor),
+            (("paid", r.paid_usd_minor), ("escrowed", r.escrowed_usd_minor)),
+        )
+        for r in view.rounds[-charts.chart_rows_max :]
+    ]
+    return charts.bar_chart(items)
