@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports bench install clean
+.PHONY: demo test check lint typecheck imports bench install clean catalogues
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; \
 	done
+
+# The portal's messages: extract from the templates and Python into messages.pot, then merge
+# into each language's .po (translate the new entries; tests/web/test_i18n_catalogues.py checks).
+WEB := src/reclaim/entrypoints/web
+catalogues: $(STAMP)
+	cd $(WEB) && ../../../../$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location \
+		--sort-output --project reclaim --copyright-holder "reclaim contributors" \
+		-o locale/messages.pot .
+	$(BIN)/pybabel update -i $(WEB)/locale/messages.pot -d $(WEB)/locale --no-fuzzy-matching \
+		--ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .reclaim-demo .pytest_cache .mypy_cache .ruff_cache
