@@ -34,7 +34,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, parse_pattern
 from babel.support import Translations
 
 from reclaim.core.money import asset_of
@@ -168,7 +168,10 @@ class Localizer:
             return "–"
         per_mille = (part * 1000 + whole // 2) // whole  # nearest tenth of a percent
         value = _EXACT.scaleb(decimal.Decimal(per_mille), -3)
-        return format_percent(value, format="#,##0.0%", locale=self.locale)
+        pattern = parse_pattern(self.babel.percent_formats[None].pattern)  # the locale's spacing
+        pattern.frac_prec = (1, 1)
+        shown: str = pattern.apply(value, self.locale)
+        return shown
 
     def date(self, iso: str) -> str:
         """An ISO date (``2025-02-18``) in the locale's medium form; other text as given."""
