@@ -84,6 +84,13 @@ request_window_max_ms: Final = 60_000
 #: signed requests/s, more than one API process verifies (~10,000 Ed25519 checks/s per core).
 #: When full, new signed requests get 429 until windows close; none is ever forgotten early.
 replay_cache_max_entries: Final = 131_072
+#: Signed writes (signed requests other than GET/HEAD) one actor may make in a burst: each may
+#: append an event and stores a request mark, so one key cannot grow the public log and the
+#: mark table without bound (issue 9, finding 7). A creditor makes a handful a session, a KYC
+#: officer deciding by hand well under one every 5 s; a script slows down on 429 Retry-After.
+signed_writes_per_actor_max: Final = 120
+#: ...per this period (GCRA: a burst of 120, then one every 5 seconds: 17,280 a day at most).
+signed_writes_per_actor_period_seconds: Final = 600
 #: Transfers in one page of an account's history (``GET /ledger/accounts/{id}/transfers``).
 history_page_max: Final = 500
 

@@ -1,0 +1,225 @@
+"""A price-time priority order book: price levels kept sorted, a FIFO queue inside each level.
+
+Layout (after nautilus_trader's ``orderbook``): per side, ``levels`` maps a price (ticks) to a
+``deque`` of resting orders in arrival order, and ``keys`` lists the level keys ascending with
+the **best level last** — bids keyed by price, asks by minus price — so the best level is
+``keys[-1]``, removing it is ``pop()``, and walking best-first is ``reversed(keys)``. A new level
+is inserted by bisection. Arrival order is order-id order (``model.order_id_of``): a resting
+order is appended to its level's queue when placed, so each queue is sorted by id.
+
+Invariants (``assert_book``): every level is non-empty and holds orders of its side and price;
+``keys`` is sorted, duplicate-free and the set of level keys; ids ascend in each queue; the book
+is never crossed (best bid < best ask).
+
+``Resting`` is the one mutable record of the core: a resting order's remainder, reservation and
+fee state change at every fill, in place, during ``evolve``. Nothing outside ``matching`` and
+``machine`` mutates one.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Iterator
+
+from reclaim.core.market.model import (
+    OrderStatus,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+
+
+class Resting:
+    """A resting order (mutable: remainder, reservation and fees change as it fills)."""
+
+    __slots__ = (
+        "client_id",
+        "created_at",
+        "executed_cash_minor",
+        "executed_steps",
+        "fee_basis",
+        "fee_minor",
+        "order_id",
+        "post_only",
+        "price_ticks",
+        "quantity_steps",
+        "remaining_steps",
+        "reserved_minor",
+        "self_trade_prevention",
+        "side",
+        "symbol",
+        "time_in_force",
+        "trader",
+    )
+
+    def __init__(
+        self,
+        order_id: int,
+        trader: str,
+        symbol: str,
+        side: Side,
+        price_ticks: int,
+        quantity_steps: int,
+        *,
+        remaining_steps: int,
+        reserved_minor: int,
+        fee_basis: int = 0,
+        fee_minor: int = 0,
+        executed_steps: int = 0,
+        executed_cash_minor: int = 0,
+        client_id: int | None = None,
+        self_trade_prevention: SelfTradePrevention = SelfTradePrevention.RejectTaker,
+        post_only: bool = False,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        created_at: str = "",
+    ) -> None:
+        self.order_id = order_id
+        self.trader = trader
+        self.symbol = symbol
+        self.side = side
+        self.price_ticks = price_ticks
+        self.quantity_steps = quantity_steps
+        self.remaining_steps = remaining_steps
+        self.reserved_minor = reserved_minor
+        self.fee_basis = fee_basis
+        self.fee_minor = fee_minor
+        self.executed_steps = executed_steps
+        self.executed_cash_minor = executed_cash_minor
+        self.client_id = client_id
+        self.self_trade_prevention = self_trade_prevention
+        self.post_only = post_only
+        self.time_in_force = time_in_force
+        self.created_at = created_at
+
+    @property
+    def status(self) -> OrderStatus:
+        return OrderStatus.New if self.executed_steps == 0 else OrderStatus.PartiallyFilled
+
+    def copy(self) -> Resting:
+        twin = Resting.__new__(Resting)
+        for name in Resting.__slots__:
+            setattr(twin, name, getattr(self, name))
+        return twin
+
+    def __repr__(self) -> str:
+        return (
+            f"Resting({self.order_id}, {self.trader}, {self.side.value} "
+            f"{self.remaining_steps}/{self.quantity_steps} @ {self.price_ticks}, "
+            f"reserved {self.reserved_minor})"
+        )
+
+
+class BookSide:
+    """One side of a book: levels by price, keys ascending with the best last."""
+
+    __slots__ = ("keys", "levels", "side", "sign")
+
+    def __init__(self, side: Side) -> None:
+        self.side = side
+        #: Key of a price: the price for bids, minus the price for asks (best = largest key).
+        self.sign = 1 if side is Side.Bid else -1
+        self.levels: dict[int, deque[Resting]] = {}
+        self.keys: list[int] = []
+
+    def best_price(self) -> int | None:
+        return self.sign * self.keys[-1] if self.keys else None
+
+    def add(self, order: Resting) -> None:
+        price = order.price_ticks
+        level = self.levels.get(price)
+        if level is None:
+            self.levels[price] = deque((order,))
+            key = self.sign * price
+            if not self.keys or key > self.keys[-1]:
+                self.keys.append(key)
+            else:
+                bisect.insort(self.keys, key)
+        else:
+            level.append(order)
+
+    def remove(self, order: Resting) -> None:
+        price = order.price_ticks
+        level = self.levels[price]
+        if level[0] is order:
+            level.popleft()
+        else:
+            level.remove(order)
+        if not level:
+            del self.levels[price]
+            key = self.sign * price
+            if self.keys[-1] == key:
+                self.keys.pop()
+            else:
+                del self.keys[bisect.bisect_left(self.keys, key)]
+
+    def walk(self) -> Iterator[tuple[int, deque[Resting]]]:
+        """Levels best-first: ``(price, queue)``."""
+        levels, sign = self.levels, self.sign
+        for key in reversed(self.keys):
+            yield sign * key, levels[sign * key]
+
+    def depth(self, levels_max: int) -> list[tuple[int, int]]:
+        """The best ``levels_max`` levels as ``(price_ticks, remaining steps)``, best first."""
+        out: list[tuple[int, int]] = []
+        for price, level in self.walk():
+            if len(out) == levels_max:
+                break
+            out.append((price, sum(o.remaining_steps for o in level)))
+        return out
+
+    def orders(self) -> Iterator[Resting]:
+        for _, level in self.walk():
+            yield from level
+
+    def copy(self) -> BookSide:
+        twin = BookSide(self.side)
+        twin.levels = {p: deque(o.copy() for o in q) for p, q in self.levels.items()}
+        twin.keys = list(self.keys)
+        return twin
+
+
+class Book:
+    """Both sides of one market's book."""
+
+    __slots__ = ("asks", "bids")
+
+    def __init__(self) -> None:
+        self.bids = BookSide(Side.Bid)
+        self.asks = BookSide(Side.Ask)
+
+    def side(self, side: Side) -> BookSide:
+        return self.bids if side is Side.Bid else self.asks
+
+    def opposite(self, side: Side) -> BookSide:
+        return self.asks if side is Side.Bid else self.bids
+
+    def copy(self) -> Book:
+        twin = Book()
+        twin.bids, twin.asks = self.bids.copy(), self.asks.copy()
+        return twin
+
+
+def crosses(taker_side: Side, limit_ticks: int | None, level_price: int) -> bool:
+    """Whether a taker with ``limit_ticks`` (``None``: a market order) trades at ``level_price``."""
+    if limit_ticks is None:
+        return True
+    return level_price <= limit_ticks if taker_side is Side.Bid else level_price >= limit_ticks
+
+
+def assert_book(book: Book, symbol: str) -> None:
+    """The book's structural invariants (see the module docstring)."""
+    for half in (book.bids, book.asks):
+        assert half.keys == sorted(set(half.keys)), f"{symbol}: keys not sorted and unique"
+        assert {half.sign * k for k in half.keys} == set(half.levels), f"{symbol}: keys != levels"
+        for price, level in half.levels.items():
+            assert level, f"{symbol}: empty level {price}"
+            ids = [o.order_id for o in level]
+            assert ids == sorted(ids), f"{symbol}: level {price} not in arrival order"
+            for o in level:
+                assert o.side is half.side, o
+                assert o.price_ticks == price, o
+                assert o.symbol == symbol, o
+                assert 0 < o.remaining_steps <= o.quantity_steps, o
+    bid, ask = book.bids.best_price(), book.asks.best_price()
+    assert bid is None or ask is None or bid < ask, f"{symbol}: crossed book {bid} >= {ask}"
