@@ -138,11 +138,11 @@ def plan(
                 q = remaining
             if cash_cap >= 0:
                 affordable = (cash_cap - cash_total) // unit
-                if affordable < q:
+                if affordable < q:  # the budget ends within this order: fill what it buys, stop
                     q = affordable
-                if q == 0:
                     budget_spent = done = True
-                    break
+                    if q == 0:
+                        break
             cash = unit * q
             taker_fee = fee_increment_minor(basis, cash, taker_bps)
             basis += cash * taker_bps
@@ -168,7 +168,8 @@ def plan(
                 remaining -= q
                 if remaining == 0:
                     done = True
-                    break
+            if done:
+                break
         if done:
             break
     if request.time_in_force is TimeInForce.FOK and (remaining > 0 or stopped or bounded):
