@@ -42,7 +42,14 @@ from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.onboarding import OnboardingRules, OnboardingService
-from reclaim.app.ports import Clock, EventStore, KycProvider, MailSender, PasswordHasher
+from reclaim.app.ports import (
+    Clock,
+    EventStore,
+    KycProvider,
+    MailSender,
+    PasswordHasher,
+    RateLimiter,
+)
 from reclaim.app.withdrawal_ports import rails_by_name
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings
@@ -59,13 +66,15 @@ class BootstrapError(Exception):
 class OnboardingWiring:
     """Sign-up, KYC and linking (``OnboardingService``), the hosted provider's webhook
     verifier (``None`` without ``kyc-webhook.secret``), the operator actors whose keys this
-    process holds, and the mail outbox with its sender."""
+    process holds, the mail outbox with its sender, and the rate limiter of signed writes per
+    actor (the API's ``auth.limit_signed_writes``; the same SQL buckets as onboarding's)."""
 
     service: OnboardingService
     webhook: WebhookKyc | None
     operators: Collection[str]
     outbox: SqlOutbox
     sender: MailSender
+    signed_writes: RateLimiter
 
     def deliver_mail(self) -> DeliveryReport:
         """Send the code e-mails that are due (one run of the delivery loop)."""
@@ -141,6 +150,7 @@ def build_onboarding(
     webhook_secret = load_kyc_webhook_secret(settings.keys_dir)
     webhook = None if webhook_secret is None else WebhookKyc(webhook_secret)
     providers: dict[str, KycProvider] = {"manual": ManualReviewQueue()}
+    rate_limiter = SqlRateLimiter(engine, pii.codes_secret)
     if webhook is not None:
         providers[webhook.name] = webhook
     service = OnboardingService(
@@ -148,7 +158,7 @@ def build_onboarding(
         vault=vault,
         identity=FoldedCommitments(Commitments(pii.commitment_secret)),
         codes=SqlCodeStore(engine, pii.codes_secret),
-        rate_limiter=SqlRateLimiter(engine, pii.codes_secret),
+        rate_limiter=rate_limiter,
         outbox=outbox,
         passwords=passwords or Argon2PasswordHasher(),
         clock=clock,
@@ -163,7 +173,7 @@ def build_onboarding(
             settings.smtp_host, settings.smtp_port, settings.mail_sender, settings.smtp_starttls
         )
     operators = [n for n, role in OPERATOR_ACTORS.items() if role in ("kyc_officer", "admin")]
-    return OnboardingWiring(service, webhook, operators, outbox, sender)
+    return OnboardingWiring(service, webhook, operators, outbox, sender, rate_limiter)
 
 
 #: Where exported withdrawal batches are recorded, under the data directory.

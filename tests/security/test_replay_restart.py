@@ -14,13 +14,17 @@ The withdrawal's id, without a ``clientId``, is derived from the request's signa
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,10 +33,22 @@ import httpx
 import pytest
 
 from reclaim import bootstrap
+from reclaim.adapters.memory_store import MemoryEventStore
+from reclaim.app import signed_requests
 from reclaim.app.demo import key_seed
+from reclaim.app.log_service import Accepted, InlineSigner, KeyRing, LogService
+from reclaim.app.ports import (
+    PendingSignatures,
+    RequestAlreadyAccepted,
+    RequestMark,
+    SigningRequests,
+)
 from reclaim.app.request_signing import sign_request
 from reclaim.config import Settings
+from reclaim.core.state import Genesis, PublishDocument
 from reclaim.log.keys import SignerKey
+from tests.api.conftest import FixedClock, new_keys
+from tests.factories import ORIGIN
 
 DEMO_SEED = 2022_11_11
 IBAN = "FR7630006000011234567890189"
@@ -160,3 +176,96 @@ def test_a_request_key_names_one_withdrawal() -> None:
     assert new_withdrawal_id(key) == new_withdrawal_id(key)
     assert new_withdrawal_id(key) != new_withdrawal_id(bytes(32))
     assert new_withdrawal_id(None) != new_withdrawal_id(None), "no key: a random id"
+
+
+# The log service: every signed write keeps its mark; a race between processes ----------------
+
+
+class GatedSigner:
+    """Signs inline; once ``armed``, the next ``submit`` waits until ``release`` (so the test
+    can queue work behind a batch being prepared)."""
+
+    def __init__(self, keys: KeyRing) -> None:
+        self._inline = InlineSigner(keys.for_actor)
+        self.armed = False
+        self.entered = threading.Event()
+        self.released = threading.Event()
+
+    def submit(self, requests: SigningRequests) -> PendingSignatures:
+        if self.armed:
+            self.armed = False
+            self.entered.set()
+            assert self.released.wait(30), "the test releases the signer"
+        return self._inline.submit(requests)
+
+    def close(self) -> None:
+        return None
+
+
+def request_mark(text: str) -> RequestMark:
+    return RequestMark(hashlib.sha256(text.encode()).digest(), "admin", 2**40)
+
+
+def genesis(log: LogService, keys: KeyRing) -> None:
+    admin, log_key = keys.for_actor("admin").verifier, keys.log_signer.verifier
+    (outcome,) = log.submit_many([(Genesis(ORIGIN, "admin", admin.to_text(), log_key.to_text()),
+                                   "admin")])  # fmt: skip
+    assert isinstance(outcome, Accepted)
+
+
+def document(name: str) -> PublishDocument:
+    return PublishDocument(name, name, hashlib.sha256(name.encode()).hexdigest(), "text/plain")
+
+
+def test_a_request_answered_on_the_bulk_path_keeps_its_mark() -> None:
+    """A payout election goes through ``submit_many``: its request's mark is stored too."""
+    keys = new_keys()
+    log = LogService(MemoryEventStore(), keys, FixedClock())
+    genesis(log, keys)
+    signed_requests.hold(request_mark("election"))
+    (outcome,) = log.submit_many([(document("d-1"), "admin")])
+    assert isinstance(outcome, Accepted)
+    assert log.request_seen(request_mark("election").digest)
+    assert signed_requests.held() is None, "taken once"
+
+
+def test_a_race_lost_to_another_process_refuses_only_the_raced_request() -> None:
+    """Two processes accept the same signed bytes at once: the second to append is refused
+    (``request_replayed``), and the requests batched with it are still answered — none waits
+    forever, none is refused for another's replay."""
+    keys, store = new_keys(), MemoryEventStore()
+    signer = GatedSigner(keys)
+    log = LogService(store, keys, FixedClock(), signer)
+    genesis(log, keys)
+    log.start()
+    raced = request_mark("raced")
+
+    def submit_raced() -> object:
+        signed_requests.hold(raced)
+        return log.submit(document("raced"), "admin")
+
+    def submit_other(n: int) -> object:
+        signed_requests.hold(request_mark(f"other-{n}"))
+        return log.submit(document(f"other-{n}"), "admin")
+
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            signer.armed = True
+            first = pool.submit(contextvars.copy_context().run, submit_raced)
+            assert signer.entered.wait(30), "the raced request's batch is being prepared"
+            store.append([], (), [raced])  # the other process stores the same request first
+            others = [pool.submit(contextvars.copy_context().run, submit_other, n)
+                      for n in range(4)]  # fmt: skip
+            deadline = time.monotonic() + 30
+            while log._queue.qsize() < 4:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            signer.released.set()
+            with pytest.raises(RequestAlreadyAccepted):
+                first.result(timeout=30)
+            answers = [other.result(timeout=30) for other in others]
+    finally:
+        log.stop()
+    assert all(isinstance(answer, Accepted) for answer in answers), answers
+    assert store.size() == 1 + 4, "genesis and the four others; the raced document never"
+    assert all(log.request_seen(request_mark(f"other-{n}").digest) for n in range(4))

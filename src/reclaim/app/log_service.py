@@ -20,6 +20,12 @@ fails, every caller of that batch and of the prepared one gets the error, and th
 rebuilt from the store: memory never stays ahead of what is durable. Answers, rejections
 included, are given only at finish, so no caller sees a decision that a failure could undo.
 
+Signed API requests (``signed_requests``): the first command a request submits carries its
+mark, which the store keeps in the batch's transaction. A batch refused because another process
+stored one of its marks first (``RequestAlreadyAccepted``) fails that request only: the other
+callers of the threaded path are queued again and decided afresh (the bulk path's caller gets
+the error).
+
 Checkpoints are published when the pipeline is drained (state and store agree), after
 ``checkpoint_events`` new events or ``checkpoint_seconds`` seconds (defaults from ``limits``),
 and on demand. A checkpoint names the origin, the tree size, the root and (extension line) the
@@ -45,12 +51,12 @@ from reclaim.app.ports import (
     EntityChange,
     EventStore,
     PendingSignatures,
+    RequestAlreadyAccepted,
     RequestMark,
     Signer,
     SigningRequests,
     StoredCheckpoint,
 )
-from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
 from reclaim.core.rejections import Rejection
@@ -68,6 +74,7 @@ from reclaim.log import event as log_event
 from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
 from reclaim.log.digest import StateDigest, extension_line
 from reclaim.log.keys import SignerKey, VerifierKey
+from reclaim.log.public_keys import keys_document
 
 _T = TypeVar("_T")
 
@@ -308,8 +315,12 @@ class LogService:
         return future
 
     def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]:
-        """Bulk path on the caller's thread: batches of ``append_batch_max``, pipelined."""
+        """Bulk path on the caller's thread: batches of ``append_batch_max``, pipelined. The
+        caller's signed API request (``signed_requests``) goes with the first command, as in
+        ``submit``."""
         works = [_Work(command, actor) for command, actor in commands]
+        if works:  # the caller's signed API request, if any, is stored with its first command
+            works[0].mark = signed_requests.take()
         batches = (
             works[i : i + limits.append_batch_max]
             for i in range(0, len(works), limits.append_batch_max)
@@ -357,31 +368,50 @@ class LogService:
         """
         pending: _Prepared | None = None
         due: tuple[int, bytes] | None = None
+        unanswered: list[list[_Work]] = []  # batches taken and not yet answered, oldest first
         try:
             for batch in batches:
+                unanswered.append(batch)
                 if due is None and self._checkpoint_due(pending):
                     due = self._cut_checkpoint(pending)
                 prepared = self._prepare(batch)
                 if pending is not None:
                     self._finish(pending)
+                    del unanswered[0]
                 pending = prepared
                 if due is not None and due[0] == self._size:
                     self._publish_at(*due)
                     due = None
             if pending is not None:
                 self._finish(pending)
+                del unanswered[0]
                 pending = None
             if due is not None:
                 self._publish_at(*due)
             elif self._checkpoint_due(None):
                 self._publish()
         except BaseException as exc:
-            if pending is not None:
-                for work in pending.works:
-                    if work.outcome is None and work.error is None:
+            # Every caller of a batch not stored gets the error: the failed batch's, the one
+            # prepared behind it (or being prepared), rejections decided at prepare included;
+            # none is left waiting on its future. When the store refused the batch because
+            # another process stored one of its signed requests first, only that request is
+            # refused: the writer's other callers are queued again, to be decided afresh.
+            raced = isinstance(exc, RequestAlreadyAccepted)
+            for batch in unanswered:
+                for work in batch:
+                    if work.future is not None and work.future.done():
+                        continue
+                    if raced and work.future is not None and not self._stored_elsewhere(work):
+                        work.outcome = None
+                        self._queue.put(work)
+                    else:
                         work.fail(exc)
             self.reload()  # the working state may have run ahead of the store
             raise
+
+    def _stored_elsewhere(self, work: _Work) -> bool:
+        """Whether ``work``'s signed request was stored (by another process: ours failed)."""
+        return work.mark is not None and self._store.request_seen(work.mark.digest)
 
     def _cut_checkpoint(self, pending: _Prepared | None) -> tuple[int, bytes]:
         """The size and state digest of the log once ``pending`` is stored."""
@@ -420,7 +450,9 @@ class LogService:
             try:
                 with self._lock:
                     self._pipeline(batches(first))
-            except Exception:  # noqa: S112 - each caller already got the error; keep serving
+            except Exception:  # each caller got the error (or is queued again): keep serving
+                if stop:  # behind any work queued again, so that it is answered first
+                    self._queue.put(_STOP)
                 continue
             if stop:
                 return

@@ -55,12 +55,12 @@ from reclaim.app.withdrawals import WithdrawalService
 from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
 from reclaim.entrypoints import web
+from reclaim.entrypoints.api import auth, problems
 from reclaim.entrypoints.api import claims as claims_api
 from reclaim.entrypoints.api import distributions as distributions_api
 from reclaim.entrypoints.api import ledger as ledger_api
 from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import onboarding as onboarding_api
-from reclaim.entrypoints.api import problems
 from reclaim.entrypoints.api import withdrawals as withdrawals_api
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
@@ -556,6 +556,7 @@ def create_app(
     liabilities_api.install(app, liabilities)
     if onboarding is not None:
         onboarding_api.install(app, onboarding.service, onboarding.webhook, onboarding.operators)
+        auth.limit_signed_writes(app, onboarding.signed_writes)  # issue 9, finding 7
     if withdrawals is not None:
         withdrawals_api.install(app, withdrawals)
     web.install(app, log, liabilities)  # the portal's pages (entrypoints/web)

@@ -19,6 +19,7 @@ The checks, in order — the first that fails answers (problem+json, ``problems.
 | the key is a live key of exactly one actor of the log      | 401    | key_unknown          |
 | the signature verifies                                     | 401    | signature_invalid    |
 | the signature was not accepted before, within its window   | 409    | request_replayed     |
+| a write (not GET/HEAD): the actor's rate (``SIGNED_WRITES``) | 429  | rate_limited         |
 | the replay cache has room (``replay_cache_max_entries``)   | 429    | too_many_requests    |
 
 Replay protection: every accepted signature is remembered until its request's window closes
@@ -38,8 +39,22 @@ first is refused at append (``ports.RequestAlreadyAccepted``, also ``request_rep
 Reads (GET) submit no command, so only the process's cache guards them: a replayed read
 changes nothing.
 
+Rate of signed writes (issue 9, finding 7): a signed request other than GET or HEAD takes a
+token of ``SIGNED_WRITES`` for its actor (``limits.signed_writes_per_actor_max`` per
+``limits.signed_writes_per_actor_period_seconds``, GCRA) from the ``RateLimiter`` given to
+``limit_signed_writes``; none left is ``429 rate_limited`` with ``Retry-After``. It stops one key
+from flooding the public log (a payout election is one event) and the mark table. The token is
+taken after the signature verifies and the replay checks pass, so neither a forger nor someone
+replaying captured bytes can spend an actor's tokens; a refused request is not remembered, so
+the same bytes may be sent again after ``Retry-After`` (within their window). The buckets are
+in the database (``SqlRateLimiter``), shared by every process. ``reclaim serve`` limits wherever
+onboarding is wired (the rate-limit key is the PII keys' codes secret); an app without a
+limiter (tests over the memory store) has no such limit.
+
 Known limits: a lookup takes the log service's writer lock, so it waits while a large bulk
-append is being stored.
+append is being stored. Two processes racing with the same signed bytes: the loser's whole
+batch (other requests of the same group commit too) is refused as ``request_replayed`` and its
+state rebuilt — rare (the same bytes at two processes within milliseconds), safe, not fair.
 """
 
 from __future__ import annotations
@@ -59,7 +74,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reclaim.app import signed_requests
 from reclaim.app.log_service import LogService
-from reclaim.app.ports import RequestMark
+from reclaim.app.ports import RateLimiter, RateRule, RequestMark
 from reclaim.app.request_signing import (
     API_KEY_HEADER,
     SIGNATURE_HEADER,
@@ -71,6 +86,8 @@ from reclaim.app.request_signing import (
 from reclaim.core import limits
 from reclaim.entrypoints.api.problems import (
     KeyUnknownError,
+    ProblemKind,
+    RefusedError,
     ReplayCacheFullError,
     RequestReplayedError,
     SignatureInvalidError,
@@ -84,6 +101,15 @@ _INSTRUCTION_RE: Final = re.compile(r"[a-zA-Z][a-zA-Z0-9]{0,63}")
 _DECIMAL_RE: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND: Final = timedelta(milliseconds=1)
+#: Methods that only read: not signed writes, so not rate-limited per actor.
+_READS: Final = frozenset({"GET", "HEAD"})
+#: The actor's signed writes (module doc, "Rate of signed writes").
+SIGNED_WRITES: Final = RateRule(
+    "signed_writes_per_actor",
+    limits.signed_writes_per_actor_max,
+    limits.signed_writes_per_actor_period_seconds,
+)
+RATE_LIMITED: Final = ProblemKind(429, "rate_limited", "Too many signed writes")
 
 
 def instruction(name: str) -> dict[str, Any]:
@@ -104,6 +130,12 @@ class ReplayGuard:
 
     def __len__(self) -> int:
         return len(self._until)
+
+    def holds(self, signature: bytes, now_ms: int) -> bool:
+        """Whether ``signature`` is remembered (its window open at ``now_ms``)."""
+        with self._lock:
+            self._forget_closed(now_ms)
+            return signature in self._until
 
     def admit(self, signature: bytes, until_ms: int, now_ms: int) -> None:
         """Remember ``signature`` until ``until_ms``; refuse one already remembered."""
@@ -128,9 +160,12 @@ class ReplayGuard:
 class Authenticator:
     """Checks a request's signature against the log's actors (the module doc's table)."""
 
-    def __init__(self, log: LogService, guard: ReplayGuard) -> None:
+    def __init__(
+        self, log: LogService, guard: ReplayGuard, limiter: RateLimiter | None = None
+    ) -> None:
         self._log = log
         self._guard = guard
+        self.limiter = limiter  # of signed writes, per actor (module doc); None: no limit
 
     def authenticate(self, request: Request) -> str:
         """The name of the actor that signed ``request``; an ``AuthenticationError`` if none."""
@@ -177,11 +212,25 @@ class Authenticator:
             raise KeyUnknownError(f"{API_KEY_HEADER} is not a live key of an actor")
         if not verify_signature(public_key, signature_bytes, message):
             raise SignatureInvalidError(f"{SIGNATURE_HEADER} does not verify")
-        self._guard.admit(signature_bytes, timestamp_ms + window_ms, now_ms)
+        if self._guard.holds(signature_bytes, now_ms):
+            raise RequestReplayedError("this signed request was received before")
         digest = hashlib.sha256(signature_bytes).digest()
         if self._log.request_seen(digest):  # accepted before a restart, or by another process
             raise RequestReplayedError("this signed request was received before")
+        if request.method not in _READS:
+            self._take_write_token(actor)
+        self._guard.admit(signature_bytes, timestamp_ms + window_ms, now_ms)  # atomic: races
         return RequestMark(digest, actor, timestamp_ms + window_ms)
+
+    def _take_write_token(self, actor: str) -> None:
+        """Stops one key flooding the log with signed writes (finding 7): 429 past its rate."""
+        if self.limiter is None:
+            return
+        decision = self.limiter.acquire(SIGNED_WRITES, actor, self._log.clock.now())
+        if not decision.allowed:
+            retry = str(max(1, decision.retry_after_seconds))
+            raise RefusedError(RATE_LIMITED, f"too many signed writes; retry in {retry} s",
+                               {"Retry-After": retry})  # fmt: skip
 
 
 def _base64(text: str, size: int, header: str) -> bytes:
@@ -230,6 +279,14 @@ def install(app: FastAPI) -> None:
         log = app.state.log
         assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
         app.state.authenticator = Authenticator(log, ReplayGuard())
+
+
+def limit_signed_writes(app: FastAPI, limiter: RateLimiter) -> None:
+    """Rate-limit ``app``'s signed writes per actor with ``limiter`` (module doc)."""
+    install(app)
+    authenticator = app.state.authenticator
+    assert isinstance(authenticator, Authenticator)
+    authenticator.limiter = limiter
 
 
 async def authenticate(request: Request) -> RequestMark:
