@@ -27,6 +27,12 @@ re-checked before it is applied. The world::
 Every ``creditor_available`` account has ``debits_must_not_exceed_credits``; rail settlement
 accounts ``credits_must_not_exceed_debits``; each creditor's money came in by a ``deposit``
 from the rail's settlement account, which therefore holds exactly the deposits.
+
+Destinations (issue 9): the world is built ``LEAD`` (two days) before ``start``; then every
+creditor adds and confirms (cooling-off ``COOLING_OFF``, a day) each of ``BENEFICIARIES`` on
+every rail, at the setup's last instant, and the clock moves on by ``LEAD``: at ``start`` + the
+setup's seconds — the time the first test command ran at before destinations existed — every
+cooling-off is over. ``World(destinations=False)`` builds the world without them.
 """
 
 from __future__ import annotations
@@ -73,10 +79,13 @@ from reclaim.core.state import (
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals import (
     EXCESS,
+    AddDestination,
+    ConfirmDestination,
     FeeSchedule,
     FeeTier,
     RailTerms,
     SetFees,
+    destination_id_of,
 )
 from reclaim.log import canonical
 from tests.factories import ORIGIN, key_for
@@ -131,6 +140,16 @@ def commit(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+#: The destinations (commitments) every creditor of the world confirmed on every rail.
+BENEFICIARIES: Final = tuple(
+    commit(text) for text in ("iban:FR7630006000011234567890189", "iban:other", "dest:1", "dest:2")
+)
+#: The cooling-off of the world's destinations (the default setting).
+COOLING_OFF: Final = DAY
+#: How long before ``start`` the world is built, so the destinations' cooling-off is over.
+LEAD: Final = timedelta(days=2)
+
+
 def key_id(actor: str) -> str:
     return key_for(actor).key_id.hex()
 
@@ -142,11 +161,16 @@ def creditor_account(creditor: str, asset: str) -> str:
 class World:
     """A ``State`` driven through the shell; ``log`` keeps every event for replays."""
 
-    def __init__(self, start: datetime = T0) -> None:
+    def __init__(self, start: datetime = T0, *, destinations: bool = True) -> None:
         self.state = State()
-        self.now = start
-        self.log: list[tuple[str, str, str, str, dict[str, JsonValue]]] = []
+        self.now = start - LEAD if destinations else start
+        #: (type, time, actor, key id, payload, version) of every event.
+        self.log: list[tuple[str, str, str, str, dict[str, JsonValue], int]] = []
         self._build()
+        if destinations:
+            for command, actor in destination_commands():
+                self.ok(command, actor, at=self.now)
+            self.now += LEAD
 
     # Driving the shell.
 
@@ -171,23 +195,26 @@ class World:
             after = self.state.snapshot()
             moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
             assert moved <= set(self.state.drain_changed()), "changed misses an entity"
-            self.log.append((event.type, event.time, event.actor, event.key_id, event.payload))
+            self.log.append(
+                (event.type, event.time, event.actor, event.key_id, event.payload, event.version)
+            )
         assert_invariants(self.state)
         return decided
 
     def replayed(self) -> State:
         """A fresh state replayed from ``log`` through ``check`` and ``evolve`` (a verifier)."""
         state = State()
-        for kind, time, actor, key, payload in self.log:
-            event = Event(kind, 1, time, actor, key, canonical.decode(canonical.encode(payload)))
+        for kind, time, actor, key, payload, version in self.log:
+            decoded = canonical.decode(canonical.encode(payload))
+            event = Event(kind, version, time, actor, key, decoded)
             assert check(state, event) is None, (kind, check(state, event))
             evolve(state, event)
         assert_invariants(state)
         assert_ledger_invariants(state.ledger)
         return state
 
-    def ok(self, command: Command, actor: str) -> Decided:
-        decided = self.run(command, actor)
+    def ok(self, command: Command, actor: str, *, at: datetime | None = None) -> Decided:
+        decided = self.run(command, actor, at=at)
         assert isinstance(decided, Decided), f"{command}: {decided}"
         return decided
 
@@ -259,6 +286,21 @@ def setup_commands() -> list[tuple[Command, str]]:
     ]  # fmt: skip
     ok(CreateTransfers(tuple(deposits)), "treasury")
     ok(SetFees((SEPA, HK_WIRE, USDC)), "admin")
+    return out
+
+
+def destination_commands(
+    creditors: tuple[str, ...] = tuple(CREDITORS), beneficiaries: tuple[str, ...] = BENEFICIARIES
+) -> list[tuple[Command, str]]:
+    """Each creditor adds each beneficiary on every rail, and its mailbox confirms it (the
+    gateway signs both, as the withdrawal service does once the mailed code came back)."""
+    out: list[tuple[Command, str]] = []
+    for name in creditors:
+        for rail in ("sepa", "hk_wire", "usdc"):
+            for beneficiary in beneficiaries:
+                ident = destination_id_of(name, rail, beneficiary)
+                out.append((AddDestination(name, rail, beneficiary), "gateway"))
+                out.append((ConfirmDestination(ident, COOLING_OFF), "gateway"))
     return out
 
 

@@ -39,6 +39,7 @@ from reclaim.core.withdrawals import (
     EXCESS,
     WHOLE,
     WITHDRAWAL_EVENT_TYPES,
+    WRITTEN_VERSIONS,
     ConfirmWithdrawal,
     Decision,
     EventCode,
@@ -104,9 +105,12 @@ def types(world: World, since: int) -> list[str]:
 def test_event_types_and_who_signs_them() -> None:
     assert {k: (sorted(v), sorted(r)) for k, (v, r) in WITHDRAWAL_EVENT_TYPES.items()} == {
         "withdrawal.fees_set": ([1], ["admin"]),
-        "withdrawal.requested": ([1], ["gateway", "self"]),
+        "withdrawal.requested": ([1, 2], ["gateway", "self"]),
         "withdrawal.confirmed": ([1], ["treasury"]),
         "withdrawal.failed": ([1], ["treasury"]),
+        "destination.added": ([1], ["gateway"]),
+        "destination.confirmed": ([1], ["gateway"]),
+        "destination.removed": ([1], ["admin", "gateway"]),
     }
 
 
@@ -517,7 +521,8 @@ def test_settling_uses_the_accounts_of_the_reservation(world: World) -> None:
 
 
 def logged(world: World, kind: str, payload: dict[str, Any], actor: str) -> Rejection | None:
-    event = Event(kind, 1, "2025-06-03T00:00:00.000000Z", actor,
+    """``check`` of an event of ``kind`` at the version ``decide`` writes."""
+    event = Event(kind, WRITTEN_VERSIONS.get(kind, 1), "2025-06-03T00:00:00.000000Z", actor,
                   world.state.actors[actor].live_keys()[0], payload)  # fmt: skip
     return check(world.state, event)
 
@@ -608,6 +613,8 @@ def test_every_code_is_exercised() -> None:
         "ok", "exists", "exists_with_different_fields", "creditor_name_invalid",
         "rail_not_configured", "open_withdrawals_exceeded", "rail_funds_insufficient",
         "ledger_refused",
+        # tests/scenarios/test_destination_scenarios.py
+        "destination_not_confirmed", "destination_cooling_off",
     }  # fmt: skip
     assert {c.name for c in RequestCode} <= request_codes
     fees_codes = {c[2] for c in FEES_REFUSALS} | {"ok", "exists"}
@@ -622,5 +629,6 @@ def test_every_code_is_exercised() -> None:
         "event_type_unknown",
         "payload_malformed",
         "batch_too_large",
+        "event_version_retired",  # tests/scenarios/test_destination_scenarios.py
     }
     assert EXCESS == "excess"

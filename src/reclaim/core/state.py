@@ -98,10 +98,15 @@ from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals import ENTITY_KINDS as WITHDRAWAL_ENTITY_KINDS
 from reclaim.core.withdrawals import (
     WITHDRAWAL_EVENT_TYPES,
+    WRITTEN_VERSIONS,
+    AddDestination,
+    ConfirmDestination,
     ConfirmWithdrawal,
     FailWithdrawal,
+    RemoveDestination,
     RequestWithdrawal,
     SetFees,
+    WithdrawalsCommand,
     WithdrawalsRejection,
     WithdrawalsState,
     assert_withdrawals_invariants,
@@ -306,6 +311,9 @@ Command = (
     | RequestWithdrawal
     | ConfirmWithdrawal
     | FailWithdrawal
+    | AddDestination
+    | ConfirmDestination
+    | RemoveDestination
 )
 #: The answer for one item of a batch command (a transfer, an account, a policy entry, ...).
 ItemResult = Result | ClaimsResult | WithdrawalResult
@@ -319,6 +327,9 @@ _WITHDRAWAL_EVENT_OF: Final[dict[type, str]] = {
     RequestWithdrawal: "withdrawal.requested",
     ConfirmWithdrawal: "withdrawal.confirmed",
     FailWithdrawal: "withdrawal.failed",
+    AddDestination: "destination.added",
+    ConfirmDestination: "destination.confirmed",
+    RemoveDestination: "destination.removed",
 }
 #: The event each claims command is authorised as (a link may instead record a conflict).
 _CLAIMS_EVENT_OF: Final[dict[type, str]] = {
@@ -370,7 +381,7 @@ def decide(
         return _decide_ledger(state, command, actor, key_id, time)
     if isinstance(command, _CLAIMS_COMMANDS):
         return _decide_claims(state, command, actor, key_id, time)
-    if isinstance(command, SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal):
+    if isinstance(command, WithdrawalsCommand):
         return _decide_withdrawals(state, command, actor, key_id, time)
     if type(command) in DISTRIBUTION_EVENT_OF:
         return _decide_distribution(state, command, actor, key_id, time)  # type: ignore[arg-type]
@@ -467,7 +478,7 @@ def _decide_distribution(
 
 def _decide_withdrawals(
     state: State,
-    command: SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal,
+    command: WithdrawalsCommand,
     actor: str,
     key_id: str,
     time: str,
@@ -484,7 +495,8 @@ def _decide_withdrawals(
     decision = decide_withdrawals(state.withdrawals, state.ledger, state.claims, command, time)
     if isinstance(decision, WithdrawalsRejection):
         return Rejection(Code.withdrawal_refused, str(decision))
-    events = [Event(t, 1, time, actor, key_id, p) for t, p in decision.events]
+    events = [Event(t, WRITTEN_VERSIONS.get(t, 1), time, actor, key_id, p)
+              for t, p in decision.events]  # fmt: skip
     for event in events:
         rejection = _check_head(state, event)
         if rejection is not None:
@@ -568,8 +580,9 @@ def check(state: State, event: Event) -> Rejection | None:
         if rejection is not None:
             return rejection
         withdrawal_refused = check_withdrawals(
-            state.withdrawals, state.ledger, state.claims, event.type, event.payload, event.time
-        )
+            state.withdrawals, state.ledger, state.claims, event.type, event.payload, event.time,
+            event.version,
+        )  # fmt: skip
         if withdrawal_refused is None:
             return None
         return Rejection(Code.withdrawal_refused, str(withdrawal_refused))

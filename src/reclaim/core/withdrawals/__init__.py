@@ -38,6 +38,33 @@ Events (version 1; shapes and signing roles in ``payloads``):
   ``expired`` from its transfer. After the deadline neither a confirmation nor a failure is
   accepted (``withdrawal_expired``).
 
+**Destinations** (issue 9, finding 7: a second factor on the money path). A withdrawal goes only
+to a destination of the creditor — (rail, beneficiary commitment), id ``destination_id_of`` the
+creditor, rail and commitment — that the creditor's proved e-mail confirmed, and only once its
+cooling-off has passed. So an attacker holding the creditor's signing key but not its mailbox
+cannot add their own IBAN and withdraw: the confirmation code goes to the owner, who also gets a
+day (the default) to react. A destination, as a state machine:
+
+| state     | added             | confirmed (the mailed code came back) | removed       |
+| --------- | ----------------- | ------------------------------------- | ------------- |
+| –         | → pending         | ``destination_not_found``             | ``..._not_found`` |
+| pending   | ``exists``        | → confirmed, usable after cooling-off | → removed     |
+| confirmed | ``exists``        | ``exists``                            | → removed     |
+| removed   | → pending (again) | ``destination_removed``               | ``exists``    |
+
+Events (version 1, signed by the gateway; an admin may remove): ``destination.added`` (the
+beneficiary as its commitment, never the IBAN), ``destination.confirmed`` (with its
+``cooling_off_seconds``, 0 … 30 days, so a verifier recomputes ``usable_from``),
+``destination.removed``. The code itself is the shell's (``reclaim.app.withdrawals``): the core
+cannot check a secret it must publish, so the gateway signs ``destination.confirmed`` only once
+the code came back. At most ``destinations_per_creditor_max`` live destinations per creditor.
+``withdrawal.requested`` of **version 2** (what ``decide`` writes) requires a confirmed
+destination of its creditor, rail and beneficiary (``destination_not_confirmed``) whose
+``usable_from`` has passed (``destination_cooling_off``); version 1, decided before the rule,
+replays under its old rule in logs that have no destination yet, and is refused after the first
+one (``event_version_retired``), so no request written after the rule can skip it. A removed
+destination stops new requests; those requested before go on.
+
 Ledger transfer ids starting with ``wd:`` are reserved: the shell refuses a plain ledger
 command or event that creates or settles one (``reserved_transfer``), so a withdrawal's status
 and its transfers never disagree.
@@ -102,6 +129,7 @@ Known limits
 
 from reclaim.core.withdrawals.codes import (
     ACCEPTED,
+    DestinationCode,
     EventCode,
     FeesCode,
     RequestCode,
@@ -124,7 +152,9 @@ from reclaim.core.withdrawals.machine import (
     check_withdrawals,
     creditor_jurisdictions,
     decide_withdrawals,
+    destination_refusal,
     evolve_withdrawals,
+    live_destinations,
     open_count,
     rails_allowed,
     reserved_transfer,
@@ -132,6 +162,10 @@ from reclaim.core.withdrawals.machine import (
 )
 from reclaim.core.withdrawals.model import (
     CONFIRMED,
+    DESTINATION_CONFIRMED,
+    DESTINATION_PENDING,
+    DESTINATION_REMOVED,
+    DESTINATION_STATUSES,
     ENTITY_KINDS,
     EXPIRED,
     FAILED,
@@ -139,10 +173,14 @@ from reclaim.core.withdrawals.model import (
     RAIL_ASSETS,
     REQUESTED,
     STATUSES,
+    AddDestination,
+    ConfirmDestination,
     ConfirmWithdrawal,
     Decision,
+    Destination,
     FailWithdrawal,
     RailTerms,
+    RemoveDestination,
     RequestWithdrawal,
     Result,
     SetFees,
@@ -151,15 +189,24 @@ from reclaim.core.withdrawals.model import (
     WithdrawalsCommand,
     WithdrawalsState,
     amount_transfer_id,
+    destination_cooling_off_default_seconds,
+    destination_cooling_off_max_seconds,
+    destination_id_of,
+    destinations_per_creditor_max,
     fee_transfer_id,
     terms_payload,
 )
 from reclaim.core.withdrawals.payloads import (
     CONFIRMED_EVENT,
+    DESTINATION_ADDED_EVENT,
+    DESTINATION_CONFIRMED_EVENT,
+    DESTINATION_REMOVED_EVENT,
     FAILED_EVENT,
     FEES_SET,
+    REQUEST_RULE_VERSION,
     REQUESTED_EVENT,
     WITHDRAWAL_EVENT_TYPES,
+    WRITTEN_VERSIONS,
     PayloadError,
 )
 
@@ -168,6 +215,13 @@ __all__ = [
     "BASES",
     "CONFIRMED",
     "CONFIRMED_EVENT",
+    "DESTINATION_ADDED_EVENT",
+    "DESTINATION_CONFIRMED",
+    "DESTINATION_CONFIRMED_EVENT",
+    "DESTINATION_PENDING",
+    "DESTINATION_REMOVED",
+    "DESTINATION_REMOVED_EVENT",
+    "DESTINATION_STATUSES",
     "ENTITY_KINDS",
     "EXCESS",
     "EXPIRED",
@@ -178,12 +232,18 @@ __all__ = [
     "RAIL_ASSETS",
     "REQUESTED",
     "REQUESTED_EVENT",
+    "REQUEST_RULE_VERSION",
     "RESERVED_PREFIX",
     "STATUSES",
     "WHOLE",
     "WITHDRAWAL_EVENT_TYPES",
+    "WRITTEN_VERSIONS",
+    "AddDestination",
+    "ConfirmDestination",
     "ConfirmWithdrawal",
     "Decision",
+    "Destination",
+    "DestinationCode",
     "EventCode",
     "FailWithdrawal",
     "FeeSchedule",
@@ -191,6 +251,7 @@ __all__ = [
     "FeesCode",
     "PayloadError",
     "RailTerms",
+    "RemoveDestination",
     "RequestCode",
     "RequestWithdrawal",
     "Result",
@@ -207,9 +268,15 @@ __all__ = [
     "check_withdrawals",
     "creditor_jurisdictions",
     "decide_withdrawals",
+    "destination_cooling_off_default_seconds",
+    "destination_cooling_off_max_seconds",
+    "destination_id_of",
+    "destination_refusal",
+    "destinations_per_creditor_max",
     "evolve_withdrawals",
     "fee_minor",
     "fee_transfer_id",
+    "live_destinations",
     "open_count",
     "rails_allowed",
     "reserved_transfer",

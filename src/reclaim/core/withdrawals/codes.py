@@ -13,6 +13,7 @@ reused. Each code reads as a sentence about the command (``kyc_not_approved``,
 | ``FeesCode``    | each rail's terms of ``withdrawal.fees_set``                 |
 | ``RequestCode`` | ``withdrawal.requested``                                     |
 | ``SettleCode``  | ``withdrawal.confirmed`` and ``withdrawal.failed``           |
+| ``DestinationCode`` | ``destination.added``, ``.confirmed``, ``.removed``      |
 
 Some answers accept a command without an event (``ACCEPTED``): the thing asked for is already
 so (``exists``), like the ledger's ``exists``: a retried request, confirmation or failure with
@@ -37,6 +38,9 @@ class EventCode(enum.Enum):
     payload_malformed = 2
     #: A command or an event with more items than its named bound.
     batch_too_large = 3
+    #: A ``withdrawal.requested`` of version 1 (no destination rule) in a log that uses
+    #: withdrawal destinations: no downgrade past the second factor (issue 9, finding 7).
+    event_version_retired = 4
 
 
 class FeesCode(enum.Enum):
@@ -93,6 +97,12 @@ class RequestCode(enum.Enum):
     exists_with_different_fields = 10
     #: The same request was accepted before (nothing to append).
     exists = 11
+    # The destination (version 2; issue 9, finding 7: a second factor on the money path).
+    #: The creditor has no destination of this rail and beneficiary that its proved e-mail
+    #: confirmed (never added, still pending, or removed).
+    destination_not_confirmed = 15
+    #: The destination was confirmed, but its cooling-off time has not passed yet.
+    destination_cooling_off = 16
     # The request against the state.
     kyc_not_approved = 20
     #: No terms (fee schedule, accounts) have been set for the rail.
@@ -144,7 +154,31 @@ class SettleCode(enum.Enum):
     ledger_refused = 15
 
 
-WithdrawalsCode = EventCode | FeesCode | RequestCode | SettleCode
+class DestinationCode(enum.Enum):
+    """The answer to adding, confirming or removing a withdrawal destination, in precedence
+    order."""
+
+    ok = 0
+    #: Not ``D`` and 32 lower-case hex digits.
+    destination_id_malformed = 1
+    creditor_name_invalid = 2
+    rail_unknown = 3
+    #: The beneficiary is not a 64-hex commitment (the account itself stays in the vault).
+    beneficiary_malformed = 4
+    #: The id is not the one derived from (creditor, rail, beneficiary) (``destination_id_of``).
+    destination_id_mismatch = 5
+    #: A cooling-off time outside 0 … ``destination_cooling_off_max_seconds``.
+    cooling_off_out_of_range = 6
+    destination_not_found = 10
+    #: Already so: added (pending or confirmed), confirmed, or removed — nothing to append.
+    exists = 11
+    #: A removed destination cannot be confirmed (add it again: a new code is mailed).
+    destination_removed = 12
+    #: The creditor has ``destinations_per_creditor_max`` live (pending or confirmed) ones.
+    destinations_exceeded = 13
+
+
+WithdrawalsCode = EventCode | FeesCode | RequestCode | SettleCode | DestinationCode
 
 #: Answers that accept a command: ``ok``, or already so with nothing to change.
 ACCEPTED: Final[frozenset[WithdrawalsCode]] = frozenset(
@@ -156,6 +190,8 @@ ACCEPTED: Final[frozenset[WithdrawalsCode]] = frozenset(
         RequestCode.exists,
         SettleCode.ok,
         SettleCode.exists,
+        DestinationCode.ok,
+        DestinationCode.exists,
     }
 )
 

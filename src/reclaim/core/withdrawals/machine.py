@@ -29,6 +29,7 @@ from reclaim.core.ledger import (
 from reclaim.core.times import format_time, is_time, parse_time
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import (
+    DestinationCode,
     EventCode,
     FeesCode,
     RequestCode,
@@ -40,6 +41,11 @@ from reclaim.core.withdrawals.model import (
     CONFIRMED,
     CREDITOR_PURPOSE,
     CREDITOR_RE,
+    DESTINATION_CONFIRMED,
+    DESTINATION_ID_RE,
+    DESTINATION_PENDING,
+    DESTINATION_REMOVED,
+    DESTINATION_STATUSES,
     FAILED,
     FAILURE_REASONS,
     HEX64_RE,
@@ -49,11 +55,15 @@ from reclaim.core.withdrawals.model import (
     REQUESTED,
     VOID_SUFFIX,
     WITHDRAWAL_ID_RE,
+    AddDestination,
+    ConfirmDestination,
     ConfirmWithdrawal,
     Decision,
+    Destination,
     FailWithdrawal,
     Payload,
     RailTerms,
+    RemoveDestination,
     RequestWithdrawal,
     Result,
     SetFees,
@@ -62,6 +72,9 @@ from reclaim.core.withdrawals.model import (
     WithdrawalsCommand,
     WithdrawalsState,
     amount_transfer_id,
+    destination_cooling_off_max_seconds,
+    destination_id_of,
+    destinations_per_creditor_max,
     fee_transfer_id,
     open_withdrawals_per_creditor_max,
     terms_payload,
@@ -71,10 +84,17 @@ from reclaim.core.withdrawals.model import (
 from reclaim.core.withdrawals.model import EXPIRED as WITHDRAWAL_EXPIRED
 from reclaim.core.withdrawals.payloads import (
     CONFIRMED_EVENT,
+    DESTINATION_ADDED_EVENT,
+    DESTINATION_CONFIRMED_EVENT,
+    DESTINATION_REMOVED_EVENT,
     FAILED_EVENT,
     FEES_SET,
+    REQUEST_RULE_VERSION,
     REQUESTED_EVENT,
     PayloadError,
+    destination_confirm_fields,
+    destination_fields,
+    destination_remove_fields,
     request_fields,
     settle_fields,
     terms_from_payload,
@@ -82,6 +102,12 @@ from reclaim.core.withdrawals.payloads import (
 
 _R = RequestCode
 _S = SettleCode
+_D = DestinationCode
+_DESTINATION_EVENTS: Final = (
+    DESTINATION_ADDED_EVENT,
+    DESTINATION_CONFIRMED_EVENT,
+    DESTINATION_REMOVED_EVENT,
+)
 #: The prefix of every ledger transfer id a withdrawal event derives; reserved for them.
 RESERVED_PREFIX: Final = "wd:"
 _WITHDRAWAL_CODE: Final = "withdrawal"
@@ -120,6 +146,8 @@ def decide_withdrawals(
             return _decide_settle(
                 state, ledger, FAILED_EVENT, command.withdrawal_id, command.reason, time
             )
+        case AddDestination() | ConfirmDestination() | RemoveDestination():
+            return _decide_destination(state, command)
         case _:
             assert_never(command)
 
@@ -156,7 +184,7 @@ def _decide_request(
 ) -> Decision | WithdrawalsRejection:
     asked = _Asked(c.withdrawal_id, c.creditor, c.rail, c.asset, c.amount_minor, c.fee_minor,
                    c.beneficiary)  # fmt: skip
-    outcome = _request_ladder(state, ledger, claims, asked, time)
+    outcome = _request_ladder(state, ledger, claims, asked, time, REQUEST_RULE_VERSION)
     if isinstance(outcome, WithdrawalsRejection):
         if outcome.code is _R.exists:
             return Decision([], (Result(0, c.withdrawal_id, _R.exists),))
@@ -266,8 +294,10 @@ def _request_ladder(
     claims: ClaimsState,
     a: _Asked,
     time: str,
+    version: int,
 ) -> _Plan | WithdrawalsRejection:
-    """The first reason the request ``a`` may not be accepted at ``time``, or its plan.
+    """The first reason the request ``a`` (of event version ``version``) may not be accepted
+    at ``time``, or its plan.
 
     ``exists`` comes back as a rejection too: the caller decides whether it accepts (a command)
     or refuses (a logged event) it.
@@ -278,6 +308,10 @@ def _request_ladder(
     existing = state.withdrawals.get(a.withdrawal_id)
     if existing is not None:
         return _refuse(_compare(a, existing), a.withdrawal_id)
+    if version >= REQUEST_RULE_VERSION:
+        unusable = destination_refusal(state, a.creditor, a.rail, a.beneficiary, time)
+        if unusable is not None:
+            return unusable
     if claims.kyc_state(a.creditor) != "approved":
         return _refuse(_R.kyc_not_approved, f"{a.creditor!r}: {claims.kyc_state(a.creditor)}")
     record = state.terms.get(a.rail)
@@ -356,7 +390,7 @@ def _request_code_of(refused: LedgerRejection) -> RequestCode:
     return _R.ledger_refused
 
 
-def _refuse(code: RequestCode | SettleCode, detail: str) -> WithdrawalsRejection:
+def _refuse(code: RequestCode | SettleCode | DestinationCode, detail: str) -> WithdrawalsRejection:
     return WithdrawalsRejection(code, None, detail)
 
 
@@ -396,6 +430,143 @@ def _settle_ladder(
     if refused is not None:
         return _refuse(_S.ledger_refused, str(refused))
     return None
+
+
+# Destinations -----------------------------------------------------------------------------------
+
+
+def destination_refusal(
+    state: WithdrawalsState, creditor: str, rail: str, beneficiary: str, time: str
+) -> WithdrawalsRejection | None:
+    """Why ``creditor`` may not be paid at ``beneficiary`` on ``rail`` at ``time``, or None.
+
+    Stops an attacker who holds the creditor's signing key but not its mailbox: a destination
+    the proved e-mail did not confirm is refused, and a confirmed one waits its cooling-off, so
+    the owner has time to read the mail and react (issue 9, finding 7)."""
+    d = state.destinations.get(destination_id_of(creditor, rail, beneficiary))
+    if d is None or d.status != DESTINATION_CONFIRMED:
+        status = "never added" if d is None else d.status
+        return _refuse(_R.destination_not_confirmed, f"this {rail} destination is {status}")
+    if time < d.usable_from:
+        return _refuse(_R.destination_cooling_off, f"usable from {d.usable_from}")
+    return None
+
+
+def live_destinations(state: WithdrawalsState, creditor: str) -> int:
+    """Destinations of ``creditor`` that are pending or confirmed (O(its destinations))."""
+    return sum(
+        1
+        for ident in state.destinations_of.get(creditor, ())
+        if state.destinations[ident].status != DESTINATION_REMOVED
+    )
+
+
+def _decide_destination(
+    state: WithdrawalsState, command: AddDestination | ConfirmDestination | RemoveDestination
+) -> Decision | WithdrawalsRejection:
+    payload: Payload
+    match command:
+        case AddDestination():
+            ident = destination_id_of(command.creditor, command.rail, command.beneficiary)
+            payload = {"destination_id": ident, "creditor": command.creditor,
+                       "rail": command.rail, "beneficiary": command.beneficiary}  # fmt: skip
+            kind = DESTINATION_ADDED_EVENT
+        case ConfirmDestination():
+            ident = command.destination_id
+            cooling_off = command.cooling_off_seconds
+            if type(cooling_off) is not int:
+                return _refuse(_D.cooling_off_out_of_range, repr(cooling_off))
+            payload = {"destination_id": ident, "cooling_off_seconds": str(cooling_off)}
+            kind = DESTINATION_CONFIRMED_EVENT
+        case RemoveDestination():
+            ident = command.destination_id
+            payload = {"destination_id": ident}
+            kind = DESTINATION_REMOVED_EVENT
+    try:
+        refused = _destination_ladder(state, kind, payload)
+    except PayloadError as exc:  # a command field of the wrong type
+        return WithdrawalsRejection(EventCode.payload_malformed, None, str(exc))
+    if refused is not None:
+        if refused.code is _D.exists:
+            return Decision([], (Result(0, ident, _D.exists),))
+        return refused
+    return Decision([(kind, payload)], (Result(0, ident, _D.ok),))
+
+
+def _destination_ladder(
+    state: WithdrawalsState, kind: str, payload: Mapping[str, JsonValue]
+) -> WithdrawalsRejection | None:
+    """The first reason a destination event may not follow ``state``, or None (``exists`` is
+    returned as a refusal, for the caller to accept or refuse). ``PayloadError`` on a payload
+    of the wrong shape."""
+    if kind == DESTINATION_ADDED_EVENT:
+        ident, creditor, rail, beneficiary = destination_fields(payload)
+        if not CREDITOR_RE.fullmatch(creditor):
+            return _refuse(_D.creditor_name_invalid, repr(creditor))
+        if rail not in RAIL_ASSETS:
+            return _refuse(_D.rail_unknown, repr(rail))
+        if not HEX64_RE.fullmatch(beneficiary):
+            return _refuse(_D.beneficiary_malformed, "not a 64-hex commitment")
+        if ident != destination_id_of(creditor, rail, beneficiary):
+            return _refuse(_D.destination_id_mismatch, repr(ident))
+        found = state.destinations.get(ident)
+        if found is not None and found.status != DESTINATION_REMOVED:
+            return _refuse(_D.exists, f"{ident} is {found.status}")
+        if live_destinations(state, creditor) >= destinations_per_creditor_max:
+            return _refuse(_D.destinations_exceeded, f"{destinations_per_creditor_max} live")
+        return None
+    if kind == DESTINATION_CONFIRMED_EVENT:
+        ident, cooling_off = destination_confirm_fields(payload)
+        if not 0 <= cooling_off <= destination_cooling_off_max_seconds:
+            return _refuse(_D.cooling_off_out_of_range, f"{cooling_off} s")
+        confirming = _destination(state, ident)
+        if isinstance(confirming, WithdrawalsRejection):
+            return confirming
+        if confirming.status == DESTINATION_CONFIRMED:
+            return _refuse(_D.exists, f"{ident} is confirmed")
+        if confirming.status == DESTINATION_REMOVED:
+            return _refuse(_D.destination_removed, ident)
+        return None
+    ident = destination_remove_fields(payload)
+    removing = _destination(state, ident)
+    if isinstance(removing, WithdrawalsRejection):
+        return removing
+    if removing.status == DESTINATION_REMOVED:
+        return _refuse(_D.exists, f"{ident} is removed")
+    return None
+
+
+def _destination(state: WithdrawalsState, ident: str) -> Destination | WithdrawalsRejection:
+    if not DESTINATION_ID_RE.fullmatch(ident):
+        return _refuse(_D.destination_id_malformed, repr(ident))
+    found = state.destinations.get(ident)
+    if found is None:
+        return _refuse(_D.destination_not_found, repr(ident))
+    return found
+
+
+def _evolve_destination(
+    state: WithdrawalsState, kind: str, payload: Mapping[str, JsonValue], time: str
+) -> None:
+    if kind == DESTINATION_ADDED_EVENT:
+        ident, creditor, rail, beneficiary = destination_fields(payload)
+        if ident not in state.destinations:
+            state.destinations_of.setdefault(creditor, []).append(ident)
+        state.destinations[ident] = Destination(
+            ident, creditor, rail, beneficiary, DESTINATION_PENDING, time
+        )
+    elif kind == DESTINATION_CONFIRMED_EVENT:
+        ident, cooling_off = destination_confirm_fields(payload)
+        d = state.destinations[ident]
+        usable_from = _deadline(time, cooling_off)
+        state.destinations[ident] = d._replace(
+            status=DESTINATION_CONFIRMED, confirmed_at=time, usable_from=usable_from
+        )
+    else:
+        ident = destination_remove_fields(payload)
+        d = state.destinations[ident]
+        state.destinations[ident] = d._replace(status=DESTINATION_REMOVED, removed_at=time)
+    state.changed.add("destination/" + ident)
 
 
 # Jurisdiction -----------------------------------------------------------------------------------
@@ -493,17 +664,26 @@ def check_withdrawals(
     event_type: str,
     payload: Mapping[str, JsonValue],
     time: str,
+    version: int = REQUEST_RULE_VERSION,
 ) -> WithdrawalsRejection | None:
-    """The first reason a logged withdrawals event may not follow the state at ``time``, or
-    None. The verifier runs this on replay: the same ladders as ``decide``, where ``exists`` is a
-    refusal (an event must change something), and the ledger's ladder runs on the derived
-    transfers."""
+    """The first reason a logged withdrawals event (of schema ``version``) may not follow the
+    state at ``time``, or None. The verifier runs this on replay: the same ladders as
+    ``decide``, where ``exists`` is a refusal (an event must change something), and the
+    ledger's ladder runs on the derived transfers. A ``withdrawal.requested`` of version 1
+    replays under its old rule (no destination), but only in a log with no destination yet:
+    once the log uses destinations, no request may skip them (``event_version_retired``)."""
     assert is_time(time), f"{time!r} is not an event time"
     try:
         if event_type == REQUESTED_EVENT:
             fields = request_fields(payload)
-            outcome = _request_ladder(state, ledger, claims, _Asked(*fields), time)
+            if version < REQUEST_RULE_VERSION and state.destinations:
+                return WithdrawalsRejection(
+                    EventCode.event_version_retired, None, "this log uses destinations"
+                )
+            outcome = _request_ladder(state, ledger, claims, _Asked(*fields), time, version)
             return outcome if isinstance(outcome, WithdrawalsRejection) else None
+        if event_type in _DESTINATION_EVENTS:
+            return _destination_ladder(state, event_type, payload)
         if event_type in (CONFIRMED_EVENT, FAILED_EVENT):
             second = "rail_reference" if event_type == CONFIRMED_EVENT else "reason"
             withdrawal_id, value = settle_fields(payload, second)
@@ -557,6 +737,8 @@ def evolve_withdrawals(
         _evolve_request(state, ledger, claims, payload, time)
     elif event_type in (CONFIRMED_EVENT, FAILED_EVENT):
         _evolve_settle(state, ledger, event_type, payload, time)
+    elif event_type in _DESTINATION_EVENTS:
+        _evolve_destination(state, event_type, payload, time)
     elif event_type == FEES_SET:
         items = payload["terms"]
         assert isinstance(items, list)
@@ -689,6 +871,26 @@ def assert_withdrawals_invariants(state: WithdrawalsState, ledger: LedgerState) 
         c: sorted(ids) for c, ids in state.by_creditor.items()
     }, "by_creditor out of step"
     assert still_open == state.open, "open index out of step"
+    _assert_destinations(state)
+
+
+def _assert_destinations(state: WithdrawalsState) -> None:
+    """Each destination's id is derived from its fields, its status is known, a confirmed one
+    has its times, each creditor has at most the bound of live ones, and ``destinations_of``
+    is exactly the index (O(destinations))."""
+    of: dict[str, list[str]] = {}
+    for ident, d in state.destinations.items():
+        assert ident == d.id == destination_id_of(d.creditor, d.rail, d.beneficiary), ident
+        assert d.status in DESTINATION_STATUSES, ident
+        assert is_time(d.added_at), ident
+        if d.status == DESTINATION_CONFIRMED:
+            assert d.added_at <= d.confirmed_at <= d.usable_from, ident
+        of.setdefault(d.creditor, []).append(ident)
+    assert {c: sorted(i) for c, i in of.items()} == {
+        c: sorted(i) for c, i in state.destinations_of.items()
+    }, "destinations_of out of step"
+    for creditor in state.destinations_of:
+        assert live_destinations(state, creditor) <= destinations_per_creditor_max, creditor
 
 
 _STATUS_OF_PENDING: Final = {REQUESTED: (PENDING, EXPIRED), CONFIRMED: (POSTED,),

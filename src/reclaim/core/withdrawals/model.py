@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,15 @@ open_withdrawals_per_creditor_max: Final = 16
 withdrawal_timeout_max_seconds: Final = pending_timeout_max_seconds
 #: Longest rail reference (a bank's reference is at most 35 characters, a transaction hash 66).
 rail_reference_length_max_chars: Final = 128
+#: Live (pending or confirmed) destinations of one creditor: a person has a bank account or
+#: two and a wallet; more is a script, or someone filling the owner's mailbox with codes.
+destinations_per_creditor_max: Final = 16
+#: The cooling-off of a newly confirmed destination unless the operator sets another
+#: (``Settings.destination_cooling_off_seconds``): a day for the owner to read the mail and
+#: react before money can leave to it.
+destination_cooling_off_default_seconds: Final = 24 * 3600
+#: Longest cooling-off a confirmation may carry: 30 days (longer is a destination never used).
+destination_cooling_off_max_seconds: Final = 30 * 24 * 3600
 
 # Vocabularies -----------------------------------------------------------------------------------
 
@@ -84,6 +94,25 @@ POST_SUFFIX: Final = ":post"
 VOID_SUFFIX: Final = ":void"
 #: The purpose of the creditor's account a withdrawal debits.
 CREDITOR_PURPOSE: Final = "creditor_available"
+
+
+#: Statuses of a withdrawal destination (see ``DESTINATION_MACHINE`` in the package doc).
+DESTINATION_PENDING: Final = "pending"
+DESTINATION_CONFIRMED: Final = "confirmed"
+DESTINATION_REMOVED: Final = "removed"
+DESTINATION_STATUSES: Final = (DESTINATION_PENDING, DESTINATION_CONFIRMED, DESTINATION_REMOVED)
+#: ``D`` and 32 hex digits: the id ``destination_id_of`` derives.
+DESTINATION_ID_RE: Final = re.compile(r"D[0-9a-f]{32}")
+_DESTINATION_LABEL: Final = b"reclaim/withdrawal-destination/v1\x00"
+
+
+def destination_id_of(creditor: str, rail: str, beneficiary: str) -> str:
+    """The id of the creditor's destination ``beneficiary`` (a commitment) on ``rail``: ``D``
+    and the first 32 hex digits of a SHA-256 over the three. One destination per creditor,
+    rail and beneficiary, so the request ladder finds it from the request alone, and two
+    creditors paying the same account have two destinations."""
+    text = "\x00".join((creditor, rail, beneficiary)).encode()
+    return "D" + hashlib.sha256(_DESTINATION_LABEL + text).hexdigest()[:32]
 
 
 def amount_transfer_id(withdrawal_id: str) -> str:
@@ -146,6 +175,24 @@ class Withdrawal(NamedTuple):
     reason: str = ""
 
 
+class Destination(NamedTuple):
+    """A withdrawal destination of a creditor, as the state keeps it.
+
+    ``beneficiary`` is the commitment of the account (the vault holds it). ``usable_from`` is
+    the confirmation's time plus its cooling-off; a removed destination keeps the times it had.
+    """
+
+    id: str
+    creditor: str
+    rail: str
+    beneficiary: str
+    status: str
+    added_at: str
+    confirmed_at: str = ""
+    usable_from: str = ""
+    removed_at: str = ""
+
+
 # Commands ---------------------------------------------------------------------------------------
 
 
@@ -191,7 +238,36 @@ class FailWithdrawal:
     reason: str
 
 
-WithdrawalsCommand = SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal
+@dataclass(frozen=True, slots=True)
+class AddDestination:
+    """Add ``beneficiary`` (a commitment) on ``rail`` as a destination of ``creditor``,
+    pending until its proved e-mail confirms it. Its id is ``destination_id_of`` the three."""
+
+    creditor: str
+    rail: str
+    beneficiary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmDestination:
+    """The creditor's mailbox confirmed the destination (the shell checked the mailed code);
+    it may be paid to ``cooling_off_seconds`` later."""
+
+    destination_id: str
+    cooling_off_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveDestination:
+    """No more withdrawals to this destination (withdrawals already requested go on)."""
+
+    destination_id: str
+
+
+WithdrawalsCommand = (
+    SetFees | RequestWithdrawal | ConfirmWithdrawal | FailWithdrawal | AddDestination
+    | ConfirmDestination | RemoveDestination
+)  # fmt: skip
 
 
 # Results ----------------------------------------------------------------------------------------
@@ -222,7 +298,7 @@ class Decision(NamedTuple):
 # State ------------------------------------------------------------------------------------------
 
 #: Entity kinds of the withdrawals state, in ``entity_keys`` order.
-ENTITY_KINDS: Final = ("fee_schedule", "withdrawal")
+ENTITY_KINDS: Final = ("fee_schedule", "withdrawal", "destination")
 
 
 @dataclass(slots=True)
@@ -233,6 +309,8 @@ class WithdrawalsState:
     ``assert_withdrawals_invariants``: ``by_creditor`` (creditor → withdrawal ids, in request
     order) and ``open`` (creditor → ids still ``requested``; some may have expired in the
     ledger, which the ladder reads). ``changed`` collects the entity keys evolve touched.
+    ``destinations`` (id → destination, every one ever added) and its index
+    ``destinations_of`` (creditor → ids, in the order first added).
     """
 
     terms: dict[str, TermsRecord] = field(default_factory=dict)
@@ -240,6 +318,8 @@ class WithdrawalsState:
     by_creditor: dict[str, list[str]] = field(default_factory=dict)
     open: dict[str, set[str]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    destinations: dict[str, Destination] = field(default_factory=dict)
+    destinations_of: dict[str, list[str]] = field(default_factory=dict)
 
     # The digest's view.
 
@@ -249,10 +329,13 @@ class WithdrawalsState:
         return keys
 
     def entity_keys(self) -> list[str]:
-        """Every entity: ``fee_schedule/<rail>``, then ``withdrawal/<id>``, each sorted."""
-        return [f"fee_schedule/{r}" for r in sorted(self.terms)] + [
-            f"withdrawal/{i}" for i in sorted(self.withdrawals)
-        ]
+        """Every entity: ``fee_schedule/<rail>``, ``withdrawal/<id>``, then
+        ``destination/<id>``, each sorted."""
+        return (
+            [f"fee_schedule/{r}" for r in sorted(self.terms)]
+            + [f"withdrawal/{i}" for i in sorted(self.withdrawals)]
+            + [f"destination/{i}" for i in sorted(self.destinations)]
+        )
 
     def entity(self, key: str) -> JsonValue:
         """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist.
@@ -280,6 +363,18 @@ class WithdrawalsState:
                 "settled_at": w.settled_at,
                 "rail_reference": w.rail_reference,
                 "reason": w.reason,
+            }
+        if kind == "destination" and ident in self.destinations:
+            d = self.destinations[ident]
+            return {
+                "creditor": d.creditor,
+                "rail": d.rail,
+                "beneficiary": d.beneficiary,
+                "status": d.status,
+                "added_at": d.added_at,
+                "confirmed_at": d.confirmed_at,
+                "usable_from": d.usable_from,
+                "removed_at": d.removed_at,
             }
         return None
 
