@@ -169,6 +169,41 @@ def test_a_signed_withdrawal_replayed_after_kill_9_is_refused(demo: Path) -> Non
     )
 
 
+def test_a_second_server_on_the_same_store_refuses_the_same_bytes(demo: Path) -> None:
+    """Two ``reclaim serve`` processes on one data directory (a replica behind a balancer):
+    the signed bytes the first accepted are ``request_replayed`` at the second, whose memory
+    never saw them, and only one reservation is made."""
+    data_dir = demo / "d"
+    holder = eur_holder(data_dir)
+    body = {"address": IBAN, "blockchain": "sepa", "quantity": "2.00", "symbol": "EUR"}
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    sent = {**sign_request(holder.key, "withdraw", body, now_ms, window_ms=60_000),
+            "Content-Type": "application/json"}  # fmt: skip
+    raw = json.dumps(body).encode()
+    before = balances(data_dir, holder)
+    first_url, second_url = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
+    first = start(first_url, data_dir)
+    try:
+        second = start(second_url, data_dir)
+        try:
+            accepted = httpx.post(first_url + PATH, content=raw, headers=sent, timeout=30)
+            assert accepted.status_code == 200, accepted.text
+            replayed = httpx.post(second_url + PATH, content=raw, headers=sent, timeout=30)
+            assert (replayed.status_code, replayed.json().get("code")) == (
+                409, "request_replayed"
+            ), replayed.text  # fmt: skip
+        finally:
+            second.send_signal(signal.SIGKILL)
+            second.wait(timeout=30)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    fee_minor = int(accepted.json()["fee"].replace(".", ""))
+    assert balances(data_dir, holder) == (
+        before[0] - 200 - fee_minor, before[1] + 200 + fee_minor
+    ), "exactly one reservation of 2.00 EUR plus the fee"  # fmt: skip
+
+
 def test_a_request_key_names_one_withdrawal() -> None:
     from reclaim.app.withdrawals import new_withdrawal_id
 
