@@ -150,7 +150,7 @@ def raw_rate(export: Path, processes: int) -> tuple[float, float]:
 def verify_rate(export: Path, workers: int | None = None) -> tuple[float, int, float]:
     """Events per second of ``verify_log``, its workers, and its CPU seconds per event."""
     from reclaim.adapters.log_sources import DirectorySource
-    from reclaim.app.verify import VerifyReport, verify_log
+    from reclaim.verifier import VerifyReport, verify_log
 
     before = _cpu_seconds()
     report = verify_log(DirectorySource(export), workers=workers)

@@ -14,13 +14,13 @@ from fastapi import Request
 
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, StoreCorrupt, StoreError, StoreUnavailable
-from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.entrypoints.api.app import CACHE_IMMUTABLE, QUERY_STRING_MAX_BYTES, create_app
 from reclaim.entrypoints.api.app import REQUEST_BODY_MAX_BYTES as BODY_MAX
 from reclaim.log import merkle
 from reclaim.log.checkpoint import open_checkpoint
 from reclaim.log.event import parse_leaf
+from reclaim.log.public_keys import keys_document
 from tests.api.conftest import (
     CHECKPOINT_SIZES,
     LOG_SIZE,

@@ -29,7 +29,6 @@ from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.export import export_log
 from reclaim.app.log_service import LogService
 from reclaim.app.request_signing import Param, sign_request
-from reclaim.app.verify import VerifyReport, verify_log
 from reclaim.app.withdrawal_ports import MemoryBatchBook, rails_by_name
 from reclaim.app.withdrawals import (
     Refused,
@@ -49,6 +48,7 @@ from reclaim.core.withdrawals.reconcile import (
     UNKNOWN_REFERENCE,
 )
 from reclaim.entrypoints.api.app import create_app
+from reclaim.verifier import VerifyReport, verify_log
 from tests.api.conftest import FIXED_TIME, FixedClock, TestClient
 from tests.factories import key_for
 from tests.withdrawal_world import CREDITORS, keyring, setup_commands

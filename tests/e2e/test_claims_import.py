@@ -56,11 +56,11 @@ from reclaim.app.claims_import import (
 from reclaim.app.export import export_log
 from reclaim.app.log_service import LogService, Outcome
 from reclaim.app.ports import Clock
-from reclaim.app.verify import VerifyReport, verify_log
 from reclaim.config import Settings
 from reclaim.core.claims import claim_treatment, treatment
 from reclaim.core.state import Command, State
 from reclaim.log.event import parse_leaf
+from reclaim.verifier import VerifyReport, verify_log
 
 pytestmark = pytest.mark.slow
 

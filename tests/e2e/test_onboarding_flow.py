@@ -19,10 +19,10 @@ from reclaim.adapters.kyc import SIGNATURE_HEADER, sign_webhook
 from reclaim.adapters.log_sources import open_source
 from reclaim.app.export import export_log
 from reclaim.app.onboarding import creditor_name
-from reclaim.app.verify import VerifyReport, verify_log
 from reclaim.core.claims import ProveEmail
 from reclaim.core.state import RegisterActor
 from reclaim.log.keys import SignerKey
+from reclaim.verifier import VerifyReport, verify_log
 
 ZHANG = "Zhang.Wei@Example.CN"  # the register has zhang.wei@example.cn: case-folded, it matches
 PROBLEM = "application/problem+json"

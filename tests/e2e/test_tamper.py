@@ -36,8 +36,6 @@ from reclaim.adapters.log_sources import DirectorySource, HttpSource, open_sourc
 from reclaim.app.export import ExportError, export_log
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.ports import EventStore
-from reclaim.app.public_keys import keys_document
-from reclaim.app.verify import FailureKind, LogSource, VerifyFailure, VerifyReport, verify_log
 from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import (
@@ -57,6 +55,8 @@ from reclaim.log.event import parse_leaf, sign
 from reclaim.log.keys import SignerKey
 from reclaim.log.merkle import ProofError, verify_consistency
 from reclaim.log.note import Note, NoteSignature
+from reclaim.log.public_keys import keys_document
+from reclaim.verifier import FailureKind, LogSource, VerifyFailure, VerifyReport, verify_log
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 and warns once, at import, when it finds httpx instead.

@@ -8,7 +8,7 @@ import tarfile
 from pathlib import Path
 
 from reclaim.adapters.log_sources import DirectorySource
-from reclaim.app.verify import VerifyReport, verify_log
+from reclaim.verifier import VerifyReport, verify_log
 
 EXPORTS = Path(__file__).parent.parent / "data" / "exports"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from reclaim.app.verify import invariant_failure
 from reclaim.core.ledger import Account, CreateTransfers, OpenAccounts, Transfer
 from reclaim.core.state import Decided, Genesis, RegisterActor, State, decide, evolve
 from reclaim.log.keys import SignerKey
+from reclaim.verifier import invariant_failure
 
 ADMIN = SignerKey.from_seed("admin", b"\x01" * 32)
 TREASURY = SignerKey.from_seed("treasury", b"\x02" * 32)

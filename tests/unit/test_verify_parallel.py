@@ -22,19 +22,14 @@ from reclaim.adapters.log_sources import DirectorySource
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.export import export_log
 from reclaim.app.log_service import KeyRing, LogService
-from reclaim.app.verify import (
-    BundleChecker,
-    FailureKind,
-    VerifyFailure,
-    VerifyReport,
-    verify_log,
-)
 from reclaim.core.events import Event
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey
 from reclaim.log.merkle import leaf_hash
+from reclaim.verifier import FailureKind, VerifyFailure, VerifyReport, verify_log
+from reclaim.verifier.bundles import BundleChecker
 
 ORIGIN: Final = "reclaim.test/parallel"
 SIZE: Final = 661

@@ -1,6 +1,6 @@
 """Where the verifier reads a public log from: an export's files, or a server's read-only API.
 
-Both implement ``reclaim.app.verify.LogSource`` and never touch a database.
+Both implement ``reclaim.verifier.LogSource`` and never touch a database.
 
 - ``DirectorySource(path)`` reads the layout ``reclaim.app.export`` writes::
 
@@ -43,8 +43,8 @@ from typing import Final
 
 import httpx
 
-from reclaim.app.verify import SourceError
 from reclaim.core import limits
+from reclaim.verifier import SourceError
 
 _BUNDLE_NAME: Final = re.compile(r"([0-9]{12,20})\.jsonl")
 _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,19}")

@@ -16,7 +16,7 @@ and never touches a database:
 export, anything else → a file.
 
 Errors: reading that fails (``OSError``, ``httpx.HTTPError``, a status other than 200 or 404, an
-answer not of the documented shape) is raised as ``reclaim.app.verify.SourceError`` naming the
+answer not of the documented shape) is raised as ``reclaim.verifier.SourceError`` naming the
 file or the request.
 """
 
@@ -29,8 +29,8 @@ from typing import Final
 
 import httpx
 
-from reclaim.app.verify import SourceError
 from reclaim.core import limits
+from reclaim.verifier import SourceError
 
 _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,19}")
 #: Seconds a request may take before the check gives up (a checkpoint is a few hundred bytes).

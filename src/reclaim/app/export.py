@@ -4,7 +4,7 @@ Layout of an export (read back by ``reclaim.adapters.log_sources.DirectorySource
 
     DIR/checkpoint              the latest signed checkpoint note (text)
     DIR/checkpoints/<size>      every checkpoint note, named by its decimal tree size
-    DIR/keys.json               the key set: ``reclaim.app.public_keys.keys_document(state)``
+    DIR/keys.json               the key set: ``reclaim.log.public_keys.keys_document(state)``
     DIR/entries/<start>.jsonl   bundles of ``bundle_size`` leaves (``limits.bundle_size_max``):
                                 each leaf's exact canonical bytes and ``\\n``, one per line;
                                 named by the seq of its first leaf, zero-padded to 12 digits
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Final
 
 from reclaim.app.ports import EventStore, StoredCheckpoint
-from reclaim.app.public_keys import keys_document
 from reclaim.core import limits
 from reclaim.core.state import State
+from reclaim.log.public_keys import keys_document
 
 #: Names an export holds at its top level (an existing directory with others is not replaced).
 EXPORT_NAMES: Final = frozenset({"checkpoint", "checkpoints", "entries", "keys.json"})

@@ -306,7 +306,7 @@ class PublishedCheckpoints(Protocol):
     ``note_at(size)``: the signed checkpoint note of that tree size, or ``None`` if the log
     never published one (a source holding one checkpoint returns it whatever the size, and the
     comparison names the difference). ``name``: the source, for messages. I/O errors are
-    raised as ``reclaim.app.verify.SourceError``.
+    raised as ``reclaim.verifier.SourceError``.
     """
 
     @property

@@ -17,7 +17,7 @@ key: the checkpoint's signature (``open_checkpoint``), that origin, size and roo
 checkpoint's, that the leaf is a well-formed event at that index and hashes to ``leaf_hash``
 (RFC 9162: SHA-256(0x00 || leaf)), and that the proof leads from it to the signed root
 (``merkle.verify_inclusion``, RFC 9162 §2.1.3.2). It does not check the event's own signature:
-that needs the actor's key, which the full verifier (``reclaim.app.verify``) checks.
+that needs the actor's key, which the full verifier (``reclaim.verifier``) checks.
 
 Errors: ``ProofRequestError`` when no such proof can be built (the seq is not covered by a
 checkpoint, no checkpoint has the size asked for); ``ProofCheckError`` with a ``reason``

@@ -40,7 +40,6 @@ from reclaim.app.prove import (
     check_inclusion_document,
     inclusion_proof_document,
 )
-from reclaim.app.verify import SourceError, VerifyFailure, verify_log
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import asset_of, format_amount
@@ -56,6 +55,7 @@ from reclaim.log.liabilities import (
     LiabilityProofError,
     proof_to_json,
 )
+from reclaim.verifier import SourceError, VerifyFailure, verify_log
 
 app = typer.Typer(
     name="reclaim",
