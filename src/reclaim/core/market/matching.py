@@ -116,7 +116,10 @@ def plan(
     stopped = bounded = budget_spent = False
     stp = request.self_trade_prevention
     done = False
-    for price, level in book.opposite(side).walk():
+    opposite = book.opposite(side)
+    best = opposite.best_price()
+    crossing = best is not None and (limit is None or (best <= limit if is_bid else best >= limit))
+    for price, level in opposite.walk() if crossing else ():
         if limit is not None and (price > limit if is_bid else price < limit):
             break
         unit = price * lot
@@ -144,10 +147,13 @@ def plan(
                     if q == 0:
                         break
             cash = unit * q
-            taker_fee = fee_increment_minor(basis, cash, taker_bps)
-            basis += cash * taker_bps
-            fee += taker_fee
-            maker_fee = fee_increment_minor(maker.fee_basis, cash, maker_bps)
+            taker_fee = maker_fee = 0
+            if taker_bps:
+                taker_fee = fee_increment_minor(basis, cash, taker_bps)
+                basis += cash * taker_bps
+                fee += taker_fee
+            if maker_bps:
+                maker_fee = fee_increment_minor(maker.fee_basis, cash, maker_bps)
             released = 0
             if not is_bid:  # the maker is a resting Bid: keep only what its remainder needs
                 need = bid_need_minor(
