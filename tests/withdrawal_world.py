@@ -38,10 +38,14 @@ cooling-off is over. ``World(destinations=False)`` builds the world without them
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from reclaim.app.log_service import KeyRing
+from reclaim.app.withdrawal_ports import BeneficiaryProblem
+from reclaim.app.withdrawals import WithdrawalService, beneficiary_subject
 from reclaim.core.claims import (
     ClaimClass,
     CreateEstate,
@@ -302,6 +306,37 @@ def destination_commands(
                 out.append((AddDestination(name, rail, beneficiary), "gateway"))
                 out.append((ConfirmDestination(ident, COOLING_OFF), "gateway"))
     return out
+
+
+def service_destinations(
+    service: WithdrawalService, wanted: Sequence[tuple[str, str, Mapping[str, str]]]
+) -> list[tuple[Command, str]]:
+    """The commands that add and confirm each ``(creditor, rail, fields)`` as ``service`` does
+    once the mailed code came back (the mail and the code are the security tests'), with the
+    destination stored in the service's vault under its commitment, as ``add_destination``
+    stores it. Submit them ``COOLING_OFF`` or more before the withdrawals."""
+    out: list[tuple[Command, str]] = []
+    for creditor, rail_name, fields in wanted:
+        rail = service.rails[rail_name]
+        checked = rail.check_beneficiary(fields)
+        assert not isinstance(checked, BeneficiaryProblem), checked
+        commitment = service.commitments.beneficiary(rail.name, checked.canonical)
+        record = {**checked.fields, "rail": rail.name, "masked": checked.masked}
+        service.vault.put(beneficiary_subject(commitment), record, service.clock.now())
+        ident = destination_id_of(creditor, rail.name, commitment)
+        out.append((AddDestination(creditor, rail.name, commitment), "gateway"))
+        out.append((ConfirmDestination(ident, COOLING_OFF), "gateway"))
+    return out
+
+
+@dataclass(slots=True)
+class SteppedClock:
+    """A clock that shows ``at`` until a test moves it (past a cooling-off, say)."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def keyring() -> KeyRing:

@@ -188,9 +188,15 @@ def build_withdrawals(
 ) -> WithdrawalService:
     """The withdrawal service over the container's log and PII vault, with the SEPA rail (its
     debtor account, needed to export pain.001 files), the HK wire rail and the USDC rail (its
-    allow-list of EIP-55 addresses). Raises ``BootstrapError`` without a SQL store or vault."""
+    allow-list of EIP-55 addresses). Raises ``BootstrapError`` without a SQL store or vault.
+    Destination codes and their e-mails use the onboarding tables (``SqlCodeStore`` under
+    ``codes.key``, ``SqlOutbox``); the cooling-off is the setting's (issue 9, finding 7)."""
     vault, commitments = open_claims_vault(container)
     rails = rails_by_name([SepaRail(sepa_debtor), HkWireRail(None), UsdcRail(usdc_allow_list)])
+    store = container.store
+    assert isinstance(store, SqlEventStore), "open_claims_vault refuses other stores"
+    engine = store.engine
+    codes_secret = load_pii_keys(container.settings.keys_dir).codes_secret
     return WithdrawalService(
         container.log,
         vault,
@@ -198,6 +204,9 @@ def build_withdrawals(
         rails,
         JsonBatchBook(container.settings.data_dir / WITHDRAWAL_BATCH_BOOK),
         SystemClock(),
+        codes=SqlCodeStore(engine, codes_secret),
+        outbox=SqlOutbox(engine, vault),
+        cooling_off_seconds=container.settings.destination_cooling_off_seconds,
     )
 
 

@@ -11,10 +11,16 @@
 | RECLAIM_SMTP_STARTTLS | ``1`` to upgrade the session with STARTTLS | ``0``                       |
 | RECLAIM_MAIL_SENDER   | the ``From`` of code e-mails              | ``reclaim <no-reply@...>``   |
 | RECLAIM_TRUSTED_PROXIES | reverse proxies: IPs, CIDRs (comma-separated) | none                   |
+| RECLAIM_DESTINATION_COOLING_OFF_SECONDS | a new destination's wait (below) | ``86400`` |
 
 ``RECLAIM_TRUSTED_PROXIES`` (issue 9, finding 5): the client address that rate limits count by is
 the TCP peer's, unless the peer is one of these reverse proxies; with none (the default) no
 proxy header is ever read, so no client can choose its own address.
+
+``RECLAIM_DESTINATION_COOLING_OFF_SECONDS`` (issue 9, finding 7): how long a new withdrawal
+destination, once its owner's mailbox confirmed it, waits before money may go to it (0 … 30
+days; default a day). Each confirmation records the figure in the log, so a change applies to
+later confirmations only.
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from reclaim.core.withdrawals.model import (
+    destination_cooling_off_default_seconds,
+    destination_cooling_off_max_seconds,
+)
 
 DEFAULT_ORIGIN = "reclaim.local/log"
 
@@ -44,6 +55,8 @@ class Settings:
     mail_sender: str = "reclaim <no-reply@reclaim.local>"
     #: Reverse proxies whose forwarding headers are believed (IPs or CIDR networks); none.
     trusted_proxies: tuple[str, ...] = ()
+    #: The cooling-off of a newly confirmed withdrawal destination (issue 9, finding 7).
+    destination_cooling_off_seconds: int = destination_cooling_off_default_seconds
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -73,6 +86,10 @@ class Settings:
             trusted_proxies=_proxies(
                 str(overrides.get("trusted_proxies") or env.get("RECLAIM_TRUSTED_PROXIES", ""))
             ),
+            destination_cooling_off_seconds=_cooling_off(
+                str(overrides.get("destination_cooling_off_seconds")
+                    or env.get("RECLAIM_DESTINATION_COOLING_OFF_SECONDS", ""))
+            ),
         ).validated()  # fmt: skip
 
     def validated(self) -> Settings:
@@ -89,6 +106,22 @@ class Settings:
             database_url=f"sqlite:///{(data_dir / 'reclaim.db').resolve()}",
             keys_dir=data_dir / "keys",
         )
+
+
+def _cooling_off(text: str) -> int:
+    """``RECLAIM_DESTINATION_COOLING_OFF_SECONDS``: whole seconds, 0 … 30 days (the core's
+    bound); the default when empty."""
+    if not text.strip():
+        return destination_cooling_off_default_seconds
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise SettingsError(f"destination cooling-off {text!r} is not whole seconds")
+    seconds = int(text.strip())
+    if seconds > destination_cooling_off_max_seconds:
+        raise SettingsError(
+            f"destination cooling-off {seconds} s is over "
+            f"{destination_cooling_off_max_seconds} s (30 days)"
+        )
+    return seconds
 
 
 def _proxies(text: str) -> tuple[str, ...]:

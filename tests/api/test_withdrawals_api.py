@@ -2,8 +2,10 @@
 SEPA batch, then reconciliation of the sample camt.053 against the log.
 
 The log is the world of ``tests/withdrawal_world.py`` built through a ``LogService`` over SQLite
-(the PII vault in the same database), every event at ``FIXED_TIME``. Creditors' KYC-verified
-names are in the vault as onboarding leaves them. Signed bodies: Backpack signs a POST body's
+(the PII vault in the same database) two days before ``FIXED_TIME``, with every creditor's
+destinations (``DESTINATIONS``) added and confirmed then; the clock then moves to
+``FIXED_TIME``, past their cooling-off, and stays. Creditors' KYC-verified names are in the
+vault as onboarding leaves them. Signed bodies: Backpack signs a POST body's
 fields like query parameters (``instruction=withdraw&address=...&blockchain=...``).
 """
 
@@ -18,8 +20,10 @@ from typing import Any, Final
 
 import pytest
 
+from reclaim.adapters.codes import SqlCodeStore
 from reclaim.adapters.db.store import SqlEventStore, open_store
 from reclaim.adapters.log_sources import DirectorySource
+from reclaim.adapters.mail import SqlOutbox
 from reclaim.adapters.rails import VaultBeneficiaryCommitments
 from reclaim.adapters.rails.hk_wire import Correspondent, HkWireRail
 from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
@@ -49,9 +53,16 @@ from reclaim.core.withdrawals.reconcile import (
 )
 from reclaim.entrypoints.api.app import create_app
 from reclaim.verifier import VerifyReport, verify_log
-from tests.api.conftest import FIXED_TIME, FixedClock, TestClient
+from tests.api.conftest import FIXED_TIME, TestClient
 from tests.factories import key_for
-from tests.withdrawal_world import CREDITORS, keyring, setup_commands
+from tests.withdrawal_world import (
+    CREDITORS,
+    LEAD,
+    SteppedClock,
+    keyring,
+    service_destinations,
+    setup_commands,
+)
 
 PATH: Final = "/wapi/v1/capital/withdrawals"
 PROBLEM: Final = "application/problem+json"
@@ -72,9 +83,18 @@ class Setup:
     store: SqlEventStore
 
 
+#: The destinations every creditor confirmed, by rail (the fields a withdrawal gives).
+DESTINATIONS: Final = (
+    ("sepa", {"iban": IBAN}),
+    ("hk_wire", {"account": "012-345-678901", "bic": "BKCHHKHH"}),
+    ("usdc", {"address": ALLOWED}),
+)
+
+
 def build(directory: Path) -> Setup:
     store = open_store(f"sqlite:///{directory / 'withdrawals.db'}")
-    log = LogService(store, keyring(), FixedClock())
+    clock = SteppedClock(FIXED_TIME - LEAD)
+    log = LogService(store, keyring(), clock)
     for outcome in log.submit_many(setup_commands()):
         assert not isinstance(outcome, Rejection), outcome
     vault = SqlVault(store.engine, FileKeyWrapper({"0" * 16: bytes(range(32))}, "0" * 16))
@@ -87,8 +107,13 @@ def build(directory: Path) -> Setup:
     )  # fmt: skip
     service = WithdrawalService(
         log, vault, VaultBeneficiaryCommitments(Commitments(bytes(32))), rails,
-        MemoryBatchBook(), FixedClock(), new_id=lambda _key: f"W{next(numbers):04d}",
+        MemoryBatchBook(), clock, new_id=lambda _key: f"W{next(numbers):04d}",
+        codes=SqlCodeStore(store.engine, bytes(32)), outbox=SqlOutbox(store.engine, vault),
     )  # fmt: skip
+    wanted = [(name, rail, fields) for name in CREDITORS for rail, fields in DESTINATIONS]
+    for outcome in log.submit_many(service_destinations(service, wanted)):
+        assert not isinstance(outcome, Rejection), outcome
+    clock.at = FIXED_TIME  # past the destinations' cooling-off
     return Setup(log, service, store)
 
 

@@ -535,3 +535,88 @@ class RecordingMailSender:
         if self.failure is not None:
             raise self.failure
         self.sent.append(mail)
+
+
+# The destination e-mail (issue 9, finding 7) ------------------------------------------------------
+
+#: A new withdrawal destination's confirmation code (``reclaim.app.withdrawals``). It shows the
+#: masked destination, so the owner sees what is being added; says what not entering the code
+#: does (nothing: the destination cannot be used); and carries no link, like the code e-mail.
+DESTINATION_CODE: Final = "destination_code"
+
+TEMPLATES[DESTINATION_CODE] = {
+    "en": MailTemplate(
+        Template("Confirm a new reclaim withdrawal destination"),
+        Template(
+            "Hello,\n"
+            "\n"
+            "A new withdrawal destination was added to your reclaim account:\n"
+            "\n"
+            "    $destination ($rail)\n"
+            "\n"
+            "If you added it, confirm it with this code within $minutes minutes:\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "Money can be sent to it $hours hours after you confirm it.\n"
+            "\n"
+            "If you did not add it, do not enter the code and do not give it to anyone: "
+            "someone may be using your API key. Without this code the destination cannot be "
+            "used. Revoke the key in your account and contact reclaim support.\n"
+            "\n"
+            "-- \n"
+            "reclaim (an automatic message; replies are not read)\n"
+        ),
+    ),
+    "zh-Hans": MailTemplate(
+        Template("请确认新的 reclaim 提现目的账户"),
+        Template(
+            "您好：\n"
+            "\n"
+            "您的 reclaim 账户新添加了一个提现目的账户：\n"
+            "\n"
+            "    $destination（$rail）\n"
+            "\n"
+            "如果是您本人添加的，请在 $minutes 分钟内用以下验证码确认：\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "确认后 $hours 小时，资金才能转入该账户。\n"
+            "\n"
+            "如果不是您添加的，请不要输入此验证码，也不要告诉任何人：可能有人在使用您的 API "
+            "密钥。没有此验证码，该目的账户无法使用。请在您的账户中撤销该密钥，并联系 reclaim "
+            "客服。\n"
+            "\n"
+            "-- \n"
+            "reclaim（系统自动发送的邮件，请勿回复）\n"
+        ),
+    ),
+    "fr": MailTemplate(
+        Template("Confirmez une nouvelle destination de retrait reclaim"),
+        Template(
+            "Bonjour,\n"
+            "\n"
+            f"Une nouvelle destination de retrait a été ajoutée à votre compte reclaim{_NBSP}:\n"
+            "\n"
+            "    $destination ($rail)\n"
+            "\n"
+            "Si c’est vous qui l’avez ajoutée, confirmez-la avec ce code dans les $minutes "
+            f"minutes{_NBSP}:\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "Elle pourra recevoir de l’argent $hours heures après votre confirmation.\n"
+            "\n"
+            "Si vous ne l’avez pas ajoutée, ne saisissez pas ce code et ne le communiquez à "
+            f"personne{_NBSP}: quelqu’un utilise peut-être votre clé d’API. Sans ce code, la "
+            "destination ne peut pas servir. Révoquez la clé dans votre compte et contactez "
+            "l’assistance de reclaim.\n"
+            "\n"
+            "-- \n"
+            f"reclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n"
+        ),
+    ),
+}
+TEMPLATE_VARIABLES[DESTINATION_CODE] = frozenset(
+    {"code", "minutes", "destination", "rail", "hours"}
+)

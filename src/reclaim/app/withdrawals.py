@@ -25,12 +25,34 @@ Theory of operation
    return reason; everything else is reported, never acted on.
 4. ``confirm``, ``fail`` (treasury), ``sweep`` (the ledger's expiry), ``set_terms`` (admin),
    ``quote`` (the fee a request would pay), ``views`` (what a creditor or operator reads).
+5. Destinations (issue 9, finding 7: a second factor on the money path). A withdrawal goes only
+   to a destination the creditor's proved e-mail confirmed, after its cooling-off (the core's
+   rule, ``reclaim.core.withdrawals``). ``add_destination(creditor, rail, destination)``: the
+   rail checks and normalises the destination, the vault keeps it under its commitment, the
+   gateway signs ``destination.added`` (the commitment only), then a one-time code
+   (``CodeStore``, purpose ``withdrawal_destination``, subject the destination id) is mailed
+   to the address in the creditor's vault record (``creditor:<name>`` → ``email``, which
+   onboarding stores once the sign-up code came back from it: the proved address), in its
+   language, with the masked destination, so the owner sees what is being added. Adding a
+   pending destination again mails a new code (the old one is void); a confirmed one is left
+   as it is. ``confirm_destination(creditor, id, code)``: the destination must be the
+   creditor's — another creditor's id is ``destination_not_found``, checked before the code so
+   no one can spend someone else's attempts — then the code store's verdict (``code_invalid``,
+   ``code_expired``, ``code_attempts_exhausted``: a code works once, five wrong guesses burn
+   it), then the gateway signs ``destination.confirmed`` with ``cooling_off_seconds`` (the
+   setting, default 24 h). ``remove_destination``, ``destinations`` (the creditor's, with the
+   status a person reads: ``pending``, ``cooling_off``, ``active``, ``removed``).
+   This stops an attacker who holds the creditor's signing key but not its mailbox: they can
+   add their IBAN, but not confirm it; and a creditor whose mailbox is taken too has the
+   cooling-off to notice the mail and have the destination removed (an admin may).
 
 Answers are values: ``Requested``, ``Settled``, ``Reconciliation``, ``Refused(code, detail)``
 (``code`` is the core's — ``insufficient_funds``, ``rail_not_allowed``… — or the rail's —
 ``iban_invalid``, ``address_not_allowed``… — or the service's: ``rail_unknown``,
-``verified_name_missing``, ``nothing_to_export``). Operating errors are the ports' exceptions
-(``VaultError``, ``RailFileError``, ``BatchBookError``, the store's).
+``verified_name_missing``, ``nothing_to_export``, ``destination_not_found``,
+``email_not_on_file``, ``code_invalid``, ``code_expired``, ``code_attempts_exhausted``).
+Operating errors are the ports' exceptions (``VaultError``, ``RailFileError``,
+``BatchBookError``, the store's).
 """
 
 from __future__ import annotations
@@ -45,9 +67,10 @@ from datetime import date
 from typing import Final
 
 from reclaim.app.log_service import Accepted, LogService
-from reclaim.app.ports import Clock, SubjectNotFound, Vault
+from reclaim.app.ports import Clock, CodeStore, CodeVerdict, Outbox, SubjectNotFound, Vault
 from reclaim.app.withdrawal_ports import (
     BatchBook,
+    Beneficiary,
     BeneficiaryCommitments,
     BeneficiaryProblem,
     PayoutInstruction,
@@ -59,13 +82,22 @@ from reclaim.core.ledger import ExpirePending
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.state import State
 from reclaim.core.withdrawals import (
+    DESTINATION_CONFIRMED,
+    DESTINATION_PENDING,
+    RAIL_ASSETS,
     REQUESTED,
+    AddDestination,
+    ConfirmDestination,
     ConfirmWithdrawal,
+    Destination,
     FailWithdrawal,
     RailTerms,
+    RemoveDestination,
     RequestWithdrawal,
     SetFees,
     Withdrawal,
+    destination_cooling_off_default_seconds,
+    destination_id_of,
     fee_minor,
     status_of,
 )
@@ -86,6 +118,17 @@ VIEWS_PAGE_MAX: Final = 1000
 #: Hex digits of a derived or random withdrawal id: 128 bits, and ``W`` + 32 is within the
 #: core's 35.
 ID_HEX_DIGITS: Final = 32
+#: The code store's purpose of destination codes (the subject is the destination id).
+DESTINATION_CODE_PURPOSE: Final = "withdrawal_destination"
+#: The outbox template of the destination e-mail (``reclaim.adapters.mail.DESTINATION_CODE``).
+DESTINATION_TEMPLATE: Final = "destination_code"
+#: How the e-mail names each rail (the same in every language).
+RAIL_LABELS: Final = {"sepa": "SEPA", "hk_wire": "HK wire (USD)", "usdc": "USDC"}
+#: Statuses of a destination as a person reads them (``DestinationView.status``).
+PENDING: Final = "pending"  # added; waiting for the mailed code
+COOLING_OFF: Final = "cooling_off"  # confirmed; usable from ``usable_from``
+ACTIVE: Final = "active"  # confirmed, cooling-off over: withdrawals may go to it
+REMOVED: Final = "removed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +190,34 @@ class View:
 
 
 @dataclass(frozen=True, slots=True)
+class DestinationView:
+    """A creditor's withdrawal destination as people read it: ``destination`` is the masked
+    account from the vault; ``status`` is ``pending``, ``cooling_off``, ``active`` or
+    ``removed``."""
+
+    id: str
+    creditor: str
+    rail: str
+    asset: str
+    status: str
+    added_at: str
+    confirmed_at: str
+    usable_from: str
+    removed_at: str
+    beneficiary: str  # the commitment, as the log has it
+    destination: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationAdded:
+    """An added destination; ``mailed``: a confirmation code went to the creditor's address
+    (not when it was confirmed already)."""
+
+    view: DestinationView
+    mailed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class WithdrawalRules:
     """The actors that sign for the service (their keys are in the process's key ring)."""
 
@@ -191,6 +262,12 @@ class WithdrawalService:
     rules: WithdrawalRules = field(default_factory=WithdrawalRules)
     #: The id of a request without a client id, from its request key (``new_withdrawal_id``).
     new_id: Callable[[bytes | None], str] = new_withdrawal_id
+    #: Destination codes (issue 9, finding 7) and the outbox that mails them.
+    codes: CodeStore = field(kw_only=True)
+    outbox: Outbox = field(kw_only=True)
+    #: How long a confirmed destination waits before its first use (a setting).
+    cooling_off_seconds: int = field(default=destination_cooling_off_default_seconds,
+                                     kw_only=True)  # fmt: skip
     _export_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # Terms ----------------------------------------------------------------------------------
@@ -223,23 +300,39 @@ class WithdrawalService:
         client_id: str | None = None,
         fee_minor: int | None = None,
         request_key: bytes | None = None,
+        destination_id: str | None = None,
     ) -> Requested | Refused:
         """``client_id`` (the client's idempotency key) or else ``request_key`` (the digest of
-        the signed request) names the withdrawal: a retry is the same withdrawal."""
+        the signed request) names the withdrawal: a retry is the same withdrawal. The
+        destination is given in full (``destination``: the rail's fields) or as the id of one
+        of the creditor's destinations (``destination_id``; ``destination`` then empty)."""
         rail = self.rails.get(rail_name)
         if rail is None:
             return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
-        checked = rail.check_beneficiary(destination)
-        if isinstance(checked, BeneficiaryProblem):
-            return Refused(checked.code, checked.detail)
+        if destination_id is not None:
+            assert not destination, "a destination id or the destination's fields, not both"
+            own = self._own_destination(creditor, destination_id)
+            if isinstance(own, Refused):
+                return own
+            if own.rail != rail.name:
+                return Refused("destination_rail_mismatch", f"the destination is {own.rail}'s")
+            beneficiary: str | Beneficiary = own.beneficiary
+        else:
+            checked = rail.check_beneficiary(destination)
+            if isinstance(checked, BeneficiaryProblem):
+                return Refused(checked.code, checked.detail)
+            beneficiary = checked
         try:
             self.vault.get(creditor_subject(creditor), ["verified_name"]).text("verified_name")
         except (SubjectNotFound, KeyError):
             return Refused("verified_name_missing", "the creditor has no KYC-verified name")
         ident = withdrawal_id_for(creditor, client_id) if client_id else self.new_id(request_key)
-        commitment = self.commitments.beneficiary(rail.name, checked.canonical)
-        fields = {**checked.fields, "rail": rail.name, "masked": checked.masked}
-        self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())
+        if isinstance(beneficiary, str):
+            commitment = beneficiary
+        else:
+            commitment = self.commitments.beneficiary(rail.name, beneficiary.canonical)
+            fields = {**beneficiary.fields, "rail": rail.name, "masked": beneficiary.masked}
+            self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())
         command = RequestWithdrawal(
             ident, creditor, rail.name, rail.asset, amount_minor, commitment, fee_minor
         )
@@ -248,6 +341,111 @@ class WithdrawalService:
             return refused(outcome)
         fee = self.log.read(lambda s: s.withdrawals.withdrawals[ident].fee_minor)
         return Requested(ident, fee, _seq(outcome))
+
+    # Destinations ---------------------------------------------------------------------------
+
+    def add_destination(
+        self, creditor: str, rail_name: str, destination: Mapping[str, str]
+    ) -> DestinationAdded | Refused:
+        """Add a destination (pending) and mail its confirmation code (module doc, 5)."""
+        rail = self.rails.get(rail_name)
+        if rail is None:
+            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+        checked = rail.check_beneficiary(destination)
+        if isinstance(checked, BeneficiaryProblem):
+            return Refused(checked.code, checked.detail)
+        try:
+            contact = self.vault.get(creditor_subject(creditor), ["email", "locale"])
+            contact.text("email")
+        except (SubjectNotFound, KeyError):
+            return Refused("email_not_on_file", "the creditor has no proved e-mail address")
+        commitment = self.commitments.beneficiary(rail.name, checked.canonical)
+        fields = {**checked.fields, "rail": rail.name, "masked": checked.masked}
+        self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())
+        outcome = self.log.submit(AddDestination(creditor, rail.name, commitment),
+                                  self.rules.gateway)  # fmt: skip
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        ident = destination_id_of(creditor, rail.name, commitment)
+        found = self.log.read(lambda s: s.withdrawals.destinations[ident])
+        if found.status != DESTINATION_PENDING:  # confirmed before: nothing to confirm
+            return DestinationAdded(self._destination_view(found), mailed=False)
+        now = self.clock.now()
+        issued = self.codes.issue(DESTINATION_CODE_PURPOSE, ident, now)
+        locale = contact.fields.get("locale")
+        payload = {
+            "code": _readable(issued.code),
+            "minutes": str(max(1, int((issued.expires_at - now).total_seconds()) // 60)),
+            "destination": checked.masked,
+            "rail": RAIL_LABELS.get(rail.name, rail.name),
+            "hours": str(self.cooling_off_seconds // 3600),
+        }
+        self.outbox.enqueue(creditor_subject(creditor), "email", DESTINATION_TEMPLATE,
+                            locale if isinstance(locale, str) and locale else "en", payload,
+                            now)  # fmt: skip
+        return DestinationAdded(self._destination_view(found), mailed=True)
+
+    def confirm_destination(
+        self, creditor: str, destination_id: str, code: str
+    ) -> DestinationView | Refused:
+        """Confirm the creditor's destination with the code mailed to it (module doc, 5)."""
+        found = self._own_destination(creditor, destination_id)
+        if isinstance(found, Refused):
+            return found
+        if found.status == DESTINATION_CONFIRMED:
+            return self._destination_view(found)  # a retry: nothing to do, no code spent
+        if found.status != DESTINATION_PENDING:
+            return Refused("destination_removed", "add it again: a new code is mailed")
+        verdict = self.codes.check(DESTINATION_CODE_PURPOSE, destination_id, code,
+                                   self.clock.now())  # fmt: skip
+        if verdict is not CodeVerdict.accepted:
+            return Refused(verdict.name, "ask for a new code by adding the destination again")
+        command = ConfirmDestination(destination_id, self.cooling_off_seconds)
+        outcome = self.log.submit(command, self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return self._destination_view(self.log.read(lambda s: s.withdrawals.destinations[
+            destination_id]))  # fmt: skip
+
+    def remove_destination(
+        self, creditor: str, destination_id: str, *, by: str | None = None
+    ) -> DestinationView | Refused:
+        """No more withdrawals to the creditor's destination (signed by the gateway, or by
+        ``by``: an admin)."""
+        found = self._own_destination(creditor, destination_id)
+        if isinstance(found, Refused):
+            return found
+        outcome = self.log.submit(RemoveDestination(destination_id), by or self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return self._destination_view(self.log.read(lambda s: s.withdrawals.destinations[
+            destination_id]))  # fmt: skip
+
+    def destinations(self, creditor: str) -> list[DestinationView]:
+        """The creditor's destinations, oldest first (removed ones too)."""
+        found = self.log.read(
+            lambda s: [
+                s.withdrawals.destinations[i]
+                for i in s.withdrawals.destinations_of.get(creditor, ())
+            ]
+        )
+        return [self._destination_view(d) for d in found]  # fmt: skip
+
+    def _own_destination(self, creditor: str, destination_id: str) -> Destination | Refused:
+        found = self.log.read(lambda s: s.withdrawals.destinations.get(destination_id))
+        if found is None or found.creditor != creditor:  # another's is not found, never shown
+            return Refused("destination_not_found", "no such destination of yours")
+        return found
+
+    def _destination_view(self, d: Destination) -> DestinationView:
+        status = {DESTINATION_PENDING: PENDING, DESTINATION_CONFIRMED: ACTIVE}.get(
+            d.status, REMOVED
+        )
+        if status == ACTIVE and format_time(self.clock.now()) < d.usable_from:
+            status = COOLING_OFF
+        return DestinationView(d.id, d.creditor, d.rail, RAIL_ASSETS[d.rail], status, d.added_at,
+                               d.confirmed_at, d.usable_from, d.removed_at, d.beneficiary,
+                               self._masked(d.beneficiary))  # fmt: skip
 
     # Settling -------------------------------------------------------------------------------
 
@@ -388,6 +586,13 @@ def _view(state: State, withdrawal_id: str) -> View | None:
     return View(w.id, w.creditor, w.rail, w.asset, w.amount_minor, w.fee_minor, status,
                 w.requested_at, w.expires_at, w.settled_at, w.rail_reference, w.reason,
                 w.beneficiary)  # fmt: skip
+
+
+def _readable(code: str) -> str:
+    """``12345678`` as ``1234 5678`` (the code e-mails' grouping; spaces are ignored when
+    the code is typed back)."""
+    half = (len(code) + 1) // 2
+    return f"{code[:half]} {code[half:]}" if len(code) >= 6 else code
 
 
 def _seq(outcome: Accepted) -> int | None:

@@ -7,6 +7,21 @@
 | -------------------------------------- | ---------------- | -------------------- |
 | ``POST /wapi/v1/capital/withdrawals``  | signed, creditor | ``withdraw``         |
 | ``GET /wapi/v1/capital/withdrawals``   | signed, creditor | ``withdrawalQueryAll`` |
+| ``POST /wapi/v1/capital/destinations`` | signed, creditor | ``destinationAdd``   |
+| ``POST /wapi/v1/capital/destinations/confirm`` | signed, creditor | ``destinationConfirm`` |
+| ``GET /wapi/v1/capital/destinations``  | signed, creditor | ``destinationQueryAll`` |
+| ``DELETE /wapi/v1/capital/destinations`` | signed, creditor | ``destinationRemove`` |
+
+**Destinations** (issue 9, finding 7: a second factor on the money path). A withdrawal goes only
+to a destination the creditor's proved e-mail confirmed, once its cooling-off (a setting,
+default 24 h) has passed. ``POST .../destinations`` with ``{"address", "blockchain", "bankBic"}``
+(as a withdrawal names its destination) adds it and mails a code to the creditor's proved
+address, with the masked destination; ``POST .../destinations/confirm`` with
+``{"destinationId", "code"}`` confirms it; ``GET`` lists yours (``status``: ``pending``,
+``cooling_off``, ``active``, ``removed``); ``DELETE ?destinationId=`` removes one. A withdrawal
+names its destination by ``address`` (the same account: the same destination) or by
+``destinationId`` (one of yours; exactly one of the two). Someone holding your API key but not
+your mailbox can add their IBAN but never confirm it.
 
 **Request** (Backpack's body, JSON)::
 
@@ -43,10 +58,16 @@ parse: unknown fields, not JSON, a nested value, a bad quantity), and the rail's
 input codes ``iban_invalid``, ``bic_invalid``, ``not_in_sepa_zone``, ``account_invalid``,
 ``address_invalid``, ``address_not_checksummed``, ``beneficiary_field_missing``,
 ``rail_unknown``, ``asset_not_served_by_rail``, ``amount_out_of_range``,
-``amount_below_minimum``, ``fee_mismatch``; 403 ``forbidden`` (not a creditor),
-``kyc_not_approved``, ``jurisdiction_unknown``, ``jurisdiction_sanctioned``,
+``amount_below_minimum``, ``fee_mismatch``, ``destination_rail_mismatch``; 403 ``forbidden``
+(not a creditor), ``kyc_not_approved``, ``jurisdiction_unknown``, ``jurisdiction_sanctioned``,
 ``jurisdiction_unlisted``, ``rail_not_allowed``, ``address_not_allowed``,
-``verified_name_missing``; 409
+``verified_name_missing``, ``destination_not_confirmed`` and ``destination_cooling_off`` (403,
+not 409: like KYC, the second factor is a precondition the request lacks, not a conflict with
+another request; retrying the same request fails the same way until the mailbox confirms or the
+cooling-off passes — the detail says until when), and for destinations ``email_not_on_file``,
+``code_invalid``, ``code_expired``, ``code_attempts_exhausted``; 404 ``destination_not_found``
+(never there, or another creditor's: the same answer); 409 ``destination_removed``,
+``destinations_exceeded``,
 ``insufficient_funds``, ``open_withdrawals_exceeded``, ``exists_with_different_fields``,
 ``rail_funds_insufficient``, ``request_replayed``; 413 ``request_too_large`` (the app's body
 limit); 503 ``rail_not_configured``; and the signature problems of ``auth.py``.
@@ -64,7 +85,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from reclaim.app import bounded_json
 from reclaim.app.ports import RequestMark
 from reclaim.app.request_signing import param_text
-from reclaim.app.withdrawals import Refused, Requested, View, WithdrawalService
+from reclaim.app.withdrawals import (
+    DestinationView,
+    Refused,
+    Requested,
+    View,
+    WithdrawalService,
+)
 from reclaim.core.events import format_time
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.entrypoints.api import auth
@@ -73,6 +100,10 @@ from reclaim.entrypoints.api.problems import InvalidParameterError, ProblemKind,
 from reclaim.entrypoints.api.schemas import Problem, QueryInt
 
 PATH: Final = "/wapi/v1/capital/withdrawals"
+DESTINATIONS_PATH: Final = "/wapi/v1/capital/destinations"
+CONFIRM_PATH: Final = "/wapi/v1/capital/destinations/confirm"
+#: How the API names a destination's status (``reclaim.app.withdrawals.DestinationView``).
+DESTINATION_STATUSES: Final = ("pending", "cooling_off", "active", "removed")
 NO_STORE: Final = {"Cache-Control": "no-store"}
 PAGE_DEFAULT: Final = 100
 PAGE_MAX: Final = 1000
@@ -87,7 +118,7 @@ _BAD_INPUT: Final = frozenset(
         "address_not_checksummed", "beneficiary_field_missing", "beneficiary_field_unknown",
         "rail_unknown", "asset_not_served_by_rail", "amount_out_of_range",
         "amount_below_minimum", "fee_mismatch", "fee_out_of_range", "withdrawal_id_malformed",
-        "beneficiary_malformed",
+        "beneficiary_malformed", "destination_rail_mismatch", "destination_id_malformed",
     }
 )  # fmt: skip
 _FORBIDDEN: Final = frozenset(
@@ -95,8 +126,11 @@ _FORBIDDEN: Final = frozenset(
         "kyc_not_approved", "jurisdiction_unknown", "jurisdiction_sanctioned",
         "jurisdiction_unlisted", "rail_not_allowed", "address_not_allowed",
         "verified_name_missing", "actor_not_authorised", "actor_unknown",
+        "destination_not_confirmed", "destination_cooling_off", "email_not_on_file",
+        "code_invalid", "code_expired", "code_attempts_exhausted",
     }
 )  # fmt: skip
+_NOT_FOUND: Final = frozenset({"destination_not_found"})
 _UNAVAILABLE: Final = frozenset({"rail_not_configured"})
 #: The body field that carries the destination, by rail.
 _ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
@@ -111,7 +145,9 @@ class WithdrawalRequest(BaseModel):
     """Backpack's ``withdraw`` body, with reclaim's ``bankBic`` and ``fee``."""
 
     model_config = ConfigDict(extra="forbid")
-    address: str = Field(min_length=1, max_length=128)
+    address: str | None = Field(default=None, min_length=1, max_length=128)
+    #: reclaim's: one of your destinations instead of ``address`` (exactly one of the two).
+    destinationId: str | None = Field(default=None, min_length=1, max_length=64)  # noqa: N815
     blockchain: str = Field(min_length=1, max_length=32, description="the rail")
     quantity: str = Field(min_length=1, max_length=40, examples=["2500.00"])
     symbol: str = Field(min_length=1, max_length=16, examples=["EUR"])
@@ -137,6 +173,39 @@ class Withdrawal(BaseModel):
     createdAt: str  # noqa: N815
     expiresAt: str  # noqa: N815
     reason: str | None
+
+
+class DestinationRequest(BaseModel):
+    """A new withdrawal destination: as a withdrawal names it."""
+
+    model_config = ConfigDict(extra="forbid")
+    address: str = Field(min_length=1, max_length=128)
+    blockchain: str = Field(min_length=1, max_length=32, description="the rail")
+    bankBic: str | None = Field(default=None, max_length=11)  # noqa: N815 - Backpack style
+
+
+class DestinationConfirmation(BaseModel):
+    """The code mailed to the creditor's address for a new destination."""
+
+    model_config = ConfigDict(extra="forbid")
+    destinationId: str = Field(min_length=1, max_length=64)  # noqa: N815
+    code: str = Field(min_length=1, max_length=64, examples=["1234 5678"])
+
+
+class Destination(BaseModel):
+    """A withdrawal destination: masked, with its status and times."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    blockchain: str
+    symbol: str
+    toAddress: str  # noqa: N815 - masked, as in withdrawals
+    status: str = Field(examples=list(DESTINATION_STATUSES))
+    createdAt: str  # noqa: N815
+    confirmedAt: str | None  # noqa: N815
+    usableFrom: str | None  # noqa: N815 - no withdrawal to it before
+    removedAt: str | None  # noqa: N815
+    codeMailed: bool | None = None  # noqa: N815 - answers to an addition only
 
 
 _RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
@@ -216,16 +285,18 @@ def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Respon
     rail = service.rails.get(body.blockchain)
     if rail is not None and rail.asset != asset.code:
         _problem(400, "asset_not_served_by_rail", f"{rail.name} pays out {rail.asset}")
-    field_name = _ADDRESS_FIELD.get(body.blockchain, "address")
-    destination = {field_name: body.address}
-    if body.bankBic is not None:
-        destination["bic"] = body.bankBic
+    if (body.address is None) == (body.destinationId is None):
+        _problem(400, "invalid_parameter", "give exactly one of address and destinationId")
+    destination = {}
+    if body.address is not None:
+        destination = _destination_fields(body.blockchain, body.address, body.bankBic)
     client_id = None if body.clientId is None else str(body.clientId)
     # No clientId: the signature is the idempotency key, so the same signed bytes can never be
     # a second withdrawal, even if they got past the replay guard (issue 9, finding 6).
     answer = service.request(creditor, body.blockchain, amount, destination,
                              client_id=client_id, fee_minor=fee,
-                             request_key=mark.digest)  # fmt: skip
+                             request_key=mark.digest,
+                             destination_id=body.destinationId)  # fmt: skip
     if isinstance(answer, Refused):
         _raise(answer)
     assert isinstance(answer, Requested)
@@ -259,7 +330,87 @@ def list_withdrawals(
     ]
 
 
+@router.post(DESTINATIONS_PATH, response_model=Destination, responses=_RESPONSES,
+             openapi_extra=instruction("destinationAdd"))  # fmt: skip
+def add_destination(service: ServiceDep, signed: SignedBody, response: Response) -> Destination:
+    """Add a withdrawal destination: a code goes to your proved e-mail address; withdrawals to
+    it are possible once you confirm it and its cooling-off has passed."""
+    mark, raw = signed
+    try:
+        body = DestinationRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidParameterError(_first_error(exc)) from None
+    creditor = _creditor(service, mark.actor)
+    fields = _destination_fields(body.blockchain, body.address, body.bankBic)
+    answer = service.add_destination(creditor, body.blockchain, fields)
+    if isinstance(answer, Refused):
+        _raise(answer)
+    response.headers.update(NO_STORE)
+    return render_destination(answer.view).model_copy(update={"codeMailed": answer.mailed})
+
+
+@router.post(CONFIRM_PATH, response_model=Destination, responses=_RESPONSES,
+             openapi_extra=instruction("destinationConfirm"))  # fmt: skip
+def confirm_destination(service: ServiceDep, signed: SignedBody, response: Response) -> Destination:
+    """Confirm one of your destinations with the code mailed to you."""
+    mark, raw = signed
+    try:
+        body = DestinationConfirmation.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidParameterError(_first_error(exc)) from None
+    creditor = _creditor(service, mark.actor)
+    answer = service.confirm_destination(creditor, body.destinationId, body.code)
+    if isinstance(answer, Refused):
+        _raise(answer)
+    response.headers.update(NO_STORE)
+    return render_destination(answer)
+
+
+@router.get(DESTINATIONS_PATH, response_model=list[Destination], responses=_RESPONSES,
+            openapi_extra=instruction("destinationQueryAll"))  # fmt: skip
+def list_destinations(
+    service: ServiceDep, actor: auth.AuthenticatedActor, response: Response
+) -> list[Destination]:
+    """Your withdrawal destinations, oldest first (removed ones too)."""
+    creditor = _creditor(service, actor)
+    response.headers.update(NO_STORE)
+    return [render_destination(v) for v in service.destinations(creditor)]
+
+
+@router.delete(DESTINATIONS_PATH, response_model=Destination, responses=_RESPONSES,
+               openapi_extra=instruction("destinationRemove"))  # fmt: skip
+def remove_destination(
+    service: ServiceDep,
+    actor: auth.AuthenticatedActor,
+    response: Response,
+    destination_id: Annotated[str, Query(alias="destinationId", min_length=1, max_length=64)],
+) -> Destination:
+    """Remove one of your destinations: no new withdrawal goes to it."""
+    creditor = _creditor(service, actor)
+    answer = service.remove_destination(creditor, destination_id)
+    if isinstance(answer, Refused):
+        _raise(answer)
+    response.headers.update(NO_STORE)
+    return render_destination(answer)
+
+
+def _destination_fields(rail: str, address: str, bic: str | None) -> dict[str, str]:
+    """The rail's fields of a destination given as Backpack's ``address`` (and ``bankBic``)."""
+    fields = {_ADDRESS_FIELD.get(rail, "address"): address}
+    if bic is not None:
+        fields["bic"] = bic
+    return fields
+
+
 # Rendering and problems -------------------------------------------------------------------------
+
+
+def render_destination(v: DestinationView) -> Destination:
+    return Destination(
+        id=v.id, blockchain=v.rail, symbol=v.asset, toAddress=v.destination, status=v.status,
+        createdAt=v.added_at, confirmedAt=v.confirmed_at or None,
+        usableFrom=v.usable_from or None, removedAt=v.removed_at or None,
+    )  # fmt: skip
 
 
 def render(v: View, client_id: str | None) -> Withdrawal:
@@ -296,6 +447,8 @@ def _raise(answer: Refused) -> NoReturn:
         status = 403
     elif answer.code in _UNAVAILABLE:
         status = 503
+    elif answer.code in _NOT_FOUND:
+        status = 404
     else:
         status = 409
     _problem(status, answer.code, answer.detail or answer.code)
