@@ -17,14 +17,21 @@ operator keys of the demo's key directory (every step a signed event):
 6. withdrawals: the FTX EU fee schedule set as signed terms, the operator's EUR bank account
    funds its FX position, EUR holders in France and Germany withdraw by SEPA (two-phase: funds
    reserved with the fee), one pain.001 batch file is exported to ``<data dir>/withdrawals/``,
-   the bank confirms all but one, which is returned and voided (funds back).
+   the bank confirms all but one, which is returned and voided (funds back). Each holder first
+   adds the IBAN as a destination and confirms it with the code mailed to the holder's proved
+   address (the demo's mailbox is a ``RecordingMailSender``: the demo's addresses are not
+   real). The demo runs on the system clock, so it cannot wait out a day: its withdrawal
+   service confirms with a cooling-off of 0 (recorded as such in each ``destination.confirmed``);
+   ``reclaim serve`` uses the setting (default 24 h).
 
 Deterministic for a given seed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +45,7 @@ from reclaim import bootstrap
 from reclaim.adapters.estate_file import load_estate_file, shipped_estate
 from reclaim.adapters.fee_file import shipped_fee_file
 from reclaim.adapters.identity import FoldedCommitments
+from reclaim.adapters.mail import RecordingMailSender, deliver_due
 from reclaim.adapters.policy_file import PolicyReport, load_policy_csv, shipped_policy
 from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.adapters.register_file import read_register, write_register_csv
@@ -47,7 +55,7 @@ from reclaim.app import demo as demo_data
 from reclaim.app import distributions
 from reclaim.app.claims_import import ImportReport, create_estate, import_register, set_policy
 from reclaim.app.log_service import Accepted
-from reclaim.app.withdrawals import Refused
+from reclaim.app.withdrawals import Refused, WithdrawalService
 from reclaim.core.claims import (
     DecideKyc,
     LinkClaim,
@@ -288,6 +296,27 @@ OPEN_RAILS: Final = {
 DEBTOR: Final = SepaDebtor("reclaim demo operator", "DE89370400440532013000", "COBADEFFXXX")
 
 
+#: The code line of the destination e-mail (``reclaim.adapters.mail.DESTINATION_CODE``).
+_CODE_LINE: Final = re.compile(r"^    ([0-9]{4} [0-9]{4})$", re.MULTILINE)
+
+
+def _confirm_destination(
+    service: WithdrawalService, creditor: str, destination: dict[str, str]
+) -> None:
+    """Add the destination, read the code from the holder's mailbox, confirm it."""
+    added = service.add_destination(creditor, "sepa", destination)
+    if isinstance(added, Refused):
+        raise DemoFailed(f"destination: {added}")
+    mailbox = RecordingMailSender()
+    deliver_due(service.outbox, mailbox, service.clock.now())
+    codes = [m for mail in mailbox.sent for m in _CODE_LINE.findall(mail.body)]
+    if len(codes) != 1:
+        raise DemoFailed(f"destination: {len(codes)} codes in the holder's mailbox")
+    confirmed = service.confirm_destination(creditor, added.view.id, codes[0])
+    if isinstance(confirmed, Refused):
+        raise DemoFailed(f"destination: {confirmed}")
+
+
 def _withdrawals(
     container: bootstrap.Container, data_dir: Path, people: list[_Holder], rng: random.Random
 ) -> int:
@@ -311,6 +340,7 @@ def _withdrawals(
                            bought, "funding")  # fmt: skip
         _submit(container, [(CreateTransfers((funding,)), "treasury")])
     service = bootstrap.build_withdrawals(container, sepa_debtor=DEBTOR)
+    service = dataclasses.replace(service, cooling_off_seconds=0)  # the system clock: see above
     container.log.start()
     _ok(service.set_terms(shipped_fee_file()), "fees")
     requested: list[str] = []
@@ -323,10 +353,11 @@ def _withdrawals(
         available = account.available_minor
         if available < 10_000 or state.claims.kyc_state(creditor) != "approved":
             continue
-        service.vault.put(f"creditor:{creditor}", {"verified_name": person.name},
-                          container.log.clock.now())  # fmt: skip
+        contact = {"verified_name": person.name, "email": person.email, "locale": "en"}
+        service.vault.put(f"creditor:{creditor}", contact, container.log.clock.now())
         iban = IBAN.generate(person.iso, bank_code="37040044" if person.iso == "DE" else
                              "2004101005", account_code=f"{index:010d}")  # fmt: skip
+        _confirm_destination(service, creditor, {"iban": str(iban.compact)})
         amount = available // 2
         answer = service.request(creditor, "sepa", amount, {"iban": str(iban.compact)})
         _ok(answer, "withdrawal")
