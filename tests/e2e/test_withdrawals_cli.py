@@ -67,3 +67,35 @@ def test_withdrawals_cli_on_a_fresh_log(tmp_path: Path) -> None:
     assert "'10.001' has 3 decimal places; EUR allows 2" in request.stderr
     swept = reclaim("withdrawals", "sweep", cwd=tmp_path)
     assert (swept.returncode, swept.stdout.strip()) == (0, "0 reservation(s) expired")
+
+
+def test_destination_commands_on_a_fresh_log(tmp_path: Path) -> None:
+    """Issue 9, finding 7: an operator's withdrawal goes to a confirmed destination too; the
+    commands are wired (vault, code store, outbox) and refuse what they must."""
+    keys = subprocess.run(
+        [sys.executable, "-m", "reclaim", "keys", "init", "--data-dir", "d"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert keys.returncode == 0, keys.stderr
+    listed = reclaim("withdrawals", "destinations", "--creditor", "alice", cwd=tmp_path)
+    assert (listed.returncode, listed.stdout.strip()) == (0, "no destinations")
+    added = reclaim("withdrawals", "destination-add", "--creditor", "alice", "--rail", "sepa",
+                    "--iban", "FR7630006000011234567890189", cwd=tmp_path)  # fmt: skip
+    assert added.returncode == 1
+    assert "refused email_not_on_file" in added.stderr
+    bad = reclaim("withdrawals", "destination-add", "--creditor", "alice", "--rail", "sepa",
+                  "--iban", "FR7630006000011234567890188", cwd=tmp_path)  # fmt: skip
+    assert (bad.returncode, "refused iban_invalid" in bad.stderr) == (1, True)
+    confirm = reclaim("withdrawals", "destination-confirm", "D" + "0" * 32, "12345678",
+                      "--creditor", "alice", cwd=tmp_path)  # fmt: skip
+    assert confirm.returncode == 1
+    assert "refused destination_not_found" in confirm.stderr
+    both = reclaim("withdrawals", "request", "--creditor", "alice", "--rail", "sepa",
+                   "--amount", "10.00", "--iban", "FR7630006000011234567890189",
+                   "--destination", "D" + "0" * 32, cwd=tmp_path)  # fmt: skip
+    assert both.returncode == 2
+    assert "give --destination or the account, not both" in both.stderr
+    by_id = reclaim("withdrawals", "request", "--creditor", "alice", "--rail", "sepa",
+                    "--amount", "10.00", "--destination", "D" + "0" * 32, cwd=tmp_path)  # fmt: skip
+    assert by_id.returncode == 1
+    assert "refused destination_not_found" in by_id.stderr

@@ -4,6 +4,10 @@
 | ---------------------------------------- | -------------------------------------------------- |
 | ``set-fees FILE`` / ``set-fees --ftx-eu``| set rails' terms from a TOML file (signed: admin)  |
 | ``request``                              | a withdrawal for a creditor (signed: the gateway)  |
+| ``destination-add``                      | a creditor's new destination; mails its code       |
+| ``destination-confirm ID CODE``          | confirm it with the code the creditor received     |
+| ``destinations``                         | a creditor's destinations and their status         |
+| ``destination-remove ID``                | no new withdrawal to it (signed: the admin)        |
 | ``list``                                 | withdrawals, newest first                          |
 | ``export-sepa --out DIR``                | one pain.001 batch file of the waiting SEPA ones   |
 | ``reconcile STATEMENT``                  | match a camt.053 or CSV statement; confirm / fail  |
@@ -14,6 +18,13 @@ Rail settings come from options or the environment: the SEPA debtor account
 (``RECLAIM_SEPA_DEBTOR_NAME``, ``..._IBAN``, ``..._BIC``), the USDC allow-list (a file of
 EIP-55 addresses, one a line: ``RECLAIM_USDC_ALLOW_LIST``). Exported ids are recorded in
 ``<data dir>/withdrawal-batches.json`` so no withdrawal is exported twice.
+
+Destinations (issue 9, finding 7): an operator's ``request`` follows the same rule as the API —
+the destination must be the creditor's, confirmed with the code mailed to the creditor's proved
+address, and past its cooling-off (``RECLAIM_DESTINATION_COOLING_OFF_SECONDS``). The operator
+can add one for a creditor, but only the creditor's mailbox has the code: the creditor reads it
+to the operator (on a call the operator placed to the number on file), or confirms it in the
+API. The code e-mail is sent by ``reclaim serve``'s delivery loop (the outbox is durable).
 
 Exit codes: 0 done; 1 refused (a bad file, a core refusal) or, for ``reconcile``, statement lines
 that need a person (an amount mismatch, an unknown reference, a duplicate, an unexpected
@@ -140,11 +151,18 @@ def request(
     address: Annotated[str | None, typer.Option(help="usdc: the EIP-55 address.")] = None,
     bic: Annotated[str | None, typer.Option(help="The beneficiary bank's BIC.")] = None,
     client_id: Annotated[str | None, typer.Option(help="An idempotency key.")] = None,
+    destination_id: Annotated[
+        str | None,
+        typer.Option(
+            "--destination", help="One of the creditor's destinations, instead of the account."
+        ),
+    ] = None,
     allow_list: AllowList = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Request a withdrawal for a creditor (signed by the portal gateway)."""
+    """Request a withdrawal for a creditor (signed by the portal gateway) to one of its
+    confirmed destinations past their cooling-off."""
     asset = asset_of(RAIL_ASSETS.get(rail, ""))
     if asset is None:
         err.print(f"[red]--rail must be one of {sorted(RAIL_ASSETS)}[/]")
@@ -154,15 +172,106 @@ def request(
     except AmountError as exc:
         err.print(f"[red]--amount:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
-    given = {"iban": iban, "account": account, "address": address, "bic": bic}
-    destination = {k: v for k, v in given.items() if v is not None}
+    destination = _destination(iban, account, address, bic)
+    if destination_id is not None and destination:
+        err.print("[red]give --destination or the account, not both[/]")
+        raise typer.Exit(2)
     with _service(data_dir, database_url, allow_list=allow_list) as service:
-        answer = service.request(creditor, rail, amount_minor, destination, client_id=client_id)
+        answer = service.request(creditor, rail, amount_minor, destination, client_id=client_id,
+                                 destination_id=destination_id)  # fmt: skip
     if isinstance(answer, Refused):
         raise _refused(answer)
     fee = format_amount(answer.fee_minor, asset)
     state = "requested" if answer.seq is not None else "requested already"
     console.print(f"{answer.withdrawal_id}: {state}, {amount} + fee {fee} {asset.code} reserved")
+
+
+def _destination(
+    iban: str | None, account: str | None, address: str | None, bic: str | None
+) -> dict[str, str]:
+    given = {"iban": iban, "account": account, "address": address, "bic": bic}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+Creditor = Annotated[str, typer.Option(help="The creditor actor.")]
+
+
+@withdrawals_app.command("destination-add")
+def destination_add(
+    creditor: Creditor,
+    rail: Annotated[str, typer.Option(help=f"One of {', '.join(sorted(RAIL_ASSETS))}.")],
+    iban: Annotated[str | None, typer.Option(help="sepa: the IBAN.")] = None,
+    account: Annotated[str | None, typer.Option(help="hk_wire: the account number.")] = None,
+    address: Annotated[str | None, typer.Option(help="usdc: the EIP-55 address.")] = None,
+    bic: Annotated[str | None, typer.Option(help="The beneficiary bank's BIC.")] = None,
+    allow_list: AllowList = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a withdrawal destination for a creditor; its code is mailed to the creditor."""
+    fields = _destination(iban, account, address, bic)
+    with _service(data_dir, database_url, allow_list=allow_list) as service:
+        answer = service.add_destination(creditor, rail, fields)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    v = answer.view
+    mailed = "a code is mailed to the creditor" if answer.mailed else "confirmed already"
+    console.print(f"{v.id}: {v.status} ({escape(v.destination)}); {mailed}")
+
+
+@withdrawals_app.command("destination-confirm")
+def destination_confirm(
+    destination_id: str,
+    code: Annotated[str, typer.Argument(help="The code from the creditor's e-mail.")],
+    creditor: Creditor,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Confirm a creditor's destination with the code the creditor received."""
+    with _service(data_dir, database_url) as service:
+        answer = service.confirm_destination(creditor, destination_id, code)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    console.print(f"{answer.id}: {answer.status}, usable from {answer.usable_from}")
+
+
+@withdrawals_app.command("destinations")
+def list_destinations(
+    creditor: Creditor, as_json: AsJson = False, data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:  # fmt: skip
+    """A creditor's withdrawal destinations, oldest first."""
+    with _service(data_dir, database_url) as service:
+        views = service.destinations(creditor)
+    rows = [
+        {"id": v.id, "rail": v.rail, "to": v.destination, "status": v.status,
+         "added_at": v.added_at, "usable_from": v.usable_from, "removed_at": v.removed_at}
+        for v in views
+    ]  # fmt: skip
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    if not rows:
+        console.print("no destinations")
+        return
+    table = Table("id", "rail", "to", "status", "added", "usable from")
+    for r in rows:
+        table.add_row(r["id"], r["rail"], escape(r["to"]), r["status"], r["added_at"][:19],
+                      r["usable_from"][:19])  # fmt: skip
+    console.print(table)
+
+
+@withdrawals_app.command("destination-remove")
+def destination_remove(
+    destination_id: str, creditor: Creditor, data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:  # fmt: skip
+    """Remove a creditor's destination (signed by the admin): no new withdrawal goes to it."""
+    with _service(data_dir, database_url) as service:
+        answer = service.remove_destination(creditor, destination_id, by=service.rules.admin)
+    if isinstance(answer, Refused):
+        raise _refused(answer)
+    console.print(f"{answer.id}: {answer.status}")
 
 
 @withdrawals_app.command("list")
