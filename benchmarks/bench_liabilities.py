@@ -23,7 +23,9 @@ import time
 from _common import median_seconds, timed
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.keys import SignerKey
-from reclaim.log.liabilities import build_snapshot, proof_for, proof_to_json, verify_proof
+from reclaim.log.liabilities.build import build_snapshot, proof_for
+from reclaim.log.liabilities.proof import proof_to_json
+from reclaim.log.liabilities.verify import verify_proof
 
 ACCOUNTS = 1_000_000
 SEED = 2026

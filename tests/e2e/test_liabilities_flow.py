@@ -57,13 +57,9 @@ from reclaim.entrypoints.api.app import create_app
 from reclaim.entrypoints.cli import app as cli
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.keys import VerifierKey
-from reclaim.log.liabilities import (
-    LiabilitiesStatement,
-    PathStep,
-    Snapshot,
-    build_snapshot,
-    proof_to_json,
-)
+from reclaim.log.liabilities.build import Snapshot, build_snapshot
+from reclaim.log.liabilities.proof import PathStep, proof_to_json
+from reclaim.log.liabilities.statement import LiabilitiesStatement
 
 SECRET: Final = hashlib.sha256(b"e2e liabilities secret").digest()
 NOW: Final = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

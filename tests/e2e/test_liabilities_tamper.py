@@ -27,23 +27,17 @@ import pytest
 
 from reclaim.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from reclaim.log.keys import SignerKey
-from reclaim.log.liabilities import (
-    AssetTotal,
+from reclaim.log.liabilities.build import Snapshot, build_snapshot, proof_for
+from reclaim.log.liabilities.errors import (
     LiabilityInputError,
     LiabilityNotFoundError,
     LiabilityProofError,
     LiabilityProofErrorKind,
-    PathStep,
-    Snapshot,
-    build_snapshot,
-    leaf_hash,
-    load_proof,
-    node_hash,
-    proof_for,
-    proof_to_json,
-    render_statement,
-    verify_proof,
 )
+from reclaim.log.liabilities.hashing import leaf_hash, node_hash
+from reclaim.log.liabilities.proof import PathStep, load_proof, proof_to_json
+from reclaim.log.liabilities.statement import AssetTotal, render_statement
+from reclaim.log.liabilities.verify import verify_proof
 from reclaim.log.note import sign_note
 
 ORIGIN = "reclaim.test/log"

@@ -26,14 +26,14 @@ from reclaim.app.log_service import LogService
 from reclaim.core.ledger import PURPOSES, Account, LedgerState
 from reclaim.core.state import PublishDocument
 from reclaim.log.checkpoint import Checkpoint
-from reclaim.log.liabilities import (
+from reclaim.log.liabilities.build import build_snapshot
+from reclaim.log.liabilities.errors import (
     LiabilityInputError,
     LiabilityNotFoundError,
     LiabilityProofError,
     LiabilityProofErrorKind,
-    build_snapshot,
-    proof_to_json,
 )
+from reclaim.log.liabilities.proof import proof_to_json
 from tests import ledger_log
 from tests.factories import ORIGIN
 

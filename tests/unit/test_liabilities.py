@@ -18,26 +18,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reclaim.log import liabilities as pol
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.keys import SignerKey
-from reclaim.log.liabilities import (
-    LiabilitiesStatement,
+from reclaim.log.liabilities.build import Snapshot, build_snapshot, proof_for
+from reclaim.log.liabilities.errors import (
     LiabilityInputError,
     LiabilityNotFoundError,
     LiabilityProofError,
     LiabilityProofErrorKind,
-    PathStep,
-    build_snapshot,
-    derive_salt,
-    leaf_hash,
-    load_proof,
-    node_hash,
-    parse_statement,
-    proof_for,
-    proof_to_json,
-    verify_proof,
 )
+from reclaim.log.liabilities.hashing import derive_salt, leaf_hash, node_hash
+from reclaim.log.liabilities.proof import PathStep, load_proof, proof_to_json
+from reclaim.log.liabilities.statement import LiabilitiesStatement, parse_statement
+from reclaim.log.liabilities.verify import VerifiedLiability, verify_proof
 
 ORIGIN = "reclaim.test/log"
 LOG = SignerKey.from_seed(ORIGIN, hashlib.sha256(b"liabilities log key").digest())
@@ -67,7 +60,7 @@ def _liabilities(accounts: int, seed: int = 3) -> list[tuple[str, str, int]]:
     return rows
 
 
-def _build(rows: list[tuple[str, str, int]]) -> pol.Snapshot:
+def _build(rows: list[tuple[str, str, int]]) -> Snapshot:
     return build_snapshot(rows, SECRET, SNAPSHOT_ID, CHECKPOINT, LOG)
 
 
@@ -162,7 +155,7 @@ def test_every_proof_verifies() -> None:
         line = SNAPSHOT.statement.asset(asset)
         assert line is not None
         verified = verify_proof(proof_for(SNAPSHOT, account, asset), LOG.verifier, CHECKPOINT)
-        assert verified == pol.VerifiedLiability(
+        assert verified == VerifiedLiability(
             account_id=account,
             asset=asset,
             balance=balance,

@@ -113,18 +113,15 @@ from reclaim.core.state import State, check, evolve
 from reclaim.log.checkpoint import Checkpoint, open_checkpoint
 from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey, VerifierKey
-from reclaim.log.liabilities import (
+from reclaim.log.liabilities.build import Snapshot, build_snapshot
+from reclaim.log.liabilities.errors import (
     LiabilityInputError,
-    LiabilityProof,
     LiabilityProofError,
     LiabilityProofErrorKind,
-    Snapshot,
-    VerifiedLiability,
-    build_snapshot,
-    load_proof,
-    open_statement,
-    verify_proof,
 )
+from reclaim.log.liabilities.proof import LiabilityProof, load_proof
+from reclaim.log.liabilities.statement import open_statement
+from reclaim.log.liabilities.verify import VerifiedLiability, verify_proof
 
 #: Account purposes whose credit balance reclaim owes to someone else (see the module doc).
 LIABILITY_PURPOSES: Final = frozenset(

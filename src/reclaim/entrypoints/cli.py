@@ -49,12 +49,12 @@ from reclaim.entrypoints.demo_programme import run_programme
 from reclaim.entrypoints.distribute_cli import usd
 from reclaim.log.checkpoint import CheckpointError
 from reclaim.log.keys import KeyFormatError, VerifierKey
-from reclaim.log.liabilities import (
+from reclaim.log.liabilities.errors import (
     LiabilityInputError,
     LiabilityNotFoundError,
     LiabilityProofError,
-    proof_to_json,
 )
+from reclaim.log.liabilities.proof import proof_to_json
 from reclaim.verifier import SourceError, VerifyFailure, verify_log
 
 app = typer.Typer(

@@ -31,7 +31,8 @@ from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import AuthenticatedActor
 from reclaim.entrypoints.api.problems import NotFoundError
 from reclaim.entrypoints.api.schemas import Base64Hash, DecimalString, Problem
-from reclaim.log.liabilities import LiabilityNotFoundError, proof_to_json
+from reclaim.log.liabilities.errors import LiabilityNotFoundError
+from reclaim.log.liabilities.proof import proof_to_json
 
 #: The instruction a client signs to ask for its proof (Backpack-style request signing).
 PROOF_INSTRUCTION: Final = "liabilityProofQuery"
