@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import report
 from reclaim.adapters.db.store import bulk_load_leaf_hashes, open_store
-from reclaim.log import merkle
+from reclaim.log import merkle, merkle_plan
 
 LEAVES = 10_000_000
 SAMPLES = 1_000
@@ -46,13 +46,13 @@ def main() -> None:
         started = time.perf_counter()
         proof = store.inclusion_proof(index, LEAVES)
         timings.append(time.perf_counter() - started)
-        node_counts.append(len(merkle.inclusion_plan(index, LEAVES).node_keys()))
+        node_counts.append(len(merkle_plan.inclusion_plan(index, LEAVES).node_keys()))
         leaf = merkle.leaf_hash(index.to_bytes(8, "big"))
         merkle.verify_inclusion(leaf, index, LEAVES, proof, root)
     store.close()
 
     raw = sqlite3.connect(path)
-    keys = [merkle.node_key(0, rng.randrange(LEAVES)) for _ in range(max(node_counts))]
+    keys = [merkle_plan.node_key(0, rng.randrange(LEAVES)) for _ in range(max(node_counts))]
     baseline = []
     for count in node_counts:
         started = time.perf_counter()

@@ -17,7 +17,7 @@ from reclaim.app.ports import EventStore, StoreCorrupt, StoreError, StoreUnavail
 from reclaim.core import limits
 from reclaim.entrypoints.api.app import CACHE_IMMUTABLE, QUERY_STRING_MAX_BYTES, create_app
 from reclaim.entrypoints.api.app import REQUEST_BODY_MAX_BYTES as BODY_MAX
-from reclaim.log import merkle
+from reclaim.log import merkle, merkle_plan
 from reclaim.log.checkpoint import open_checkpoint
 from reclaim.log.event import parse_leaf
 from reclaim.log.public_keys import keys_document
@@ -474,7 +474,7 @@ def failing(store_factory: StoreFactory) -> tuple[FailingStore, LogService]:
     [
         (StoreUnavailable("connection to 10.0.0.5 refused"), 503, "store_unavailable"),
         (StoreCorrupt("events table has a gap at seq 17"), 500, "store_corrupt"),
-        (merkle.NodeLookupError("node (3, 4) is missing"), 500, "store_corrupt"),
+        (merkle_plan.NodeLookupError("node (3, 4) is missing"), 500, "store_corrupt"),
         (StoreError("disk I/O error in /var/lib/reclaim"), 500, "store_error"),
     ],
 )

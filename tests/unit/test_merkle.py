@@ -19,23 +19,25 @@ from reclaim.log.merkle import (
     EMPTY_ROOT,
     LEAVES_MAX,
     CompactRange,
-    MemoryTree,
-    NodeLookupError,
     ProofError,
     ProofErrorReason,
+    leaf_hash,
+    node_hash,
+    root_from_inclusion_proof,
+    root_from_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
+from reclaim.log.merkle_plan import (
+    MemoryTree,
+    NodeLookupError,
     ProofPlan,
     consistency_plan,
     frontier_nodes,
     inclusion_plan,
-    leaf_hash,
-    node_hash,
     node_key,
     node_key_inverse,
-    root_from_inclusion_proof,
-    root_from_leaf_hashes,
     root_plan,
-    verify_consistency,
-    verify_inclusion,
 )
 
 # The reference: RFC 9162 §2.1.1, §2.1.3.1, §2.1.4.1 --------------------------------------------

@@ -34,7 +34,7 @@ from reclaim.app.ports import (
     StoredLiabilitiesSnapshot,
 )
 from reclaim.core import limits
-from reclaim.log import merkle
+from reclaim.log import merkle, merkle_plan
 from reclaim.log.event import SignedEvent
 
 Row = projections.Row
@@ -78,15 +78,15 @@ class MemoryEventStore:
             return self._leaves[start:end]
 
     def root(self, size: int) -> bytes:
-        return self._served(lambda: merkle.root_plan(size), size)[0]
+        return self._served(lambda: merkle_plan.root_plan(size), size)[0]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        return self._served(lambda: merkle.inclusion_plan(index, size), size)
+        return self._served(lambda: merkle_plan.inclusion_plan(index, size), size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        return self._served(lambda: merkle.consistency_plan(size1, size2), size2)
+        return self._served(lambda: merkle_plan.consistency_plan(size1, size2), size2)
 
-    def _served(self, make: Callable[[], merkle.ProofPlan], size: int) -> list[bytes]:
+    def _served(self, make: Callable[[], merkle_plan.ProofPlan], size: int) -> list[bytes]:
         try:
             plan = make()
         except merkle.ProofError as exc:
@@ -97,7 +97,7 @@ class MemoryEventStore:
             nodes = {k: self._nodes[k] for k in plan.node_keys() if k in self._nodes}
         try:
             return plan.assemble(nodes)
-        except merkle.NodeLookupError as exc:
+        except merkle_plan.NodeLookupError as exc:
             raise StoreCorrupt(f"tree of size {size}: {exc}") from exc
 
     def projected_rows(self, table: str) -> list[Row]:
@@ -152,7 +152,7 @@ class MemoryEventStore:
                 leaf = signed.leaf(seq)
                 leaves.append(leaf)
                 for level, index, h in frontier.append(merkle.leaf_hash(leaf)):
-                    nodes[merkle.node_key(level, index)] = h
+                    nodes[merkle_plan.node_key(level, index)] = h
                 try:
                     projections.project(changes, seq, signed.event)
                 except projections.ProjectionError as exc:

@@ -17,7 +17,7 @@ Inserts are one driver call per table with plain tuples (``projections.insert_ma
 machine, batches of 2048 prepared events: about 10 µs per event on SQLite (about 3 µs of it
 Python, the rest SQLite and the fsync), about 16 µs on PostgreSQL over loopback.
 
-Reads need no lock: roots and proofs are planned from the sizes (``merkle.root_plan``,
+Reads need no lock: roots and proofs are planned from the sizes (``merkle_plan.root_plan``,
 ``inclusion_plan``, ``consistency_plan``) and fetched with one ``WHERE node_key IN (...)``
 query. A planned node that is missing means the size is beyond the log (the last node of any
 cover of ``[0, size)`` is complete only once leaf ``size - 1`` is stored): then the size is
@@ -81,7 +81,7 @@ from reclaim.app.ports import (
     StoreUnavailable,
 )
 from reclaim.core import limits
-from reclaim.log import merkle
+from reclaim.log import merkle, merkle_plan
 from reclaim.log.event import SignedEvent
 
 _WRITE: Final = migrate.WRITE_TRANSACTION
@@ -246,24 +246,24 @@ class SqlEventStore:
         with self._transaction() as connection:
             return {key: bytes(h) for key, h in connection.execute(query).tuples()}
 
-    def _served(self, plan: merkle.ProofPlan, size: int) -> list[bytes]:
+    def _served(self, plan: merkle_plan.ProofPlan, size: int) -> list[bytes]:
         """Assemble ``plan`` from stored nodes (one query); the plan's tree has ``size``."""
         try:
             return plan.assemble(self._get_nodes(plan.node_keys()))
-        except merkle.NodeLookupError as exc:
+        except merkle_plan.NodeLookupError as exc:
             stored = self.size()
             if size > stored:
                 raise RangeNotAvailable(f"tree size {size} beyond the log's {stored}") from None
             raise StoreCorrupt(f"tree of size {size}: {exc}") from exc
 
     def root(self, size: int) -> bytes:
-        return self._served(_plan(merkle.root_plan, size), size)[0]
+        return self._served(_plan(merkle_plan.root_plan, size), size)[0]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        return self._served(_plan(merkle.inclusion_plan, index, size), size)
+        return self._served(_plan(merkle_plan.inclusion_plan, index, size), size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        return self._served(_plan(merkle.consistency_plan, size1, size2), size2)
+        return self._served(_plan(merkle_plan.consistency_plan, size1, size2), size2)
 
     def projected_rows(self, table: str) -> list[tuple[object, ...]]:
         """Rows of projection ``table`` (``actors``, ``actor_keys``, ``documents``) by key."""
@@ -315,7 +315,8 @@ class SqlEventStore:
             node_rows: list[tuple[int, bytes]] = []
             changes = projections.Changes()
             # The hot loop (a few µs per event): names bound once, no generators.
-            leaf_hash, node_key, project = merkle.leaf_hash, merkle.node_key, projections.project
+            leaf_hash, node_key = merkle.leaf_hash, merkle_plan.node_key
+            project = projections.project
             add_event, add_node, grow = event_rows.append, node_rows.append, frontier.append
             for seq, signed in enumerate(batch, start=first):
                 event = signed.event
@@ -352,8 +353,8 @@ class SqlEventStore:
         cached = self._frontier
         if cached.size == size:
             return merkle.CompactRange(size, cached.hashes)
-        ids = merkle.frontier_nodes(size)
-        keys = [merkle.node_key(level, index) for level, index in ids]
+        ids = merkle_plan.frontier_nodes(size)
+        keys = [merkle_plan.node_key(level, index) for level, index in ids]
         nodes = tables.merkle_nodes
         query = select(nodes.c.node_key, nodes.c.hash).where(nodes.c.node_key.in_(keys))
         found = {key: bytes(h) for key, h in connection.execute(query).tuples()}
@@ -474,13 +475,13 @@ def same_liabilities_snapshot(
     return stored
 
 
-def _plan(make: Any, *sizes: int) -> merkle.ProofPlan:
+def _plan(make: Any, *sizes: int) -> merkle_plan.ProofPlan:
     """``make(*sizes)``, with a request the tree cannot answer as ``RangeNotAvailable``."""
     try:
         plan = make(*sizes)
     except merkle.ProofError as exc:
         raise RangeNotAvailable(str(exc)) from exc
-    assert isinstance(plan, merkle.ProofPlan)
+    assert isinstance(plan, merkle_plan.ProofPlan)
     return plan
 
 
@@ -497,7 +498,7 @@ def bulk_load_leaf_hashes(store: SqlEventStore, leaf_hashes: Iterable[bytes]) ->
             written = store._head_size(connection, lock=True)
             frontier = store._load_frontier(connection, written)
         chunk: list[tuple[int, bytes]] = []
-        node_key, grow = merkle.node_key, frontier.append
+        node_key, grow = merkle_plan.node_key, frontier.append
         for h in leaf_hashes:
             for level, index, node in grow(h):
                 chunk.append((node_key(level, index), node))

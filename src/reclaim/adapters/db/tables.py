@@ -6,7 +6,7 @@ Tables
   ``leaf`` holds the canonical leaf bytes (what the Merkle tree commits to), the other columns
   are copies of fields inside it, for queries.
 - ``merkle_nodes``: every complete perfect subtree of the log's Merkle tree, keyed by
-  ``merkle.node_key(level, index)``; level 0 are the leaf hashes. Roots and proofs of any size
+  ``merkle_plan.node_key(level, index)``; level 0 are the leaf hashes. Roots and proofs of any size
   are folded from these, never rebuilt from the leaves.
 - ``log_head``: one row (``id = 1``) holding the log's size; writers lock it (PostgreSQL
   ``SELECT ... FOR UPDATE``) so appends are serialised and seqs never gap or repeat.

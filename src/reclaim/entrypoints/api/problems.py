@@ -82,7 +82,8 @@ from reclaim.app.ports import (
     StoreError,
     StoreUnavailable,
 )
-from reclaim.log.merkle import NodeLookupError, ProofError
+from reclaim.log.merkle import ProofError
+from reclaim.log.merkle_plan import NodeLookupError
 
 _logger = logging.getLogger(__name__)
 
