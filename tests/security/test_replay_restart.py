@@ -46,6 +46,7 @@ from reclaim.app.ports import (
 from reclaim.app.request_signing import sign_request
 from reclaim.config import Settings
 from reclaim.core.state import Genesis, PublishDocument
+from reclaim.core.withdrawals import destination_id_of
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FixedClock, new_keys
 from tests.factories import ORIGIN
@@ -73,6 +74,8 @@ class Holder:
     name: str
     key: SignerKey
     available_minor: int
+    #: The SEPA destination the demo confirmed for the holder (issue 9, finding 7).
+    destination: str
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +95,8 @@ def eur_holder(data_dir: Path) -> Holder:
             if account.available_minor >= 2_000:
                 name = withdrawal.creditor
                 key = SignerKey.from_seed(name, key_seed(DEMO_SEED, name))
-                return Holder(name, key, account.available_minor)
+                destination = destination_id_of(name, "sepa", withdrawal.beneficiary)
+                return Holder(name, key, account.available_minor, destination)
     finally:
         container.close()
     raise AssertionError("the demo paid no one by SEPA who has euros left")
@@ -135,7 +139,12 @@ def balances(data_dir: Path, holder: Holder) -> tuple[int, int]:
 def test_a_signed_withdrawal_replayed_after_kill_9_is_refused(demo: Path) -> None:
     base_url, data_dir = f"http://127.0.0.1:{free_port()}", demo / "d"
     holder = eur_holder(data_dir)
-    body = {"address": IBAN, "blockchain": "sepa", "quantity": "1.00", "symbol": "EUR"}
+    body = {
+        "destinationId": holder.destination,
+        "blockchain": "sepa",
+        "quantity": "1.00",
+        "symbol": "EUR",
+    }
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     headers = sign_request(holder.key, "withdraw", body, now_ms, window_ms=60_000)
     raw = json.dumps(body).encode()
@@ -175,7 +184,12 @@ def test_a_second_server_on_the_same_store_refuses_the_same_bytes(demo: Path) ->
     never saw them, and only one reservation is made."""
     data_dir = demo / "d"
     holder = eur_holder(data_dir)
-    body = {"address": IBAN, "blockchain": "sepa", "quantity": "2.00", "symbol": "EUR"}
+    body = {
+        "destinationId": holder.destination,
+        "blockchain": "sepa",
+        "quantity": "2.00",
+        "symbol": "EUR",
+    }
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     sent = {**sign_request(holder.key, "withdraw", body, now_ms, window_ms=60_000),
             "Content-Type": "application/json"}  # fmt: skip
