@@ -41,7 +41,8 @@ from reclaim.core.claims import (
     SetPolicy,
     SubmitKyc,
 )
-from reclaim.core.distribution.machine import SetPlan, assert_distribution_invariants
+from reclaim.core.distribution.commands import SetPlan
+from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.distribution.model import ClassTerms, Plan
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import (

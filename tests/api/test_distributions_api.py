@@ -37,7 +37,7 @@ _ticks = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def client() -> TestClient:
-    from reclaim.core.distribution.machine import ElectPayout, RecordFxRate
+    from reclaim.core.distribution.commands import ElectPayout, RecordFxRate
 
     world = World()
     world.ok(ElectPayout("bob", "EUR"), "bob")

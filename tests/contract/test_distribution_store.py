@@ -12,7 +12,7 @@ from __future__ import annotations
 from reclaim.adapters.db.store import SqlEventStore
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import Accepted, KeyRing, LogService
-from reclaim.core.distribution.machine import ElectPayout, RecordFxRate, ReleaseEscrow
+from reclaim.core.distribution.commands import ElectPayout, RecordFxRate, ReleaseEscrow
 from tests.api.conftest import FixedClock
 from tests.distribution_world import CREDITORS, OPERATORS, World
 from tests.factories import ORIGIN, key_for

@@ -22,8 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from reclaim.app import distributions as app
 from reclaim.app.log_service import Accepted
 from reclaim.core.claims import PolicyEntry, SetPolicy
-from reclaim.core.distribution.interest import entitlement_cap_minor
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     AssignClaim,
     DecideObjection,
     ElectPayout,
@@ -32,6 +31,7 @@ from reclaim.core.distribution.machine import (
     RecordFxRate,
     ReleaseEscrow,
 )
+from reclaim.core.distribution.interest import entitlement_cap_minor
 from reclaim.core.distribution.model import ClassRound, InterestTerms, Round
 from reclaim.core.distribution.payees import RELEASE_REASONS
 from reclaim.core.distribution.state import Line

@@ -32,7 +32,7 @@ from reclaim.app import distributions as app
 from reclaim.app.log_service import Accepted
 from reclaim.core.claims import AmendClaims, Amendment, PolicyEntry, SetPolicy
 from reclaim.core.distribution.codes import DistributionCode
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     ApproveRound,
     AssignClaim,
     CompleteRound,

@@ -27,19 +27,19 @@ from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar
 
 from reclaim.app.log_service import Accepted
-from reclaim.core.distribution.compute import RoundLines
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     ApproveRound,
     CompleteRound,
     DeclareRound,
     ExecuteLines,
     FundRound,
     SetPlan,
-    lines_per_event_max,
 )
+from reclaim.core.distribution.compute import RoundLines
 from reclaim.core.distribution.model import Plan, Round
 from reclaim.core.distribution.payees import USD
 from reclaim.core.distribution.preview import claims_frame, round_lines
+from reclaim.core.distribution.rounds import lines_per_event_max
 from reclaim.core.distribution.state import FxUse, Line
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, State

@@ -65,14 +65,14 @@ from reclaim.core.claims import (
 )
 from reclaim.core.claims import Result as ClaimsResult
 from reclaim.core.distribution.codes import DistributionRejection
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     EVENT_OF as DISTRIBUTION_EVENT_OF,
 )
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     Context as DistributionContext,
 )
+from reclaim.core.distribution.commands import DistributionCommand
 from reclaim.core.distribution.machine import (
-    DistributionCommand,
     check_distribution,
     decide_distribution,
     evolve_distribution,

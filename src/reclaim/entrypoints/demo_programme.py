@@ -64,7 +64,7 @@ from reclaim.core.claims import (
     SetPolicy,
     SubmitKyc,
 )
-from reclaim.core.distribution.machine import (
+from reclaim.core.distribution.commands import (
     ElectPayout,
     ForfeitEscrow,
     ProveResidence,

@@ -46,11 +46,7 @@ from reclaim.adapters.round_spec_file import (
 )
 from reclaim.app import distributions
 from reclaim.app.log_service import Accepted
-from reclaim.core.distribution.machine import (
-    ForfeitEscrow,
-    RecordFxRate,
-    ReleaseEscrow,
-)
+from reclaim.core.distribution.commands import ForfeitEscrow, RecordFxRate, ReleaseEscrow
 from reclaim.core.distribution.payees import RELEASE_REASONS
 from reclaim.core.money import ASSETS, format_amount
 from reclaim.core.rejections import Rejection

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reclaim.app.log_service import LogService
-from reclaim.core.distribution.machine import ElectPayout
+from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.distribution.payees import PAYOUT_ASSETS, classify, current_holder
 from reclaim.core.distribution.state import RoundProgress
 from reclaim.core.rejections import Rejection
