@@ -34,6 +34,7 @@ from reclaim.app.log_service import LogService
 from reclaim.app.request_signing import Param, sign_request
 from reclaim.app.withdrawal_ports import MemoryBatchBook, rails_by_name
 from reclaim.app.withdrawals import WithdrawalService
+from reclaim.config import Settings, SettingsError
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.api.app import create_app
 from tests.api.conftest import FIXED_TIME, TestClient
@@ -276,3 +277,20 @@ def test_another_creditors_destination_cannot_be_read_used_confirmed_or_removed(
     assert bank.withdraw("bob", destinationId=bobs, **usd).status_code == 200
     (mine,) = bank.signed("GET", DESTINATIONS, "destinationQueryAll", signer="bob").json()
     assert (mine["id"], mine["toAddress"], mine["status"]) == (bobs, "BKCHHKHH ****8901", "active")
+
+
+# The setting --------------------------------------------------------------------------------------
+
+
+def test_the_cooling_off_is_a_setting_of_whole_seconds_up_to_30_days(tmp_path: Path) -> None:
+    def cooling_off(value: str | None) -> int:
+        env = {} if value is None else {"RECLAIM_DESTINATION_COOLING_OFF_SECONDS": value}
+        return Settings.from_env(env, data_dir=tmp_path).destination_cooling_off_seconds
+
+    assert cooling_off(None) == 86_400, "a day by default"
+    assert cooling_off("3600") == 3_600
+    assert cooling_off("0") == 0
+    assert cooling_off(str(30 * 86_400)) == 2_592_000
+    for bad in (str(30 * 86_400 + 1), "-1", "1.5", "24h", "١٢"):
+        with pytest.raises(SettingsError, match="destination cooling-off"):
+            cooling_off(bad)
