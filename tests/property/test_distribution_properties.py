@@ -32,9 +32,9 @@ from reclaim.core.distribution.model import (
     Plan,
     Round,
 )
-from reclaim.core.distribution.reference import reference_entitlements, reference_round
 from reclaim.core.money import allocate_pro_rata
 from tests.distribution_frames import FX, Row, escrowed, frame
+from tests.support.reference import reference_entitlements, reference_round
 
 CLASSES = ("A", "B", "C")
 STATUSES = ("allowed", "allowed", "allowed", "disputed", "scheduled", "expunged")

@@ -1,7 +1,8 @@
 """A plain reference for a distribution round: per claim, in Python ints and ``Fraction``s.
 
-Tests only (the differential property runs it against ``compute.compute_round`` on random
-registers). It follows ``model``'s docstring word by word and is written to be obviously right,
+Tests only (the differential property runs it against ``compute.compute_round`` of
+``reclaim.core.distribution`` on random registers). It follows ``model``'s docstring word by
+word and is written to be obviously right,
 not fast: one exact ``Fraction`` entitlement per claim, the class total as the floor of their
 sum, and the largest-remainder split over those entitlements (floors first, then one cent each
 to the largest fractional parts, ties by claim id).
