@@ -37,6 +37,7 @@ from reclaim.adapters.keyfiles import init_keys, load_keyring, load_pii_keys
 from reclaim.adapters.passwords import Argon2Parameters, Argon2PasswordHasher
 from reclaim.adapters.vault import Commitments
 from reclaim.app.log_service import LogService
+from reclaim.app.onboarding import sign_up_message
 from reclaim.app.request_signing import Param, sign_request
 from reclaim.config import Settings
 from reclaim.core.claims import ClaimClass, CreateEstate, ImportClaims, RegisterRow
@@ -62,6 +63,9 @@ FTX: Final = CreateEstate(
     "7", 5_000_000, 900, "simple", "ACT/365",
 )  # fmt: skip
 _CODE_RE: Final = re.compile(r"^\s*([0-9]{4}) ([0-9]{4})\s*$", re.MULTILINE)
+_KEY_RE: Final = re.compile(r"^\s*([A-Z2-7]{5}(?:-[A-Z2-7]{5}){3})\s*$", re.MULTILINE)
+_FINGERPRINT_RE: Final = re.compile(r"^\s*([0-9a-f]{4}(?: [0-9a-f]{4}){3})\s*$", re.MULTILINE)
+PASSWORD: Final = "correct horse battery staple"
 _ticks = itertools.count(1)
 
 
@@ -80,13 +84,27 @@ class Inbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def last_code(self, address: str) -> str:
+    def last_body(self, address: str) -> str:
         (*_, message) = self.to(address)
         body = message.get_body(("plain",))
         assert body is not None
-        found = _CODE_RE.search(body.get_content())
+        text: str = body.get_content()
+        return text
+
+    def last_code(self, address: str) -> str:
+        found = _CODE_RE.search(self.last_body(address))
         assert found is not None, "the code e-mail shows the code on its own line"
         return found.group(1) + found.group(2)
+
+    def last_confirmation_key(self, address: str) -> str:
+        found = _KEY_RE.search(self.last_body(address))
+        assert found is not None, "the code e-mail shows the confirmation key on its own line"
+        return found.group(1)
+
+    def last_fingerprint(self, address: str) -> str:
+        found = _FINGERPRINT_RE.search(self.last_body(address))
+        assert found is not None, "the code e-mail shows the key's fingerprint on its own line"
+        return found.group(1)
 
 
 def free_port() -> int:
@@ -131,16 +149,42 @@ class World:
         headers = sign_request(key, instruction, {**query, **(path_params or {})}, stamp_ms)
         return self.client.request(method, path, params=query, headers=headers)
 
-    def sign_up(self, email: str, name: str) -> Any:
-        """``POST /onboarding/signup`` with a fresh API key kept as ``creditor_keys[name]``."""
-        key = self.creditor_keys.setdefault(name, SignerKey.generate(name))
+    def challenge(self, email: str) -> str:
+        """``POST /onboarding/challenge``: a sign-up challenge for ``email``."""
+        answer = self.client.post("/onboarding/challenge", json={"email": email})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["challenge"])
+
+    def sign_up(
+        self, email: str, name: str, *, password: str = PASSWORD, challenge: str | None = None,
+        key: SignerKey | None = None, prover: SignerKey | None = None,
+    ) -> Any:  # fmt: skip
+        """``POST /onboarding/signup`` with the API key ``key`` (by default a fresh one kept as
+        ``creditor_keys[name]``), proving it: ``prover`` (by default the key) signs
+        ``sign_up_message`` over ``challenge`` (by default a fresh one)."""
+        if key is None:
+            key = self.creditor_keys.setdefault(name, SignerKey.generate(name))
+        challenge = self.challenge(email) if challenge is None else challenge
+        message = sign_up_message(ORIGIN, challenge, email)
         body = {
             "email": email,
-            "password": "correct horse battery staple",
-            "public_key": base64.b64encode(key.verifier.public_key).decode(),
+            "password": password,
+            "public_key": b64(key.verifier.public_key),
             "locale": "zh-CN",
+            "challenge": challenge,
+            "signature": b64((prover or key).sign(message)),
         }
         return self.client.post("/onboarding/signup", json=body)
+
+    def verify(self, email: str, code: str, name: str) -> Any:
+        """``POST /onboarding/verify`` of ``code`` with the API key of ``creditor_keys[name]``."""
+        public_key = b64(self.creditor_keys[name].verifier.public_key)
+        body = {"email": email, "code": code, "public_key": public_key}
+        return self.client.post("/onboarding/verify", json=body)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 def import_register(log: LogService, identity: FoldedCommitments) -> None:

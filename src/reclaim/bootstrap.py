@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from reclaim.adapters.clock import SystemClock
 from reclaim.adapters.codes import (
     CODE_CHECKS_PER_CLIENT,
-    CODE_SENDS_PER_ADDRESS,
+    CODE_GUESSES_PER_ADDRESS,
+    CODE_SENDS_PER_ADDRESS_KEY,
     CODE_SENDS_PER_CLIENT,
+    SqlChallenges,
     SqlCodeStore,
     SqlRateLimiter,
 )
@@ -163,10 +165,14 @@ def build_onboarding(
         passwords=passwords or Argon2PasswordHasher(),
         clock=clock,
         rules=OnboardingRules(
-            CODE_SENDS_PER_ADDRESS, CODE_SENDS_PER_CLIENT, CODE_CHECKS_PER_CLIENT
+            CODE_SENDS_PER_ADDRESS_KEY,
+            CODE_SENDS_PER_CLIENT,
+            CODE_CHECKS_PER_CLIENT,
+            CODE_GUESSES_PER_ADDRESS,
         ),
         providers=providers,
         webhooks=SqlKycWebhookLog(engine),
+        challenges=SqlChallenges(engine, pii.codes_secret),
     )
     if sender is None:
         sender = SmtpMailSender(

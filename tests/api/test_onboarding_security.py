@@ -40,8 +40,8 @@ def test_sign_up_answers_the_same_bytes_for_registered_and_unregistered_addresse
     assert len(world.inbox.to(REGISTERED)) == len(world.inbox.to(UNREGISTERED)) == 1
     # A wrong code is the same answer for both (and for an address never signed up).
     wrong = [
-        world.client.post("/onboarding/verify", json={"email": e, "code": "00000000"})
-        for e in (REGISTERED, UNREGISTERED, "never@example.com")
+        world.verify(e, "00000000", name)
+        for e, name in ((REGISTERED, "a"), (UNREGISTERED, "b"), ("never@example.com", "a"))
     ]
     assert wrong[0].status_code == 400
     assert wrong[0].json()["code"] == "code_invalid"
@@ -76,9 +76,9 @@ def test_brute_force_burns_the_code(world: World) -> None:
     right = world.inbox.last_code(REGISTERED)
     wrong = f"{(int(right) + 1) % 10**8:08d}"
     for _ in range(limits.one_time_code_attempts_max):
-        answer = world.client.post("/onboarding/verify", json={"email": REGISTERED, "code": wrong})
+        answer = world.verify(REGISTERED, wrong, "zhang")
         assert answer.json()["code"] == "code_invalid"
-    late = world.client.post("/onboarding/verify", json={"email": REGISTERED, "code": right})
+    late = world.verify(REGISTERED, right, "zhang")
     assert late.status_code == 400
     assert late.json()["code"] == "code_invalid"  # burnt: the right code no longer proves it
     assert not [a for a, actor in world.log.state.actors.items() if actor.role == "creditor"]
@@ -99,10 +99,10 @@ def test_the_right_code_works_once_and_spaces_are_fine(world: World) -> None:
     world.wiring.deliver_mail()
     code = world.inbox.last_code(REGISTERED)
     typed = f"{code[:4]} {code[4:]}"
-    first = world.client.post("/onboarding/verify", json={"email": REGISTERED, "code": typed})
+    first = world.verify(REGISTERED, typed, "zhang")
     assert first.status_code == 200, first.text
     assert first.json()["email_proved"] is True
-    second = world.client.post("/onboarding/verify", json={"email": REGISTERED, "code": typed})
+    second = world.verify(REGISTERED, typed, "zhang")
     assert second.json()["code"] == "code_invalid"
 
 

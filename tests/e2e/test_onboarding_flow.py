@@ -40,7 +40,7 @@ def onboard(world: World, email: str, name: str) -> str:
     report = world.wiring.deliver_mail()
     assert report.sent >= 1
     code = world.inbox.last_code(email.strip())
-    answer = world.client.post("/onboarding/verify", json={"email": email, "code": code})
+    answer = world.verify(email, code, name)
     assert answer.status_code == 200, answer.text
     return str(answer.json()["creditor"])
 

@@ -45,12 +45,13 @@ Errors: the ``StoreError`` tree for the database. Refusals are values (``CodeVer
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Engine, delete, select, update
@@ -64,17 +65,51 @@ from reclaim.adapters.db.transactions import (
     transaction,
     upsert,
 )
-from reclaim.app.ports import CodeVerdict, IssuedCode, RateDecision, RateRule
+from reclaim.app.ports import (
+    CONFIRMATION_KEY_ALPHABET,
+    CONFIRMATION_KEY_LENGTH,
+    ChallengeVerdict,
+    CodeVerdict,
+    IssuedChallenge,
+    IssuedCode,
+    RateDecision,
+    RateRule,
+    is_confirmation_key,
+)
+from reclaim.app.ports import (
+    normalise_code as normalise_code,
+)
 from reclaim.core import limits
 
 _CODE_LABEL: Final = b"reclaim/one-time-code/v1\x00"
+_TOKEN_LABEL: Final = b"reclaim/confirmation-key/v1\x00"
+_CHALLENGE_LABEL: Final = b"reclaim/challenge/v1\x00"
+_SPENT_LABEL: Final = b"reclaim/challenge-spent/v1\x00"
 _RATE_LABEL: Final = b"reclaim/rate-limit/v1\x00"
 _PURPOSE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _SUBJECT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-#: Longest typed code that is hashed: anything longer is wrong anyway (and still an attempt).
-_TYPED_LENGTH_MAX: Final = 64
 _SECRET_SIZE_MIN_BYTES: Final = 32
+#: How long a proof-of-possession challenge is good for: a client asks for it and signs at once;
+#: ten minutes leaves room for a slow connection, and a stolen one is useless after.
+CHALLENGE_LIFETIME_SECONDS: Final = 600
+_NONCE_BYTES: Final = 16
 
+#: Code e-mails per (address, key) — the per-address budget of issue 4, counted per key so that
+#: strangers signing the owner's address up with keys of their own never spend the owner's
+#: (issue 9, finding 2).
+CODE_SENDS_PER_ADDRESS_KEY: Final = RateRule(
+    "code_sends_per_address_key",
+    limits.code_sends_per_address_max,
+    limits.code_sends_per_address_period_seconds,
+)
+#: Checks of short codes per address: 5 codes x 5 attempts an hour, the bound on guesses per
+#: address the per-address send limit gave before it was counted per key. Strangers can spend
+#: it; the confirmation key mailed with each code is not counted against it.
+CODE_GUESSES_PER_ADDRESS: Final = RateRule(
+    "code_guesses_per_address",
+    limits.code_sends_per_address_max * limits.one_time_code_attempts_max,
+    limits.code_sends_per_address_period_seconds,
+)
 CODE_SENDS_PER_ADDRESS: Final = RateRule(
     "code_sends_per_address",
     limits.code_sends_per_address_max,
@@ -90,13 +125,6 @@ CODE_CHECKS_PER_CLIENT: Final = RateRule(
     limits.code_checks_per_client_max,
     limits.code_checks_per_client_period_seconds,
 )
-
-
-def normalise_code(typed: str) -> str:
-    """A typed code as it is compared: NFKC (full-width digits become ASCII), without spaces
-    or hyphens."""
-    folded = unicodedata.normalize("NFKC", typed[: _TYPED_LENGTH_MAX * 4])
-    return "".join(ch for ch in folded if not ch.isspace() and ch != "-")[:_TYPED_LENGTH_MAX]
 
 
 class SqlCodeStore:
@@ -122,15 +150,23 @@ class SqlCodeStore:
     def __repr__(self) -> str:
         return f"SqlCodeStore(lifetime={self._lifetime}, attempts_max={self._attempts_max})"
 
-    def _digest(self, purpose: str, subject: str, code: str) -> bytes:
+    def _digest(self, purpose: str, subject: str, code: str, label: bytes = _CODE_LABEL) -> bytes:
         message = b"\x00".join((purpose.encode(), subject.encode(), code.encode("utf-8")))
-        return hmac.new(self._secret, _CODE_LABEL + message, hashlib.sha256).digest()
+        return hmac.new(self._secret, label + message, hashlib.sha256).digest()
 
-    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedCode:
-        """A fresh code for (purpose, subject), replacing any earlier one."""
+    def issue(
+        self, purpose: str, subject: str, now: datetime, binding: bytes = b"",
+        *, with_token: bool = False,
+    ) -> IssuedCode:  # fmt: skip
+        """A fresh code for (purpose, subject), bound to ``binding``, replacing any earlier one;
+        with a confirmation key if ``with_token``."""
         _check(purpose, subject)
         digits = limits.one_time_code_digits
         code = f"{secrets.randbelow(10**digits):0{digits}d}"
+        token = ""
+        if with_token:
+            alphabet = CONFIRMATION_KEY_ALPHABET
+            token = "".join(secrets.choice(alphabet) for _ in range(CONFIRMATION_KEY_LENGTH))
         expires_at = now + self._lifetime
         row = {
             "purpose": purpose,
@@ -140,18 +176,28 @@ class SqlCodeStore:
             "expires_at": stamp(expires_at),
             "attempts": 0,
             "used_at": None,
+            "binding": binding or None,
+            "token_hash": self._digest(purpose, subject, token, _TOKEN_LABEL) if token else None,
         }
         with transaction(self._engine, write=True) as connection:
             upsert(connection, tables.one_time_codes, row)
-        return IssuedCode(code, expires_at)
+        return IssuedCode(code, expires_at, token)
 
-    def check(self, purpose: str, subject: str, code: str, now: datetime) -> CodeVerdict:
-        """Count an attempt at the live code of (purpose, subject); see the module doc."""
+    def check(
+        self, purpose: str, subject: str, code: str, now: datetime, binding: bytes = b""
+    ) -> CodeVerdict:
+        """Count an attempt at the live code (or its confirmation key) of (purpose, subject),
+        issued for ``binding``; see the module doc."""
         _check(purpose, subject)
-        digest = self._digest(purpose, subject, normalise_code(code))
+        typed = normalise_code(code)
+        token = is_confirmation_key(typed)
+        digest = self._digest(purpose, subject, typed, _TOKEN_LABEL if token else _CODE_LABEL)
         codes = tables.one_time_codes
         key = (codes.c.purpose == purpose, codes.c.subject == subject)
-        query = select(codes.c.code_hash, codes.c.expires_at, codes.c.attempts, codes.c.used_at)
+        query = select(
+            codes.c.code_hash, codes.c.token_hash, codes.c.binding, codes.c.expires_at,
+            codes.c.attempts, codes.c.used_at,
+        )  # fmt: skip
         with transaction(self._engine, write=True) as connection:
             row = connection.execute(query.where(*key).with_for_update()).one_or_none()
             if row is None or row.used_at is not None:
@@ -160,7 +206,10 @@ class SqlCodeStore:
                 return CodeVerdict.code_expired
             if row.attempts >= self._attempts_max:
                 return CodeVerdict.code_attempts_exhausted
-            right = hmac.compare_digest(digest, bytes(row.code_hash))
+            stored = row.token_hash if token else row.code_hash
+            right = stored is not None and hmac.compare_digest(digest, bytes(stored))
+            # Stops rebinding: a code proves only what it was issued for (issue 9, finding 2).
+            right = hmac.compare_digest(bytes(row.binding or b""), binding) and right
             connection.execute(
                 update(codes)
                 .where(*key)
@@ -188,6 +237,85 @@ class SqlCodeStore:
 def _check(purpose: str, subject: str) -> None:
     assert _PURPOSE.fullmatch(purpose), f"not a code purpose: {purpose!r}"
     assert _SUBJECT.fullmatch(subject), f"not a code subject: {subject!r}"
+
+
+class SqlChallenges:
+    """The ``Challenges`` port: stateless challenges (an HMAC under ``secret`` of purpose,
+    subject, expiry and a random nonce), spent once in ``used_challenges``.
+
+    A challenge is the unpadded base64url of ``expiry (8 bytes, big-endian Unix seconds) ||
+    nonce (16 random bytes) || HMAC-SHA256(secret, "reclaim/challenge/v1" 0x00 purpose 0x00
+    subject 0x00 expiry || nonce)``. Issuing writes nothing (an unauthenticated route can hand
+    them out without letting anyone fill the database); spending writes the HMAC of the
+    challenge with its expiry, and ``prune`` deletes the expired ones.
+    """
+
+    def __init__(
+        self, engine: Engine, secret: bytes, *, lifetime_seconds: int = CHALLENGE_LIFETIME_SECONDS
+    ) -> None:
+        assert len(secret) >= _SECRET_SIZE_MIN_BYTES, "the secret has at least 32 bytes"
+        assert lifetime_seconds > 0, "a challenge lives a while"
+        self._engine = engine
+        self._secret = secret
+        self._lifetime_seconds = lifetime_seconds
+
+    def __repr__(self) -> str:
+        return f"SqlChallenges(lifetime_seconds={self._lifetime_seconds})"
+
+    def _mac(self, purpose: str, subject: str, body: bytes) -> bytes:
+        message = _CHALLENGE_LABEL + purpose.encode() + b"\x00" + subject.encode() + b"\x00"
+        return hmac.new(self._secret, message + body, hashlib.sha256).digest()
+
+    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedChallenge:
+        _check(purpose, subject)
+        expires = int(now.timestamp()) + self._lifetime_seconds
+        body = expires.to_bytes(8, "big") + secrets.token_bytes(_NONCE_BYTES)
+        raw = body + self._mac(purpose, subject, body)
+        text = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return IssuedChallenge(text, datetime.fromtimestamp(expires, UTC))
+
+    def check(self, purpose: str, subject: str, challenge: str, now: datetime) -> ChallengeVerdict:
+        _check(purpose, subject)
+        raw = _unb64url(challenge)
+        if raw is None or len(raw) != 8 + _NONCE_BYTES + 32:
+            return ChallengeVerdict.challenge_invalid
+        body, mac = raw[: 8 + _NONCE_BYTES], raw[8 + _NONCE_BYTES :]
+        if not hmac.compare_digest(mac, self._mac(purpose, subject, body)):
+            return ChallengeVerdict.challenge_invalid
+        if int(now.timestamp()) >= int.from_bytes(body[:8], "big"):
+            return ChallengeVerdict.challenge_expired
+        return ChallengeVerdict.accepted
+
+    def spend(self, purpose: str, subject: str, challenge: str, now: datetime) -> bool:
+        """Spend a challenge ``check`` accepted; ``False`` if it was spent already."""
+        assert self.check(purpose, subject, challenge, now) is ChallengeVerdict.accepted
+        raw = _unb64url(challenge)
+        assert raw is not None
+        expires = datetime.fromtimestamp(int.from_bytes(raw[:8], "big"), UTC)
+        message = _SPENT_LABEL + purpose.encode() + b"\x00" + subject.encode() + b"\x00" + raw
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        with transaction(self._engine, write=True) as connection:
+            row = {"digest": digest, "expires_at": stamp(expires)}
+            return insert_ignore(connection, tables.used_challenges, row)
+
+    def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:
+        """Delete up to ``limit`` spent challenges that have expired; returns how many."""
+        used = tables.used_challenges
+        expired = select(used.c.digest).where(used.c.expires_at < stamp(now)).limit(limit)
+        with transaction(self._engine, write=True) as connection:
+            digests = list(connection.execute(expired).scalars())
+            if digests:
+                connection.execute(delete(used).where(used.c.digest.in_(digests)))
+        return len(digests)
+
+
+def _unb64url(text: str) -> bytes | None:
+    if not 0 < len(text) <= 128 or not text.isascii():
+        return None
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
 
 
 class SqlRateLimiter:

@@ -29,7 +29,10 @@ the recipient makes their queued mail unreadable: it fails with "recipient erase
 Templates: plain text, ``string.Template`` (Jinja2 is not a dependency), in English, Simplified
 Chinese (``zh-Hans``) and French. The one-time code e-mail shows the code alone on its line,
 grouped for reading (``1234 5678``), says how long it lasts and never to share it, and carries
-no link (a link in a code e-mail teaches people to click links in code e-mails: phishing).
+no link (a link in a code e-mail teaches people to click links in code e-mails: phishing). The
+sign-up code e-mail (``sign_up_code``, issue 9) also shows the fingerprint of the API key being
+registered (``a1b2 c3d4 e5f6 0718``) and a confirmation key (``ABCDE-FGHIJ-KLMNO-PQRST``) that
+works where the code is refused for too many guesses at the address.
 
 The SMTP sender (``SmtpMailSender``) builds an RFC 5322 message (``email.message.EmailMessage``:
 UTF-8, a 7bit, quoted-printable or base64 body, an RFC 2047 subject, ``Date``, a ``Message-ID``
@@ -164,6 +167,118 @@ TEMPLATES: Final[dict[str, dict[str, MailTemplate]]] = {
 TEMPLATE_VARIABLES: Final = {ONE_TIME_CODE: frozenset({"code", "minutes"})}
 
 
+#: The sign-up code e-mail (issue 9, finding 2): the code is bound to one pending sign-up — one
+#: API key and password — and the e-mail shows that key's fingerprint, so the owner can tell their
+#: own sign-up from a stranger's. It carries a confirmation key too, which works where the code
+#: would be refused for too many guesses at the address (strangers can spend that budget; they
+#: cannot read this mailbox). ``one_time_code`` above stays for messages queued before.
+SIGN_UP_CODE: Final = "sign_up_code"
+
+TEMPLATES[SIGN_UP_CODE] = {
+    "en": MailTemplate(
+        Template("Your reclaim verification code"),
+        Template(
+            "Hello,\n"
+            "\n"
+            "Someone asked to open a reclaim account with this address, for the API key with "
+            "this fingerprint:\n"
+            "\n"
+            "    $fingerprint\n"
+            "\n"
+            "If it is the fingerprint your reclaim app shows, your verification code is:\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "Enter it on the reclaim sign-up page within $minutes minutes. It works once.\n"
+            "\n"
+            "If the page says there were too many attempts, enter this confirmation key "
+            "instead:\n"
+            "\n"
+            "    $key\n"
+            "\n"
+            "Never share this code or this key. No one from reclaim will ever ask you for "
+            "them, by e-mail, telephone or chat.\n"
+            "\n"
+            "If you did not ask for this, or the fingerprint is not the one your app shows, "
+            "ignore this message: nothing happens without the code, and whoever asked cannot "
+            "use your address.\n"
+            "\n"
+            "-- \n"
+            "reclaim (an automatic message; replies are not read)\n"
+        ),
+    ),
+    "zh-Hans": MailTemplate(
+        Template("您的 reclaim 验证码"),
+        Template(
+            "您好：\n"
+            "\n"
+            "有人申请用此邮箱地址开立 reclaim 账户，所用 API 密钥的指纹是：\n"
+            "\n"
+            "    $fingerprint\n"
+            "\n"
+            "如果这与您的 reclaim 应用显示的指纹一致，您的验证码是：\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "请在 $minutes 分钟内在 reclaim 注册页面输入此验证码。验证码只能使用一次。\n"
+            "\n"
+            "如果页面提示尝试次数过多，请改为输入以下确认密钥：\n"
+            "\n"
+            "    $key\n"
+            "\n"
+            "请勿将验证码或确认密钥告诉任何人。reclaim 的工作人员绝不会通过电子邮件、电话或"
+            "聊天向您索取。\n"
+            "\n"
+            "如果您没有申请，或指纹与您的应用显示的不一致，请忽略本邮件：没有验证码，什么都不会"
+            "发生，申请者也无法使用您的邮箱地址。\n"
+            "\n"
+            "-- \n"
+            "reclaim（系统自动发送的邮件，请勿回复）\n"
+        ),
+    ),
+    "fr": MailTemplate(
+        Template("Votre code de vérification reclaim"),
+        Template(
+            "Bonjour,\n"
+            "\n"
+            "Quelqu’un a demandé à ouvrir un compte reclaim avec cette adresse, pour la clé "
+            f"d’API dont l’empreinte est{_NBSP}:\n"
+            "\n"
+            "    $fingerprint\n"
+            "\n"
+            "Si c’est l’empreinte qu’affiche votre application reclaim, votre code de "
+            f"vérification est{_NBSP}:\n"
+            "\n"
+            "    $code\n"
+            "\n"
+            "Saisissez-le sur la page d’inscription de reclaim dans les $minutes minutes. "
+            "Il ne sert qu’une fois.\n"
+            "\n"
+            "Si la page indique qu’il y a eu trop de tentatives, saisissez plutôt cette clé de "
+            f"confirmation{_NBSP}:\n"
+            "\n"
+            "    $key\n"
+            "\n"
+            "Ne communiquez jamais ce code ni cette clé. Personne chez reclaim ne vous les "
+            "demandera, ni par e-mail, ni par téléphone, ni par messagerie.\n"
+            "\n"
+            "Si vous n’avez rien demandé, ou si l’empreinte n’est pas celle qu’affiche votre "
+            f"application, ignorez ce message{_NBSP}: rien ne se passe sans le code, et "
+            "l’auteur de la demande ne peut pas utiliser votre adresse.\n"
+            "\n"
+            "-- \n"
+            f"reclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n"
+        ),
+    ),
+}
+TEMPLATE_VARIABLES[SIGN_UP_CODE] = frozenset({"code", "minutes", "fingerprint", "key"})
+
+
+def _group_key(key: str) -> str:
+    """A confirmation key in groups of five, joined by hyphens (ignored when typed)."""
+    return "-".join(key[i : i + 5] for i in range(0, len(key), 5))
+
+
 def supported_locale(tag: str | None) -> str:
     """The locale to write to someone who prefers ``tag`` (``zh-CN`` → ``zh-Hans``, ``fr-BE`` →
     ``fr``); English for anything else."""
@@ -182,8 +297,10 @@ def render(template: str, locale: str, payload: dict[str, str]) -> tuple[str, st
     assert set(payload) == TEMPLATE_VARIABLES[template], f"payload of {template}"
     chosen = TEMPLATES[template][locale]
     variables = dict(payload)
-    if template == ONE_TIME_CODE:
+    if template in (ONE_TIME_CODE, SIGN_UP_CODE):
         variables["code"] = _group_digits(payload["code"])
+    if template == SIGN_UP_CODE:
+        variables["key"] = _group_key(payload["key"])
     return chosen.subject.substitute(variables), chosen.body.substitute(variables)
 
 

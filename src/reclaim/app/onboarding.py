@@ -41,18 +41,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.app.ports import (
+    Challenges,
+    ChallengeVerdict,
     Clock,
     CodeStore,
     CodeVerdict,
     IdentityCommitments,
+    IssuedChallenge,
     KycProvider,
     KycWebhookEvent,
     KycWebhookLog,
@@ -62,6 +67,8 @@ from reclaim.app.ports import (
     RateRule,
     SubjectNotFound,
     Vault,
+    is_confirmation_key,
+    normalise_code,
 )
 from reclaim.core import limits
 from reclaim.core.claims import (
@@ -76,13 +83,27 @@ from reclaim.core.claims import (
     UnlinkClaim,
 )
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import RegisterActor
+from reclaim.core.state import AddKey, RegisterActor
 from reclaim.log.keys import VerifierKey
 
 #: The one-time code's purpose in the code store.
 EMAIL_PROOF: Final = "email_proof"
-#: The outbox template of the code e-mail (``reclaim.adapters.mail.ONE_TIME_CODE``).
-CODE_TEMPLATE: Final = "one_time_code"
+#: The outbox template of the code e-mail (``reclaim.adapters.mail.SIGN_UP_CODE``).
+CODE_TEMPLATE: Final = "sign_up_code"
+#: Challenge purposes: a sign-up's (subject: the e-mail commitment), a key addition's (the actor).
+SIGN_UP_CHALLENGE: Final = "sign_up"
+KEY_CHALLENGE: Final = "key_add"
+#: The refusal of a sign-up or key addition whose new key did not sign the challenge.
+POSSESSION_NOT_PROVED: Final = "possession_not_proved"
+#: Domain separation of what a new key signs (``sign_up_message``, ``key_add_message``).
+SIGN_UP_PROOF_LABEL: Final = b"reclaim/sign-up-possession/v1"
+KEY_ADD_PROOF_LABEL: Final = b"reclaim/key-add-possession/v1"
+_BINDING_LABEL: Final = b"reclaim/sign-up-binding/v1\x00"
+SIGNATURE_BYTES: Final = 64
+#: Hex of SHA-256 of the public key that name a pending sign-up's slot (128 bits).
+SLOT_KEY_HEX: Final = 32
+#: Hex digits of a key fingerprint as the code e-mail shows it: four groups of four.
+FINGERPRINT_HEX: Final = 16
 #: Actor names: the creditor's is derived from the e-mail commitment.
 CREDITOR_PREFIX: Final = "c-"
 CREDITOR_COMMITMENT_HEX: Final = 20
@@ -100,6 +121,14 @@ class SignUpAccepted:
 @dataclass(frozen=True, slots=True)
 class RateLimited:
     retry_after_seconds: int
+    confirmation_key_works: bool = False  # code checks at the address: the mailed key still works
+
+
+@dataclass(frozen=True, slots=True)
+class KeyAdded:
+    actor: str
+    key_id: str
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +231,12 @@ class OnboardingRules:
     """Rate rules (from ``reclaim.adapters.codes``, built by the composition root) and the
     actors that sign for the service."""
 
-    sends_per_address: RateRule
+    sends_per_address: RateRule  # counted per (address commitment, key): issue 9, finding 2
     sends_per_client: RateRule
     checks_per_client: RateRule
+    guesses_per_address: RateRule  # short-code checks per address commitment
     gateway: str = "gateway"
+    key_signer: str = "admin"  # signs ``actor.key_added`` on a creditor's proved request
     kyc_provider_actor: str = "kyc-provider"
     code_lifetime_seconds: int = limits.one_time_code_lifetime_seconds
 
@@ -223,68 +254,142 @@ class OnboardingService:
     rules: OnboardingRules
     providers: Mapping[str, KycProvider]
     webhooks: KycWebhookLog
+    challenges: Challenges
     _webhook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # 1. Sign-up ---------------------------------------------------------------------------------
 
+    def sign_up_challenge(self, email: str) -> IssuedChallenge | InputRefused:
+        """A challenge for a sign-up of ``email``, bound to its commitment (not to the register:
+        the same work for every address, and nothing is written)."""
+        refused = _check_email(email)
+        if refused is not None:
+            return refused
+        commitment = self.identity.email(email)
+        return self.challenges.issue(SIGN_UP_CHALLENGE, commitment, self.clock.now())
+
     def sign_up(
-        self, email: str, password: str, public_key_b64: str, locale: str, client_id: str
-    ) -> SignUpAccepted | RateLimited | InputRefused:
+        self, email: str, password: str, public_key_b64: str, locale: str, client_id: str,
+        challenge: str = "", signature_b64: str = "",
+    ) -> SignUpAccepted | RateLimited | InputRefused | Refused:  # fmt: skip
         refused = _check_sign_up(email, password)
-        key_text = _verifier_text(public_key_b64)
-        if refused is None and key_text is None:
+        key = _verifier(public_key_b64)
+        if refused is None and key is None:
             refused = InputRefused("public_key_invalid", "public_key is base64 of 32 bytes")
         if refused is not None:
             return refused
-        assert key_text is not None
+        assert key is not None
         now = self.clock.now()
         commitment = self.identity.email(email)
+        message = sign_up_message(self.log.state.origin, challenge, email)
+        # Stops key squatting: only the holder of the private key can register it (finding 1).
+        proof = self._possession(SIGN_UP_CHALLENGE, commitment, challenge, key, message,
+                                 signature_b64, now)  # fmt: skip
+        if proof is not None:
+            return proof
+        creditor = creditor_name(commitment)
+        holder = self.log.state.public_key_holder.get(key.public_key)
+        if holder is not None and holder != creditor:
+            return Refused("key_in_use", "this public key is another actor's: make a new one")
+        if not self.challenges.spend(SIGN_UP_CHALLENGE, commitment, challenge, now):
+            return InputRefused(POSSESSION_NOT_PROVED, "this challenge was used: ask for a new one")
+        slot = _slot(commitment, key.public_key)
         for rule, identifier in (
             (self.rules.sends_per_client, client_id),
-            (self.rules.sends_per_address, commitment),
+            # Per (address, key): a stranger's sign-ups spend their own budget (finding 2).
+            (self.rules.sends_per_address, slot),
         ):
             decision = self.rate_limiter.acquire(rule, identifier, now)
             if not decision.allowed:
                 return RateLimited(decision.retry_after_seconds)
-        # The same work for every address: nothing here depends on the register.
-        subject = _signup_subject(commitment)
+        # The same work for every address: nothing here depends on the register. Each (address,
+        # key) has its own pending sign-up and code: a second sign-up of the address with
+        # another key is kept beside the first, never in its place (finding 2).
+        subject = _signup_subject(slot)
+        password_hash = self.passwords.hash(password)
+        key_text = key.to_text()
         fields = {
             "email": email.strip(),
-            "password_hash": self.passwords.hash(password),
+            "password_hash": password_hash,
             "public_key": key_text,
             "locale": locale,
         }
         self.vault.put(subject, fields, now)
-        issued = self.codes.issue(EMAIL_PROOF, commitment, now)
-        minutes = str(self.rules.code_lifetime_seconds // 60)
-        payload = {"code": issued.code, "minutes": minutes}
+        binding = sign_up_binding(key_text, password_hash)
+        issued = self.codes.issue(EMAIL_PROOF, slot, now, binding, with_token=True)
+        payload = {
+            "code": issued.code,
+            "minutes": str(self.rules.code_lifetime_seconds // 60),
+            "fingerprint": key_fingerprint(key.public_key),
+            "key": issued.token,
+        }
         self.outbox.enqueue(subject, "email", CODE_TEMPLATE, locale, payload, now)
         return SignUpAccepted()
+
+    def _possession(
+        self, purpose: str, subject: str, challenge: str, key: VerifierKey, message: bytes,
+        signature_b64: str, now: datetime,
+    ) -> InputRefused | None:  # fmt: skip
+        """``None`` if ``signature_b64`` is ``key``'s signature of ``message`` and ``challenge``
+        is a live challenge of this server for (purpose, subject); else the refusal."""
+        verdict = self.challenges.check(purpose, subject, challenge, now)
+        if verdict is not ChallengeVerdict.accepted:
+            what = "expired" if verdict is ChallengeVerdict.challenge_expired else "not valid here"
+            return InputRefused(
+                POSSESSION_NOT_PROVED, f"the challenge is {what}: ask for a new one"
+            )
+        signature = _b64(signature_b64)
+        if (
+            signature is None
+            or len(signature) != SIGNATURE_BYTES
+            or not key.verify(signature, message)
+        ):
+            return InputRefused(POSSESSION_NOT_PROVED, "the signature is not the new key's")
+        return None
 
     # 2. The code comes back -----------------------------------------------------------------------
 
     def verify_code(
-        self, email: str, code: str, client_id: str
+        self, email: str, code: str, client_id: str, public_key_b64: str = ""
     ) -> Verified | CodeRefused | RateLimited | Refused:
         now = self.clock.now()
         decision = self.rate_limiter.acquire(self.rules.checks_per_client, client_id, now)
         if not decision.allowed:
             return RateLimited(decision.retry_after_seconds)
+        key = _verifier(public_key_b64)
+        if key is None:  # a code is for the key it was issued with: without it, it proves nothing
+            return CodeRefused()
         if not _EMAIL_RE.fullmatch(email.strip()) or len(email) > limits.email_length_max_bytes:
             return CodeRefused()
         commitment = self.identity.email(email)
-        if self.codes.check(EMAIL_PROOF, commitment, code, now) is not CodeVerdict.accepted:
-            return CodeRefused()
+        if not is_confirmation_key(normalise_code(code)):
+            # Bounds guesses at an address across every stranger's key; once spent, the owner
+            # still finishes with the confirmation key of their e-mail (finding 2).
+            decision = self.rate_limiter.acquire(self.rules.guesses_per_address, commitment, now)
+            if not decision.allowed:
+                return RateLimited(decision.retry_after_seconds, confirmation_key_works=True)
+        slot = _slot(commitment, key.public_key)
         try:
-            pending = self.vault.get(_signup_subject(commitment))
-        except SubjectNotFound:  # a code without a sign-up: cannot happen, but prove nothing
+            pending = self.vault.get(_signup_subject(slot))
+        except SubjectNotFound:  # no sign-up with this key: the same answer as a wrong code
+            return CodeRefused()
+        key_text = pending.text("public_key")
+        binding = sign_up_binding(key_text, pending.text("password_hash"))
+        if key_text != key.to_text():  # another key whose slot tag collides: prove nothing
+            return CodeRefused()
+        if self.codes.check(EMAIL_PROOF, slot, code, now, binding) is not CodeVerdict.accepted:
             return CodeRefused()
         creditor = creditor_name(commitment)
         if creditor not in self.log.state.actors:
-            command = RegisterActor(creditor, "creditor", pending.text("public_key"))
-            outcome = self.log.submit(command, self.rules.gateway)
+            outcome = self.log.submit(RegisterActor(creditor, "creditor", key_text),
+                                      self.rules.gateway)  # fmt: skip
             if isinstance(outcome, Rejection):
                 return Refused(outcome.code.name, outcome.detail)
+        elif self.log.state.public_key_holder.get(key.public_key) != creditor:
+            return Refused(
+                "creditor_exists",
+                "this address has an account: add this key from it (POST /onboarding/keys)",
+            )
         self.vault.put(
             _creditor_subject(creditor),
             {k: pending.text(k) for k in ("email", "password_hash", "locale")},
@@ -296,6 +401,34 @@ class OnboardingService:
         if isinstance(outcome, Rejection):
             return _refused(outcome)
         return Verified(creditor, email_proved=True)
+
+    # Keys -----------------------------------------------------------------------------------------
+
+    def key_challenge(self, actor: str) -> IssuedChallenge:
+        """A challenge for ``actor`` (authenticated by the caller) to add a key with."""
+        return self.challenges.issue(KEY_CHALLENGE, actor, self.clock.now())
+
+    def add_key(
+        self, actor: str, public_key_b64: str, challenge: str, signature_b64: str
+    ) -> KeyAdded | InputRefused | Refused:
+        """Add a key to ``actor`` (who signed the request with a key they hold) once the new key
+        signed ``key_add_message`` over a challenge issued to ``actor``; ``actor.key_added`` is
+        signed by ``rules.key_signer`` and the core refuses a key another actor holds."""
+        key = _verifier(public_key_b64)
+        if key is None:
+            return InputRefused("public_key_invalid", "public_key is base64 of 32 bytes")
+        now = self.clock.now()
+        message = key_add_message(self.log.state.origin, challenge, actor)
+        proof = self._possession(KEY_CHALLENGE, actor, challenge, key, message, signature_b64, now)
+        if proof is not None:
+            return proof
+        if not self.challenges.spend(KEY_CHALLENGE, actor, challenge, now):
+            return InputRefused(POSSESSION_NOT_PROVED, "this challenge was used: ask for a new one")
+        named = VerifierKey.from_public_bytes(actor, key.public_key)
+        outcome = self.log.submit(AddKey(actor, named.to_text()), self.rules.key_signer)
+        if isinstance(outcome, Rejection):
+            return Refused(outcome.code.name, outcome.detail)
+        return KeyAdded(actor, named.key_id.hex(), outcome.seq)
 
     # 3. KYC -------------------------------------------------------------------------------------
 
@@ -422,18 +555,57 @@ def creditor_name(email_commitment: str) -> str:
     return CREDITOR_PREFIX + email_commitment[:CREDITOR_COMMITMENT_HEX]
 
 
-def _signup_subject(commitment: str) -> str:
-    return f"signup:{commitment}"
+def _slot(commitment: str, public_key: bytes) -> str:
+    """A pending sign-up's slot: the address commitment and its key's tag."""
+    return f"{commitment}:{hashlib.sha256(public_key).hexdigest()[:SLOT_KEY_HEX]}"
+
+
+def _signup_subject(slot: str) -> str:
+    return f"signup:{slot}"
+
+
+def sign_up_message(origin: str, challenge: str, email: str) -> bytes:
+    """What the new key signs at sign-up: ``SIGN_UP_PROOF_LABEL`` 0x00 the log's origin 0x00
+    the challenge 0x00 the e-mail exactly as sent. The challenge is bound to the address's
+    commitment by the server; the commitment itself is never handed out (the register's
+    commitments are public: it would tell who holds a claim)."""
+    return b"\x00".join((SIGN_UP_PROOF_LABEL, origin.encode(), challenge.encode(), email.encode()))
+
+
+def key_add_message(origin: str, challenge: str, actor: str) -> bytes:
+    """What a new key signs to be added: ``KEY_ADD_PROOF_LABEL`` 0x00 origin 0x00 challenge
+    0x00 the actor's name."""
+    return b"\x00".join((KEY_ADD_PROOF_LABEL, origin.encode(), challenge.encode(), actor.encode()))
+
+
+def sign_up_binding(key_text: str, password_hash: str) -> bytes:
+    """The digest a sign-up code is bound to: SHA-256 of the label, the key and the hash."""
+    message = _BINDING_LABEL + key_text.encode() + b"\x00" + password_hash.encode()
+    return hashlib.sha256(message).digest()
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """The key's fingerprint the code e-mail shows: the first 16 hex of SHA-256 of its 32
+    bytes, in four groups (``a1b2 c3d4 e5f6 0718``); a client shows the same."""
+    digest = hashlib.sha256(public_key).hexdigest()[:FINGERPRINT_HEX]
+    return " ".join(digest[i : i + 4] for i in range(0, FINGERPRINT_HEX, 4))
 
 
 def _creditor_subject(creditor: str) -> str:
     return f"creditor:{creditor}"
 
 
-def _check_sign_up(email: str, password: str) -> InputRefused | None:
+def _check_email(email: str) -> InputRefused | None:
     address = email.strip()
     if len(address.encode()) > limits.email_length_max_bytes or not _EMAIL_RE.fullmatch(address):
         return InputRefused("email_invalid", "not an e-mail address")
+    return None
+
+
+def _check_sign_up(email: str, password: str) -> InputRefused | None:
+    refused = _check_email(email)
+    if refused is not None:
+        return refused
     if not limits.password_length_min_chars <= len(password) <= limits.password_length_max_chars:
         return InputRefused(
             "password_invalid",
@@ -443,11 +615,20 @@ def _check_sign_up(email: str, password: str) -> InputRefused | None:
     return None
 
 
-def _verifier_text(public_key_b64: str) -> str | None:
-    """The verifier key text of a base64 Ed25519 public key (the creditor's API key)."""
+def _verifier(public_key_b64: str) -> VerifierKey | None:
+    """The verifier key of a base64 Ed25519 public key (the creditor's API key)."""
+    raw = _b64(public_key_b64)
+    if raw is None:
+        return None
     try:
-        raw = base64.b64decode(public_key_b64, validate=True)
-        return VerifierKey.from_public_bytes("creditor", raw).to_text()
+        return VerifierKey.from_public_bytes("creditor", raw)
+    except ValueError:
+        return None
+
+
+def _b64(text: str) -> bytes | None:
+    try:
+        return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
 

@@ -29,6 +29,7 @@ values (``CodeVerdict``, ``RateDecision``), never exceptions.
 from __future__ import annotations
 
 import enum
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -506,24 +507,85 @@ class CodeVerdict(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class IssuedCode:
-    """A fresh one-time code, to be mailed; its ``repr`` hides it."""
+    """A fresh one-time code, to be mailed; its ``repr`` hides it. ``token``: the long
+    confirmation key issued with it (``with_token``), or ``""``."""
 
     code: str = field(repr=False)
     expires_at: datetime
+    token: str = field(default="", repr=False)
+
+
+#: A confirmation key: 20 characters of the RFC 4648 base32 alphabet (100 bits), mailed with a
+#: sign-up code. Unguessable, so it is not counted against the per-address guess budget: the
+#: owner's mailbox can finish a sign-up however many wrong guesses strangers made (issue 9).
+CONFIRMATION_KEY_LENGTH = 20
+CONFIRMATION_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_TYPED_CODE_LENGTH_MAX = 64
+
+
+def normalise_code(typed: str) -> str:
+    """A typed code or confirmation key as it is compared: NFKC (full-width digits and letters
+    become ASCII), upper case, without spaces or hyphens."""
+    folded = unicodedata.normalize("NFKC", typed[: _TYPED_CODE_LENGTH_MAX * 4]).upper()
+    return "".join(ch for ch in folded if not ch.isspace() and ch != "-")[:_TYPED_CODE_LENGTH_MAX]
+
+
+def is_confirmation_key(normalised: str) -> bool:
+    """Whether a normalised typed value has the shape of a confirmation key (not a short code)."""
+    return len(normalised) == CONFIRMATION_KEY_LENGTH and all(
+        ch in CONFIRMATION_KEY_ALPHABET for ch in normalised
+    )
 
 
 class CodeStore(Protocol):
     """One-time codes: one live code per (purpose, subject), hashed at rest.
 
     ``issue`` replaces any earlier code of the pair (its attempts start again at zero: bound how
-    often it is called with a ``RateLimiter``). ``check`` counts an attempt and returns a
-    ``CodeVerdict``; a code is accepted once. ``subject`` is an opaque identifier (an address
-    commitment), never the address itself.
+    often it is called with a ``RateLimiter``). ``binding`` is a digest of what the code is for
+    (a sign-up's key and password hash); ``check`` accepts the code only with the same binding,
+    so a code cannot prove something else than what it was mailed for. ``with_token`` issues a
+    confirmation key too, accepted by ``check`` in place of the code. ``check`` counts an attempt
+    and returns a ``CodeVerdict``; a code is accepted once. ``subject`` is an opaque identifier
+    (an address commitment), never the address itself.
     """
 
-    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedCode: ...
+    def issue(
+        self, purpose: str, subject: str, now: datetime, binding: bytes = b"",
+        *, with_token: bool = False,
+    ) -> IssuedCode: ...  # fmt: skip
 
-    def check(self, purpose: str, subject: str, code: str, now: datetime) -> CodeVerdict: ...
+    def check(
+        self, purpose: str, subject: str, code: str, now: datetime, binding: bytes = b""
+    ) -> CodeVerdict: ...
+
+
+class ChallengeVerdict(enum.Enum):
+    """What checking a proof-of-possession challenge found. Only ``accepted`` proves anything."""
+
+    accepted = 0
+    challenge_invalid = 1  # not a challenge of this server for this purpose and subject
+    challenge_expired = 2
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedChallenge:
+    challenge: str
+    expires_at: datetime
+
+
+class Challenges(Protocol):
+    """Short-lived server challenges for proofs of possession of a new key (issue 9, finding 1):
+    ``issue`` one bound to (purpose, subject) — an e-mail commitment, an actor —, ``check`` that a
+    presented one is this server's, for that pair, and live; ``spend`` it once (``False``: it was
+    spent already, a replay)."""
+
+    def issue(self, purpose: str, subject: str, now: datetime) -> IssuedChallenge: ...
+
+    def check(
+        self, purpose: str, subject: str, challenge: str, now: datetime
+    ) -> ChallengeVerdict: ...
+
+    def spend(self, purpose: str, subject: str, challenge: str, now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

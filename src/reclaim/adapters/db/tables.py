@@ -22,7 +22,9 @@ Tables
 - ``mail_outbox``: e-mail waiting to be sent or given up (``reclaim.adapters.mail``); the
   recipient is a vault reference and ``payload`` is sealed by the vault, so no row holds an
   address or a code in clear.
-- ``one_time_codes``: one live code per (purpose, subject), as an HMAC (``reclaim.adapters.codes``).
+- ``one_time_codes``: one live code per (purpose, subject), as an HMAC (``reclaim.adapters.codes``),
+  with the digest it is bound to and the HMAC of its confirmation key (issue 9, finding 2).
+- ``used_challenges``: the proof-of-possession challenges spent, until they expire (finding 1).
 - ``rate_limits``: one GCRA bucket per rule and identifier (the key is an HMAC: client addresses
   are personal data), its theoretical arrival time in microseconds since the epoch.
   These four are not projections: they hold state that is not in the log.
@@ -236,6 +238,15 @@ one_time_codes: Final = Table(
     Column("expires_at", Text, nullable=False, index=True),
     Column("attempts", Integer, nullable=False),
     Column("used_at", Text, nullable=True),
+    Column("binding", LargeBinary, nullable=True),
+    Column("token_hash", LargeBinary, nullable=True),
+)
+
+used_challenges: Final = Table(
+    "used_challenges",
+    metadata,
+    Column("digest", LargeBinary, primary_key=True),
+    Column("expires_at", Text, nullable=False, index=True),
 )
 
 rate_limits: Final = Table(

@@ -42,6 +42,7 @@ reverse proxy's access log may record it; sign bodies before operators use it in
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Annotated, Final, NoReturn
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -73,6 +74,7 @@ _NOT_FOUND: Final = frozenset({"claim_not_found", "kyc_case_not_found"})
 _MALFORMED: Final = frozenset(
     {
         "email_invalid", "password_invalid", "public_key_invalid", "code_invalid",
+        "possession_not_proved",
         "provider_unknown", "reason_invalid", "reason_unknown", "kyc_state_unknown",
         "claim_id_malformed", "creditor_name_invalid", "provider_malformed",
         "reference_malformed", "verified_name_missing", "webhook_malformed",
@@ -90,18 +92,37 @@ CreditorName = Annotated[str, Query(max_length=63)]
 # Bodies ----------------------------------------------------------------------------------------
 
 
+class ChallengeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=limits.email_length_max_bytes)
+
+
+class Challenge(BaseModel):
+    challenge: str
+    expires_at: str
+
+
 class SignUp(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(min_length=3, max_length=limits.email_length_max_bytes)
     password: str = Field(min_length=1, max_length=limits.password_length_max_chars)
     public_key: str = Field(description="base64 of the 32-byte Ed25519 API key", max_length=64)
     locale: str = Field(default="en", max_length=35)
+    challenge: str = Field(default="", description="from POST /onboarding/challenge",
+                           max_length=128)  # fmt: skip
+    signature: str = Field(
+        default="", max_length=128,
+        description="base64 of the new key's Ed25519 signature of sign_up_message",
+    )  # fmt: skip
 
 
 class VerifyCode(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: str = Field(min_length=3, max_length=limits.email_length_max_bytes)
     code: str = Field(min_length=1, max_length=64)
+    public_key: str = Field(
+        default="", max_length=64, description="the API key of the sign-up the code is for"
+    )
 
 
 class VerifiedCreditor(BaseModel):
@@ -187,8 +208,10 @@ def _problem(
 def _raise_refusal(answer: Refused | InputRefused | RateLimited | CodeRefused) -> NoReturn:
     if isinstance(answer, RateLimited):
         retry = str(max(1, answer.retry_after_seconds))
-        _problem(429, "rate_limited", f"too many attempts; retry in {retry} s",
-                 {"Retry-After": retry})  # fmt: skip
+        detail = f"too many attempts; retry in {retry} s"
+        if answer.confirmation_key_works:
+            detail += ", or enter the confirmation key from the e-mail instead of the code"
+        _problem(429, "rate_limited", detail, {"Retry-After": retry})
     if isinstance(answer, CodeRefused):
         _problem(400, "code_invalid", "the code is wrong, expired or used: ask for a new one")
     assert isinstance(answer, Refused | InputRefused)
@@ -201,6 +224,10 @@ def _raise_refusal(answer: Refused | InputRefused | RateLimited | CodeRefused) -
     else:
         status = 409
     _problem(status, answer.code, answer.detail or answer.code)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _creditor(request: Request, actor: str) -> str:
@@ -238,24 +265,37 @@ def _linked(answer: Linked | Refused, outcome: str) -> Outcome:
 # Routes: sign-up and the code ---------------------------------------------------------------------
 
 
+@router.post("/onboarding/challenge", response_model=Challenge)
+def sign_up_challenge(body: ChallengeRequest, request: Request, response: Response) -> Challenge:
+    """A challenge for a sign-up of this address: sign ``sign_up_message`` with the new key and
+    send the signature with the sign-up. The same answer for every address."""
+    answer = _service(request).sign_up_challenge(body.email)
+    if isinstance(answer, InputRefused):
+        _raise_refusal(answer)
+    response.headers.update(NO_STORE)
+    return Challenge(challenge=answer.challenge, expires_at=_utc(answer.expires_at))
+
+
 @router.post("/onboarding/signup", status_code=202, response_class=Response)
 def sign_up(body: SignUp, request: Request) -> Response:
-    """Sign up with the e-mail of the old account; a one-time code is mailed to it. The answer
-    is the same whether or not the address is in the register."""
+    """Sign up with the e-mail of the old account, proving you hold the new key; a one-time code
+    is mailed to the address. The answer is the same whether or not the address is in the
+    register, and whether or not a sign-up of it with another key is pending."""
     answer = _service(request).sign_up(
         body.email, body.password, body.public_key, supported_locale(body.locale),
-        _client(request),
+        _client(request), body.challenge, body.signature,
     )  # fmt: skip
-    if not isinstance(answer, InputRefused | RateLimited):
+    if not isinstance(answer, InputRefused | RateLimited | Refused):
         return Response(SIGN_UP_ANSWER, 202, NO_STORE, media_type="application/json")
     _raise_refusal(answer)
 
 
 @router.post("/onboarding/verify", response_model=VerifiedCreditor)
 def verify(body: VerifyCode, request: Request, response: Response) -> VerifiedCreditor:
-    """Enter the code: registers the creditor (its API key from the sign-up) and proves the
-    address."""
-    answer = _service(request).verify_code(body.email, body.code, _client(request))
+    """Enter the code (or the confirmation key) with the API key you signed up with: registers
+    the creditor with that key and proves the address."""
+    answer = _service(request).verify_code(body.email, body.code, _client(request),
+                                           body.public_key)  # fmt: skip
     if isinstance(answer, CodeRefused | RateLimited | Refused):
         _raise_refusal(answer)
     response.headers.update(NO_STORE)
@@ -263,6 +303,35 @@ def verify(body: VerifyCode, request: Request, response: Response) -> VerifiedCr
 
 
 # Routes: the creditor's signed requests ----------------------------------------------------------
+
+
+@router.get(
+    "/onboarding/keys/challenge",
+    response_model=Challenge,
+    openapi_extra=instruction("keyChallengeQuery"),
+)
+def key_challenge(request: Request, response: Response, actor: AuthenticatedActor) -> Challenge:
+    """A challenge for adding a key: the new key signs ``key_add_message`` over it."""
+    answer = _service(request).key_challenge(_creditor(request, actor))
+    response.headers.update(NO_STORE)
+    return Challenge(challenge=answer.challenge, expires_at=_utc(answer.expires_at))
+
+
+@router.post("/onboarding/keys", response_model=Outcome, openapi_extra=instruction("keyAdd"))
+def add_key(
+    request: Request,
+    actor: AuthenticatedActor,
+    public_key: Annotated[str, Query(max_length=64)],
+    challenge: Annotated[str, Query(max_length=128)],
+    signature: Annotated[str, Query(max_length=128)],
+) -> Outcome:
+    """Add an API key (signed with a key you hold; the new key signs the challenge). A key any
+    actor holds is refused (``key_in_use``, 409)."""
+    answer = _service(request).add_key(_creditor(request, actor), public_key, challenge,
+                                       signature)  # fmt: skip
+    if isinstance(answer, InputRefused | Refused):
+        _raise_refusal(answer)
+    return Outcome(outcome="added", seq=str(answer.seq), creditor=actor, reference=answer.key_id)
 
 
 @router.post("/onboarding/kyc", response_model=Outcome, openapi_extra=instruction("kycSubmit"))
