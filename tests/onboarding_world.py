@@ -37,7 +37,6 @@ from reclaim.adapters.keyfiles import init_keys, load_keyring, load_pii_keys
 from reclaim.adapters.passwords import Argon2Parameters, Argon2PasswordHasher
 from reclaim.adapters.vault import Commitments
 from reclaim.app.log_service import LogService
-from reclaim.app.onboarding import sign_up_message
 from reclaim.app.request_signing import Param, sign_request
 from reclaim.config import Settings
 from reclaim.core.claims import ClaimClass, CreateEstate, ImportClaims, RegisterRow
@@ -185,6 +184,25 @@ class World:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def sign_up_message(origin: str, challenge: str, email: str) -> bytes:
+    """What a new key signs at sign-up, written out from its documented format (not imported
+    from the service, so a change to it fails here)."""
+    parts = (b"reclaim/sign-up-possession/v1", origin.encode(), challenge.encode(), email.encode())
+    return b"\x00".join(parts)
+
+
+def key_add_message(origin: str, challenge: str, actor: str) -> bytes:
+    """What a new key signs to be added to ``actor`` (``POST /onboarding/keys``)."""
+    parts = (b"reclaim/key-add-possession/v1", origin.encode(), challenge.encode(), actor.encode())
+    return b"\x00".join(parts)
+
+
+def fingerprint(key: SignerKey) -> str:
+    """A key's fingerprint as the code e-mail shows it: 16 hex of SHA-256, four groups."""
+    digest = hashlib.sha256(key.verifier.public_key).hexdigest()[:16]
+    return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
 
 
 def import_register(log: LogService, identity: FoldedCommitments) -> None:
