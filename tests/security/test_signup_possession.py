@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from reclaim.adapters.codes import CHALLENGE_LIFETIME_SECONDS
 from reclaim.log.keys import SignerKey
 from tests.factories import ORIGIN
 from tests.onboarding_world import (
@@ -49,7 +48,7 @@ def officer_signs(world: World) -> int:
 
 
 def refused_code(answer: Any) -> tuple[int, str, str]:
-    return answer.status_code, answer.headers["content-type"], answer.json()["code"]
+    return answer.status_code, answer.headers["content-type"], answer.json().get("code", "")
 
 
 def creditors(world: World) -> list[str]:
@@ -73,11 +72,11 @@ def test_sign_up_with_the_kyc_officer_s_key_is_refused_and_the_officer_still_sig
     assert officer_signs(world) == 200
     officer_public = b64(world.officer.verifier.public_key)
     old_shape = {"email": SQUATTER, "password": PASSWORD, "public_key": officer_public}
-    answers = [world.client.post("/onboarding/signup", json=old_shape)]
+    answer = world.client.post("/onboarding/signup", json=old_shape)
+    assert refused_code(answer) == (400, PROBLEM, "possession_not_proved")
     attacker = SignerKey.generate("attacker")
-    answers.append(world.sign_up(SQUATTER, "squat", key=world.officer, prover=attacker))
-    for answer in answers:
-        assert refused_code(answer) == (400, PROBLEM, "possession_not_proved")
+    answer = world.sign_up(SQUATTER, "squat", key=world.officer, prover=attacker)
+    assert refused_code(answer) == (400, PROBLEM, "possession_not_proved")
     assert world.wiring.deliver_mail().sent == 0
     assert world.inbox.to(SQUATTER) == []
     for guess in ("00000000", "12345678"):
@@ -125,6 +124,8 @@ def test_every_way_around_the_proof_is_refused(world: World, attack: str) -> Non
 
 
 def test_an_expired_challenge_is_refused(world: World) -> None:
+    from reclaim.adapters.codes import CHALLENGE_LIFETIME_SECONDS
+
     service = world.wiring.service
     past = service.clock.now() - timedelta(seconds=CHALLENGE_LIFETIME_SECONDS + 1)
     expired = service.challenges.issue("sign_up", world.identity.email(SQUATTER), past)

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from reclaim.adapters.mail import SIGN_UP_CODE, render
 from reclaim.app.onboarding import creditor_name
 from reclaim.core import limits
 from reclaim.log.keys import SignerKey
@@ -174,6 +173,8 @@ def test_a_new_sign_up_with_the_same_key_replaces_only_that_key_s_code(world: Wo
 
 
 def test_the_code_e_mail_names_the_key_in_the_creditor_s_language(world: World) -> None:
+    from reclaim.adapters.mail import SIGN_UP_CODE, render
+
     assert world.sign_up(OWNER, "owner").status_code == 202  # locale zh-CN
     world.wiring.deliver_mail()
     (message,) = world.inbox.to(OWNER)
