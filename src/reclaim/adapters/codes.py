@@ -16,12 +16,31 @@ an already used one is ``code_invalid``; past ``expires_at`` ``code_expired``; a
 right code; then a right guess is ``accepted`` (once: the code is used) and a wrong one
 ``code_invalid``.
 
-Entropy against attempts: a guesser wins a code with probability 5 / 10**8 = 5e-8; with the
-per-address send limit (5 codes an hour) that is 2.5e-7 an hour, about 6e-6 a day, per address.
-Six digits would make it 100 times easier; more than eight buys little and costs typing.
+Binding (issue 9, finding 2): a code is issued for a ``binding`` (for a sign-up, SHA-256 of the
+key and the password hash), kept in clear beside it (a digest, not a secret); a check with
+another binding is a wrong guess. A code therefore proves only what it was mailed for, even if
+what is pending changed after it was issued. ``with_token`` also issues a confirmation key:
+20 characters of base32 (100 bits), kept as ``HMAC-SHA256(codes secret,
+"reclaim/confirmation-key/v1" 0x00 purpose 0x00 subject 0x00 key)``, accepted by ``check`` in
+place of the code (the same attempts, the same single use).
 
-What a typed code may look like: the e-mail shows it as ``1234 5678``; spaces and hyphens are
-ignored, and full-width digits (typed with a Chinese input method) are read as digits (NFKC).
+Entropy against attempts: a guesser wins a code with probability 5 / 10**8 = 5e-8; with 25
+short-code checks an hour per address (``CODE_GUESSES_PER_ADDRESS``, the bound the per-address
+send limit gave: 5 codes x 5 attempts) that is 2.5e-7 an hour, about 6e-6 a day, per address,
+whatever number of keys strangers sign the address up with. Six digits would make it 100 times
+easier; more than eight buys little and costs typing. A confirmation key is not counted against
+that bound (so strangers spending it lock nobody out): 5 guesses at 2**-100 each.
+
+What a typed code may look like: the e-mail shows it as ``1234 5678`` (a confirmation key as
+``ABCDE-FGHIJ-KLMNO-PQRST``); spaces and hyphens are ignored, case too, and full-width digits
+(typed with a Chinese input method) are read as digits (NFKC): ``reclaim.app.ports.normalise_code``.
+
+Challenges (``SqlChallenges``, issue 9, finding 1)
+-------------------------------------------------
+A proof of possession signs a server challenge: stateless (an HMAC under the codes secret of
+purpose, subject, expiry and a nonce; see the class), so handing them out writes nothing; a
+challenge is spent once (``used_challenges``, pruned after its expiry), so a signed sign-up or
+key addition cannot be sent twice.
 
 Rate limits (``SqlRateLimiter``)
 --------------------------------
@@ -37,10 +56,13 @@ identifier)``: identifiers are address commitments and client IP addresses, and 
 personal data. Rows whose ``tat`` is past are full buckets; ``prune`` deletes them.
 
 The rules of issue 4 (``CODE_SENDS_PER_ADDRESS``, ``CODE_SENDS_PER_CLIENT``,
-``CODE_CHECKS_PER_CLIENT``) take their figures from ``limits``.
+``CODE_CHECKS_PER_CLIENT``) take their figures from ``limits``; sign-up counts sends per
+(address, key) (``CODE_SENDS_PER_ADDRESS_KEY``) and short-code checks per address
+(``CODE_GUESSES_PER_ADDRESS``) since issue 9.
 
 Errors: the ``StoreError`` tree for the database. Refusals are values (``CodeVerdict``,
-``RateDecision``). Malformed purposes or subjects are bugs of the caller (assertions).
+``ChallengeVerdict``, ``RateDecision``). Malformed purposes or subjects are bugs of the caller
+(assertions).
 """
 
 from __future__ import annotations

@@ -2,18 +2,37 @@
 
 Theory of operation
 -------------------
-1. ``sign_up(email, password, public_key, locale, client_id)``: rate-limited per client and per
-   address commitment; then, **whether or not the address is in the register**, the password is
-   hashed (argon2), the pending sign-up (address, hash, public key, locale) goes to the vault
-   under ``signup:<email commitment>``, a one-time code is issued and a code e-mail enqueued in
-   the outbox. The answer is always ``SignUpAccepted`` (or ``RateLimited``, equally blind): the
-   API never tells whether an address holds a claim (buyers sign up too; the register matters
-   at linking).
-2. ``verify_code(email, code, client_id)``: rate-limited per client; a wrong, expired, used or
-   exhausted code is one answer, ``CodeRefused`` (the code store counts the attempt). The right
-   code registers the creditor actor (``actor.registered`` by the gateway, with the submitted
-   public key; the name is ``c-`` and the first 20 hex of the e-mail commitment) and, if the
-   address holds claims, proves it (``creditor.email_proved`` by the gateway).
+0. ``sign_up_challenge(email)``: a short-lived server challenge bound to the address's
+   commitment (``Challenges``; nothing is written, the same work for every address).
+1. ``sign_up(email, password, public_key, locale, client_id, challenge, signature)``:
+   **proof of possession** first — ``signature`` must be the new key's Ed25519 signature of
+   ``sign_up_message(origin, challenge, email)`` over a live challenge of this address, spent
+   once (else ``possession_not_proved``): nobody registers a key they do not hold, such as the
+   KYC officer's, public at ``/log/keys`` (issue 9, finding 1). A key another actor holds is
+   ``key_in_use`` (the core refuses it again at registration). Then rate limits per client and
+   per (address commitment, key); then, **whether or not the address is in the register**, the
+   password is hashed (argon2), the pending sign-up (address, hash, key, locale) goes to the vault
+   under ``signup:<commitment>:<key tag>``, a code bound to ``sign_up_binding(key, hash)`` and a
+   confirmation key are issued and the code e-mail (with the key's fingerprint) enqueued. Each
+   (address, key) has its own pending sign-up and code: a second sign-up of an address with
+   another key is kept beside the first, never in its place, and voids no code (finding 2).
+   The answer is always ``SignUpAccepted`` (or ``RateLimited``, equally blind): the API never
+   tells whether an address holds a claim or has a sign-up pending.
+2. ``verify_code(email, code, client_id, public_key)``: rate-limited per client, and, for a
+   short code, per address (``guesses_per_address``: bounds guesses however many keys strangers
+   sign the address up with); a confirmation key is not counted there, so strangers spending
+   it never lock the owner out. The pending sign-up of (address, key) is read and the code
+   checked with its binding: a wrong, expired, used or exhausted code, or one of another key's
+   sign-up, is one answer, ``CodeRefused``. The right code registers the creditor actor
+   (``actor.registered`` by the gateway, with that key; the name is ``c-`` and the first 20 hex
+   of the e-mail commitment) and, if the address holds claims, proves it
+   (``creditor.email_proved`` by the gateway). If the creditor exists already, only a sign-up
+   with one of its keys proves the address again (and sets the password); another key is
+   ``creditor_exists`` (add it with ``add_key``).
+   ``key_challenge(actor)`` and ``add_key(actor, public_key, challenge, signature)``: a creditor
+   (authenticated by the API) adds a key whose signature of ``key_add_message`` over a
+   challenge bound to the actor proves it (``actor.key_added``, signed by ``rules.key_signer``);
+   the core refuses a key another actor holds (``key_in_use``).
 3. ``submit_kyc(creditor, provider)``: opens a case with a ``KycProvider`` (``kyc.submitted``).
    A KYC officer decides manual cases (``decide_kyc``); a hosted provider's webhooks are
    verified by the adapter and applied by ``receive_webhook`` (idempotent by event id, stale
@@ -25,16 +44,22 @@ Theory of operation
    ``close_conflict``, each with a reason.
 
 Answers (values, never exceptions): ``SignUpAccepted``, ``Verified``, ``KycOpened``,
-``Linked``, ``Decided``, ``WebhookApplied``; refusals ``RateLimited(retry_after_seconds)``,
-``CodeRefused``, ``InputRefused(code, detail)`` (a malformed address, password or key) and
+``Linked``, ``Decided``, ``WebhookApplied``, ``KeyAdded``; refusals
+``RateLimited(retry_after_seconds)``, ``CodeRefused``, ``InputRefused(code, detail)`` (a malformed
+address, password or key, or ``possession_not_proved``) and
 ``Refused(code, detail)`` (the core's code: ``kyc_transition_invalid``,
 ``claim_already_linked``, ``kyc_name_mismatch``, ``actor_not_authorised`` ...). Operating errors
 (store, vault, mail) are the ports' exceptions.
 
-Known limits: a second sign-up after the creditor exists proves the address again but does not
-add the new public key (adding keys is the creditor's own signed ``actor.key_added``); the state
-is read without the log's writer lock (as ``/log/keys`` does), so a check made just before a
-concurrent change is decided again by the core, which has the last word.
+Known limits: ``actor.key_added`` is signed by ``rules.key_signer`` (the admin) on the creditor's
+proved request: the server holds no creditor key, and the log names the creditor and the key but
+not who asked (the API request signature is not in the log). Strangers can mail an address more
+code e-mails with keys of their own (each names its key's fingerprint and is useless to them):
+sends per client bound it, not a per-address count, which they could spend to lock the owner
+out. Pending sign-ups written before issue 9 (``signup:<commitment>``) are never read again: their
+owners sign up again. The state is read without the log's writer lock (as ``/log/keys`` does),
+so a check made just before a concurrent change is decided again by the core, which has the last
+word.
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@
 
 | route                                     | auth                         | instruction        |
 | ----------------------------------------- | ---------------------------- | ------------------ |
-| ``POST /onboarding/signup``               | none (rate-limited)          |                    |
+| ``POST /onboarding/challenge``            | none                         |                    |
+| ``POST /onboarding/signup``               | none (rate-limited), the new key's proof |        |
 | ``POST /onboarding/verify``               | none (rate-limited)          |                    |
+| ``GET /onboarding/keys/challenge``        | signed, creditor             | ``keyChallengeQuery`` |
+| ``POST /onboarding/keys?public_key=&challenge=&signature=`` | signed, creditor | ``keyAdd`` |
 | ``POST /onboarding/kyc?provider=``        | signed, creditor             | ``kycSubmit``      |
 | ``POST /onboarding/link?claim_id=``       | signed, creditor             | ``claimLink``      |
 | ``GET /onboarding/me``                    | signed, creditor             | ``onboardingQuery``|
@@ -20,14 +23,29 @@
 Bodies of the two unsigned routes are JSON objects (unknown fields refused, lengths bounded);
 signed routes take their parameters in the query (signed requests do not sign bodies yet).
 
-No enumeration: ``/onboarding/signup`` answers ``202`` with the same bytes for every address
-that is well formed, in the register or not; its refusals (``rate_limited``) are the same for
-both too. ``/onboarding/verify`` answers one ``code_invalid`` for every wrong, expired, used or
-burnt code.
+Proof of possession (issue 9, finding 1): ``/onboarding/challenge`` gives a challenge bound to
+the address (``{"challenge", "expires_at"}``, ten minutes, once); the sign-up carries it and
+``signature``, base64 of the new key's Ed25519 signature of ``"reclaim/sign-up-possession/v1"
+0x00 origin 0x00 challenge 0x00 email`` (the e-mail exactly as in the body, the log's origin as
+in its checkpoints). A key addition signs ``"reclaim/key-add-possession/v1" 0x00 origin 0x00
+challenge 0x00 actor`` over a challenge from ``/onboarding/keys/challenge``. ``/onboarding/verify``
+carries the ``public_key`` of the sign-up the code is for (finding 2); the code e-mail shows that
+key's fingerprint (the first 16 hex of SHA-256 of its 32 bytes, ``a1b2 c3d4 e5f6 0718``), which
+a client shows too, and a confirmation key that is accepted as ``code``.
+
+No enumeration: ``/onboarding/challenge`` answers ``200`` with a fresh challenge and
+``/onboarding/signup`` ``202`` with the same bytes for every address that is well formed, in the
+register or not, with a sign-up pending or not; their refusals (``possession_not_proved``,
+``rate_limited``) are the same for both too. ``/onboarding/verify`` answers one ``code_invalid``
+for every wrong, expired, used or burnt code, and for a code of another key's sign-up.
 
 Problems (problem+json; ``code`` is stable): ``invalid_parameter`` 400 (a body or query that does
 not parse), ``email_invalid`` / ``password_invalid`` / ``public_key_invalid`` 400,
-``code_invalid`` 400, ``rate_limited`` 429 with ``Retry-After``, ``forbidden`` 403 (a signed
+``possession_not_proved`` 400 (no signature, another key's, a challenge of another address or
+actor, expired, forged or spent), ``key_in_use`` 409 (another actor holds the key),
+``creditor_exists`` 409 (the address has an account with another key: add the key from it),
+``code_invalid`` 400, ``rate_limited`` 429 with ``Retry-After`` (for code checks at an address,
+the detail says the confirmation key still works), ``forbidden`` 403 (a signed
 request by an actor of the wrong role), ``operator_key_not_held`` 403 (the server holds no key
 to sign for this operator), ``webhook_signature_invalid`` 401, ``webhook_malformed`` 400,
 ``webhook_not_configured`` 404, ``claim_not_found`` 404, and the core's refusals of a link or a
