@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import Engine, select
 
 from reclaim.adapters.codes import (
+    CHALLENGE_LIFETIME_SECONDS,
     CODE_CHECKS_PER_CLIENT,
     CODE_SENDS_PER_ADDRESS,
     CODE_SENDS_PER_CLIENT,
+    SqlChallenges,
     SqlCodeStore,
     SqlRateLimiter,
     normalise_code,
@@ -23,7 +25,13 @@ from reclaim.adapters.codes import (
 from reclaim.adapters.db import migrate, tables
 from reclaim.adapters.db.store import create_store_engine
 from reclaim.adapters.passwords import Argon2Parameters, Argon2PasswordHasher
-from reclaim.app.ports import CodeVerdict, PasswordHashInvalid, RateDecision, RateRule
+from reclaim.app.ports import (
+    ChallengeVerdict,
+    CodeVerdict,
+    PasswordHashInvalid,
+    RateDecision,
+    RateRule,
+)
 from reclaim.core import limits
 
 SECRET = hashlib.sha256(b"unit codes secret").digest()
@@ -269,3 +277,53 @@ def test_an_unreadable_stored_hash_is_an_error_not_a_wrong_password() -> None:
         hasher.verify("$argon2id$garbage", "pw")
     with pytest.raises(PasswordHashInvalid):
         hasher.needs_rehash("not a hash")
+
+
+# Bindings, confirmation keys and challenges (issue 9, findings 1 and 2) -------------------------
+
+BINDING = hashlib.sha256(b"key and password hash").digest()
+
+
+def test_a_code_proves_only_the_binding_it_was_issued_for(codes: SqlCodeStore) -> None:
+    code = codes.issue(PURPOSE, ADDRESS, NOW, BINDING).code
+    other = hashlib.sha256(b"another key").digest()
+    assert codes.check(PURPOSE, ADDRESS, code, NOW, other) is CodeVerdict.code_invalid
+    assert codes.check(PURPOSE, ADDRESS, code, NOW) is CodeVerdict.code_invalid
+    assert codes.check(PURPOSE, ADDRESS, code, NOW, BINDING) is CodeVerdict.accepted
+    unbound = codes.issue(PURPOSE, "unbound", NOW).code
+    assert codes.check(PURPOSE, "unbound", unbound, NOW, BINDING) is CodeVerdict.code_invalid
+
+
+def test_the_confirmation_key_stands_for_the_code_once(codes: SqlCodeStore) -> None:
+    issued = codes.issue(PURPOSE, ADDRESS, NOW, BINDING, with_token=True)
+    assert len(issued.token) == 20
+    assert set(issued.token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert issued.token not in repr(issued)
+    typed = "-".join(issued.token[i : i + 5] for i in range(0, 20, 5)).lower()
+    assert codes.check(PURPOSE, ADDRESS, typed, NOW, BINDING) is CodeVerdict.accepted
+    assert codes.check(PURPOSE, ADDRESS, issued.code, NOW, BINDING) is CodeVerdict.code_invalid
+    without = codes.issue(PURPOSE, "no-token", NOW)
+    assert without.token == ""
+    assert codes.check(PURPOSE, "no-token", "A" * 20, NOW) is CodeVerdict.code_invalid
+
+
+def test_challenges_are_bound_live_and_spent_once(engine: Engine) -> None:
+    challenges = SqlChallenges(engine, SECRET)
+    issued = challenges.issue("sign_up", ADDRESS, NOW)
+    assert issued.expires_at == NOW + seconds(CHALLENGE_LIFETIME_SECONDS)
+    text = issued.challenge
+    assert challenges.check("sign_up", ADDRESS, text, NOW) is ChallengeVerdict.accepted
+    for purpose, subject in (("key_add", ADDRESS), ("sign_up", "another-subject")):
+        assert challenges.check(purpose, subject, text, NOW) is ChallengeVerdict.challenge_invalid
+    other_secret = SqlChallenges(engine, hashlib.sha256(b"another").digest())
+    assert other_secret.check("sign_up", ADDRESS, text, NOW) is ChallengeVerdict.challenge_invalid
+    for garbage in ("", "!" * 75, text[:-2], text + "AA", "é" * 10):
+        assert challenges.check("sign_up", ADDRESS, garbage, NOW) is (
+            ChallengeVerdict.challenge_invalid
+        )
+    late = NOW + seconds(CHALLENGE_LIFETIME_SECONDS)
+    assert challenges.check("sign_up", ADDRESS, text, late) is ChallengeVerdict.challenge_expired
+    assert challenges.spend("sign_up", ADDRESS, text, NOW) is True
+    assert challenges.spend("sign_up", ADDRESS, text, NOW + seconds(1)) is False
+    assert challenges.prune(NOW) == 0
+    assert challenges.prune(late + seconds(1)) == 1
