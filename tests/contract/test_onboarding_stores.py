@@ -14,7 +14,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import Engine
 
-from reclaim.adapters.codes import SqlCodeStore, SqlRateLimiter
+from reclaim.adapters.codes import SqlChallenges, SqlCodeStore, SqlRateLimiter
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.store import create_store_engine
 from reclaim.adapters.mail import ONE_TIME_CODE, DeliveryReport, RecordingMailSender, SqlOutbox
@@ -64,6 +64,23 @@ def test_concurrent_guesses_never_exceed_the_attempts(engine: Engine) -> None:
         CodeVerdict.code_attempts_exhausted: 20 - limits.one_time_code_attempts_max,
     }
     assert codes.check("email_proof", "s1", code, NOW) is CodeVerdict.code_attempts_exhausted
+
+
+def test_bound_codes_and_their_confirmation_keys(engine: Engine) -> None:
+    codes = SqlCodeStore(engine, SECRET)
+    binding = hashlib.sha256(b"key and password hash").digest()
+    issued = codes.issue("email_proof", "s1", NOW, binding, with_token=True)
+    assert codes.check("email_proof", "s1", issued.code, NOW, b"other") is CodeVerdict.code_invalid
+    assert codes.check("email_proof", "s1", issued.token, NOW, binding) is CodeVerdict.accepted
+    assert codes.check("email_proof", "s1", issued.code, NOW, binding) is CodeVerdict.code_invalid
+
+
+def test_a_challenge_is_spent_once_under_concurrency(engine: Engine) -> None:
+    challenges = SqlChallenges(engine, SECRET)
+    text = challenges.issue("sign_up", "s1", NOW).challenge
+    spent = at_once(20, lambda: challenges.spend("sign_up", "s1", text, NOW))
+    assert spent.count(True) == 1
+    assert challenges.prune(NOW + timedelta(hours=1)) == 1
 
 
 def test_rate_limits_hold_under_concurrency(engine: Engine) -> None:

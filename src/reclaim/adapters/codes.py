@@ -77,6 +77,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import (
@@ -316,9 +317,15 @@ class SqlChallenges:
         expires = datetime.fromtimestamp(int.from_bytes(raw[:8], "big"), UTC)
         message = _SPENT_LABEL + purpose.encode() + b"\x00" + subject.encode() + b"\x00" + raw
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        used = tables.used_challenges
         with transaction(self._engine, write=True) as connection:
-            row = {"digest": digest, "expires_at": stamp(expires)}
-            return insert_ignore(connection, tables.used_challenges, row)
+            dialect = connection.dialect.name
+            assert dialect in ("sqlite", "postgresql"), f"unsupported database {dialect}"
+            insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(used)
+            statement = insert.values(digest=digest, expires_at=stamp(expires))
+            # RETURNING, not the row count: psycopg reports -1 for this statement's row count.
+            spent = statement.on_conflict_do_nothing().returning(used.c.digest)
+            return connection.execute(spent).first() is not None
 
     def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:
         """Delete up to ``limit`` spent challenges that have expired; returns how many."""
