@@ -239,7 +239,10 @@ def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Serve the HTTP API (the log, its proofs, OpenAPI at /docs)."""
+    """Serve the HTTP API (the log, its proofs, OpenAPI at /docs).
+
+    Proxy headers only from RECLAIM_TRUSTED_PROXIES (none by default; README: reverse proxy).
+    """
     _serve(_container(_settings(data_dir, database_url)), host, port)
 
 

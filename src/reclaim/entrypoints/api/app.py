@@ -427,16 +427,16 @@ class _LogApi(FastAPI):
 
 class RequestLimits:
     """ASGI middleware: refuse query strings and bodies over the limits, and JSON bodies that
-        the bounded parser refuses, as problem+json — before any route or FastAPI parses them.
+    the bounded parser refuses, as problem+json — before any route or FastAPI parses them.
 
-        A declared ``Content-Length`` over the limit is refused before the body is read; a body
-        without one (chunked) is read up to the limit, and one byte more is a 413 too — on every
-        route, also those whose body FastAPI parses (it would turn a read error into a 400). A body
-        that is JSON (``application/json``, ``+json``, or no content type and a body starting with
-    ``{`` or ``[``) must pass
-        ``app.bounded_json.parse``, else 400 ``invalid_parameter``: nesting, huge numbers, NaN and
-        invalid UTF-8 never reach ``json.loads`` unguarded (issue 9, findings 3 and 4). The body,
-        read once, is handed to the app as it came.
+    A declared ``Content-Length`` over the limit is refused before the body is read; a body
+    without one (chunked) is read up to the limit, and one byte more is a 413 too — on every
+    route, also those whose body FastAPI parses (it would turn a read error into a 400). A JSON
+    body (``application/json``, ``+json``, or no content type and bytes that start like JSON:
+    ``_is_json``) must pass ``app.bounded_json.parse``, else ``400 body_malformed``:
+    nesting, huge numbers, NaN, lone surrogates, duplicate keys and invalid UTF-8 never reach
+    ``json.loads`` or a route (issue 9, findings 3 and 4). The body, read once, is handed to
+    the app as it came; bodies of other types are the route's to judge.
     """
 
     def __init__(self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int) -> None:
@@ -468,7 +468,7 @@ class RequestLimits:
             try:
                 bounded_json.parse(body)
             except bounded_json.JsonRefused as exc:
-                await _refuse(problems.INVALID_PARAMETER, str(exc), path, scope, receive, send)
+                await _refuse(problems.BODY_MALFORMED, str(exc), path, scope, receive, send)
                 return
         await self.app(scope, _replay(body, more, receive), send)
 
@@ -514,13 +514,20 @@ def _replay(body: bytes, disconnected: bool, receive: Receive) -> Receive:
 
 
 def _is_json(scope: Scope, body: bytes) -> bool:
-    """A JSON content type; or none, and a body that starts like a JSON array or object (FastAPI
-    parses a body without a content type as JSON)."""
+    """A JSON content type (``application/json``, ``application/*+json``); or none, and a body
+    that starts like a JSON value (a FastAPI that is not strict about content types, and the
+    signed routes, read such a body as JSON). Other bodies are the route's to judge."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
             media = value.decode("latin-1").split(";", 1)[0].strip().lower()
-            return bool(media == "application/json" or media.endswith("+json"))
-    return body.lstrip()[:1] in (b"{", b"[")
+            return bool(media == "application/json" or (
+                media.startswith("application/") and media.endswith("+json")
+            ))  # fmt: skip
+    return body.lstrip(b" \t\r\n")[:1] in _JSON_STARTS
+
+
+#: The bytes a JSON text can start with (and ``NaN``, ``Infinity``, which Python's parser takes).
+_JSON_STARTS: Final = frozenset(bytes([c]) for c in b'{["-0123456789tfnNI')
 
 
 def _content_length(scope: Scope) -> int | None:

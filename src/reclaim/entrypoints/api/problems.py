@@ -34,6 +34,7 @@ The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 | -------------------------------------------- | ------ | --------------------- |
 | ``RequestValidationError`` (FastAPI)         | 400    | ``invalid_parameter`` |
 | ``InvalidParameterError``                    | 400    | ``invalid_parameter`` |
+| ``BodyMalformedError`` (``app.bounded_json``) | 400   | ``body_malformed``    |
 | ``merkle.ProofError`` (planning a proof)     | 400    | ``invalid_parameter`` |
 | ``ports.RangeNotAvailable``                  | 404    | ``range_not_available`` |
 | ``NotFoundError``                            | 404    | ``not_found``         |
@@ -101,6 +102,10 @@ class InvalidParameterError(ApiError):
     """A well-formed parameter whose value makes no sense for this request."""
 
 
+class BodyMalformedError(InvalidParameterError):
+    """A body that is not JSON, or JSON the bounded parser refuses (``app.bounded_json``)."""
+
+
 class NotFoundError(ApiError):
     """The thing asked for does not exist (yet)."""
 
@@ -161,6 +166,7 @@ class ProblemKind:
 
 
 INVALID_PARAMETER: Final = ProblemKind(400, "invalid_parameter", "Invalid request parameter")
+BODY_MALFORMED: Final = ProblemKind(400, "body_malformed", "The body is not acceptable JSON")
 RANGE_NOT_AVAILABLE: Final = ProblemKind(404, "range_not_available", "Beyond the end of the log")
 NOT_FOUND: Final = ProblemKind(404, "not_found", "Not found")
 METHOD_NOT_ALLOWED: Final = ProblemKind(405, "method_not_allowed", "Method not allowed")
@@ -186,6 +192,7 @@ STORE_UNAVAILABLE: Final = ProblemKind(503, "store_unavailable", "The log store 
 PROBLEMS: Final[Mapping[type[Exception], ProblemKind]] = {
     RequestValidationError: INVALID_PARAMETER,
     InvalidParameterError: INVALID_PARAMETER,
+    BodyMalformedError: BODY_MALFORMED,
     ProofError: INVALID_PARAMETER,
     RangeNotAvailable: RANGE_NOT_AVAILABLE,
     NotFoundError: NOT_FOUND,
@@ -218,7 +225,7 @@ ALL_KINDS: Final = (
     INVALID_PARAMETER, RANGE_NOT_AVAILABLE, NOT_FOUND, METHOD_NOT_ALLOWED, REQUEST_TOO_LARGE,
     QUERY_TOO_LONG, STORE_CORRUPT, STORE_ERROR, INTERNAL_ERROR, STORE_UNAVAILABLE,
     SIGNATURE_MISSING, SIGNATURE_INVALID, TIMESTAMP_OUTSIDE_WINDOW, KEY_UNKNOWN, REQUEST_REPLAYED,
-    TOO_MANY_REQUESTS,
+    TOO_MANY_REQUESTS, BODY_MALFORMED,
 )  # fmt: skip
 
 

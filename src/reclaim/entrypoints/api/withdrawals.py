@@ -96,7 +96,12 @@ from reclaim.core.events import format_time
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import instruction
-from reclaim.entrypoints.api.problems import InvalidParameterError, ProblemKind, RefusedError
+from reclaim.entrypoints.api.problems import (
+    BodyMalformedError,
+    InvalidParameterError,
+    ProblemKind,
+    RefusedError,
+)
 from reclaim.entrypoints.api.schemas import Problem, QueryInt
 
 PATH: Final = "/wapi/v1/capital/withdrawals"
@@ -236,7 +241,7 @@ async def _signed_body(request: Request) -> tuple[RequestMark, dict[str, Any]]:
     try:
         body = bounded_json.parse(await request.body())
     except bounded_json.JsonRefused as exc:
-        raise InvalidParameterError(str(exc)) from None
+        raise BodyMalformedError(str(exc)) from None
     if not isinstance(body, dict):
         raise InvalidParameterError("the body is not a JSON object")
     signed: list[tuple[str, str]] = list(request.query_params.multi_items())
