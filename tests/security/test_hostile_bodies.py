@@ -36,6 +36,8 @@ from typing import Any, Final
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reclaim import bootstrap
 from reclaim.adapters.rails.sepa import SepaDebtor
@@ -182,6 +184,57 @@ def test_a_body_within_the_bounds_still_reaches_the_route(client: TestClient) ->
     body = {"email": "someone@example.org", "password": "a long password", "public_key": "x"}
     answer = client.post("/onboarding/signup", json=body)
     assert (answer.status_code, code_of(answer)) == (400, "public_key_invalid")
+
+
+# The parser itself: only its own typed error, whatever the bytes ------------------------------
+
+#: Bytes that steer a JSON parser: brackets, quotes, escapes, digits, exponents, constants.
+JSONISH: Final = st.lists(
+    st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b":", b",", b"-", b"0", b"9", b"e",
+                     b"E", b".", b"NaN", b"Infinity", b"true", b"null", b"\\u", b"d800", b" ",
+                     b"\xff", b"\x00"]),
+    max_size=400,
+).map(b"".join)  # fmt: skip
+#: JSON values within every bound.
+PLAIN: Final = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=5),
+    max_leaves=30,
+)  # fmt: skip
+
+
+def parse_or_refuse(raw: bytes) -> object:
+    from reclaim.app import bounded_json  # not in fd0c56d
+
+    try:
+        return bounded_json.parse(raw)
+    except bounded_json.JsonRefused:
+        return "refused"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300) | JSONISH)
+def test_the_parser_raises_only_its_own_error(raw: bytes) -> None:
+    parse_or_refuse(raw)  # any other exception fails the test
+
+
+@settings(max_examples=200, deadline=None)
+@given(PLAIN)
+def test_the_parser_reads_json_within_its_bounds_as_json_does(value: object) -> None:
+    raw = json.dumps(value).encode()
+    assert parse_or_refuse(raw) == json.loads(raw)
+
+
+def test_brackets_inside_strings_do_not_count_as_depth() -> None:
+    raw = b'{"a": "' + b"[{" * 1_000 + b'\\"]}", "b": ["\\\\", [1]]}'
+    assert parse_or_refuse(raw) == {"a": "[{" * 1_000 + '"]}', "b": ["\\", [1]]}
+
+
+def test_the_depth_bound_is_exact() -> None:
+    depth = limits.json_depth_max
+    assert parse_or_refuse(b"[" * depth + b"]" * depth) == json.loads(b"[" * depth + b"]" * depth)
+    assert parse_or_refuse(b"[" * (depth + 1) + b"]" * (depth + 1)) == "refused"
 
 
 # A real reclaim serve: uvicorn hands the app a chunked body one chunk at a time --------------

@@ -53,8 +53,9 @@ listings: reclaim keeps only the id derived from it), ``identifier`` and ``trans
 is in the PII vault, and answers are not the place to echo it), ``createdAt``; and reclaim's
 ``reason`` (a failure's code) and ``expiresAt``.
 
-**Problems** (problem+json, stable ``code``): 400 ``invalid_parameter`` (a body that does not
-parse: unknown fields, not JSON, a nested value, a bad quantity), and the rail's and core's
+**Problems** (problem+json, stable ``code``): 400 ``body_malformed`` (not JSON, or JSON past
+the bounded parser's bounds: ``app.bounded_json``), 400 ``invalid_parameter`` (a body that does
+not fit: unknown fields, a nested value, a bad quantity), and the rail's and core's
 input codes ``iban_invalid``, ``bic_invalid``, ``not_in_sepa_zone``, ``account_invalid``,
 ``address_invalid``, ``address_not_checksummed``, ``beneficiary_field_missing``,
 ``rail_unknown``, ``asset_not_served_by_rail``, ``amount_out_of_range``,
