@@ -30,7 +30,7 @@ from reclaim.app.ports import EventStore, StoredCheckpoint
 from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 and warns once, at import, when it finds httpx instead.

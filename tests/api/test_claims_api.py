@@ -26,14 +26,14 @@ from typing import Any, Final
 
 import pytest
 
-from reclaim.adapters.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.policy_file import load_policy_csv, shipped_policy
 from reclaim.adapters.memory_store import MemoryEventStore
-from reclaim.adapters.policy_file import load_policy_csv, shipped_policy
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.core.claims import ImportClaims, PolicyEntry, RegisterRow, SetPolicy
 from reclaim.core.state import Command, Genesis
 from tests.api.conftest import ClientFactory, FixedClock, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 PROBLEM: Final = "application/problem+json"
 REGISTER: Final = "ab" * 32

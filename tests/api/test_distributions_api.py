@@ -1,7 +1,7 @@
 """The distributions API over a real ``LogService``: rounds (public), a creditor's own claims and
 payout election (signed requests, Backpack's scheme).
 
-The log is ``tests.distribution_world`` with rounds r1 and r2 run (see
+The log is ``tests.support.distribution_world`` with rounds r1 and r2 run (see
 ``tests/scenarios/test_distribution_scenarios.py`` for their lines), replayed command by command
 through a ``LogService`` on the memory store with a fixed clock.
 """
@@ -22,9 +22,9 @@ from reclaim.app.request_signing import Param, sign_request
 from reclaim.core import limits
 from reclaim.entrypoints.api.app import create_app
 from tests.api.conftest import FIXED_TIME, FixedClock
-from tests.distribution_world import CREDITORS, OPERATORS, World
-from tests.factories import ORIGIN, key_for
 from tests.scenarios.test_distribution_scenarios import ECB, R1, R2, run_round
+from tests.support.distribution_world import CREDITORS, OPERATORS, World
+from tests.support.factories import ORIGIN, key_for
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

@@ -55,7 +55,7 @@ from reclaim.entrypoints.api.auth import Authenticator, ReplayGuard
 from reclaim.entrypoints.api.problems import RequestReplayedError
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FIXED_TIME, ClientFactory, FixedClock, StoreFactory, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -22,7 +22,7 @@ from reclaim.log import merkle
 from reclaim.log.checkpoint import open_checkpoint
 from reclaim.log.event import parse_leaf
 from tests.api.conftest import CHECKPOINT_SIZES, LOG_SIZE, LogFixture
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 STARTUP_TIMEOUT_SECONDS = 10.0
 SHUTDOWN_TIMEOUT_SECONDS = 10.0

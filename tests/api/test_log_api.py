@@ -30,7 +30,7 @@ from tests.api.conftest import (
     StoreFactory,
     new_keys,
 )
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from reclaim.core import limits
-from tests.onboarding_world import World, onboarding_world
+from tests.support.onboarding_world import World, onboarding_world
 
 REGISTERED = "zhang.wei@example.cn"
 UNREGISTERED = "nobody.here@example.org"

@@ -22,13 +22,13 @@ import pytest
 
 from reclaim.adapters.codes import SqlCodeStore
 from reclaim.adapters.db.store import SqlEventStore, open_store
+from reclaim.adapters.files.statements import read_statement
 from reclaim.adapters.log_sources import DirectorySource
 from reclaim.adapters.mail import SqlOutbox
 from reclaim.adapters.rails import VaultBeneficiaryCommitments
 from reclaim.adapters.rails.hk_wire import Correspondent, HkWireRail
 from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
 from reclaim.adapters.rails.usdc import UsdcRail
-from reclaim.adapters.statements import read_statement
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.export import export_log
 from reclaim.app.log_service import LogService
@@ -54,8 +54,8 @@ from reclaim.core.withdrawals.reconcile import (
 from reclaim.entrypoints.api.app import create_app
 from reclaim.verifier import VerifyReport, verify_log
 from tests.api.conftest import FIXED_TIME, TestClient
-from tests.factories import key_for
-from tests.withdrawal_world import (
+from tests.support.factories import key_for
+from tests.support.withdrawal_world import (
     CREDITORS,
     LEAD,
     SteppedClock,

@@ -14,7 +14,7 @@ from typing import Any
 
 from reclaim.adapters.db.store import open_store
 from reclaim.log.event import SignedEvent
-from tests.factories import LogFactory
+from tests.support.factories import LogFactory
 
 CRASH_BATCH_EVENTS = 25
 CRASH_BATCHES_SIGNED = 40  # signed in rounds, so that most of the time is spent appending

@@ -1,11 +1,10 @@
 """Distribution rounds through the real log service on every store: memory, SQLite, PostgreSQL.
 
-The commands of ``tests.distribution_world`` with rounds r1 and r2 run (funding, lines paid in
-USD and EUR, escrows, a release) are submitted to a ``LogService`` over each store. Then: every
-ledger account the state holds — creditors, escrows, the pool, the FX accounts — is projected
-with the state's balances, and a new service over the same store replays the log to the same
-distribution state and the same state digest.
-"""
+The commands of ``tests.support.distribution_world`` with rounds r1 and r2 run (funding, lines paid
+in USD and EUR, escrows, a release) are submitted to a ``LogService`` over each store. Then: every
+ledger account the state holds — creditors, escrows, the pool, the FX accounts — is projected with
+the state's balances, and a new service over the same store replays the log to the same distribution
+state and the same state digest."""
 
 from __future__ import annotations
 
@@ -14,9 +13,9 @@ from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import Accepted, KeyRing, LogService
 from reclaim.core.distribution.commands import ElectPayout, RecordFxRate, ReleaseEscrow
 from tests.api.conftest import FixedClock
-from tests.distribution_world import CREDITORS, OPERATORS, World
-from tests.factories import ORIGIN, key_for
 from tests.scenarios.test_distribution_scenarios import ECB, R1, R2, run_round
+from tests.support.distribution_world import CREDITORS, OPERATORS, World
+from tests.support.factories import ORIGIN, key_for
 
 
 def test_rounds_project_and_replay_on_every_store(store: MemoryEventStore | SqlEventStore) -> None:

@@ -39,7 +39,7 @@ from reclaim.app.ports import (
 from reclaim.log import merkle
 from reclaim.log.event import EventFormatError, SignedEvent, parse_leaf
 from tests.contract._crash_writer import append_batches, open_at_once
-from tests.factories import LogFactory, key_for
+from tests.support.factories import LogFactory, key_for
 
 Store = MemoryEventStore | SqlEventStore
 

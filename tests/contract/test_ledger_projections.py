@@ -44,7 +44,7 @@ from reclaim.core.ledger import (
 )
 from reclaim.core.state import Command, Genesis, RegisterActor, State, check, evolve
 from reclaim.log.event import parse_leaf
-from tests.factories import ORIGIN, LogFactory, key_for
+from tests.support.factories import ORIGIN, LogFactory, key_for
 
 Store = MemoryEventStore | SqlEventStore
 

@@ -9,7 +9,7 @@ import pytest
 from reclaim.adapters.db.store import SqlEventStore
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.ports import RangeNotAvailable, StoreCorrupt, StoredLiabilitiesSnapshot
-from tests.factories import LogFactory
+from tests.support.factories import LogFactory
 
 Store = MemoryEventStore | SqlEventStore
 

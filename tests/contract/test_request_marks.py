@@ -18,7 +18,7 @@ import pytest
 from reclaim.adapters.db.store import SqlEventStore, open_store
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.ports import RequestAlreadyAccepted, RequestMark
-from tests.factories import LogFactory
+from tests.support.factories import LogFactory
 
 Store = MemoryEventStore | SqlEventStore
 

@@ -1,11 +1,11 @@
 """Proof of liabilities end to end: a ledger, a snapshot, a creditor's signed request for their
 proof over the API, and the creditor's offline check with ``reclaim verify-liabilities``.
 
-The log is ``tests.ledger_log``'s (its docstring has the ledger and what is owed): a genesis,
-the treasury and four creditors, the treasury's accounts and transfers (deposits, distributions
-from the estate pool, a fee, withdrawals pending and posted, an order's cash pending, a fill),
-on SQLite. The operator takes a snapshot (``LiabilitiesService``), which publishes a checkpoint
-at the log's size and signs a statement naming it::
+The log is ``tests.support.ledger_log``'s (its docstring has the ledger and what is owed): a
+genesis, the treasury and four creditors, the treasury's accounts and transfers (deposits,
+distributions from the estate pool, a fee, withdrawals pending and posted, an order's cash pending,
+a fill), on SQLite. The operator takes a snapshot (``LiabilitiesService``), which publishes a
+checkpoint at the log's size and signs a statement naming it::
 
     USD  594500 minor units owed to 4 creditors (alice 119500, bob 24000, estate 450000,
          market 1000); carol (all withdrawn) and dave (a deposit still pending) are owed 0
@@ -37,8 +37,8 @@ from typing import Final
 import httpx
 import pytest
 import uvicorn
-from tests import ledger_log
-from tests.factories import ORIGIN
+from tests.support import ledger_log
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     # Starlette asks for httpx2 and warns once, at import, when it finds httpx instead.

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.onboarding_world import World, onboarding_world
+from tests.support.onboarding_world import World, onboarding_world
 
 from reclaim.adapters.kyc import SIGNATURE_HEADER, sign_webhook
 from reclaim.adapters.log_sources import open_source

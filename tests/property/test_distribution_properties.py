@@ -33,7 +33,7 @@ from reclaim.core.distribution.model import (
     Round,
 )
 from reclaim.core.money import allocate_pro_rata
-from tests.distribution_frames import FX, Row, escrowed, frame
+from tests.support.distribution_frames import FX, Row, escrowed, frame
 from tests.support.reference import reference_entitlements, reference_round
 
 CLASSES = ("A", "B", "C")

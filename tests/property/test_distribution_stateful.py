@@ -2,7 +2,7 @@
 
 Random sequences of rounds with rising (or repeated) percentages, KYC redone, claims sold,
 residences moved, objections upheld, restrictions lifted, escrows released and forfeited, on the
-world of ``tests.distribution_world``. After every step (``World.run`` asserts them): the
+world of ``tests.support.distribution_world``. After every step (``World.run`` asserts them): the
 state's invariants and the distribution invariants (every cent paid, escrowed or in the pool).
 After every round, checked here against a naive model: no claim received more than the ceiling
 of its cap; a round declared again with the same targets pays nothing; the lines of a round are
@@ -36,8 +36,8 @@ from reclaim.core.distribution.model import ClassRound, InterestTerms, Round
 from reclaim.core.distribution.payees import RELEASE_REASONS
 from reclaim.core.distribution.state import Line
 from reclaim.core.rejections import Rejection
-from tests.distribution_world import CLAIMS, PLAN, World
 from tests.scenarios.test_distribution_scenarios import ECB, digest, lines_of
+from tests.support.distribution_world import CLAIMS, PLAN, World
 
 CLASSES = ("5A", "5B", "6A", "7")
 INTEREST = InterestTerms(900, "simple", "ACT/365", "2022-11-11")

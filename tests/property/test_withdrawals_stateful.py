@@ -36,7 +36,7 @@ from reclaim.core.withdrawals import (
     SetFees,
     status_of,
 )
-from tests.withdrawal_world import CREDITORS, HK_WIRE, SEPA, USDC, World, commit
+from tests.support.withdrawal_world import CREDITORS, HK_WIRE, SEPA, USDC, World, commit
 
 _BUILT: list[World] = []
 #: rail -> (asset, minimum, timeout)

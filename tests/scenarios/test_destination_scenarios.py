@@ -34,7 +34,7 @@ from reclaim.core.withdrawals import (
     destination_id_of,
     destinations_per_creditor_max,
 )
-from tests.withdrawal_world import BENEFICIARIES, COOLING_OFF, World, commit
+from tests.support.withdrawal_world import BENEFICIARIES, COOLING_OFF, World, commit
 
 NEW: Final = commit("iban:FR1420041010050500013M02606")
 NEW_ID: Final = destination_id_of("alice", "sepa", NEW)

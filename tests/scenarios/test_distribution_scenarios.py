@@ -1,6 +1,6 @@
 """Distribution rounds through the shell: who is paid, what is escrowed, and what releases it.
 
-The world is ``tests.distribution_world`` (its docstring has the table). Rounds, as FTX's
+The world is ``tests.support.distribution_world`` (its docstring has the table). Rounds, as FTX's
 (FACTS.md), cumulative percentages of the admitted amount:
 
     round  record      payment     5A   5B   6A   7
@@ -53,7 +53,7 @@ from reclaim.core.distribution.state import FxUse, Line
 from reclaim.core.ledger.machine import assert_ledger_invariants
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.state import Command, State, check, evolve
-from tests.distribution_world import PLAN, World, commit
+from tests.support.distribution_world import PLAN, World, commit
 
 R1: Final = Round("r1", "ftx", "2025-01-03", "2025-02-18", (ClassRound("7", "cap"),), 5_000_000)
 R2: Final = Round(

@@ -57,7 +57,7 @@ from reclaim.core.withdrawals import (
     decide_withdrawals,
     status_of,
 )
-from tests.withdrawal_world import HK_WIRE, SEPA, USDC, World, commit
+from tests.support.withdrawal_world import HK_WIRE, SEPA, USDC, World, commit
 
 ALICE_EUR: Final = "alice/EUR/creditor_available"
 RAIL_EUR: Final = "operator/EUR/rail_settlement"

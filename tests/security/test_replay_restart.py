@@ -49,7 +49,7 @@ from reclaim.core.state import Genesis, PublishDocument
 from reclaim.core.withdrawals import destination_id_of
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FixedClock, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 DEMO_SEED = 2022_11_11
 IBAN = "FR7630006000011234567890189"

@@ -41,7 +41,7 @@ from reclaim.core import limits
 from reclaim.core.state import RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

@@ -30,7 +30,7 @@ from reclaim.core.state import Command, Genesis, RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FIXED_TIME, FixedClock, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from reclaim.log.keys import SignerKey
-from tests.factories import ORIGIN
-from tests.onboarding_world import (
+from tests.support.factories import ORIGIN
+from tests.support.onboarding_world import (
     PASSWORD,
     World,
     b64,

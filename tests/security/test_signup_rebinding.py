@@ -21,7 +21,7 @@ import pytest
 from reclaim.app.onboarding import creditor_name
 from reclaim.core import limits
 from reclaim.log.keys import SignerKey
-from tests.onboarding_world import PASSWORD, World, b64, fingerprint, onboarding_world
+from tests.support.onboarding_world import PASSWORD, World, b64, fingerprint, onboarding_world
 
 OWNER = "zhang.wei@example.cn"  # in the register: FTX-1 and FTX-2
 ATTACKER_PASSWORD = "attacker's own password"

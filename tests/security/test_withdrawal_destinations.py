@@ -38,9 +38,9 @@ from reclaim.config import Settings, SettingsError
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.api.app import create_app
 from tests.api.conftest import FIXED_TIME, TestClient
-from tests.factories import key_for
-from tests.onboarding_world import Inbox, smtp_server
-from tests.withdrawal_world import CREDITORS, SteppedClock, keyring, setup_commands
+from tests.support.factories import key_for
+from tests.support.onboarding_world import Inbox, smtp_server
+from tests.support.withdrawal_world import CREDITORS, SteppedClock, keyring, setup_commands
 
 WITHDRAWALS: Final = "/wapi/v1/capital/withdrawals"
 DESTINATIONS: Final = "/wapi/v1/capital/destinations"

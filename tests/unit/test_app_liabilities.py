@@ -1,7 +1,7 @@
 """``reclaim.app.liabilities``: which balances are owed, snapshots at a checkpoint, restarts,
 and the creditor's check against published checkpoints.
 
-The ledger is ``tests.ledger_log``'s (its docstring has the table of what is owed).
+The ledger is ``tests.support.ledger_log``'s (its docstring has the table of what is owed).
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from reclaim.log.liabilities.errors import (
     LiabilityProofErrorKind,
 )
 from reclaim.log.liabilities.proof import proof_to_json
-from tests import ledger_log
-from tests.factories import ORIGIN
+from tests.support import ledger_log
+from tests.support.factories import ORIGIN
 
 SECRET = hashlib.sha256(b"unit liabilities secret").digest()
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

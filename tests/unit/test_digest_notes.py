@@ -45,7 +45,7 @@ from reclaim.log import event as log_event
 from reclaim.log import merkle
 from reclaim.log.checkpoint import open_checkpoint
 from reclaim.log.digest import StateDigest, digest_from_extensions, full_digest
-from tests.factories import ORIGIN, key_for
+from tests.support.factories import ORIGIN, key_for
 
 T0 = datetime(2026, 2, 1, tzinfo=UTC)
 RAIL = "operator/USD/rail_settlement"

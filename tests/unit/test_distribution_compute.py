@@ -24,7 +24,15 @@ from reclaim.core.distribution.compute import (
 from reclaim.core.distribution.model import ClassRound, ClassTerms, InterestTerms, Plan
 from reclaim.core.distribution.payloads import LINE_COLUMNS
 from reclaim.core.money import allocate_pro_rata
-from tests.distribution_frames import FTX_INTEREST, FTX_PLAN, FX, Row, escrowed, frame, one_round
+from tests.support.distribution_frames import (
+    FTX_INTEREST,
+    FTX_PLAN,
+    FX,
+    Row,
+    escrowed,
+    frame,
+    one_round,
+)
 from tests.support.reference import reference_round
 
 CONVENIENCE_ROUND = one_round(

@@ -16,7 +16,7 @@ from reclaim.app.key_index import PublicKeyIndex
 from reclaim.app.request_signing import sign_request, signing_string, verify_signature
 from reclaim.core.state import State, check, evolve
 from reclaim.log.keys import SignerKey
-from tests.factories import LogFactory, key_for
+from tests.support.factories import LogFactory, key_for
 
 SEED: Final = hashlib.sha256(b"reclaim request signing vector").digest()
 

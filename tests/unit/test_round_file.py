@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reclaim.adapters.round_file import (
+from reclaim.adapters.files.round_file import (
     RoundDigestMismatch,
     RoundFileError,
     RoundLineMalformed,
@@ -20,12 +20,20 @@ from reclaim.adapters.round_file import (
     write_lines_csv,
     write_round_preview,
 )
-from reclaim.adapters.round_spec_file import RoundSpecError, load_round_spec
+from reclaim.adapters.files.round_spec_file import RoundSpecError, load_round_spec
 from reclaim.core.distribution.compute import RoundLines, compute_round
 from reclaim.core.distribution.model import ClassRound
 from reclaim.core.distribution.payloads import LINES_HEADER
 from reclaim.core.distribution.state import Line
-from tests.distribution_frames import FTX_INTEREST, FTX_PLAN, FX, Row, escrowed, frame, one_round
+from tests.support.distribution_frames import (
+    FTX_INTEREST,
+    FTX_PLAN,
+    FX,
+    Row,
+    escrowed,
+    frame,
+    one_round,
+)
 
 ROUND = one_round(
     "ftx-2",

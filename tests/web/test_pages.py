@@ -16,7 +16,7 @@ from reclaim.core.state import Genesis
 from reclaim.entrypoints.api.app import create_app
 from reclaim.entrypoints.web.pages import Portal
 from tests.api.conftest import FixedClock, document, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

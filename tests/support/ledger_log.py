@@ -1,7 +1,7 @@
 """A log with a ledger, for the proof-of-liabilities tests.
 
 The treasury opens the accounts and moves money with transfers; creditors are registered actors
-(with their own keys, from ``tests.factories.key_for``, to sign API requests)::
+(with their own keys, from ``tests.support.factories.key_for``, to sign API requests)::
 
     account                          flags   what happens                         owed (USD)
     operator/USD/rail_settlement     C       deposits in, withdrawals out         -
@@ -42,7 +42,7 @@ from reclaim.core.ledger import (
 )
 from reclaim.core.state import Command, Genesis, RegisterActor
 from reclaim.log.keys import SignerKey
-from tests.factories import ORIGIN, key_for
+from tests.support.factories import ORIGIN, key_for
 
 CREDITORS: Final = ("alice", "bob", "carol", "dave")
 EXPECTED_USD: Final = {"alice": 119_500, "bob": 24_000, "estate": 450_000, "market": 1_000}

@@ -92,7 +92,7 @@ from reclaim.core.withdrawals import (
     destination_id_of,
 )
 from reclaim.log import canonical
-from tests.factories import ORIGIN, key_for
+from tests.support.factories import ORIGIN, key_for
 
 T0: Final = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 D: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})

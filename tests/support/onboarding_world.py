@@ -43,7 +43,7 @@ from reclaim.core.claims import ClaimClass, CreateEstate, ImportClaims, Register
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")

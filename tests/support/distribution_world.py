@@ -57,7 +57,7 @@ from reclaim.core.state import (
     evolve,
 )
 from reclaim.log import canonical
-from tests.factories import ORIGIN, key_for
+from tests.support.factories import ORIGIN, key_for
 
 _T = TypeVar("_T")
 T0: Final = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
