@@ -48,8 +48,8 @@ def child_import(path: Path) -> None:
     from rich.progress import Progress, TaskID
 
     from reclaim.adapters.db.store import open_store
-    from reclaim.adapters.estate_file import load_estate_file, shipped_estate
-    from reclaim.adapters.register_file import read_register
+    from reclaim.adapters.files.estate_file import load_estate_file, shipped_estate
+    from reclaim.adapters.files.register_file import read_register
     from reclaim.adapters.signing import ProcessSigner
     from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
     from reclaim.app.claims_import import ImportSummary, create_estate, import_register

@@ -46,8 +46,8 @@ import numpy as np
 import polars as pl
 
 from _common import median_seconds, timed
-from reclaim.adapters.round_file import write_lines_csv
-from reclaim.adapters.round_spec_file import load_round_spec, shipped_round_spec
+from reclaim.adapters.files.round_file import write_lines_csv
+from reclaim.adapters.files.round_spec_file import load_round_spec, shipped_round_spec
 from reclaim.core.distribution.compute import INPUT_SCHEMA, compute_round
 from reclaim.core.distribution.interest import cap_fraction
 from reclaim.core.distribution.model import InterestTerms

@@ -34,17 +34,19 @@ CACHE = Path("/tmp/reclaim-bench")
 
 def register_path() -> Path:
     """The cached synthetic register, made now if missing."""
-    from reclaim.adapters import register_file
+    from reclaim.adapters.files import register_synthetic
 
-    source = inspect.getsource(register_file.synthetic_register) + inspect.getsource(
-        register_file.write_register_csv
+    source = inspect.getsource(register_synthetic.synthetic_register) + inspect.getsource(
+        register_synthetic.write_register_csv
     )
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     path = CACHE / f"register-{ROWS}-seed0-{digest}.csv"
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        register_file.write_register_csv(partial, register_file.synthetic_register(ROWS, seed=0))
+        register_synthetic.write_register_csv(
+            partial, register_synthetic.synthetic_register(ROWS, seed=0)
+        )
         partial.replace(path)
     return path
 
@@ -53,7 +55,8 @@ def child(kind: str, path: Path) -> None:
     """One measurement, in this (fresh) process: prints seconds, rows and peak RSS as JSON."""
     import polars as pl
 
-    from reclaim.adapters.register_file import RegisterFile, read_register
+    from reclaim.adapters.files.register_file import read_register
+    from reclaim.adapters.files.register_format import RegisterFile
 
     started = time.perf_counter()
     if kind == "raw":

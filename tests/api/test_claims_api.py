@@ -33,7 +33,7 @@ from reclaim.app.log_service import Accepted, LogService
 from reclaim.core.claims import ImportClaims, PolicyEntry, RegisterRow, SetPolicy
 from reclaim.core.state import Command, Genesis
 from tests.api.conftest import ClientFactory, FixedClock, new_keys
-from tests.support.factories import ORIGIN
+from tests.factories import ORIGIN
 
 PROBLEM: Final = "application/problem+json"
 REGISTER: Final = "ab" * 32

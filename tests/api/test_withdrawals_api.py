@@ -54,8 +54,8 @@ from reclaim.core.withdrawals.reconcile import (
 from reclaim.entrypoints.api.app import create_app
 from reclaim.verifier import VerifyReport, verify_log
 from tests.api.conftest import FIXED_TIME, TestClient
-from tests.support.factories import key_for
-from tests.support.withdrawal_world import (
+from tests.factories import key_for
+from tests.withdrawal_world import (
     CREDITORS,
     LEAD,
     SteppedClock,

@@ -34,15 +34,12 @@ from sqlalchemy import select
 from reclaim import bootstrap
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.store import SqlEventStore, open_store
-from reclaim.adapters.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.policy_file import load_policy_csv, shipped_policy
+from reclaim.adapters.files.register_file import read_register
+from reclaim.adapters.files.register_synthetic import synthetic_register, write_register_csv
 from reclaim.adapters.keyfiles import init_keys
 from reclaim.adapters.log_sources import open_source
-from reclaim.adapters.policy_file import load_policy_csv, shipped_policy
-from reclaim.adapters.register_file import (
-    read_register,
-    synthetic_register,
-    write_register_csv,
-)
 from reclaim.adapters.vault import Commitments, SqlVault
 from reclaim.app.claims_import import (
     EstateCreated,

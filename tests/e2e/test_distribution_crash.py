@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from reclaim import bootstrap
-from reclaim.adapters.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.estate_file import load_estate_file, shipped_estate
 from reclaim.adapters.keyfiles import init_keys
 from reclaim.config import Settings
 from reclaim.core.claims import (

@@ -12,8 +12,6 @@ LINES_MAX: Final = 800
 #: Files over the limit that another change is splitting right now, each with that change. An
 #: entry is removed when its file is split: the second test fails while one is under the limit.
 KNOWN_EXCEPTIONS: Final = {
-    # issue 10 part 3 moves it to adapters/files/.
-    "adapters/register_file.py": "issue 10, part 3",
     # issue 10 part 1 replaces it by core/machine.py and the DOMAINS table (no _decide_* copies).
     "core/state.py": "issue 10, part 1",
     # issue 9 (withdrawal destinations) is adding events to it; split after that lands.

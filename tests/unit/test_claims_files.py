@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reclaim.adapters.estate_file import EstateFileError, load_estate_file, shipped_estate
-from reclaim.adapters.policy_file import PolicyReport, load_policy_csv, shipped_policy
+from reclaim.adapters.files.estate_file import EstateFileError, load_estate_file, shipped_estate
+from reclaim.adapters.files.policy_file import PolicyReport, load_policy_csv, shipped_policy
 from reclaim.core.claims import ClaimClass, CreateEstate, PolicyEntry
 
 HEADER = "iso,name,status,reason,source,effective_date,rails\n"
@@ -176,7 +176,8 @@ def test_every_fault_of_an_estate_file_is_named(tmp_path: Path) -> None:
 
 
 def test_register_columns_match_its_rows(tmp_path: Path) -> None:
-    from reclaim.adapters.register_file import RegisterFile, read_register
+    from reclaim.adapters.files.register_file import read_register
+    from reclaim.adapters.files.register_format import RegisterFile
 
     path = tmp_path / "r.csv"
     path.write_text(

@@ -9,7 +9,7 @@ from typing import Final
 
 import pytest
 
-from reclaim.adapters.statements import read_statement
+from reclaim.adapters.files.statements import read_statement
 from reclaim.core.withdrawals.reconcile import (
     ALREADY_SETTLED,
     AMOUNT_MISMATCH,

@@ -15,15 +15,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reclaim.adapters.register_file import (
-    RESTRICTED_2025,
+from reclaim.adapters.files.register_file import fold, fold_name, read_register
+from reclaim.adapters.files.register_format import (
     RegisterError,
     RegisterFile,
     RegisterReport,
     RegisterRow,
-    fold,
-    fold_name,
-    read_register,
+)
+from reclaim.adapters.files.register_synthetic import (
+    RESTRICTED_2025,
     synthetic_register,
     write_register_csv,
     write_register_parquet,

@@ -9,7 +9,7 @@ from typing import Final
 
 import pytest
 
-from reclaim.adapters.statements import (
+from reclaim.adapters.files.statements import (
     StatementError,
     parse_statement,
     read_camt053,

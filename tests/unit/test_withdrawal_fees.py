@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reclaim.adapters.fee_file import FeeFileError, parse_fee_file, shipped_fee_file
+from reclaim.adapters.files.fee_file import FeeFileError, parse_fee_file, shipped_fee_file
 from reclaim.core import limits
 from reclaim.core.withdrawals import (
     EXCESS,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from reclaim.adapters.register_file import fold, fold_name
+from reclaim.adapters.files.register_file import fold, fold_name
 from reclaim.adapters.vault import Commitments
 
 EMAIL_KIND: Final = "email"

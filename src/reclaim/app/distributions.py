@@ -6,7 +6,7 @@ Theory of operation
   estate (``core.distribution.payees.classify``: holder of record at the record date, escrow
   reasons, payout asset), and computes the round (``core.distribution.compute``) with the
   latest recorded FX rates. It changes nothing; the caller writes the lines file and report
-  (``adapters.round_file``) and shows the summary.
+  (``adapters.files.round_file``) and shows the summary.
 - ``approve(log, round_id, lines_sha256, summary, rates)``: the treasury signs the digest of the
   lines file and its totals (``distribution.round_approved``).
 - ``execute(log, round_id, lines, progress)`` posts the approved lines in batches of

@@ -34,14 +34,14 @@ from rich.progress import (
 from rich.table import Table
 
 from reclaim import bootstrap
-from reclaim.adapters.estate_file import EstateFileError, load_estate_file, shipped_estate
-from reclaim.adapters.keyfiles import KeyFileError
-from reclaim.adapters.policy_file import (
+from reclaim.adapters.files.estate_file import EstateFileError, load_estate_file, shipped_estate
+from reclaim.adapters.files.policy_file import (
     PolicyReport,
     load_policy_csv,
     shipped_policy,
 )
-from reclaim.adapters.register_file import read_register
+from reclaim.adapters.files.register_file import read_register
+from reclaim.adapters.keyfiles import KeyFileError
 from reclaim.app.claims_import import (
     ImportReport,
     ImportSummary,

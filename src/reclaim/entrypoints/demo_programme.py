@@ -42,15 +42,16 @@ from rich.console import Console
 from schwifty import IBAN
 
 from reclaim import bootstrap
-from reclaim.adapters.estate_file import load_estate_file, shipped_estate
-from reclaim.adapters.fee_file import shipped_fee_file
+from reclaim.adapters.files.estate_file import load_estate_file, shipped_estate
+from reclaim.adapters.files.fee_file import shipped_fee_file
+from reclaim.adapters.files.policy_file import PolicyReport, load_policy_csv, shipped_policy
+from reclaim.adapters.files.register_file import read_register
+from reclaim.adapters.files.register_synthetic import write_register_csv
+from reclaim.adapters.files.round_file import read_round_lines, write_round_preview
+from reclaim.adapters.files.round_spec_file import load_round_spec, shipped_round_spec
 from reclaim.adapters.identity import FoldedCommitments
 from reclaim.adapters.mail import RecordingMailSender, deliver_due
-from reclaim.adapters.policy_file import PolicyReport, load_policy_csv, shipped_policy
 from reclaim.adapters.rails.sepa import SepaDebtor
-from reclaim.adapters.register_file import read_register, write_register_csv
-from reclaim.adapters.round_file import read_round_lines, write_round_preview
-from reclaim.adapters.round_spec_file import load_round_spec, shipped_round_spec
 from reclaim.app import demo as demo_data
 from reclaim.app import distributions
 from reclaim.app.claims_import import ImportReport, create_estate, import_register, set_policy

@@ -31,14 +31,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reclaim import bootstrap
-from reclaim.adapters.round_file import (
+from reclaim.adapters.files.round_file import (
     LINES_FILE,
     RoundFileError,
     file_sha256,
     read_round_lines,
     write_round_preview,
 )
-from reclaim.adapters.round_spec_file import (
+from reclaim.adapters.files.round_spec_file import (
     RoundSpec,
     RoundSpecError,
     load_round_spec,

@@ -46,10 +46,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from reclaim import bootstrap
-from reclaim.adapters.fee_file import FeeFileError, load_fee_file, shipped_fee_file
+from reclaim.adapters.files.fee_file import FeeFileError, load_fee_file, shipped_fee_file
+from reclaim.adapters.files.statements import StatementError, read_statement
 from reclaim.adapters.keyfiles import KeyFileError
 from reclaim.adapters.rails.sepa import SepaDebtor
-from reclaim.adapters.statements import StatementError, read_statement
 from reclaim.app.withdrawal_ports import RailFileError
 from reclaim.app.withdrawals import Refused, WithdrawalService
 from reclaim.config import Settings, SettingsError

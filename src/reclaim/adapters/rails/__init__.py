@@ -10,7 +10,7 @@
 
 Adapters are pure over their configuration: no network. A batch file goes to the bank or the
 custody desk by the operator's own channel; what comes back is a statement
-(``reclaim.adapters.statements``), reconciled by reference.
+(``reclaim.adapters.files.statements``), reconciled by reference.
 
 ``VaultBeneficiaryCommitments`` commits a destination with the PII vault's secret
 (``Commitments``, kind ``beneficiary``, value ``<rail>:<canonical>``), so the log names a

@@ -62,7 +62,7 @@ DISTRIBUTION_EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]
     PAYOUT_ELECTED: (_V1, frozenset({"self", "gateway"})),
 }
 
-#: The columns of a round's lines file (``reclaim.adapters.round_file``), in order. The file is
+#: The columns of a round's lines file (``adapters.files.round_file``), in order. The file is
 #: the header line then one line per payment, fields joined by "," and ended by "\n" (no field
 #: can hold a comma, a quote or a line break: ids, codes and decimal integers only). Its SHA-256
 #: is what the treasury approves; executing the round re-hashes the same bytes, line by line.

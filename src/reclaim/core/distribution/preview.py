@@ -3,7 +3,7 @@
 ``round_lines(ds, claims, round, rates, kyc_exempt)`` classifies every claim of the round's
 estate (``payees.classify``), computes the round (``compute.compute_round``) with the given FX
 rates, and returns its ``RoundLines``; ``lines_digest(lines)`` is the SHA-256 of the lines file
-those lines make (header, then one line each: the bytes ``adapters.round_file`` writes). The
+those lines make (header, then one line each: the bytes ``adapters.files.round_file`` writes). The
 approval ladder recomputes both from the state it is decided at — and a verifier replaying the
 log recomputes them from the same state — so an approved digest is always the one the public
 rules give; nothing about a round is taken on the operator's word.

@@ -2,7 +2,7 @@
 
 Theory of operation
 -------------------
-A statement line (read by ``reclaim.adapters.statements`` from CSV or ISO 20022 camt.053) names
+A statement line (read by ``adapters.files.statements`` from CSV or ISO 20022 camt.053) names
 the end-to-end id the payment carried; reclaim makes that id the withdrawal id (SEPA pain.001
 ``EndToEndId``, the wire's reference), so the bank names the withdrawal back. ``reconcile``
 looks every line up **by that reference only** and then demands the **exact amount and

@@ -43,7 +43,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from reclaim.adapters.register_file import RegisterError
+from reclaim.adapters.files.register_format import RegisterError
 from reclaim.core import limits
 from reclaim.core.claims import POLICY_STATUSES, PolicyCode, PolicyEntry
 from reclaim.core.claims.model import (

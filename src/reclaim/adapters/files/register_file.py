@@ -96,181 +96,31 @@ import hashlib
 import io
 import os
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final, Literal, NamedTuple
+from typing import Final
 
-import numpy as np
 import polars as pl
 
-from reclaim.core import limits
-from reclaim.core.iso3166 import ALPHA2
-
-# The format -------------------------------------------------------------------------------------
-
-#: The canonical header, in canonical order (also the order of faults within a row).
-CANONICAL_HEADER: Final = (
-    "claim_id",
-    "customer_code",
-    "email",
-    "holder_name",
-    "jurisdiction",
-    "class",
-    "admitted_usd",
-    "status",
+from reclaim.adapters.files.register_cells import cents, check_cells
+from reclaim.adapters.files.register_format import (
+    AMOUNT_COLUMNS,
+    CANONICAL_HEADER,
+    COLUMN_ORDER,
+    TEXT_COLUMNS,
+    AmountColumn,
+    Progress,
+    RegisterError,
+    RegisterFile,
+    RegisterReport,
+    SourceFormat,
 )
-AMOUNT_COLUMNS: Final = ("admitted_usd", "admitted_cents")
-TEXT_COLUMNS: Final = tuple(c for c in CANONICAL_HEADER if c not in AMOUNT_COLUMNS)
-STATUSES: Final = ("scheduled", "filed", "allowed", "disputed", "expunged")
-#: Position of each column in a row's faults (both amount columns sit where the amount does).
-_COLUMN_ORDER: Final = {
-    **{name: i for i, name in enumerate(CANONICAL_HEADER)},
-    "admitted_cents": CANONICAL_HEADER.index("admitted_usd"),
-}
-
-SourceFormat = Literal["csv", "parquet"]
-AmountColumn = Literal["admitted_usd", "admitted_cents"]
-#: ``progress(stage, done, total)``: stages ``hash`` (bytes), ``parse``, ``validate`` (columns)
-#: and ``normalise`` (steps), each reported from 0 to its total.
-Progress = Callable[[str, int, int], None]
+from reclaim.core import limits
 
 _BOM: Final = codecs.BOM_UTF8
 _PARQUET_MAGIC: Final = b"PAR1"
 _HASH_CHUNK_BYTES: Final = 16 * 1024 * 1024
 _HEADER_PREFIX_BYTES: Final = 1024 * 1024
-_VALUE_SHOWN_MAX_CHARS: Final = 60
-
-_ID_RE: Final = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
-_CLASS_RE: Final = r"^[A-Za-z0-9][A-Za-z0-9._\-]*$"
-_U: Final = r"\x{80}-\x{10FFFF}"
-_ATEXT: Final = rf"[A-Za-z0-9!#$%&'*+/=?^_`{{|}}~\-{_U}]"
-_LABEL: Final = rf"[A-Za-z0-9{_U}](?:[A-Za-z0-9\-{_U}]{{0,61}}[A-Za-z0-9{_U}])?"
-_TLD: Final = rf"[A-Za-z{_U}](?:[A-Za-z0-9\-{_U}]{{0,61}}[A-Za-z0-9{_U}])?"
-_EMAIL_RE: Final = rf"^{_ATEXT}+(?:\.{_ATEXT}+)*@(?:{_LABEL}\.)+{_TLD}$"
-_EMAIL_SPACE_RE: Final = r"[\p{Cc}\p{Cf}\p{Z}]"
-_NAME_CONTROL_RE: Final = r"[\p{Cc}\p{Zl}\p{Zp}]"
-_NON_ASCII_RE: Final = r"[^\x00-\x7F]"
-_ALPHA2_SORTED: Final = sorted(ALPHA2)
-#: Every spelling of an ISO code that is not upper case (``cn``, ``Cn``, ``cN``).
-_ALPHA2_NOT_UPPER: Final = sorted(
-    a + b
-    for code in ALPHA2
-    for a in (code[0], code[0].lower())
-    for b in (code[1], code[1].lower())
-    if a + b != code
-)
-_NEGATIVE_RE: Final = r"^-(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$"
-_USD_RE: Final = r"^(?:0|[1-9][0-9]*)(?:\.[0-9]{1,2})?$"
-_USD_SUBCENT_RE: Final = r"^(?:0|[1-9][0-9]*)\.[0-9]{3,}$"
-_CENTS_RE: Final = r"^(?:0|[1-9][0-9]*)$"
-_CENTS_FRACTION_RE: Final = r"^(?:0|[1-9][0-9]*)\.[0-9]+$"
-
-
-# Values -----------------------------------------------------------------------------------------
-
-
-class RegisterRow(NamedTuple):
-    """One valid claim of the register, in the order of ``RegisterFile.frame``'s columns."""
-
-    row: int
-    claim_id: str
-    customer_code: str
-    email: str
-    email_normalized: str
-    holder_name: str
-    holder_name_normalized: str
-    jurisdiction: str
-    claim_class: str
-    admitted_cents: int
-    status: str
-
-
-FRAME_SCHEMA: Final = pl.Schema(
-    {
-        name: (pl.Int64 if name in ("row", "admitted_cents") else pl.String)
-        for name in RegisterRow._fields
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterError:
-    """One fault: of a cell (``row`` and ``column``), a column (``row`` None) or the file."""
-
-    row: int | None
-    column: str | None
-    code: str
-    message: str
-
-    def line(self) -> str:
-        """``row 3, email: ...``, ``row 3: ...``, ``file, class: ...`` or ``file: ...``."""
-        where = "file" if self.row is None else f"row {self.row}"
-        if self.column is None:
-            return f"{where}: {self.message}"
-        column = self.column
-        if not column or column != column.strip() or not column.isprintable():
-            column = repr(column)
-        return f"{where}, {column}: {self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterReport:
-    """A register that imports nothing, and why: every fault found (up to a bound)."""
-
-    register_id: str | None
-    errors: tuple[RegisterError, ...]
-    errors_total: int
-    rows_read: int
-
-    def __post_init__(self) -> None:
-        assert self.errors, "a report has at least one fault"
-        assert self.errors_total >= len(self.errors), "the total counts the listed faults"
-
-    def lines(self) -> list[str]:
-        """The report as text lines, with a last line counting faults not listed."""
-        out = [error.line() for error in self.errors]
-        rest = self.errors_total - len(self.errors)
-        if rest:
-            out.append(f"... and {rest:,} more faults not listed")
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class RegisterFile:
-    """A register whose every row is valid, as columns (``frame``) in file order."""
-
-    register_id: str
-    source_format: SourceFormat
-    amount_column: AmountColumn
-    frame: pl.DataFrame
-
-    def __post_init__(self) -> None:
-        assert self.frame.schema == FRAME_SCHEMA, "the frame has the columns of RegisterRow"
-
-    @property
-    def row_count(self) -> int:
-        return self.frame.height
-
-    def rows(self) -> Iterator[RegisterRow]:
-        """Every claim as a ``RegisterRow`` tuple, in file order."""
-        return map(RegisterRow._make, self.frame.iter_rows())
-
-    def dicts(self) -> Iterator[dict[str, object]]:
-        """Every claim as a plain ``dict`` keyed by ``RegisterRow``'s field names."""
-        return iter(self.frame.iter_rows(named=True))
-
-    def texts(self, name: str) -> list[str]:
-        """The text column ``name`` (a ``RegisterRow`` field but ``row`` and
-        ``admitted_cents``), in file order: for bulk use, ~10x faster than ``rows``."""
-        assert FRAME_SCHEMA.get(name) == pl.String, f"{name!r} is not a text column"
-        values: list[str] = self.frame.get_column(name).to_list()
-        return values
-
-    def amounts_cents(self) -> list[int]:
-        """The ``admitted_cents`` column, in file order."""
-        values: list[int] = self.frame.get_column("admitted_cents").to_list()
-        return values
 
 
 # Reading ----------------------------------------------------------------------------------------
@@ -312,7 +162,7 @@ def read_register(
         file_errors.append(RegisterError(None, None, "no_rows", "the file has no claims"))
     typed, type_errors = _text_columns(frame, columns, source_format)
     file_errors += type_errors
-    cell_errors, cells_total = _check_cells(
+    cell_errors, cells_total = check_cells(
         typed, allowed_classes=allowed_classes, lossy=bool(lossy), report=report
     )
     if file_errors or cells_total:
@@ -570,7 +420,7 @@ def _text_columns(
     """The known columns as text (with a 1-based ``row``), and faults of column types."""
     errors: list[RegisterError] = []
     selected: list[pl.Expr] = [pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias("row")]
-    for name, position in sorted(positions.items(), key=lambda item: _COLUMN_ORDER[item[0]]):
+    for name, position in sorted(positions.items(), key=lambda item: COLUMN_ORDER[item[0]]):
         column = frame.columns[position]
         dtype = frame.schema[column]
         fault = None if source_format == "csv" else _type_fault(name, dtype)
@@ -595,215 +445,6 @@ def _type_fault(name: str, dtype: pl.DataType) -> str | None:
     if dtype.is_float():
         return f"is {dtype}: floating-point amounts are refused; use text or integer cents"
     return f"is {dtype}; this column is text (nothing is converted silently)"
-
-
-# Cells ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    code: str
-    fails: pl.Expr
-
-
-def _ladder(rules: Sequence[_Rule]) -> pl.Expr:
-    """The code of the first rule a cell fails, or null."""
-    code: pl.Expr = pl.lit(None, dtype=pl.String)
-    for rule in reversed(rules):
-        code = pl.when(rule.fails).then(pl.lit(rule.code)).otherwise(code)
-    return code
-
-
-def _rules(
-    name: str, allowed_classes: frozenset[str] | None, lossy: bool, *, repeats: bool
-) -> list[_Rule]:
-    """The ladder of column ``name``: one rule per fault, in order of precedence."""
-    col = pl.col(name)
-    rules: list[_Rule] = []
-    if lossy:
-        rules.append(_Rule("not_utf8", col.str.contains("\ufffd", literal=True)))
-    if name in ("claim_id", "customer_code"):
-        rules += [
-            _Rule("missing_value", col == ""),
-            _Rule("too_long", col.str.len_chars() > limits.claim_id_length_max_chars),
-            _Rule("bad_characters", ~col.str.contains(_ID_RE)),
-        ]
-        if name == "claim_id" and repeats:
-            rules.append(_Rule("duplicate_claim_id", pl.col("row") != pl.col("first_row")))
-    elif name == "email":
-        email = col  # stripped by _text_columns
-        rules += [
-            _Rule("missing_value", email == ""),
-            _Rule("too_long", email.str.len_bytes() > limits.email_length_max_bytes),
-            _Rule("email_space", email.str.contains(_EMAIL_SPACE_RE)),
-            _Rule("invalid_email", ~email.str.contains(_EMAIL_RE)),
-            _Rule(
-                "email_local_part_too_long",
-                email.str.find("@", literal=True) > limits.email_local_part_max_bytes,
-            ),
-        ]
-    elif name == "holder_name":
-        rules += [
-            _Rule("missing_value", col.str.strip_chars() == ""),
-            _Rule("too_long", col.str.len_chars() > limits.holder_name_length_max_chars),
-            _Rule("control_characters", col.str.contains(_NAME_CONTROL_RE)),
-        ]
-    elif name == "jurisdiction":
-        rules += [
-            _Rule("missing_value", col == ""),
-            _Rule("jurisdiction_not_upper_case", col.is_in(_ALPHA2_NOT_UPPER)),
-            _Rule("unknown_jurisdiction", ~col.is_in(_ALPHA2_SORTED)),
-        ]
-    elif name == "class":
-        rules += [
-            _Rule("missing_value", col == ""),
-            _Rule("too_long", col.str.len_chars() > limits.claim_class_length_max_chars),
-            _Rule("bad_characters", ~col.str.contains(_CLASS_RE)),
-        ]
-        if allowed_classes is not None:
-            rules.append(_Rule("unknown_class", ~col.is_in(sorted(allowed_classes))))
-    elif name == "status":
-        rules += [
-            _Rule("missing_value", col == ""),
-            _Rule("unknown_status", ~col.is_in(STATUSES)),
-        ]
-    else:
-        usd = name == "admitted_usd"
-        rules += [
-            _Rule("missing_value", col == ""),
-            _Rule("negative_amount", col.str.contains(_NEGATIVE_RE)),
-            _Rule(
-                "fractional_cents", col.str.contains(_USD_SUBCENT_RE if usd else _CENTS_FRACTION_RE)
-            ),
-            _Rule("not_an_amount", ~col.str.contains(_USD_RE if usd else _CENTS_RE)),
-            _Rule("amount_too_large", _cents(name).is_null()),
-        ]
-    return rules
-
-
-def _cents(name: str) -> pl.Expr:
-    """Cents of a well-formed amount cell as Int64 (null when it overflows or is malformed)."""
-    col = pl.col(name)
-    if name == "admitted_cents":
-        return col.cast(pl.Int64, strict=False)
-    point = col.str.find(".", literal=True)
-    places = (col.str.len_bytes() - point - 1).fill_null(0)
-    zeros = pl.when(places == 0).then(pl.lit("00")).when(places == 1).then(pl.lit("0"))
-    digits = col.str.replace(".", "", literal=True) + zeros.otherwise(pl.lit(""))
-    return digits.cast(pl.Int64, strict=False)
-
-
-def _check_cells(
-    typed: pl.DataFrame,
-    *,
-    allowed_classes: frozenset[str] | None,
-    lossy: bool,
-    report: Progress,
-) -> tuple[list[RegisterError], int]:
-    """The cell faults of every column, sorted by row and column, bounded; and their total."""
-    names = [name for name in typed.columns if name != "row"]
-    if not names:
-        return [], 0
-    report("validate", 0, len(names))
-    faults: list[pl.LazyFrame] = []
-    base = typed.lazy()
-    repeats = "claim_id" in names and typed.get_column("claim_id").n_unique() < typed.height
-    if repeats:
-        base = base.with_columns(pl.col("row").min().over("claim_id").alias("first_row"))
-    base = base.with_columns(pl.all_horizontal([pl.col(n) == "" for n in names]).alias("blank"))
-    faults.append(
-        base.filter(pl.col("blank")).select(
-            pl.col("row"),
-            pl.lit(-1, dtype=pl.Int64).alias("order"),
-            pl.lit(None, dtype=pl.String).alias("column"),
-            pl.lit("blank_row").alias("code"),
-            pl.lit("").alias("value"),
-            pl.lit(None, dtype=pl.Int64).alias("first_row"),
-        )
-    )
-    for name in names:
-        code = _ladder(_rules(name, allowed_classes, lossy, repeats=repeats))
-        first = pl.col("first_row") if name == "claim_id" and repeats else pl.lit(None)
-        faults.append(
-            base.filter(~pl.col("blank"))
-            .select(
-                pl.col("row"),
-                pl.lit(_COLUMN_ORDER[name], dtype=pl.Int64).alias("order"),
-                pl.lit(name).alias("column"),
-                code.alias("code"),
-                pl.col(name).alias("value"),
-                first.cast(pl.Int64).alias("first_row"),
-            )
-            .filter(pl.col("code").is_not_null())
-        )
-    found = pl.concat(faults).collect()
-    report("validate", len(names), len(names))
-    listed = found.sort(["row", "order"]).head(limits.register_report_errors_max)
-    errors = [
-        RegisterError(row, column, code, _message(column, code, value, first_row, allowed_classes))
-        for row, _, column, code, value, first_row in listed.iter_rows()
-    ]
-    return errors, found.height
-
-
-def _shown(value: str) -> str:
-    if len(value) > _VALUE_SHOWN_MAX_CHARS:
-        value = value[:_VALUE_SHOWN_MAX_CHARS] + "…"
-    return repr(value)
-
-
-_MESSAGES: Final[Mapping[str, str]] = {
-    "not_utf8": "{v} holds bytes that are not UTF-8 (shown as U+FFFD)",
-    "missing_value": "is empty",
-    "blank_row": "the row is blank (every field empty)",
-    "bad_characters": "{v} may hold only letters A-Z a-z, digits and {extra}, "
-    "starting with a letter or digit",
-    "duplicate_claim_id": "{v} repeats the claim id of row {first}",
-    "email_space": "{v} holds white space or an invisible character",
-    "invalid_email": "{v} is not an e-mail address (local@domain.tld)",
-    "email_local_part_too_long": "{v}: the part before @ is longer than {max} bytes",
-    "control_characters": "{v} holds a control character or a line break",
-    "jurisdiction_not_upper_case": "{v} must be upper case ({upper})",
-    "unknown_jurisdiction": "{v} is not an ISO 3166-1 alpha-2 country code",
-    "unknown_class": "{v} is not a class of this estate ({classes})",
-    "unknown_status": "{v} is not one of " + ", ".join(STATUSES),
-    "negative_amount": "{v} is negative (amounts have no sign)",
-    "amount_too_large": "{v} does not fit a 64-bit number of cents",
-}
-
-
-def _message(
-    column: str | None,
-    code: str,
-    value: str,
-    first_row: int | None,
-    allowed_classes: frozenset[str] | None,
-) -> str:
-    if code == "too_long":
-        bound = {
-            "email": (len(value.strip().encode()), limits.email_length_max_bytes, "bytes"),
-            "holder_name": (len(value), limits.holder_name_length_max_chars, "characters"),
-            "class": (len(value), limits.claim_class_length_max_chars, "characters"),
-        }.get(column or "", (len(value), limits.claim_id_length_max_chars, "characters"))
-        return f"{bound[0]:,} {bound[2]} long; at most {bound[1]:,}"
-    if code == "fractional_cents":
-        if column == "admitted_cents":
-            return f"{_shown(value)} is not a whole number of cents: fractional cents are refused"
-        places = len(value.partition(".")[2])
-        return f"{_shown(value)} has {places} decimal places: fractional cents are refused"
-    if code == "not_an_amount":
-        if column == "admitted_cents":
-            return f"{_shown(value)} is not a whole number of cents (digits only)"
-        return f"{_shown(value)} is not a dollar amount (digits, optionally . and 1-2 places)"
-    extra = "'.', '_', ':', '-'" if column != "class" else "'.', '_', '-'"
-    return _MESSAGES[code].format(
-        v=_shown(value.strip() if column == "email" else value),
-        first=first_row,
-        max=limits.email_local_part_max_bytes,
-        upper=value.upper(),
-        classes=", ".join(sorted(allowed_classes or ())),
-        extra=extra,
-    )
 
 
 # Normalisation ----------------------------------------------------------------------------------
@@ -855,142 +496,9 @@ def _normalised(typed: pl.DataFrame, amount_column: AmountColumn, report: Progre
         _folded(typed, "holder_name", fold_name).alias("holder_name_normalized"),
         pl.col("jurisdiction"),
         pl.col("class").alias("claim_class"),
-        _cents(amount_column).alias("admitted_cents"),
+        cents(amount_column).alias("admitted_cents"),
         pl.col("status"),
     )
     report("normalise", 1, 1)
     assert out.null_count().sum_horizontal().item() == 0, "valid rows normalise to values"
     return out
-
-
-# Synthetic registers (tests and benchmarks) -----------------------------------------------------
-
-#: The 27 restricted jurisdictions named in press reports of the FTX motion (2025-07-02).
-RESTRICTED_2025: Final = tuple(
-    "AF DZ AD AW BD BY KH CN CO CG EG FJ IR IQ LY MO ME MA MM NG KP PK RU SA SY UA ZW".split()  # noqa: SIM905
-)
-_OPEN_JURISDICTIONS: Final = tuple(
-    "GB DE FR JP KR SG AU CA HK TW NL CH ES IT BR TR VN TH PH IN ID MY AE IL PL SE NO".split()  # noqa: SIM905
-    + "AR MX ZA".split()  # noqa: SIM905
-)
-_CLASSES: Final = (("5A", 55), ("5B", 8), ("6A", 2), ("6B", 1), ("7", 34))
-_STATUS_WEIGHTS: Final = (
-    ("allowed", 70),
-    ("scheduled", 12),
-    ("filed", 10),
-    ("disputed", 5),
-    ("expunged", 3),
-)
-_GIVEN: Final = tuple(
-    "Alice Bruno Chloé Daniel Emma Farid Grace Hiro Ines Jonas Kenji Lea Marta Noah".split()  # noqa: SIM905
-)
-_FAMILY: Final = tuple(
-    "Smith Müller Dubois Rossi Tanaka Kim Nguyen Silva Novak Ivanov Haddad Cohen".split()  # noqa: SIM905
-)
-_CHINESE: Final = tuple("王伟 李娜 张敏 刘洋 陈静 杨磊 赵丽 黄勇 周杰 吴芳".split())  # noqa: SIM905
-_DOMAINS: Final = tuple(
-    "gmail.com outlook.com proton.me icloud.com yahoo.co.jp naver.com web.de".split()  # noqa: SIM905
-)
-_CN_DOMAINS: Final = tuple("qq.com 163.com 126.com sina.com".split())  # noqa: SIM905
-#: Convenience class 7 is for allowed claims up to $50,000.
-_CONVENIENCE_MAX_CENTS: Final = 5_000_000
-
-
-def synthetic_register(
-    rows: int, *, seed: int = 0, amount_column: AmountColumn = "admitted_usd"
-) -> pl.DataFrame:
-    """A valid register of ``rows`` claims, the same for the same seed, as text columns.
-
-    About 3% of claims are in restricted jurisdictions, 82% of those in CN; classes 5A/5B/6A/
-    6B/7; amounts have a log-normal-like spread of decades (integer arithmetic only: a decade
-    drawn binomially, then a uniform integer within it); class 7 is capped at $50,000.
-    """
-    assert 0 < rows <= limits.register_rows_max, "a register has 1..register_rows_max rows"
-    rng = np.random.default_rng(seed)
-    customers = max(1, rows * 4 // 5)
-    customer = rng.integers(0, customers, rows)
-    restricted = rng.integers(0, 1000, rows) < 30
-    china = restricted & (rng.integers(0, 100, rows) < 82)
-    other_restricted = [code for code in RESTRICTED_2025 if code != "CN"]
-    jurisdiction = np.where(
-        china,
-        "CN",
-        np.where(
-            restricted,
-            np.array(other_restricted)[rng.integers(0, len(other_restricted), rows)],
-            np.array(_OPEN_JURISDICTIONS)[rng.integers(0, len(_OPEN_JURISDICTIONS), rows)],
-        ),
-    )
-    claim_class = _weighted(rng, _CLASSES, rows)
-    decade = 2 + rng.binomial(9, 0.45, rows)
-    cents = rng.integers(10 ** (decade - 1), 10**decade, dtype=np.int64)
-    cents = np.where(claim_class == "7", cents % (_CONVENIENCE_MAX_CENTS + 1), cents)
-    status = _weighted(rng, _STATUS_WEIGHTS, rows)
-    cents = np.where(status == "expunged", 0, cents)
-    latin = (
-        np.array(_GIVEN)[rng.integers(0, len(_GIVEN), rows)].astype(object)
-        + " "
-        + np.array(_FAMILY)[rng.integers(0, len(_FAMILY), rows)].astype(object)
-    )
-    chinese = np.array(_CHINESE)[rng.integers(0, len(_CHINESE), rows)].astype(object)
-    name = np.where(china & (rng.integers(0, 2, rows) == 0), chinese, latin)
-    domain = np.where(
-        china,
-        np.array(_CN_DOMAINS)[rng.integers(0, len(_CN_DOMAINS), rows)],
-        np.array(_DOMAINS)[rng.integers(0, len(_DOMAINS), rows)],
-    )
-    frame = pl.DataFrame(
-        {
-            "index": np.arange(rows, dtype=np.int64),
-            "customer": customer,
-            "cents": cents,
-            "jurisdiction": jurisdiction,
-            "class": claim_class,
-            "status": status,
-            "holder_name": pl.Series(name.tolist(), dtype=pl.String),
-            "domain": domain,
-            "shout": rng.integers(0, 20, rows) == 0,
-        }
-    )
-    customer_code = pl.lit("C") + pl.col("customer").cast(pl.String).str.zfill(9)
-    local = pl.concat_str(pl.lit("user."), pl.col("customer").cast(pl.String))
-    local = pl.when(pl.col("shout")).then(local.str.to_uppercase()).otherwise(local)
-    amount = pl.col("cents").cast(pl.String)
-    if amount_column == "admitted_usd":
-        amount = pl.format(
-            "{}.{}",
-            (pl.col("cents") // 100).cast(pl.String),
-            (pl.col("cents") % 100).cast(pl.String).str.zfill(2),
-        )
-    return frame.select(
-        (pl.lit("FTX-") + pl.col("index").cast(pl.String).str.zfill(9)).alias("claim_id"),
-        customer_code.alias("customer_code"),
-        pl.concat_str(local, pl.lit("@"), pl.col("domain")).alias("email"),
-        pl.col("holder_name"),
-        pl.col("jurisdiction"),
-        pl.col("class"),
-        amount.alias(amount_column),
-        pl.col("status"),
-    )
-
-
-def _weighted(
-    rng: np.random.Generator, table: Sequence[tuple[str, int]], rows: int
-) -> np.ndarray[tuple[int], np.dtype[np.str_]]:
-    values = np.array([value for value, _ in table])
-    bounds = np.cumsum([weight for _, weight in table])
-    drawn = rng.integers(0, int(bounds[-1]), rows)
-    picked: np.ndarray[tuple[int], np.dtype[np.str_]] = values[
-        np.searchsorted(bounds, drawn, side="right")
-    ]
-    return picked
-
-
-def write_register_csv(path: str | Path, frame: pl.DataFrame) -> None:
-    """Write ``frame`` as a register CSV: UTF-8, comma-separated, a header line, LF endings."""
-    frame.write_csv(path, include_header=True, line_terminator="\n", quote_style="necessary")
-
-
-def write_register_parquet(path: str | Path, frame: pl.DataFrame) -> None:
-    """Write ``frame`` as a register Parquet file (the frame's column types as they are)."""
-    frame.write_parquet(path)
