@@ -15,8 +15,8 @@ from fastapi import Request
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import EventStore, StoreCorrupt, StoreError, StoreUnavailable
 from reclaim.core import limits
-from reclaim.entrypoints.api.app import CACHE_IMMUTABLE, QUERY_STRING_MAX_BYTES, create_app
-from reclaim.entrypoints.api.app import REQUEST_BODY_MAX_BYTES as BODY_MAX
+from reclaim.core.limits import query_string_max_bytes, request_body_max_bytes
+from reclaim.entrypoints.api.app import CACHE_IMMUTABLE, create_app
 from reclaim.log import merkle, merkle_plan
 from reclaim.log.checkpoint import open_checkpoint
 from reclaim.log.event import parse_leaf
@@ -404,13 +404,18 @@ def test_wrong_method_is_not_allowed(client: TestClient) -> None:
 
 
 def test_declared_body_over_the_limit_is_refused(client: TestClient) -> None:
-    response = client.request("GET", "/healthz", content=b"x" * (BODY_MAX + 1))
+    response = client.request("GET", "/healthz", content=b"x" * (request_body_max_bytes + 1))
     body = assert_problem(response, 413, "request_too_large")
-    assert body["detail"] == f"body of {BODY_MAX + 1} bytes, more than {BODY_MAX}"
+    assert (
+        body["detail"]
+        == f"body of {request_body_max_bytes + 1} bytes, more than {request_body_max_bytes}"
+    )
 
 
 def test_body_at_the_limit_is_accepted(client: TestClient) -> None:
-    assert client.request("GET", "/healthz", content=b"x" * BODY_MAX).status_code == 200
+    assert (
+        client.request("GET", "/healthz", content=b"x" * request_body_max_bytes).status_code == 200
+    )
 
 
 def test_streamed_body_over_the_limit_is_refused_as_it_is_read(
@@ -428,21 +433,21 @@ def test_streamed_body_over_the_limit_is_refused_as_it_is_read(
         for _ in range(total // 1024):
             yield b"x" * 1024
 
-    small = client.post("/echo", content=chunks(BODY_MAX))
-    assert small.json() == {"length": str(BODY_MAX)}
+    small = client.post("/echo", content=chunks(request_body_max_bytes))
+    assert small.json() == {"length": str(request_body_max_bytes)}
     assert "content-length" not in small.request.headers
-    body = assert_problem(client.post("/echo", content=chunks(BODY_MAX + 1024)), 413,
+    body = assert_problem(client.post("/echo", content=chunks(request_body_max_bytes + 1024)), 413,
                           "request_too_large")  # fmt: skip
-    assert body["detail"] == f"body of more than {BODY_MAX} bytes"
+    assert body["detail"] == f"body of more than {request_body_max_bytes} bytes"
 
 
 def test_query_string_over_the_limit_is_refused(client: TestClient) -> None:
-    query = "start=0&end=1&pad=" + "x" * QUERY_STRING_MAX_BYTES
+    query = "start=0&end=1&pad=" + "x" * query_string_max_bytes
     body = assert_problem(client.get("/log/entries?" + query), 414, "query_too_long")
     assert body["detail"] == (
-        f"query string of {len(query)} bytes, more than {QUERY_STRING_MAX_BYTES}"
+        f"query string of {len(query)} bytes, more than {query_string_max_bytes}"
     )
-    at_limit = "start=0&end=1&pad=" + "x" * (QUERY_STRING_MAX_BYTES - 18)
+    at_limit = "start=0&end=1&pad=" + "x" * (query_string_max_bytes - 18)
     assert client.get("/log/entries?" + at_limit).status_code == 200
 
 

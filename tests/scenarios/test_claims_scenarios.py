@@ -86,7 +86,8 @@ from reclaim.core.claims import (
     plan_register_import,
     policy_entry_payload,
 )
-from reclaim.core.claims.model import (
+from reclaim.core.events import format_time
+from reclaim.core.limits import (
     amendments_per_event_max,
     claims_per_event_max,
     email_proofs_per_creditor_max,
@@ -95,7 +96,6 @@ from reclaim.core.claims.model import (
     policy_history_max,
     register_rows_max,
 )
-from reclaim.core.events import format_time
 from reclaim.log import canonical
 
 T0 = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)

@@ -54,7 +54,7 @@ from reclaim.core.ledger import (
     transfer_payload,
     transient,
 )
-from reclaim.core.ledger.model import pending_timeout_max_seconds, transfers_per_command_max
+from reclaim.core.limits import pending_timeout_max_seconds, transfers_per_command_max
 from reclaim.log import canonical
 
 T0 = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)

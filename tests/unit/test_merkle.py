@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reclaim.core import limits
+from reclaim.core.limits import merkle_leaves_max
 from reclaim.log.merkle import (
     EMPTY_ROOT,
-    LEAVES_MAX,
     CompactRange,
     ProofError,
     ProofErrorReason,
@@ -231,7 +231,7 @@ def test_compact_range_refuses_bad_state() -> None:
         CompactRange(-1, [])
     with pytest.raises(ValueError, match=r"^leaf hash is 31 bytes, not 32$"):
         CompactRange().append(LEAVES[0][:31])
-    full = CompactRange(LEAVES_MAX, [LEAVES[0]])
+    full = CompactRange(merkle_leaves_max, [LEAVES[0]])
     with pytest.raises(ValueError, match=r"^the tree is full at 2\*\*40 leaves$"):
         full.append(LEAVES[1])
 
@@ -370,7 +370,7 @@ def test_plans_refuse_impossible_requests() -> None:
         consistency_plan(5, 4)
     assert exc.value.reason is ProofErrorReason.sizes_out_of_order
     with pytest.raises(ProofError, match=r"^tree size 1099511627777 is not in \[0, 2\*\*40\]$"):
-        inclusion_plan(0, LEAVES_MAX + 1)
+        inclusion_plan(0, merkle_leaves_max + 1)
     with pytest.raises(ProofError, match=r"^tree size -1 is not in \[0, 2\*\*40\]$") as exc:
         root_plan(-1)
     assert exc.value.reason is ProofErrorReason.size_out_of_range

@@ -77,17 +77,15 @@ from reclaim.core.claims import (
     SetPolicy,
     plan_register_import,
 )
-from reclaim.core.claims.model import IDENTITY_FIELDS, policy_entries_per_event_max
+from reclaim.core.claims.model import IDENTITY_FIELDS
+from reclaim.core.limits import import_chunk_claims_max, policy_entries_per_event_max
+from reclaim.core.machine import Command, State
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, State
 
 _T = TypeVar("_T")
 
 #: ``progress(phase, done, total)``.
 Progress = Callable[[str, int, int], None]
-#: Claims whose vault entries and commands are written together: a crash leaves at most this
-#: many unused vault entries; 32,768 claims are 256 ``claims.imported`` events, a few seconds.
-import_chunk_claims_max: Final = 32_768
 #: The vault subject of a claim's personal data.
 CLAIM_SUBJECT_PREFIX: Final = "claim:"
 EMAIL_FIELD: Final = "email"

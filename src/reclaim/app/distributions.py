@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from reclaim.app.log_service import Accepted
 from reclaim.core.distribution.commands import (
@@ -39,14 +39,13 @@ from reclaim.core.distribution.compute import RoundLines
 from reclaim.core.distribution.model import Plan, Round
 from reclaim.core.distribution.payees import USD
 from reclaim.core.distribution.preview import claims_frame, round_lines
-from reclaim.core.distribution.rounds import lines_per_event_max
 from reclaim.core.distribution.state import FxUse, Line
+from reclaim.core.limits import distribution_batches_per_submit_max as batches_per_submit_max
+from reclaim.core.limits import lines_per_event_max
+from reclaim.core.machine import Command, State
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, State
 
 _T = TypeVar("_T")
-#: Batches of lines one group commit carries: 16 × 64 = 1,024 lines per fsync.
-batches_per_submit_max: Final = 16
 Outcome = Accepted | Rejection
 Progress = Callable[[int, int], None]
 

@@ -79,8 +79,9 @@ from reclaim.app.withdrawal_ports import (
 )
 from reclaim.core.events import format_time
 from reclaim.core.ledger import ExpirePending
+from reclaim.core.limits import withdrawal_batch_size_max, withdrawal_views_page_max
+from reclaim.core.machine import State
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import State
 from reclaim.core.withdrawals import (
     DESTINATION_CONFIRMED,
     DESTINATION_PENDING,
@@ -111,10 +112,6 @@ from reclaim.core.withdrawals.reconcile import (
     reconcile,
 )
 
-#: Withdrawals one batch file pays at most (each rail has its own, lower or equal, bound).
-BATCH_SIZE_MAX: Final = 500
-#: Withdrawals one ``views`` call lists at most.
-VIEWS_PAGE_MAX: Final = 1000
 #: Hex digits of a derived or random withdrawal id: 128 bits, and ``W`` + 32 is within the
 #: core's 35.
 ID_HEX_DIGITS: Final = 32
@@ -477,10 +474,12 @@ class WithdrawalService:
         execution_date: date,
         *,
         batch_id: str | None = None,
-        limit: int = BATCH_SIZE_MAX,
+        limit: int = withdrawal_batch_size_max,
     ) -> RailFile | Refused:
         """One batch file of the rail's withdrawals waiting to be sent (see the module doc)."""
-        assert 0 < limit <= BATCH_SIZE_MAX, f"a batch holds 1 … {BATCH_SIZE_MAX}"
+        assert 0 < limit <= withdrawal_batch_size_max, (
+            f"a batch holds 1 … {withdrawal_batch_size_max}"
+        )
         rail = self.rails.get(rail_name)
         if rail is None:
             return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
@@ -525,7 +524,7 @@ class WithdrawalService:
         self, creditor: str | None = None, *, offset: int = 0, limit: int = 100
     ) -> list[View]:
         """Withdrawals, newest first (one creditor's, or everyone's for an operator)."""
-        assert 0 < limit <= VIEWS_PAGE_MAX
+        assert 0 < limit <= withdrawal_views_page_max
         assert offset >= 0
         found = self.log.read(lambda s: _views(s, creditor, offset, limit))
         return [dataclasses.replace(v, destination=self._masked(v.beneficiary)) for v in found]

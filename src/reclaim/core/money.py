@@ -49,17 +49,10 @@ from types import MappingProxyType
 from typing import Final
 
 from reclaim.core import limits
+from reclaim.core.limits import allocation_parts_max, amount_text_length_max_chars, asset_scale_max
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
 
-#: Largest asset scale: 10**18 < 2**63, so one major unit always fits a BIGINT of minor units.
-asset_scale_max: Final = 18
-#: Longest amount text ``parse_amount`` reads: 19 digits of BIGINT, a sign, a point, and up to
-#: ``asset_scale_max`` places; anything longer is refused before ``Decimal`` sees it.
-amount_text_length_max_chars: Final = 40
-#: Most parts ``allocate_pro_rata`` splits into: a distribution round over every claim of a
-#: large estate (FTX had about 9 million customer claims), with room to spare.
-allocation_parts_max: Final = 16_777_216
 
 _NOTE_SERIES_RE: Final = re.compile(r"[A-Z0-9][A-Z0-9-]{0,23}")
 _AMOUNT_RE: Final = re.compile(r"(-?)(0|[1-9][0-9]*)(?:\.([0-9]+))?")

@@ -36,6 +36,7 @@ from json.encoder import encode_basestring
 from typing import Any, Final
 
 from reclaim.core import limits
+from reclaim.core.limits import canonical_known_keys_max, string_length_max_chars
 from reclaim.core.types import JsonValue
 
 #: Version of this encoding; a change to the bytes it produces needs a new version.
@@ -45,8 +46,6 @@ ENCODING_VERSION: Final = "1"
 _KEY_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 #: Keys already checked (a bounded cache: payload keys come from a few schemas).
 _KNOWN_KEYS: Final[set[str]] = set()
-_KNOWN_KEYS_MAX: Final = 4096
-_TEXT_MAX: Final = limits.string_length_max_chars
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
@@ -86,7 +85,7 @@ def _prepare(value: object, depth: int) -> JsonValue:
         for key, item in value.items():  # type: ignore[attr-defined]
             if key not in _KNOWN_KEYS:
                 _check_key(key)
-            if type(item) is str and item.isascii() and len(item) <= _TEXT_MAX:
+            if type(item) is str and item.isascii() and len(item) <= string_length_max_chars:
                 out[key] = item  # the common case, inline: ASCII text is NFC already
                 continue
             try:
@@ -346,7 +345,7 @@ def _check_key(key: object) -> None:
         raise _Refused(f"object key {key!r} is not a non-empty string")
     if len(key) > limits.key_length_max_chars or not _KEY_CHARS.issuperset(key):
         raise _Refused(f"object key {key!r} is not a lower-case identifier")
-    if len(_KNOWN_KEYS) < _KNOWN_KEYS_MAX:
+    if len(_KNOWN_KEYS) < canonical_known_keys_max:
         _KNOWN_KEYS.add(key)
 
 

@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Final, NoReturn
 
 from reclaim.core import limits
+from reclaim.core.limits import tree_size_digits_max
 from reclaim.log.keys import SignerKey, VerifierKey
 from reclaim.log.note import (
     NoteMalformedError,
@@ -39,8 +40,6 @@ from reclaim.log.note import (
 ROOT_SIZE_BYTES: Final = 32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _CONTROL = re.compile(r"[\x00-\x1f]")
-#: Decimal digits of the largest tree size (2**64 - 1); longer lines are refused unparsed.
-_SIZE_DIGITS_MAX: Final = len(str(limits.tree_size_max))
 
 
 class CheckpointErrorReason(StrEnum):
@@ -135,7 +134,7 @@ def open_checkpoint(
 
 
 def _parse_size(line: str) -> int:
-    if len(line) > _SIZE_DIGITS_MAX or not _DECIMAL.fullmatch(line):
+    if len(line) > tree_size_digits_max or not _DECIMAL.fullmatch(line):
         _malformed(f"tree size {line!r} is not a decimal number without sign or leading zeros")
     size = int(line)
     if size > limits.tree_size_max:

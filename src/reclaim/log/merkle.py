@@ -50,12 +50,11 @@ from enum import StrEnum
 from typing import Final
 
 from reclaim.core import limits
+from reclaim.core.limits import merkle_leaves_max
 
 HASH_SIZE_BYTES: Final = 32
 #: MTH({}) = SHA-256 of the empty string (RFC 9162 §2.1.1).
 EMPTY_ROOT: Final = hashlib.sha256(b"").digest()
-#: Most leaves the store side handles (CompactRange, plans, node keys).
-LEAVES_MAX: Final = 2**limits.merkle_height_max
 
 _sha256 = hashlib.sha256
 
@@ -97,10 +96,10 @@ def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
 
     A node without a right sibling carries up unchanged, which gives the RFC's split at the
     largest power of two smaller than n. The loop body is one inline ``sha256`` call per node.
-    Raises ``ValueError`` for more than ``LEAVES_MAX`` leaves or a hash that is not 32 bytes.
+    Raises ``ValueError`` for more than ``merkle_leaves_max`` leaves or a hash that is not 32 bytes.
     """
     n = len(hashes)
-    if n > LEAVES_MAX:
+    if n > merkle_leaves_max:
         raise ValueError(f"{n} leaves is more than 2**{limits.merkle_height_max}")
     if n == 0:
         return EMPTY_ROOT
@@ -133,7 +132,7 @@ class CompactRange:
 
     def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
         """Reload a range saved as ``(size, hashes)``; the nodes are ``frontier_nodes(size)``."""
-        if not 0 <= size <= LEAVES_MAX:
+        if not 0 <= size <= merkle_leaves_max:
             raise ValueError(f"compact range size {size} is not in [0, 2**40]")
         if len(hashes) != size.bit_count():
             raise ValueError(
@@ -161,7 +160,7 @@ class CompactRange:
         """
         if len(leaf_hash) != HASH_SIZE_BYTES:
             raise ValueError(f"leaf hash is {len(leaf_hash)} bytes, not 32")
-        if self._size >= LEAVES_MAX:
+        if self._size >= merkle_leaves_max:
             raise ValueError(f"the tree is full at 2**{limits.merkle_height_max} leaves")
         index = self._size
         h = leaf_hash

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from reclaim.core import limits
+from reclaim.core.limits import merkle_leaves_max
 from reclaim.log.merkle import (
     EMPTY_ROOT,
     HASH_SIZE_BYTES,
-    LEAVES_MAX,
     CompactRange,
     ProofError,
     ProofErrorReason,
@@ -216,7 +216,7 @@ def consistency_plan(size1: int, size2: int) -> ProofPlan:
 
 
 def check_store_size(size: int) -> None:
-    if not 0 <= size <= LEAVES_MAX:
+    if not 0 <= size <= merkle_leaves_max:
         raise ProofError(
             ProofErrorReason.size_out_of_range,
             f"tree size {size} is not in [0, 2**{limits.merkle_height_max}]",

@@ -8,18 +8,16 @@ reports once it has replayed the prefix.
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import NamedTuple
 
 from reclaim.core import limits
 from reclaim.core.events import Event
+from reclaim.core.limits import verifier_quoted_key_id_max_chars
 from reclaim.core.types import JsonValue
 from reclaim.log.event import EventFormatError, parse_leaf, verify_signature
 from reclaim.log.keys import VerifierKey
 from reclaim.log.merkle import leaf_hash
 from reclaim.verifier.outcome import FailureKind
-
-#: Longest key id quoted in a failure message (key ids are 8 hex digits; a forged one may not be).
-_QUOTE_MAX_CHARS: Final = 64
 
 EventTuple = tuple[str, int, str, str, str, dict[str, JsonValue]]
 """``(type, version, time, actor, key_id, payload)``: an ``Event`` as pickled cheaply."""
@@ -74,7 +72,7 @@ class BundleChecker:
             event = logged.signed.event
             key = keys.get(event.key_id)
             if key is None:
-                message = f"signed by unknown key {event.key_id[:_QUOTE_MAX_CHARS]}"
+                message = f"signed by unknown key {event.key_id[:verifier_quoted_key_id_max_chars]}"
                 return self._result(
                     hashes, events, BundleFault(index, FailureKind.unknown_key, message)
                 )

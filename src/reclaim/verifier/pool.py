@@ -14,16 +14,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
-from reclaim.core import limits
+from reclaim.core.limits import verifier_in_process_events_max as in_process_events_max
 from reclaim.verifier.bundles import BundleChecker, BundleResult
 from reclaim.verifier.keys import KeySet
 from reclaim.verifier.replay import Replay
 from reclaim.verifier.source import LogSource, Progress
 
-#: Logs of at most this many events are verified without a process pool: spawning workers (an
-#: interpreter start and this package's imports, ~0.1 s of CPU each, more if the program's main
-#: module is heavy: spawn imports it again) costs more than it saves on two bundles.
-in_process_events_max: Final = 2 * limits.bundle_size_max
 #: Bundles queued per worker ahead of the one being replayed: enough that a worker never waits
 #: for the main process, few enough to bound memory (a bundle is a few MB; as many again wait
 #: for the main process to check them).

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from reclaim.core import limits
+from reclaim.core.limits import fee_file_size_max_bytes, withdrawal_timeout_max_seconds
 from reclaim.core.money import ASSETS, AmountError, parse_amount
 from reclaim.core.withdrawals import (
     RAIL_ASSETS,
@@ -41,10 +42,7 @@ from reclaim.core.withdrawals import (
     RailTerms,
     schedule_code,
 )
-from reclaim.core.withdrawals.model import withdrawal_timeout_max_seconds
 
-#: Largest terms file read: a few rails of a few lines each.
-fee_file_size_max_bytes: Final = 64 * 1024
 KEYS: Final = frozenset(
     {
         "asset", "tiers", "above_fixed", "above_bps", "above_base", "cap", "minimum",

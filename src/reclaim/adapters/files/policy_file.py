@@ -46,22 +46,18 @@ from typing import Final
 from reclaim.adapters.files.register_format import RegisterError
 from reclaim.core import limits
 from reclaim.core.claims import POLICY_STATUSES, PolicyCode, PolicyEntry
-from reclaim.core.claims.model import (
-    RAIL_RE,
-    SANCTIONED,
-    is_date,
-    is_text,
-    policy_reason_length_max_chars,
-    policy_source_length_max_chars,
-    rails_per_entry_max,
-)
+from reclaim.core.claims.model import RAIL_RE, SANCTIONED, is_date, is_text
 from reclaim.core.claims.policy import entry_code
 from reclaim.core.iso3166 import ALPHA2
+from reclaim.core.limits import (
+    policy_file_rows_max,
+    policy_reason_length_max_chars,
+    policy_source_length_max_chars,
+)
+from reclaim.core.limits import policy_rails_per_entry_max as rails_per_entry_max
 
 COLUMNS: Final = ("iso", "name", "status", "reason", "source", "effective_date", "rails")
 _REQUIRED: Final = tuple(c for c in COLUMNS if c != "name")
-#: A policy file is a few hundred rows (one or a few per jurisdiction).
-policy_file_rows_max: Final = 10_000
 #: Shipped example policies, by name.
 SHIPPED_POLICIES: Final = ("ftx_restricted_jurisdictions_2025",)
 

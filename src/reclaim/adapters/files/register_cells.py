@@ -21,8 +21,7 @@ from reclaim.adapters.files.register_format import (
 )
 from reclaim.core import limits
 from reclaim.core.iso3166 import ALPHA2
-
-_VALUE_SHOWN_MAX_CHARS: Final = 60
+from reclaim.core.limits import register_value_shown_max_chars
 
 _ID_RE: Final = r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"
 _CLASS_RE: Final = r"^[A-Za-z0-9][A-Za-z0-9._\-]*$"
@@ -200,8 +199,8 @@ def check_cells(
 
 
 def _shown(value: str) -> str:
-    if len(value) > _VALUE_SHOWN_MAX_CHARS:
-        value = value[:_VALUE_SHOWN_MAX_CHARS] + "…"
+    if len(value) > register_value_shown_max_chars:
+        value = value[:register_value_shown_max_chars] + "…"
     return repr(value)
 
 

@@ -15,6 +15,7 @@ import polars as pl
 
 from reclaim.adapters.files.register_format import AmountColumn
 from reclaim.core import limits
+from reclaim.core.limits import synthetic_convenience_claim_max_cents
 
 # Synthetic registers (tests and benchmarks) -----------------------------------------------------
 
@@ -45,8 +46,6 @@ _DOMAINS: Final = tuple(
     "gmail.com outlook.com proton.me icloud.com yahoo.co.jp naver.com web.de".split()  # noqa: SIM905
 )
 _CN_DOMAINS: Final = tuple("qq.com 163.com 126.com sina.com".split())  # noqa: SIM905
-#: Convenience class 7 is for allowed claims up to $50,000.
-_CONVENIENCE_MAX_CENTS: Final = 5_000_000
 
 
 def synthetic_register(
@@ -77,7 +76,7 @@ def synthetic_register(
     claim_class = _weighted(rng, _CLASSES, rows)
     decade = 2 + rng.binomial(9, 0.45, rows)
     cents = rng.integers(10 ** (decade - 1), 10**decade, dtype=np.int64)
-    cents = np.where(claim_class == "7", cents % (_CONVENIENCE_MAX_CENTS + 1), cents)
+    cents = np.where(claim_class == "7", cents % (synthetic_convenience_claim_max_cents + 1), cents)
     status = _weighted(rng, _STATUS_WEIGHTS, rows)
     cents = np.where(status == "expunged", 0, cents)
     latin = (

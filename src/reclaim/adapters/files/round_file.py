@@ -59,6 +59,7 @@ from reclaim.core.distribution.compute import RoundSummary as Summary
 from reclaim.core.distribution.payees import DESTINATIONS
 from reclaim.core.distribution.payloads import LINE_COLUMNS, LINE_INTEGERS, LINES_HEADER
 from reclaim.core.distribution.state import Line
+from reclaim.core.limits import round_file_line_length_max_bytes as line_length_max_bytes
 from reclaim.core.money import ASSETS, format_amount
 from reclaim.core.types import JsonValue
 
@@ -69,8 +70,6 @@ REPORT_MD: Final = "report.md"
 RoundLine = Line
 #: Bytes hashed per read: large enough to hash at disk speed, small enough not to matter.
 read_chunk_bytes: Final = 1 << 20
-#: Longest line the reader accepts: 14 fields of at most ~128 characters (ids, references).
-line_length_max_bytes: Final = 4096
 
 _INTEGER_RE: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 #: What a text field may not hold: anything but printable ASCII, a comma or a quote.

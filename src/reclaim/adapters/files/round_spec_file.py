@@ -61,16 +61,17 @@ from reclaim.core.distribution.model import (
     ClassTerms,
     Plan,
     Round,
+)
+from reclaim.core.limits import (
     cap_bps_max,
     round_id_length_max_chars,
     rounds_per_estate_max,
     statuses_per_plan_max,
 )
+from reclaim.core.limits import round_plan_classes_max as plan_classes_max
 
 #: Plans and rounds shipped as examples, by estate.
 SHIPPED_ROUND_SPECS: Final = ("ftx",)
-#: Classes one plan may name (the claims core's bound on an estate's classes).
-plan_classes_max: Final = 32
 
 _TOP: Final = ("estate_id", "plan", "rounds")
 _PLAN: Final = (

@@ -50,17 +50,11 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from reclaim.core.claims.model import is_date
+from reclaim.core.limits import statement_lines_max, statement_size_max_bytes
+from reclaim.core.limits import statement_problems_max as problems_max
+from reclaim.core.limits import statement_reference_length_max_chars as reference_length_max_chars
 from reclaim.core.money import ASSETS, AmountError, parse_amount
 from reclaim.core.withdrawals.reconcile import CREDIT, DEBIT, StatementLine
-
-#: Largest statement file read: a busy account's month is a few MB of camt.053.
-statement_size_max_bytes: Final = 64 * 1024 * 1024
-#: Lines (transactions) in one statement: a month of a busy payout account, with room.
-statement_lines_max: Final = 1_000_000
-#: Problems listed in a ``StatementError``; a file with more is the wrong file.
-problems_max: Final = 100
-#: Longest reference or bank reference kept (ISO 20022 ``Max35Text``; banks' own up to 140).
-reference_length_max_chars: Final = 140
 
 CSV_REQUIRED: Final = ("booking_date", "amount", "currency", "end_to_end_id")
 CSV_OPTIONAL: Final = ("bank_reference", "return_reason")

@@ -51,6 +51,7 @@ from reclaim.app.withdrawal_ports import (
     RailFile,
     RailFileError,
 )
+from reclaim.core.limits import hk_wire_name_length_max_chars, hk_wire_payments_per_file_max
 from reclaim.core.money import ASSETS, format_amount
 
 NAME: Final = "hk_wire"
@@ -61,10 +62,6 @@ HEADER: Final = (
     "ordering_name", "beneficiary_name", "beneficiary_account", "beneficiary_bank_bic",
     "intermediary_bic", "charges", "remittance",
 )  # fmt: skip
-#: MT103 field 59's line length: the longest name a wire carries on one line.
-NAME_LENGTH_MAX_CHARS: Final = 35
-#: Wires in one instruction file (a batch an operator can still review line by line).
-PAYMENTS_PER_FILE_MAX: Final = 1_000
 MEDIA_TYPE: Final = "text/csv"
 _IBAN_START: Final = re.compile(r"[A-Z]{2}[0-9]{2}")
 _LOCAL_ACCOUNT: Final = re.compile(r"[A-Z0-9]{6,34}")
@@ -139,7 +136,7 @@ class HkWireRail:
         execution_date: date,
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
-        assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 1,000"
+        assert 0 < len(instructions) <= hk_wire_payments_per_file_max, "a batch pays 1 … 1,000"
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)
@@ -152,8 +149,8 @@ class HkWireRail:
             row = (
                 batch_id, ins.withdrawal_id, execution_date.isoformat(), ASSET,
                 format_amount(ins.amount_minor, ASSETS[ASSET]), c.account,
-                latin_name(c.account_name, NAME_LENGTH_MAX_CHARS),
-                latin_name(ins.beneficiary_name, NAME_LENGTH_MAX_CHARS),
+                latin_name(c.account_name, hk_wire_name_length_max_chars),
+                latin_name(ins.beneficiary_name, hk_wire_name_length_max_chars),
                 ins.beneficiary["account"], ins.beneficiary["bic"], c.bank_bic, "OUR",
                 f"reclaim withdrawal {ins.withdrawal_id}",
             )  # fmt: skip

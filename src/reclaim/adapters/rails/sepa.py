@@ -42,19 +42,17 @@ from reclaim.app.withdrawal_ports import (
     RailFile,
     RailFileError,
 )
+from reclaim.core.limits import (
+    sepa_id_length_max_chars,
+    sepa_name_length_max_chars,
+    sepa_payments_per_file_max,
+)
 
 NAME: Final = "sepa"
 ASSET: Final = "EUR"
 SCHEMAS: Final = ("pain.001.001.03", "pain.001.001.09", "pain.001.001.10", "pain.001.001.11")
 FIELDS: Final = frozenset({"iban", "bic"})
-#: ``Max35Text``: the longest ``MsgId`` (the batch id) and ``PmtInfId``.
-ID_LENGTH_MAX_CHARS: Final = 35
-#: Payments in one pain.001 file: banks take far more, but a batch that is too large to check
-#: by eye is one an operator cannot vouch for; more withdrawals make more batches.
-PAYMENTS_PER_FILE_MAX: Final = 10_000
 MEDIA_TYPE: Final = "application/xml"
-#: ``Max70Text``: the longest party name of pain.001 (the EPC's guidelines).
-NAME_LENGTH_MAX_CHARS: Final = 70
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +117,13 @@ class SepaRail:
         execution_date: date,
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
-        assert 0 < len(batch_id) <= ID_LENGTH_MAX_CHARS - 6, f"batch id {batch_id!r}"
-        assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 10,000"
+        assert 0 < len(batch_id) <= sepa_id_length_max_chars - 6, f"batch id {batch_id!r}"
+        assert 0 < len(instructions) <= sepa_payments_per_file_max, "a batch pays 1 … 10,000"
         debtor = self._debtor
         if debtor is None:
             raise RailFileError("no debtor account is configured for SEPA batch files")
         config = {
-            "name": latin_name(debtor.name, NAME_LENGTH_MAX_CHARS),
+            "name": latin_name(debtor.name, sepa_name_length_max_chars),
             "IBAN": debtor.iban,
             "BIC": debtor.bic,
             "batch": True,
@@ -136,7 +134,7 @@ class SepaRail:
         for ins in instructions:
             assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on sepa"
             payment: dict[str, Any] = {
-                "name": latin_name(ins.beneficiary_name, NAME_LENGTH_MAX_CHARS),
+                "name": latin_name(ins.beneficiary_name, sepa_name_length_max_chars),
                 "IBAN": ins.beneficiary["iban"],
                 "amount": ins.amount_minor,
                 "execution_date": execution_date,

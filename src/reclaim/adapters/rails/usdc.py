@@ -39,14 +39,13 @@ from reclaim.app.withdrawal_ports import (
     PayoutInstruction,
     RailFile,
 )
+from reclaim.core.limits import usdc_payments_per_file_max
 from reclaim.core.money import ASSETS, format_amount
 
 NAME: Final = "usdc"
 ASSET: Final = "USDC"
 FIELDS: Final = frozenset({"address"})
 HEADER: Final = ("batch_id", "withdrawal_id", "network", "to", "amount", "asset")
-#: Transfers in one custody batch (a multi-signature batch is reviewed before it is signed).
-PAYMENTS_PER_FILE_MAX: Final = 500
 MEDIA_TYPE: Final = "text/csv"
 _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -94,7 +93,7 @@ class UsdcRail:
         execution_date: date,
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
-        assert 0 < len(instructions) <= PAYMENTS_PER_FILE_MAX, "a batch pays 1 … 500"
+        assert 0 < len(instructions) <= usdc_payments_per_file_max, "a batch pays 1 … 500"
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)

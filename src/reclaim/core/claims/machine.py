@@ -29,9 +29,6 @@ from reclaim.core.claims.model import (
     SetPolicy,
     SubmitKyc,
     UnlinkClaim,
-    email_proofs_per_creditor_max,
-    links_per_creditor_max,
-    policy_history_max,
 )
 from reclaim.core.claims.payloads import (
     CLAIM_LINKED,
@@ -48,6 +45,11 @@ from reclaim.core.claims.payloads import (
     LINK_CONFLICT,
     POLICY_SET,
     PayloadError,
+)
+from reclaim.core.limits import (
+    email_proofs_per_creditor_max,
+    links_per_creditor_max,
+    policy_history_max,
 )
 from reclaim.core.times import format_time, is_time
 from reclaim.core.types import JsonValue

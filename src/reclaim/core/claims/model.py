@@ -9,52 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Final, NamedTuple
 
-from reclaim.core import limits
 from reclaim.core.claims.codes import ACCEPTED, ClaimsCode
+from reclaim.core.limits import claim_class_length_max_chars as class_code_length_max_chars
+from reclaim.core.limits import (
+    claim_id_length_max_chars,
+)
 from reclaim.core.types import JsonValue
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
 
-#: Claims in one ``claims.imported`` event. A claim's item is at most ~450 canonical bytes (two
-#: 64-hex commitments, two 64-character ids, the field names), so 128 stay under
-#: ``limits.event_size_max_bytes`` (64 KiB) with room for the envelope; a test encodes the
-#: worst case. A register of 1,000,000 claims is ~7,800 events.
-claims_per_event_max: Final = 128
-#: Amendments in one ``claims.amended`` event (at most ~260 bytes each: a claim id, a field
-#: name, two 64-hex commitments).
-amendments_per_event_max: Final = 192
-#: Entries in one ``jurisdiction.policy_set`` event (at most ~1.4 kB each: a reason of
-#: ``policy_reason_length_max_chars`` in any script, an ASCII source, the rails).
-policy_entries_per_event_max: Final = 32
-#: Dated entries one jurisdiction's history keeps: a policy changes a few times a year.
-policy_history_max: Final = 1024
-#: Classes of one estate (FTX's plan has about ten).
-classes_per_estate_max: Final = 32
-#: Lowest-numbered priority is paid first; 1,000 levels is more than any plan has.
-class_priority_max: Final = 1000
-#: Longest estate or class name, and longest operator reason (unlinking, reviewing).
-name_length_max_chars: Final = 200
-#: Longest reason of a policy entry (the public log carries it; a sentence, not a memo).
-policy_reason_length_max_chars: Final = 200
-#: Longest source of a policy entry: a URL or a docket reference, ASCII (URLs are).
-policy_source_length_max_chars: Final = 256
-#: Payout rails one policy entry may name.
-rails_per_entry_max: Final = 8
-#: Highest consensus interest rate: 100% a year (FTX's is 9%, 900 bps).
-consensus_rate_max_bps: Final = 10_000
-#: E-mail addresses one creditor may prove: a few old accounts, not a harvest.
-email_proofs_per_creditor_max: Final = 16
-#: Claims linked to one creditor: one e-mail may hold several claims (several estates,
-#: entities or schedules).
-links_per_creditor_max: Final = 64
-#: Longest claim id and customer code (they are ledger references, ``[A-Za-z0-9._:-]``).
-claim_id_length_max_chars: Final = limits.claim_id_length_max_chars
-#: Longest claim class code.
-class_code_length_max_chars: Final = limits.claim_class_length_max_chars
-#: Rows of one register (``plan_register_import``).
-register_rows_max: Final = limits.register_rows_max
-#: Bad rows a refused register lists; the rest are counted.
-register_problems_max: Final = limits.register_report_errors_max
 
 # Vocabularies -----------------------------------------------------------------------------------
 
@@ -116,7 +79,7 @@ CLASS_CODE_RE: Final = re.compile(
 )
 #: An HMAC-SHA-256 commitment (e-mail, holder name, verified name) or a register's SHA-256.
 HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")
-#: A creditor is an actor of the log: the actor-name form of ``reclaim.core.state``.
+#: A creditor is an actor of the log: the actor-name form of ``reclaim.core.machine``.
 CREDITOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 RAIL_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 PROVIDER_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")

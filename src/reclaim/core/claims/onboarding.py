@@ -68,10 +68,7 @@ from reclaim.core.claims.model import (
     Result,
     SubmitKyc,
     UnlinkClaim,
-    email_proofs_per_creditor_max,
     is_text,
-    links_per_creditor_max,
-    name_length_max_chars,
 )
 from reclaim.core.claims.payloads import (
     CLAIM_LINKED,
@@ -84,6 +81,8 @@ from reclaim.core.claims.payloads import (
     LINK_CONFLICT,
     texts,
 )
+from reclaim.core.limits import claims_name_length_max_chars as name_length_max_chars
+from reclaim.core.limits import email_proofs_per_creditor_max, links_per_creditor_max
 from reclaim.core.types import JsonValue
 
 _L = LinkCode

@@ -30,15 +30,17 @@ from reclaim.core.claims.model import (
     SetPolicy,
     is_date,
     is_text,
-    policy_entries_per_event_max,
     policy_entry_payload,
-    policy_history_max,
-    policy_reason_length_max_chars,
-    policy_source_length_max_chars,
-    rails_per_entry_max,
 )
 from reclaim.core.claims.payloads import POLICY_SET, PayloadError, entry_from_payload, items_of
 from reclaim.core.iso3166 import ALPHA2
+from reclaim.core.limits import (
+    policy_entries_per_event_max,
+    policy_history_max,
+    policy_reason_length_max_chars,
+    policy_source_length_max_chars,
+)
+from reclaim.core.limits import policy_rails_per_entry_max as rails_per_entry_max
 from reclaim.core.types import JsonValue
 
 _P = PolicyCode

@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, cast
 
-from reclaim.core import limits
 from reclaim.core.claims.codes import ClaimCode, ClaimsCode, ClaimsRejection, EstateCode, EventCode
 from reclaim.core.claims.model import (
     AMENDABLE_FIELDS,
@@ -37,16 +36,8 @@ from reclaim.core.claims.model import (
     ImportClaims,
     Payload,
     RegisterRow,
-    amendments_per_event_max,
-    claims_per_event_max,
-    class_priority_max,
-    classes_per_estate_max,
-    consensus_rate_max_bps,
     is_date,
     is_text,
-    name_length_max_chars,
-    register_problems_max,
-    register_rows_max,
 )
 from reclaim.core.claims.payloads import (
     CLAIMS_AMENDED,
@@ -65,9 +56,19 @@ from reclaim.core.claims.payloads import (
     text,
 )
 from reclaim.core.iso3166 import ALPHA2
+from reclaim.core.limits import (
+    amendments_per_event_max,
+    claims_per_event_max,
+    class_priority_max,
+    classes_per_estate_max,
+    consensus_rate_max_bps,
+    integer_max,
+    register_rows_max,
+)
+from reclaim.core.limits import claims_name_length_max_chars as name_length_max_chars
+from reclaim.core.limits import register_report_errors_max as register_problems_max
 from reclaim.core.types import JsonValue
 
-_MAX: Final = limits.integer_max
 _C = ClaimCode
 _OK: Final = ClaimCode.ok
 _STATUSES: Final = frozenset(STATUSES)
@@ -134,7 +135,7 @@ def estate_ladder(state: ClaimsState, c: CreateEstate) -> tuple[EstateCode, str]
     if c.convenience_class and c.convenience_class not in codes:
         return e.convenience_class_unknown, repr(c.convenience_class)
     threshold = c.convenience_threshold_minor
-    if not 0 <= threshold <= _MAX or (not c.convenience_class and threshold):
+    if not 0 <= threshold <= integer_max or (not c.convenience_class and threshold):
         return e.convenience_threshold_out_of_range, str(threshold)
     if not 0 <= c.consensus_rate_bps <= consensus_rate_max_bps:
         return e.consensus_rate_out_of_range, str(c.consensus_rate_bps)
@@ -197,7 +198,7 @@ def row_code(row: RegisterRow, classes: Mapping[str, ClaimClass]) -> ClaimCode:
         return _C.jurisdiction_unknown
     if class_code not in classes:
         return _C.class_unknown
-    if type(amount) is not int or not 0 <= amount <= _MAX:
+    if type(amount) is not int or not 0 <= amount <= integer_max:
         return _C.amount_out_of_range
     if status not in _STATUSES:
         return _C.status_unknown
@@ -207,7 +208,7 @@ def row_code(row: RegisterRow, classes: Mapping[str, ClaimClass]) -> ClaimCode:
 def field_code(name: str, value: object, classes: Mapping[str, ClaimClass]) -> ClaimCode:
     """The fault of ``value`` as the new value of field ``name`` of a claim, or ``ok``."""
     if name == "admitted_minor":
-        ok = type(value) is int and 0 <= value <= _MAX
+        ok = type(value) is int and 0 <= value <= integer_max
         return _OK if ok else _C.amount_out_of_range
     if not isinstance(value, str):
         return _FIELD_FAULTS[name]
@@ -295,7 +296,7 @@ def import_rejection(
             return ClaimsRejection(code, index, f"claim {row.claim_id!r}")
         seen.add(row.claim_id)
         total += row.admitted_minor
-    if total > _MAX:
+    if total > integer_max:
         return ClaimsRejection(_C.estate_total_exceeds_bigint, None, f"estate {estate_id!r}")
     return None
 
@@ -376,7 +377,7 @@ def amend_rejection(
         seen.add((a.claim_id, a.field))
         if a.field == "admitted_minor":
             total += cast(int, a.new) - cast(int, a.old)
-    if total > _MAX:
+    if total > integer_max:
         return ClaimsRejection(_C.estate_total_exceeds_bigint, None, f"estate {estate_id!r}")
     return None
 
@@ -547,7 +548,7 @@ def plan_register_import(
         scan.row(index, row)
     if full_schedule:
         scan.expunge_missing()
-    if state.totals[estate_id] + scan.delta > _MAX:
+    if state.totals[estate_id] + scan.delta > integer_max:
         scan.problem(None, "", _C.estate_total_exceeds_bigint, f"estate {estate_id!r}")
     if scan.problem_count:
         return RegisterRefusal(tuple(scan.problems), scan.problem_count)

@@ -89,7 +89,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from reclaim.core import limits, money
+from reclaim.core import money
 from reclaim.core.distribution.interest import bps_per_unit, cap_fraction
 from reclaim.core.distribution.model import (
     CAP,
@@ -100,8 +100,6 @@ from reclaim.core.distribution.model import (
     InterestTerms,
     Plan,
     Round,
-    admitted_max_minor,
-    cap_bps_max,
 )
 from reclaim.core.distribution.payees import (
     CREDITOR,
@@ -111,20 +109,19 @@ from reclaim.core.distribution.payees import (
     USD,
 )
 from reclaim.core.distribution.payloads import LINE_COLUMNS
+from reclaim.core.limits import (
+    admitted_max_minor,
+    cap_bps_max,
+    fx_term_max,
+    integer_max,
+    polars_inline_string_max_bytes,
+)
+from reclaim.core.limits import allocation_parts_max as claims_per_round_max
+from reclaim.core.limits import distribution_summary_payments_max as summary_payments_max
+from reclaim.core.limits import distribution_vocabulary_max as vocabulary_max
 
 # Bounds -----------------------------------------------------------------------------------------
 
-#: Rows one round computes over: the most parts ``money.allocate_pro_rata`` splits into (FTX had
-#: about 9 million customer claims). Also keeps exact int64 sums of high/low halves in range.
-claims_per_round_max: Final = money.allocation_parts_max
-#: Largest numerator or denominator of an FX rate: 12 significant digits is finer than any
-#: published rate (EUR at 0.9234 is 9234/10000; USDC per USD cent is 10000/1).
-fx_term_max: Final = 10**12
-#: Distinct values of a low-cardinality text column (class, status, destination, reason,
-#: asset, jurisdiction): ISO 3166-1 has 249 codes; a column with more is not such a column.
-vocabulary_max: Final = 4096
-#: Payments listed as the largest and as the smallest in a summary.
-summary_payments_max: Final = 5
 
 # Vocabularies and schemas -----------------------------------------------------------------------
 
@@ -143,9 +140,6 @@ INPUT_SCHEMA: Final[Mapping[str, pl.DataType]] = {
 }
 #: Text columns of few distinct values: computed over as integer codes, output as ``pl.Enum``.
 _CODED: Final = ("class_code", "jurisdiction", "status", "destination", "reason", "asset")
-_INT64_MAX: Final = limits.integer_max
-#: Longest text a Polars string view holds inline (longer text lives in shared buffers).
-_INLINE_MAX_BYTES: Final = 12
 _HALF_BITS: Final = 32
 _LOW_MASK: Final = (1 << _HALF_BITS) - 1
 
@@ -375,13 +369,13 @@ def _largest_remainder(
     """Each claim's part of ``⌊rate × Σ admitted⌋`` (claims in claim-id order) and that total."""
     p, q = rate.numerator, rate.denominator
     total = p * admitted_total // q
-    if total > _INT64_MAX:
+    if total > integer_max:
         raise ValueError(f"a class total of {total} minor units does not fit a BIGINT")
     if len(admitted) == 0:
         return np.zeros(0, dtype=np.int64), total
     floors: AnyIntArray
     remainders: AnyIntArray
-    if not exact and p * int(admitted.max()) <= _INT64_MAX and q <= _INT64_MAX:
+    if not exact and p * int(admitted.max()) <= integer_max and q <= integer_max:
         floors, remainders = np.divmod(admitted * np.int64(p), np.int64(q))
     else:
         product = admitted.astype(object) * p
@@ -412,7 +406,7 @@ def _assert_within_cap(admitted: IntArray, parts: IntArray, cap: Fraction, *, ex
         return
     p, q = cap.numerator, cap.denominator
     ceiling: AnyIntArray
-    if not exact and p * int(admitted.max()) <= _INT64_MAX and q <= _INT64_MAX:
+    if not exact and p * int(admitted.max()) <= integer_max and q <= integer_max:
         ceiling = -((admitted * np.int64(-p)) // np.int64(q))
     else:
         ceiling = -((admitted.astype(object) * -p) // q)
@@ -432,12 +426,12 @@ def _convert(
         return np.zeros(0, dtype=np.int64)
     numerators = np.array([rates[code][0] for code in vocabulary], dtype=np.int64)
     denominators = np.array([rates[code][1] for code in vocabulary], dtype=np.int64)
-    if not exact and int(numerators.max()) * int(usd.max()) <= _INT64_MAX:
+    if not exact and int(numerators.max()) * int(usd.max()) <= integer_max:
         return usd * numerators[assets] // denominators[assets]
     converted: npt.NDArray[np.object_] = (
         usd.astype(object) * numerators[assets].astype(object) // denominators[assets]
     )
-    if max(converted) > _INT64_MAX:
+    if max(converted) > integer_max:
         raise ValueError("a converted payment does not fit a BIGINT")
     return np.asarray(converted, dtype=np.int64)
 
@@ -587,7 +581,7 @@ def _gathered(column: pl.Series, rows: IntArray) -> pl.Series:
     ~5 s more per pass than the ~1.5 s this copy costs."""
     picked = column.gather(rows)
     longest = picked.str.len_bytes().max()
-    if longest is None or int(cast(int, longest)) <= _INLINE_MAX_BYTES:
+    if longest is None or int(cast(int, longest)) <= polars_inline_string_max_bytes:
         return picked
     return picked.to_frame().select(pl.concat_str(pl.col(column.name), pl.lit(""))).to_series()
 
@@ -652,7 +646,7 @@ def _exact_sum(values: AnyIntArray) -> int:
     if len(values) == 0:
         return 0
     largest = max(abs(int(values.max())), abs(int(values.min())))
-    if largest * len(values) <= _INT64_MAX:
+    if largest * len(values) <= integer_max:
         return int(np.sum(values, dtype=np.int64))
     high = int(np.sum(values >> _HALF_BITS, dtype=np.int64))
     low = int(np.sum(values & _LOW_MASK, dtype=np.int64))
@@ -713,7 +707,7 @@ def _group_sums(
     aggregates = [pl.len().alias("_count")]
     halves: set[str] = set()
     for name in columns:
-        if _exact_sum(frame[name].to_numpy()) <= _INT64_MAX:
+        if _exact_sum(frame[name].to_numpy()) <= integer_max:
             aggregates.append(pl.col(name).sum().alias(name))
             continue
         halves.add(name)

@@ -38,12 +38,9 @@ from reclaim.core.ledger.model import (
     LedgerState,
     Transfer,
 )
+from reclaim.core.limits import forfeiture_reason_length_max_chars as reason_length_max_chars
 from reclaim.core.payload_fields import integer, record, text
 from reclaim.core.types import JsonValue
-
-#: Longest forfeiture reason.
-reason_length_max_chars: Final = 200
-
 
 _FD: Final = frozenset
 

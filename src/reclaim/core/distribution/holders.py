@@ -28,21 +28,13 @@ from reclaim.core.distribution.state import (
     DistributionState,
 )
 from reclaim.core.iso3166 import ALPHA2
+from reclaim.core.limits import fx_rate_decimals_max as rate_decimals_max
+from reclaim.core.limits import fx_rate_max as rate_max
+from reclaim.core.limits import fx_source_length_max_chars as source_length_max_chars
 from reclaim.core.money import ASSETS
 from reclaim.core.payload_fields import record, text
 from reclaim.core.times import is_time
 from reclaim.core.types import JsonValue
-
-#: Longest FX source (a URL or a feed name).
-source_length_max_chars: Final = 256
-
-
-#: Decimal places of a recorded FX rate, and the largest rate (units of the asset per USD).
-rate_decimals_max: Final = 12
-
-
-rate_max: Final = 1_000_000
-
 
 _RATE_RE: Final = re.compile(rf"(0|[1-9][0-9]{{0,6}})(\.[0-9]{{1,{rate_decimals_max}}})?")
 

@@ -57,19 +57,17 @@ from datetime import date
 from fractions import Fraction
 from typing import Final
 
-from reclaim.core.claims.model import consensus_rate_max_bps, is_date
-from reclaim.core.distribution.model import (
-    ClassTerms,
-    InterestTerms,
+from reclaim.core.claims.model import is_date
+from reclaim.core.distribution.model import ClassTerms, InterestTerms
+from reclaim.core.limits import (
     admitted_max_minor,
     cap_bps_max,
+    consensus_rate_max_bps,
+    interest_days_max,
 )
 
 # Bounds -----------------------------------------------------------------------------------------
 
-#: Longest interest period: 100 years (FTX's plan runs a few). Bounds the size of a compound
-#: factor (about 27 bits of numerator per anniversary).
-interest_days_max: Final = 36_525
 #: Basis points in one (10,000 bps = 100%).
 bps_per_unit: Final = 10_000
 

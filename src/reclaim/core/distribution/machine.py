@@ -119,7 +119,6 @@ from reclaim.core.distribution.rounds import (
     check_round,
     funding_effects,
     line_effects,
-    lines_per_event_max,
     pool_id,
 )
 from reclaim.core.distribution.state import (
@@ -135,6 +134,7 @@ from reclaim.core.ledger.effects import apply_effects
 from reclaim.core.ledger.model import (
     LedgerState,
 )
+from reclaim.core.limits import lines_per_event_max
 from reclaim.core.payload_fields import PayloadError
 from reclaim.core.types import JsonValue
 

@@ -44,19 +44,6 @@ from typing import Final, NamedTuple
 
 # Bounds -----------------------------------------------------------------------------------------
 
-#: Highest cap of a class: 1,000% of the admitted amount (FTX paid up to ~142%); also bounds
-#: ``cumulative_bps``. Keeps ``admitted × bps`` within 64 bits for admitted amounts up to
-#: ``admitted_max_minor``.
-cap_bps_max: Final = 100_000
-#: Largest admitted amount one claim may have for a distribution: $10 billion. With
-#: ``cap_bps_max`` the product stays below 2**63 (10**12 × 10**5 = 10**17).
-admitted_max_minor: Final = 10**12
-#: Longest round id (it is a ledger reference: ``[A-Za-z0-9][A-Za-z0-9._:-]``).
-round_id_length_max_chars: Final = 32
-#: Rounds one estate may declare: FTX planned about ten.
-rounds_per_estate_max: Final = 256
-#: Statuses a plan may name as paid or reserved.
-statuses_per_plan_max: Final = 5
 
 # Vocabularies -----------------------------------------------------------------------------------
 

@@ -32,10 +32,6 @@ from reclaim.core.distribution.model import (
     InterestTerms,
     Plan,
     Round,
-    admitted_max_minor,
-    cap_bps_max,
-    round_id_length_max_chars,
-    rounds_per_estate_max,
 )
 from reclaim.core.distribution.payees import (
     CREDITOR,
@@ -67,14 +63,15 @@ from reclaim.core.ledger.model import (
     Transfer,
     account_id,
 )
+from reclaim.core.limits import (
+    admitted_max_minor,
+    cap_bps_max,
+    lines_per_event_max,
+    round_id_length_max_chars,
+    rounds_per_estate_max,
+)
 from reclaim.core.payload_fields import integer, record, text
 from reclaim.core.types import JsonValue
-
-#: Lines in one ``distribution.lines_executed`` event: a line is at most ~420 canonical bytes
-#: (a 64-character claim id twice, an 80-character account, the field names), so 64 stay well
-#: under the 64 KiB event bound. The executor sends as many events as a round needs.
-lines_per_event_max: Final = 64
-
 
 _ROUND_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{round_id_length_max_chars - 1}}}")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Final, Protocol
 
-from reclaim.core import limits
 from reclaim.core.ledger.codes import AccountCode, TransferCode
 from reclaim.core.ledger.model import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
@@ -36,11 +35,10 @@ from reclaim.core.ledger.model import (
     StoredTransfer,
     Transfer,
     account_id,
-    pending_timeout_max_seconds,
 )
+from reclaim.core.limits import integer_max, pending_timeout_max_seconds
 from reclaim.core.money import is_asset_code
 
-_MAX: Final = limits.integer_max
 _C = TransferCode
 _OK: Final = TransferCode.ok
 _POST_OR_VOID: Final = frozenset({POST_PENDING, VOID_PENDING})
@@ -193,7 +191,7 @@ def _static_rungs(t: Transfer, settles: bool) -> TransferCode:
         return _C.amount_must_not_be_negative
     if amount == 0 and t.kind != VOID_PENDING:
         return _C.amount_must_not_be_zero
-    if amount > _MAX:
+    if amount > integer_max:
         return _C.amount_exceeds_bigint
     return _OK
 
@@ -220,7 +218,7 @@ def _state_rungs(view: View, t: Transfer, now: str) -> tuple[TransferCode, Store
     assert cr is not None
     amount = t.amount_minor
     totals = view.asset_totals(t.asset)
-    if totals is not None and totals.debits_posted + totals.debits_pending + amount > _MAX:
+    if totals is not None and totals.debits_posted + totals.debits_pending + amount > integer_max:
         return _C.overflows_asset_total, None
     if (
         DEBITS_MUST_NOT_EXCEED_CREDITS in dr.flags
@@ -327,7 +325,7 @@ def apply_transfer(view: View, t: Transfer, created_at: str, expires_at: str) ->
     assert_account(cr)
     assert totals.debits_posted == totals.credits_posted, t.asset
     assert totals.debits_pending == totals.credits_pending, t.asset
-    assert totals.debits_posted + totals.debits_pending <= _MAX, t.asset
+    assert totals.debits_posted + totals.debits_pending <= integer_max, t.asset
     return record
 
 
@@ -367,10 +365,10 @@ def _release(view: View, p: Transfer) -> tuple[Account, Account, AssetTotals]:
 
 def assert_account(a: Account) -> None:
     """One account's invariants: columns in range, and its flag respected counting pending."""
-    assert 0 <= a.debits_posted <= _MAX, a.id
-    assert 0 <= a.credits_posted <= _MAX, a.id
-    assert 0 <= a.debits_pending <= _MAX, a.id
-    assert 0 <= a.credits_pending <= _MAX, a.id
+    assert 0 <= a.debits_posted <= integer_max, a.id
+    assert 0 <= a.credits_posted <= integer_max, a.id
+    assert 0 <= a.debits_pending <= integer_max, a.id
+    assert 0 <= a.credits_pending <= integer_max, a.id
     if DEBITS_MUST_NOT_EXCEED_CREDITS in a.flags:
         assert a.debits_posted + a.debits_pending <= a.credits_posted, f"{a.id} overdrawn"
     if CREDITS_MUST_NOT_EXCEED_DEBITS in a.flags:

@@ -39,9 +39,6 @@ from reclaim.core.ledger.model import (
     Transfer,
     TransferResult,
     account_id,
-    accounts_per_command_max,
-    expiries_per_event_max,
-    transfers_per_command_max,
 )
 from reclaim.core.ledger.payloads import (
     ACCOUNTS_OPENED,
@@ -53,6 +50,11 @@ from reclaim.core.ledger.payloads import (
     items_of,
     transfer_from_payload,
     transfer_payload,
+)
+from reclaim.core.limits import (
+    accounts_per_command_max,
+    expiries_per_event_max,
+    transfers_per_command_max,
 )
 from reclaim.core.money import is_asset_code
 from reclaim.core.times import format_time, is_time

@@ -13,21 +13,6 @@ from reclaim.core.types import JsonValue
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
 
-#: Transfers in one ``CreateTransfers`` command, hence in one ``ledger.transfers_created``
-#: event: a transfer's payload is at most ~700 bytes, so 64 stay well under
-#: ``limits.event_size_max_bytes`` (64 KiB). TigerBeetle's batches are larger; bulk callers send
-#: more commands (the log service commits them together anyway).
-transfers_per_command_max: Final = 64
-#: Accounts in one ``OpenAccounts`` command (~300 bytes each in the event).
-accounts_per_command_max: Final = 64
-#: Pending transfers one ``ledger.pending_expired`` event voids (ids of at most 64 characters);
-#: a sweeper with more due calls ``ExpirePending`` again.
-expiries_per_event_max: Final = 512
-#: Longest client-chosen transfer id (a UUID is 36) and longest reference value.
-transfer_id_length_max_chars: Final = 64
-#: Longest timeout of a pending transfer: a withdrawal or an order's reservation held for more
-#: than a year is a bug in the caller. Zero means "never expires".
-pending_timeout_max_seconds: Final = 366 * 24 * 3600
 
 # Vocabularies -----------------------------------------------------------------------------------
 
@@ -265,7 +250,7 @@ class LedgerState:
     """Accounts, accepted transfers and per-asset totals. Lookups are by id, O(1).
 
     ``changed`` collects the entity keys ``evolve_ledger`` touched (``account/<id>``,
-    ``transfer/<id>``) for the incremental state digest, like ``reclaim.core.state.State``.
+    ``transfer/<id>``) for the incremental state digest, like ``reclaim.core.machine.State``.
     """
 
     accounts: dict[str, Account] = field(default_factory=dict)

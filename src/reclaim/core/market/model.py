@@ -11,7 +11,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from reclaim.core import limits
 
@@ -75,9 +75,7 @@ USD: Final = "USD"
 NOTE_PREFIX: Final = "NOTE-"
 #: Basis points in one: fees are ``bps / 10,000`` of cash.
 BPS: Final = 10_000
-#: Backpack's ``clientId`` is a uint32.
-CLIENT_ID_MAX: Final = 2**32 - 1
-#: An actor of the log (the actor-name form of ``reclaim.core.state``): traders, fee owners.
+#: An actor of the log (the actor-name form of ``reclaim.core.machine``): traders, fee owners.
 ACTOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 #: ``<SERIES>_<QUOTE>``; the series part is a note series name without ``-``.
 SYMBOL_RE: Final = re.compile(r"([A-Z0-9]{1,24})_([A-Z]{3,5})")
@@ -270,10 +268,14 @@ MarketEvent = MarketListed | MarketStatusSet | OrdersPlaced | OrdersCancelled
 
 
 # Outcomes (derived data: what the ledger wiring posts) --------------------------------------------
+#
+# ``Fill``, ``Cancelled`` and ``Placement`` are built on the matching hot path (one placement
+# per order, one fill per trade, replay included): they are named tuples — immutable and
+# hashable like the frozen dataclasses above, and built in about 0.2 µs where a frozen
+# dataclass of as many fields takes about 1 µs (``benchmarks/bench_matching.py``).
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(NamedTuple):
     """One trade between the taker and one resting order, at the resting order's price.
 
     The buyer pays ``cash_minor + buyer_fee_minor`` out of its reservation; the seller's
@@ -316,8 +318,7 @@ class Fill:
         return self.maker_fee_minor if self.taker_side is Side.Bid else self.taker_fee_minor
 
 
-@dataclass(frozen=True, slots=True)
-class Cancelled:
+class Cancelled(NamedTuple):
     """A resting order taken off the book; its whole remaining reservation is released."""
 
     order_id: int
@@ -330,8 +331,7 @@ class Cancelled:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
+class Placement(NamedTuple):
     """What placing one order did.
 
     ``reserved_minor`` is taken from the trader's available balance at placement (cash for a

@@ -192,7 +192,7 @@ def _pass(
     holders = {a: n for a, n in holdings.items() if n}
     if p.amount_minor and not holders:
         return no(PassCode.no_notes_outstanding, "no note was held at the record position")
-    if len(holders) > money.allocation_parts_max:
+    if len(holders) > limits.allocation_parts_max:
         return no(PassCode.holders_exceeded, f"{len(holders)} holders")
     parts = allocate_pass_through(p.amount_minor, holders)
     event = PassedThrough(

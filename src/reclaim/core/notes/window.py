@@ -30,11 +30,10 @@ from collections.abc import Set
 from datetime import date, timedelta
 from typing import Final
 
+from reclaim.core.limits import calendar_roll_days_max
+
 #: Rule 3001(e)(2): days the transferor has to object.
 OBJECTION_DAYS: Final = 21
-#: Consecutive non-business days a deadline may be pushed over before the calendar is refused
-#: as nonsense (a weekend plus a long holiday run is well under this).
-_ROLL_MAX: Final = 31
 _DAY: Final = timedelta(days=1)
 
 
@@ -46,11 +45,11 @@ def objection_deadline(filed: date, holidays: Set[date] = frozenset(), extra_day
     """The last day the transferor may object to a transfer whose evidence was filed ``filed``."""
     assert 0 <= extra_days <= OBJECTION_DAYS, extra_days
     day = filed + timedelta(days=OBJECTION_DAYS + extra_days)
-    for _ in range(_ROLL_MAX):
+    for _ in range(calendar_roll_days_max):
         if _business_day(day, holidays):
             return day
         day += _DAY
-    raise ValueError(f"no business day within {_ROLL_MAX} days after {day}")
+    raise ValueError(f"no business day within {calendar_roll_days_max} days after {day}")
 
 
 def substitution_date(filed: date, holidays: Set[date] = frozenset(), extra_days: int = 0) -> date:
@@ -73,10 +72,10 @@ def last_transfer_date(
     The deadline never moves backwards as the filing date moves forwards, so the answer is
     found from ``record_date − 22 − extra_days`` (the answer when no weekend or holiday
     intervenes) by stepping back while it does not make the date (each step back removes at
-    least one day of the deadline, so at most ``_ROLL_MAX`` steps).
+    least one day of the deadline, so at most ``calendar_roll_days_max`` steps).
     """
     day = record_date - timedelta(days=OBJECTION_DAYS + extra_days + 1)
-    for _ in range(_ROLL_MAX + 1):
+    for _ in range(calendar_roll_days_max + 1):
         if makes_record_date(day, record_date, holidays, extra_days):
             return day
         day -= _DAY

@@ -127,6 +127,7 @@ Known limits
   settles them): O(``open_withdrawals_per_creditor_max`` + the creditor's expired ones).
 """
 
+from reclaim.core.limits import destination_cooling_off_max_seconds, destinations_per_creditor_max
 from reclaim.core.withdrawals.codes import (
     ACCEPTED,
     DestinationCode,
@@ -190,9 +191,7 @@ from reclaim.core.withdrawals.model import (
     WithdrawalsState,
     amount_transfer_id,
     destination_cooling_off_default_seconds,
-    destination_cooling_off_max_seconds,
     destination_id_of,
-    destinations_per_creditor_max,
     fee_transfer_id,
     terms_payload,
 )

@@ -45,6 +45,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from reclaim.core import limits
+from reclaim.core.limits import fee_tiers_max
 from reclaim.core.withdrawals.codes import FeesCode
 
 #: Basis points in one whole.
@@ -54,9 +55,6 @@ EXCESS: Final = "excess"
 #: The percentage applies to the whole amount.
 WHOLE: Final = "whole"
 BASES: Final = (EXCESS, WHOLE)
-#: Tiers one schedule may have: price lists have two or three; 16 is generous and keeps the
-#: event and the linear search small.
-fee_tiers_max: Final = 16
 
 
 class FeeTier(NamedTuple):

@@ -26,6 +26,13 @@ from reclaim.core.ledger import (
     evolve_ledger,
     transfer_payload,
 )
+from reclaim.core.limits import (
+    destination_cooling_off_max_seconds,
+    destinations_per_creditor_max,
+    open_withdrawals_per_creditor_max,
+    withdrawal_timeout_max_seconds,
+)
+from reclaim.core.limits import fee_terms_per_event_max as terms_per_event_max
 from reclaim.core.times import format_time, is_time, parse_time
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import (
@@ -72,14 +79,9 @@ from reclaim.core.withdrawals.model import (
     WithdrawalsCommand,
     WithdrawalsState,
     amount_transfer_id,
-    destination_cooling_off_max_seconds,
     destination_id_of,
-    destinations_per_creditor_max,
     fee_transfer_id,
-    open_withdrawals_per_creditor_max,
     terms_payload,
-    terms_per_event_max,
-    withdrawal_timeout_max_seconds,
 )
 from reclaim.core.withdrawals.model import EXPIRED as WITHDRAWAL_EXPIRED
 from reclaim.core.withdrawals.payloads import (

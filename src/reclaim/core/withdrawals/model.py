@@ -9,36 +9,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-from reclaim.core.ledger.model import pending_timeout_max_seconds
+from reclaim.core.limits import (
+    rail_reference_length_max_chars,
+    withdrawal_id_length_max_chars,
+)
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import ACCEPTED, WithdrawalsCode
 from reclaim.core.withdrawals.fees import FeeSchedule, FeeTier
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
 
-#: Rails' terms in one ``withdrawal.fees_set`` event: one per rail, with room for new rails.
-terms_per_event_max: Final = 8
-#: Longest withdrawal id: ISO 20022's ``EndToEndId`` is ``Max35Text``, and the id is the
-#: end-to-end id of the SEPA payment (so the bank statement names it back) and the stem of the
-#: ledger transfer ids ``wd:<id>:fee:void`` (47 ≤ the ledger's 64).
-withdrawal_id_length_max_chars: Final = 35
-#: Withdrawals a creditor may have in flight (requested, not confirmed, failed or expired): a
-#: person has a handful of payouts pending; more is a script gone wrong. It also bounds the
-#: work of counting them.
-open_withdrawals_per_creditor_max: Final = 16
-#: Longest pending timeout of a withdrawal: the ledger's bound (a year).
-withdrawal_timeout_max_seconds: Final = pending_timeout_max_seconds
-#: Longest rail reference (a bank's reference is at most 35 characters, a transaction hash 66).
-rail_reference_length_max_chars: Final = 128
-#: Live (pending or confirmed) destinations of one creditor: a person has a bank account or
-#: two and a wallet; more is a script, or someone filling the owner's mailbox with codes.
-destinations_per_creditor_max: Final = 16
 #: The cooling-off of a newly confirmed destination unless the operator sets another
 #: (``Settings.destination_cooling_off_seconds``): a day for the owner to read the mail and
 #: react before money can leave to it.
 destination_cooling_off_default_seconds: Final = 24 * 3600
-#: Longest cooling-off a confirmation may carry: 30 days (longer is a destination never used).
-destination_cooling_off_max_seconds: Final = 30 * 24 * 3600
 
 # Vocabularies -----------------------------------------------------------------------------------
 
@@ -78,7 +62,7 @@ FAILURE_REASONS: Final = frozenset(
 WITHDRAWAL_ID_RE: Final = re.compile(
     f"[A-Za-z0-9][A-Za-z0-9.-]{{0,{withdrawal_id_length_max_chars - 1}}}"
 )
-#: A creditor is an actor of the log (the actor-name form of ``reclaim.core.state``).
+#: A creditor is an actor of the log (the actor-name form of ``reclaim.core.machine``).
 CREDITOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 #: An HMAC-SHA-256 commitment of the beneficiary (IBAN, account, address), as the vault makes it.
 HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")

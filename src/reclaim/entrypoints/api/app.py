@@ -54,6 +54,7 @@ from reclaim.app.ports import EventStore, RangeNotAvailable, StoredCheckpoint
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
+from reclaim.core.limits import query_string_max_bytes, request_body_max_bytes
 from reclaim.entrypoints import web
 from reclaim.entrypoints.api import auth, problems
 from reclaim.entrypoints.api import claims as claims_api
@@ -73,9 +74,6 @@ from reclaim.entrypoints.api.schemas import (
     QueryInt,
 )
 from reclaim.log import merkle
-
-REQUEST_BODY_MAX_BYTES: Final = limits.request_body_max_bytes
-QUERY_STRING_MAX_BYTES: Final = limits.query_string_max_bytes
 
 CACHE_IMMUTABLE: Final = "public, max-age=31536000, immutable"
 CACHE_NO_CACHE: Final = "no-cache"
@@ -569,7 +567,7 @@ def create_app(
     web.install(app, log, liabilities)  # the portal's pages (entrypoints/web)
     app.add_middleware(
         RequestLimits,
-        body_max_bytes=REQUEST_BODY_MAX_BYTES,
-        query_max_bytes=QUERY_STRING_MAX_BYTES,
+        body_max_bytes=request_body_max_bytes,
+        query_max_bytes=query_string_max_bytes,
     )
     return app

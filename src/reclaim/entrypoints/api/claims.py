@@ -41,7 +41,8 @@ from reclaim.app.claims_queries import (
 from reclaim.app.log_service import LogService
 from reclaim.core.claims.model import is_date
 from reclaim.core.iso3166 import ALPHA2
-from reclaim.core.state import State
+from reclaim.core.limits import claims_report_cache_entries_max
+from reclaim.core.machine import State
 from reclaim.core.types import JsonValue
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import DecimalString, Problem
@@ -52,8 +53,6 @@ ESTATE_ID_PATTERN: Final = "^[a-z0-9][a-z0-9._-]{0,62}$"
 ISO_PATTERN: Final = "^[A-Z]{2}$"
 DATE_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 CACHE_NO_CACHE: Final = "no-cache"
-#: Reports kept (estate x date x log size); a new log size makes the old ones unreachable.
-REPORT_CACHE_ENTRIES_MAX: Final = 64
 
 Bps = Annotated[
     str | None, Field(description="basis points as decimal text (8200 = 82.00%); null: no base")
@@ -235,7 +234,7 @@ def get_report(request: Request, estate_id: EstateId, on: OnQuery = None) -> Res
         key = (estate_id, on_date, state.events)
         if key not in cache:
             cache[key] = report_document(state, estate_id, on_date)
-            while len(cache) > REPORT_CACHE_ENTRIES_MAX:
+            while len(cache) > claims_report_cache_entries_max:
                 cache.popitem(last=False)
         return cache[key]
 

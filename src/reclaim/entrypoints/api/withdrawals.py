@@ -94,6 +94,7 @@ from reclaim.app.withdrawals import (
     WithdrawalService,
 )
 from reclaim.core.events import format_time
+from reclaim.core.limits import client_id_max, withdrawals_page_max
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import instruction
@@ -112,9 +113,6 @@ CONFIRM_PATH: Final = "/wapi/v1/capital/destinations/confirm"
 DESTINATION_STATUSES: Final = ("pending", "cooling_off", "active", "removed")
 NO_STORE: Final = {"Cache-Control": "no-store"}
 PAGE_DEFAULT: Final = 100
-PAGE_MAX: Final = 1000
-#: Backpack's ``clientId`` is a u32.
-CLIENT_ID_MAX: Final = 2**32 - 1
 STATUS: Final = {"requested": "pending", "confirmed": "confirmed", "failed": "failed",
                  "expired": "expired"}  # fmt: skip
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -157,7 +155,7 @@ class WithdrawalRequest(BaseModel):
     blockchain: str = Field(min_length=1, max_length=32, description="the rail")
     quantity: str = Field(min_length=1, max_length=40, examples=["2500.00"])
     symbol: str = Field(min_length=1, max_length=16, examples=["EUR"])
-    clientId: int | None = Field(default=None, ge=0, le=CLIENT_ID_MAX, strict=True)  # noqa: N815
+    clientId: int | None = Field(default=None, ge=0, le=client_id_max, strict=True)  # noqa: N815
     bankBic: str | None = Field(default=None, max_length=11)  # noqa: N815 - Backpack style
     fee: str | None = Field(default=None, max_length=40)
 
@@ -320,7 +318,7 @@ def list_withdrawals(
     response: Response,
     from_: Annotated[QueryInt | None, Query(alias="from", description="ms since the epoch")] = None,
     to: Annotated[QueryInt | None, Query(description="ms since the epoch, exclusive")] = None,
-    limit: Annotated[QueryInt, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    limit: Annotated[QueryInt, Query(ge=1, le=withdrawals_page_max)] = PAGE_DEFAULT,
     offset: Annotated[QueryInt, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[Withdrawal]:
     """Your withdrawals, newest first (Backpack's ``from``, ``to``, ``limit``, ``offset``)."""

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.limits import chart_bar_width_max as bar_width_max
+from reclaim.core.limits import chart_rows_max
+
 chart_width: Final = 400
-bar_width_max: Final = 400
 row_height: Final = 44
 label_baseline: Final = 16
 bar_top: Final = 22
 bar_height: Final = 14
-#: Most rows in a chart (the rest are summed into one row by the caller).
-chart_rows_max: Final = 12
 
 
 @dataclass(frozen=True, slots=True)

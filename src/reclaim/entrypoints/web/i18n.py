@@ -37,6 +37,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, parse_pattern
 from babel.support import Translations
 
+from reclaim.core.limits import accept_language_max_chars, accept_language_ranges_max
 from reclaim.core.money import asset_of
 
 #: The portal's locales, in the order the switch shows them.
@@ -48,9 +49,6 @@ LANG_TAGS: Final = {"zh_Hans": "zh-Hans", "en": "en", "fr": "fr"}
 NATIVE_NAMES: Final = {"zh_Hans": "简体中文", "en": "English", "fr": "Français"}
 LANG_COOKIE: Final = "reclaim_lang"
 LANG_QUERY: Final = "lang"
-#: Longest Accept-Language header read, and most ranges considered (a bound on the work).
-accept_language_max_chars: Final = 512
-accept_language_ranges_max: Final = 32
 #: Currencies Babel formats with a symbol; any other asset is a number and its code.
 _ISO_CURRENCIES: Final = frozenset({"USD", "EUR"})
 _EXACT: Final = decimal.Context(prec=60)

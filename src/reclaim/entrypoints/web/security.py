@@ -40,6 +40,8 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reclaim.core.limits import web_token_max_chars as token_max_chars
+
 #: The one Content-Security-Policy of the portal.
 CSP: Final = "; ".join(
     (
@@ -65,8 +67,6 @@ CSRF_FIELD: Final = "csrf_token"
 csrf_secret_min_bytes: Final = 32
 #: Bytes of randomness in a session id.
 session_id_bytes: Final = 32
-#: Longest CSRF token or session id read (a bound on the work; real ones are 43 characters).
-token_max_chars: Final = 128
 
 
 def security_headers(*, https: bool) -> dict[str, str]:

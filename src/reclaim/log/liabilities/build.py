@@ -15,6 +15,10 @@ from typing import Final, NoReturn
 import numpy as np
 import numpy.typing as npt
 
+from reclaim.core.limits import integer_max
+from reclaim.core.limits import liabilities_account_id_size_max_bytes as account_id_size_max_bytes
+from reclaim.core.limits import liabilities_assets_max as assets_max
+from reclaim.core.limits import merkle_leaves_max as leaves_max
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.keys import SignerKey
 from reclaim.log.liabilities.errors import LiabilityInputError, LiabilityNotFoundError
@@ -24,12 +28,8 @@ from reclaim.log.liabilities.formats import (
     NODE_PREFIX,
     PROOF_FORMAT,
     SALT_PREFIX,
-    SUM_MAX,
     SUM_SIZE_BYTES,
-    account_id_size_max_bytes,
-    assets_max,
     b64,
-    leaves_max,
     secret_size_min_bytes,
 )
 from reclaim.log.liabilities.hashing import Hmac, derive_salt, length_prefixed
@@ -139,7 +139,7 @@ def _read_leaves(
             raise LiabilityInputError(
                 f"liability {number} is not (account id, asset, balance)"
             ) from None
-        if type(balance) is not int or not 0 <= balance <= SUM_MAX:
+        if type(balance) is not int or not 0 <= balance <= integer_max:
             _bad_balance(number, account, asset, balance)
         if balance == 0:
             continue
@@ -205,7 +205,7 @@ def _build_tree(asset: str, leaves: _Leaves) -> tuple[_AssetTree, int]:
     if count > leaves_max:
         raise LiabilityInputError(f"{asset} has {count} leaves, more than 2**40")
     total = sum(leaves.balances)
-    if total > SUM_MAX:
+    if total > integer_max:
         raise LiabilityInputError(f"{asset} liabilities total {total}, more than 2**63 - 1")
     joined = b"".join(leaves.hashes)
     leaves.hashes.clear()

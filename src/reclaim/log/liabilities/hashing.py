@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
+from reclaim.core.limits import integer_max
 from reclaim.log.liabilities.formats import (
     LEAF_PREFIX,
     NODE_PREFIX,
     SALT_PREFIX,
     SALT_SIZE_BYTES,
-    SUM_MAX,
     SUM_SIZE_BYTES,
 )
 
@@ -39,15 +39,15 @@ def derive_salt(secret: bytes, account_id: str, asset: str, snapshot_id: str) ->
 def leaf_hash(salt: bytes, account_id: str, asset: str, balance: int) -> bytes:
     """SHA-256(LEAF_PREFIX || salt || lp(account) || lp(asset) || u64be(balance))."""
     assert len(salt) == SALT_SIZE_BYTES, "salt is 32 bytes"
-    assert 0 <= balance <= SUM_MAX, "balance is in the u64 and BIGINT range"
+    assert 0 <= balance <= integer_max, "balance is in the u64 and BIGINT range"
     data = salt + length_prefixed(account_id) + length_prefixed(asset)
     return _sha256(LEAF_PREFIX + data + balance.to_bytes(SUM_SIZE_BYTES, "big")).digest()
 
 
 def node_hash(left: bytes, left_sum: int, right: bytes, right_sum: int) -> bytes:
     """SHA-256(NODE_PREFIX || left || u64be(left_sum) || right || u64be(right_sum))."""
-    assert 0 <= left_sum <= SUM_MAX, "left sum is in range"
-    assert 0 <= right_sum <= SUM_MAX, "right sum is in range"
+    assert 0 <= left_sum <= integer_max, "left sum is in range"
+    assert 0 <= right_sum <= integer_max, "right sum is in range"
     return _sha256(
         NODE_PREFIX
         + left

@@ -7,16 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from reclaim.core.limits import integer_max
+from reclaim.core.limits import liabilities_proof_size_max_bytes as proof_size_max_bytes
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.liabilities.errors import LiabilityProofErrorKind, refuse
 from reclaim.log.liabilities.formats import (
     HASH_SIZE_BYTES,
     STEP_SIZE_BYTES,
-    SUM_MAX,
     SUM_SIZE_BYTES,
     b64,
-    proof_size_max_bytes,
     unb64,
 )
 
@@ -49,8 +49,8 @@ class PathStep:
 
     def encode(self) -> str:
         assert len(self.sibling_hash) == HASH_SIZE_BYTES, "sibling hash is 32 bytes"
-        assert 0 <= self.sibling_sum <= SUM_MAX, "sibling sum is in range"
-        assert 0 <= self.parent_sum <= SUM_MAX, "parent sum is in range"
+        assert 0 <= self.sibling_sum <= integer_max, "sibling sum is in range"
+        assert 0 <= self.parent_sum <= integer_max, "parent sum is in range"
         record = (
             self.sibling_hash
             + self.sibling_sum.to_bytes(SUM_SIZE_BYTES, "big")

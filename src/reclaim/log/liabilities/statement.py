@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from typing import NoReturn
 
 from reclaim.core import limits
+from reclaim.core.limits import integer_max, liabilities_decimal_digits_max
+from reclaim.core.limits import liabilities_account_id_size_max_bytes as account_id_size_max_bytes
+from reclaim.core.limits import liabilities_assets_max as assets_max
+from reclaim.core.limits import merkle_leaves_max as leaves_max
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.keys import VerifierKey
@@ -22,15 +26,10 @@ from reclaim.log.liabilities.errors import (
 )
 from reclaim.log.liabilities.formats import (
     DECIMAL,
-    DECIMAL_DIGITS_MAX,
     HASH_SIZE_BYTES,
     SNAPSHOT_FORMAT,
     STATEMENT_HEADER,
-    SUM_MAX,
-    account_id_size_max_bytes,
-    assets_max,
     b64,
-    leaves_max,
     unb64,
 )
 from reclaim.log.note import (
@@ -219,7 +218,7 @@ def _parse_asset_lines(lines: list[str]) -> tuple[AssetTotal, ...]:
         asset, total_word, count_word, root_word = words
         if asset_problem(asset) is not None:
             _bad_statement(f"asset line {line!r}: {asset_problem(asset)}")
-        total = _statement_decimal(total_word, f"{asset} total", SUM_MAX)
+        total = _statement_decimal(total_word, f"{asset} total", integer_max)
         count = _statement_decimal(count_word, f"{asset} leaf count", leaves_max)
         if not 1 <= count <= total:
             _bad_statement(
@@ -240,7 +239,7 @@ def _words(line: str, keyword: str, count: int) -> list[str]:
 
 
 def _statement_decimal(word: str, what: str, maximum: int) -> int:
-    if len(word) > DECIMAL_DIGITS_MAX or not DECIMAL.fullmatch(word):
+    if len(word) > liabilities_decimal_digits_max or not DECIMAL.fullmatch(word):
         _bad_statement(f"{what} {word!r} is not a decimal number without sign or leading zeros")
     value = int(word)
     if value > maximum:

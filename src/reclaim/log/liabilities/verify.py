@@ -14,18 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.limits import integer_max, liabilities_decimal_digits_max
+from reclaim.core.limits import liabilities_proof_size_max_bytes as proof_size_max_bytes
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.keys import VerifierKey
 from reclaim.log.liabilities.errors import LiabilityProofErrorKind, refuse
 from reclaim.log.liabilities.formats import (
     DECIMAL,
-    DECIMAL_DIGITS_MAX,
     PROOF_FORMAT,
     SALT_SIZE_BYTES,
     STEP_SIZE_BYTES,
-    SUM_MAX,
     b64,
-    proof_size_max_bytes,
     unb64,
 )
 from reclaim.log.liabilities.hashing import leaf_hash, node_hash
@@ -195,7 +194,7 @@ def _leaf_values(fields: dict[str, str]) -> tuple[int, bytes, int]:
             f"leaf salt {fields['salt']!r} is not canonical base64 of {SALT_SIZE_BYTES} bytes",
         )
     index_word = fields["index"]
-    if len(index_word) > DECIMAL_DIGITS_MAX or not DECIMAL.fullmatch(index_word):
+    if len(index_word) > liabilities_decimal_digits_max or not DECIMAL.fullmatch(index_word):
         refuse(
             LiabilityProofErrorKind.bad_leaf,
             f"leaf index {index_word!r} is not a decimal number without sign or leading zeros",
@@ -205,7 +204,7 @@ def _leaf_values(fields: dict[str, str]) -> tuple[int, bytes, int]:
 
 def _proof_sum(word: str, what: str) -> int:
     """A decimal sum, range-checked: a sign is parsed so that a negative is named as such."""
-    if len(word) > DECIMAL_DIGITS_MAX + 1 or not _SIGNED_DECIMAL.fullmatch(word):
+    if len(word) > liabilities_decimal_digits_max + 1 or not _SIGNED_DECIMAL.fullmatch(word):
         refuse(LiabilityProofErrorKind.malformed_proof, f"{what} {word!r} is not a decimal number")
     value = int(word)
     if value < 0:
@@ -213,7 +212,7 @@ def _proof_sum(word: str, what: str) -> int:
             LiabilityProofErrorKind.sum_out_of_range,
             f"{what} {value} is negative: amounts are unsigned",
         )
-    if value > SUM_MAX:
+    if value > integer_max:
         refuse(LiabilityProofErrorKind.sum_out_of_range, f"{what} {value} is more than 2**63 - 1")
     return value
 
@@ -273,7 +272,7 @@ def _fold(h: bytes, s: int, steps: list[_Step], entries: list[PathStep]) -> tupl
     separately: the fix for the max attack)."""
     for number, (step, entry) in enumerate(zip(steps, entries, strict=True)):
         children = s + entry.sibling_sum
-        if children > SUM_MAX:
+        if children > integer_max:
             refuse(
                 LiabilityProofErrorKind.sum_out_of_range,
                 f"{step.name(number)}: its children sum to {children}, more than 2**63 - 1",

@@ -1,0 +1,230 @@
+"""The web portal's accounts: sign-up for a person without a key, login, recorded sessions,
+the payout election and the KYC document, over the same services the API uses.
+
+Theory of operation
+-------------------
+- **Sign-up on the web** (``WebAccounts.sign_up``): a person has no Ed25519 key, so the portal
+  makes one for the sign-up (``SignerKey.generate``), signs the onboarding challenge with it (the
+  proof of possession ``OnboardingService.sign_up`` asks for) and forgets the private half at
+  once: the creditor actor is registered with a key nobody holds, and everything the creditor
+  does on the web is signed by the **gateway** for them (DESIGN.md §3). The public half travels
+  with the code form (it names the pending sign-up; it is not a secret: a code is bound to it
+  and to the password's hash, so another key proves nothing). Then ``verify_code`` as the API.
+- **Login** (``login``): the address's commitment names the creditor (``creditor_name``); its
+  vault record (written by ``verify_code`` once the code came back) holds the argon2 hash. An
+  unknown address spends the time of a ``verify`` (``verify_absent``) and gets the same answer
+  as a wrong password (``LoginRefused``): nobody learns who has an account. Attempts are
+  counted per client and per address (``LOGIN_PER_CLIENT``, ``LOGIN_PER_ADDRESS``) in the same
+  shared buckets as the code checks: a password is not guessed faster than a code.
+- **Sessions** (``open_session``, ``session``, ``close_session``): a session id is 256 random
+  bits; the vault keeps ``websession:<SHA-256 of the id>`` (the creditor, when and from where
+  it was opened, its expiry) — the recorded session of DESIGN.md §3, encrypted as PII and
+  erasable; the id itself is never stored. ``session`` answers the creditor of a live record,
+  else ``None``.
+- ``elect_payout``: ``ElectPayout`` signed by the gateway, as ``POST
+  /api/v1/distributions/election`` does.
+- ``store_kyc_document``: the uploaded document goes to the vault (``kycdoc:<creditor>``,
+  encrypted per creditor) and the case is opened with the manual provider
+  (``OnboardingService.submit_kyc``): the officer reads it in the queue (``kyc_document``).
+
+Answers are values: ``LoginRefused``, ``RateLimited`` (onboarding's), ``Refused(code, detail)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+
+from reclaim.app.log_service import LogService
+from reclaim.app.onboarding import (
+    InputRefused,
+    KycOpened,
+    OnboardingService,
+    RateLimited,
+    Refused,
+    SignUpAccepted,
+    creditor_name,
+    sign_up_message,
+)
+from reclaim.app.ports import RateRule, SubjectErased, SubjectNotFound
+from reclaim.core import limits
+from reclaim.core.distribution.commands import ElectPayout
+from reclaim.core.events import format_time
+from reclaim.core.limits import kyc_document_max_bytes
+from reclaim.core.rejections import Code, Rejection
+from reclaim.log.keys import SignerKey
+
+#: Login attempts: per client address, and per e-mail address (any client).
+LOGIN_PER_CLIENT: Final = RateRule("web_login_per_client", 20, 15 * 60)
+LOGIN_PER_ADDRESS: Final = RateRule("web_login_per_address", 10, 15 * 60)
+#: A session lives this long after login (then the creditor logs in again).
+session_lifetime_seconds: Final = 8 * 3600
+KYC_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "application/pdf"})
+MANUAL: Final = "manual"
+_SESSION_PREFIX: Final = "websession:"
+_KYC_PREFIX: Final = "kycdoc:"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginRefused:
+    """A wrong password and an unknown address: one answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    creditor: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSignUp:
+    """A sign-up accepted: the code form carries ``public_key`` (base64) back."""
+
+    public_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Elected:
+    asset: str
+    seq: int | None  # None: elected so already
+
+
+@dataclass(frozen=True, slots=True)
+class KycDocument:
+    creditor: str
+    media_type: str
+    name: str
+    body: bytes
+
+
+def session_subject(session_id: str) -> str:
+    return _SESSION_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(slots=True)
+class WebAccounts:
+    onboarding: OnboardingService
+    log: LogService
+
+    # Sign-up ------------------------------------------------------------------------------
+
+    def sign_up(
+        self, email: str, password: str, locale: str, client_id: str
+    ) -> WebSignUp | RateLimited | InputRefused | Refused:
+        issued = self.onboarding.sign_up_challenge(email)
+        if isinstance(issued, InputRefused):
+            return issued
+        key = SignerKey.generate("creditor")  # its private half is dropped with this frame
+        message = sign_up_message(self.log.state.origin, issued.challenge, email)
+        public = base64.b64encode(key.verifier.public_key).decode()
+        signature = base64.b64encode(key.sign(message)).decode()
+        answer = self.onboarding.sign_up(email, password, public, locale, client_id,
+                                         issued.challenge, signature)  # fmt: skip
+        if isinstance(answer, SignUpAccepted):
+            return WebSignUp(public)
+        return answer
+
+    # Login --------------------------------------------------------------------------------
+
+    def login(
+        self, email: str, password: str, client_id: str
+    ) -> LoggedIn | LoginRefused | RateLimited:
+        service = self.onboarding
+        now = service.clock.now()
+        address = email.strip()
+        if not address or len(address.encode()) > limits.email_length_max_bytes:
+            return LoginRefused()
+        if len(password) > limits.password_length_max_chars:
+            return LoginRefused()
+        commitment = service.identity.email(address)
+        for rule, identifier in ((LOGIN_PER_CLIENT, client_id), (LOGIN_PER_ADDRESS, commitment)):
+            decision = service.rate_limiter.acquire(rule, identifier, now)
+            if not decision.allowed:
+                return RateLimited(decision.retry_after_seconds)
+        creditor = creditor_name(commitment)
+        try:
+            stored = service.vault.get(f"creditor:{creditor}", ["password_hash"])
+            encoded = stored.text("password_hash")
+        except (SubjectNotFound, SubjectErased, KeyError):
+            service.passwords.verify_absent(password)
+            return LoginRefused()
+        if not service.passwords.verify(encoded, password):
+            return LoginRefused()
+        if creditor not in self.log.state.actors:  # pragma: no cover - verify_code registers
+            return LoginRefused()
+        if service.passwords.needs_rehash(encoded):
+            service.vault.put(f"creditor:{creditor}",
+                              {"password_hash": service.passwords.hash(password)}, now)  # fmt: skip
+        return LoggedIn(creditor)
+
+    # Sessions -----------------------------------------------------------------------------
+
+    def open_session(self, session_id: str, creditor: str, client_id: str, agent: str) -> None:
+        now = self.onboarding.clock.now()
+        expires = now + timedelta(seconds=session_lifetime_seconds)
+        record = {
+            "creditor": creditor,
+            "opened_at": format_time(now),
+            "expires_at": format_time(expires),
+            "client": client_id[:64],
+            "agent": agent[:256],
+        }
+        self.onboarding.vault.put(session_subject(session_id), record, now)
+
+    def session(self, session_id: str) -> str | None:
+        """The creditor of a live session, else ``None``."""
+        try:
+            found = self.onboarding.vault.get(session_subject(session_id),
+                                              ["creditor", "expires_at"])  # fmt: skip
+            creditor, expires = found.text("creditor"), found.text("expires_at")
+        except (SubjectNotFound, SubjectErased, KeyError):
+            return None
+        if format_time(self.onboarding.clock.now()) >= expires:
+            return None
+        return creditor
+
+    def close_session(self, session_id: str) -> None:
+        try:
+            self.onboarding.vault.erase(session_subject(session_id), self.onboarding.clock.now())
+        except SubjectNotFound:
+            pass
+
+    # Actions ------------------------------------------------------------------------------
+
+    def elect_payout(self, creditor: str, asset: str) -> Elected | Refused:
+        (outcome,) = self.log.submit_many([(ElectPayout(creditor, asset),
+                                            self.onboarding.rules.gateway)])  # fmt: skip
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return Elected(asset, outcome.seq if outcome.events else None)
+
+    def store_kyc_document(
+        self, creditor: str, media_type: str, name: str, body: bytes
+    ) -> KycOpened | Refused:
+        if media_type not in KYC_MEDIA_TYPES:
+            return Refused("document_type_unsupported", "a JPEG, PNG or PDF file")
+        if not 0 < len(body) <= kyc_document_max_bytes:
+            return Refused("document_size_invalid", f"1 to {kyc_document_max_bytes} bytes")
+        now = self.onboarding.clock.now()
+        fields = {"media_type": media_type, "name": name[:120], "body": body,
+                  "uploaded_at": format_time(now)}  # fmt: skip
+        self.onboarding.vault.put(_KYC_PREFIX + creditor, fields, now)
+        return self.onboarding.submit_kyc(creditor, MANUAL)
+
+    def kyc_document(self, creditor: str) -> KycDocument | None:
+        try:
+            found = self.onboarding.vault.get(_KYC_PREFIX + creditor)
+            return KycDocument(creditor, found.text("media_type"), found.text("name"),
+                               found.data("body"))  # fmt: skip
+        except (SubjectNotFound, SubjectErased, KeyError):
+            return None
+
+
+def refused(rejection: Rejection) -> Refused:
+    """The most specific code of a core refusal (the sub-machine's code in the detail)."""
+    if rejection.code in (Code.distribution_refused, Code.claims_refused):
+        name, _, detail = rejection.detail.partition(":")
+        return Refused(name.split(" ")[0], detail.strip())
+    return Refused(rejection.code.name, rejection.detail)
