@@ -14,8 +14,6 @@ LINES_MAX: Final = 800
 KNOWN_EXCEPTIONS: Final = {
     # issue 10 part 1 replaces it by core/machine.py and the DOMAINS table (no _decide_* copies).
     "core/state.py": "issue 10, part 1",
-    # issue 9 (withdrawal destinations) is adding events to it; split after that lands.
-    "core/withdrawals/machine.py": "issue 9, finding 7",
 }
 
 

@@ -9,14 +9,11 @@ correspondent) or ``usdc`` (to an allow-listed address). Each rail pays out exac
 by an admin): the fee schedule (``fees``), the smallest amount, the reservation timeout, and the
 operator's accounts the money goes to — so a verifier re-computes every fee from the log.
 
-A withdrawal, as a state machine (h11 style; rows: state, columns: what happens):
-
-| state     | confirmed (rail paid) | failed (rail did not) | sweep after the deadline |
-| --------- | --------------------- | --------------------- | ------------------------ |
-| requested | → confirmed           | → failed              | → expired (ledger)       |
-| confirmed | ``exists`` / ``withdrawal_already_confirmed`` | ``withdrawal_already_confirmed`` | – |
-| failed    | ``withdrawal_already_failed`` | ``exists`` / ``withdrawal_already_failed`` | – |
-| expired   | ``withdrawal_expired``| ``withdrawal_expired``| –                        |
+A withdrawal is a state machine: requested, then confirmed (the rail paid) or failed (it did
+not), or expired when the ledger's sweep voids its reservation after the deadline. Its table is
+``model.WITHDRAWAL_TRANSITIONS``, written out in the ``model`` docstring with the code of every
+empty cell (``withdrawal_already_confirmed``, ``withdrawal_already_failed``,
+``withdrawal_expired``; ``exists`` when an event repeats what was recorded).
 
 Events (version 1; shapes and signing roles in ``payloads``):
 
@@ -138,6 +135,7 @@ from reclaim.core.withdrawals.codes import (
     WithdrawalsCode,
     WithdrawalsRejection,
 )
+from reclaim.core.withdrawals.destinations import destination_refusal, live_destinations
 from reclaim.core.withdrawals.fees import (
     BASES,
     EXCESS,
@@ -148,18 +146,10 @@ from reclaim.core.withdrawals.fees import (
     schedule_code,
 )
 from reclaim.core.withdrawals.machine import (
-    RESERVED_PREFIX,
     assert_withdrawals_invariants,
     check_withdrawals,
-    creditor_jurisdictions,
     decide_withdrawals,
-    destination_refusal,
     evolve_withdrawals,
-    live_destinations,
-    open_count,
-    rails_allowed,
-    reserved_transfer,
-    status_of,
 )
 from reclaim.core.withdrawals.model import (
     CONFIRMED,
@@ -173,7 +163,9 @@ from reclaim.core.withdrawals.model import (
     FAILURE_REASONS,
     RAIL_ASSETS,
     REQUESTED,
+    SETTLE_REFUSALS,
     STATUSES,
+    WITHDRAWAL_TRANSITIONS,
     AddDestination,
     ConfirmDestination,
     ConfirmWithdrawal,
@@ -208,6 +200,13 @@ from reclaim.core.withdrawals.payloads import (
     WRITTEN_VERSIONS,
     PayloadError,
 )
+from reclaim.core.withdrawals.requests import creditor_jurisdictions, rails_allowed
+from reclaim.core.withdrawals.settlement import (
+    RESERVED_PREFIX,
+    open_count,
+    reserved_transfer,
+    status_of,
+)
 
 __all__ = [
     "ACCEPTED",
@@ -233,9 +232,11 @@ __all__ = [
     "REQUESTED_EVENT",
     "REQUEST_RULE_VERSION",
     "RESERVED_PREFIX",
+    "SETTLE_REFUSALS",
     "STATUSES",
     "WHOLE",
     "WITHDRAWAL_EVENT_TYPES",
+    "WITHDRAWAL_TRANSITIONS",
     "WRITTEN_VERSIONS",
     "AddDestination",
     "ConfirmDestination",

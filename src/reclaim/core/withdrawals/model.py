@@ -1,4 +1,19 @@
-"""The withdrawals core's values: rails and their terms, withdrawals, commands, the state."""
+"""The withdrawals core's values: rails and their terms, withdrawals, commands, the state.
+
+A withdrawal, as a table (h11 style; rows: its status at the event's time, columns: what the
+rail reports, ``withdrawal.confirmed`` or ``withdrawal.failed``; ``WITHDRAWAL_TRANSITIONS``). An
+empty cell is refused with its row's code (``SETTLE_REFUSALS``), or accepted as ``exists`` when
+the event repeats what the withdrawal recorded (the same rail reference or the same reason).
+``expired`` is no recorded status: a requested withdrawal is in that row once the ledger's sweep
+expired its reservation, or once the reservation's deadline has passed:
+
+| status    | confirmed | failed | refused with                 |
+| --------- | --------- | ------ | ---------------------------- |
+| requested | confirmed | failed |                              |
+| confirmed |           |        | withdrawal_already_confirmed |
+| failed    |           |        | withdrawal_already_failed    |
+| expired   |           |        | withdrawal_expired           |
+"""
 
 from __future__ import annotations
 
@@ -14,7 +29,7 @@ from reclaim.core.limits import (
     withdrawal_id_length_max_chars,
 )
 from reclaim.core.types import JsonValue
-from reclaim.core.withdrawals.codes import ACCEPTED, WithdrawalsCode
+from reclaim.core.withdrawals.codes import ACCEPTED, SettleCode, WithdrawalsCode
 from reclaim.core.withdrawals.fees import FeeSchedule, FeeTier
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
@@ -39,6 +54,23 @@ FAILED: Final = "failed"
 #: ``ledger.pending_expired`` expired the withdrawal's pending transfer.
 EXPIRED: Final = "expired"
 STATUSES: Final = (REQUESTED, CONFIRMED, FAILED, EXPIRED)
+#: The withdrawal table (module docstring): status -> {what the rail reports -> next status}.
+WITHDRAWAL_TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+    {
+        REQUESTED: MappingProxyType({CONFIRMED: CONFIRMED, FAILED: FAILED}),
+        CONFIRMED: MappingProxyType({}),
+        FAILED: MappingProxyType({}),
+        EXPIRED: MappingProxyType({}),
+    }
+)
+#: The code of an empty cell of the withdrawal table, by row.
+SETTLE_REFUSALS: Final[Mapping[str, SettleCode]] = MappingProxyType(
+    {
+        CONFIRMED: SettleCode.withdrawal_already_confirmed,
+        FAILED: SettleCode.withdrawal_already_failed,
+        EXPIRED: SettleCode.withdrawal_expired,
+    }
+)
 
 #: Why a rail failed a withdrawal: codes, not free text (the public log must not carry a bank's
 #: message, which may name the beneficiary). Adapters map rail-specific codes (ISO 20022 return
