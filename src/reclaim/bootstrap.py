@@ -2,13 +2,22 @@
 
 Nothing in reclaim is constructed at import time; entry points (CLI, API server, tests) call
 ``build`` and get a ``Container``. Tests pass their own store or clock instead of patching.
+
+Every service is made here, with the container's clock: the log, liabilities and onboarding by
+``build``; the withdrawal service by ``Container.withdrawals()`` on first use, with the rails the
+settings name (so a rail's settings are read, and checked, only by the commands that pay);
+the register import's PII vault by ``open_claims_vault``. The entry points reach the adapters
+through here (and ``adapters.files``, the operator's files, directly): key files
+(``init_keys``), the public log's sources (``open_log_source``, ``open_checkpoints``). Key-file
+problems come out as ``BootstrapError``.
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from reclaim.adapters.clock import SystemClock
@@ -26,14 +35,20 @@ from reclaim.adapters.identity import FoldedCommitments
 from reclaim.adapters.keyfiles import (
     OPERATOR_ACTORS,
     VAULT_KEY_FILE,
+    KeyFileError,
     load_keyring,
     load_kyc_webhook_secret,
     load_liabilities_secret,
     load_pii_keys,
 )
+from reclaim.adapters.keyfiles import init_keys as init_key_files
 from reclaim.adapters.kyc import ManualReviewQueue, SqlKycWebhookLog, WebhookKyc
+from reclaim.adapters.log_sources import open_source
 from reclaim.adapters.mail import DeliveryReport, SmtpMailSender, SqlOutbox, deliver_due
 from reclaim.adapters.passwords import Argon2PasswordHasher
+from reclaim.adapters.published_checkpoints import (
+    open_checkpoints as open_published_checkpoints,
+)
 from reclaim.adapters.rails import VaultBeneficiaryCommitments
 from reclaim.adapters.rails.batch_book import JsonBatchBook
 from reclaim.adapters.rails.hk_wire import HkWireRail
@@ -41,7 +56,7 @@ from reclaim.adapters.rails.sepa import SepaDebtor, SepaRail
 from reclaim.adapters.rails.usdc import UsdcRail
 from reclaim.adapters.signing import ProcessSigner
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
-from reclaim.app.liabilities import LiabilitiesService
+from reclaim.app.liabilities import CheckpointSource, LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.onboarding import OnboardingRules, OnboardingService
 from reclaim.app.ports import (
@@ -58,6 +73,7 @@ from reclaim.config import Settings
 from reclaim.core import limits
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, Genesis, RegisterActor
+from reclaim.verifier import LogSource
 
 
 class BootstrapError(Exception):
@@ -92,6 +108,25 @@ class Container:
     liabilities: LiabilitiesService
     onboarding: OnboardingWiring | None = None
     _stop_mail: threading.Event = field(default_factory=threading.Event, repr=False)
+    _withdrawals: WithdrawalService | None = field(default=None, repr=False)
+
+    @property
+    def clock(self) -> Clock:
+        """The one clock every service of this container reads."""
+        return self.log.clock
+
+    def withdrawals(self) -> WithdrawalService:
+        """The withdrawal service over this container's log, vault and clock, with the rails
+        the settings name (``build_withdrawals``), built on first use. ``BootstrapError``
+        without a SQL store or vault; ``SettingsError`` if the allow-list cannot be read; a
+        malformed debtor IBAN or BIC raises ``ValueError`` (from the SEPA rail)."""
+        if self._withdrawals is None:
+            self._withdrawals = build_withdrawals(
+                self,
+                sepa_debtor=sepa_debtor(self.settings),
+                usdc_allow_list=self.settings.usdc_addresses(),
+            )
+        return self._withdrawals
 
     def close(self) -> None:
         self._stop_mail.set()
@@ -118,8 +153,9 @@ def build(
 ) -> Container:
     """Open the store and key ring, replay the log, and write its genesis if it has none."""
     tune_garbage_collector()
-    keys = load_keyring(settings.keys_dir)
-    secret = load_liabilities_secret(settings.keys_dir)
+    with _key_files():
+        keys = load_keyring(settings.keys_dir)
+        secret = load_liabilities_secret(settings.keys_dir)
     if store is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = open_store(settings.database_url)
@@ -130,8 +166,47 @@ def build(
     liabilities = LiabilitiesService(log, store, secret, keys.log_signer, clock=clock)
     onboarding = None
     if isinstance(store, SqlEventStore) and (settings.keys_dir / VAULT_KEY_FILE).exists():
-        onboarding = build_onboarding(settings, store, log, keys, clock)
+        with _key_files():
+            onboarding = build_onboarding(settings, store, log, keys, clock)
     return Container(settings, keys, store, log, liabilities, onboarding)
+
+
+@contextmanager
+def _key_files() -> Iterator[None]:
+    """A key file that cannot be used, as a ``BootstrapError`` (the same message)."""
+    try:
+        yield
+    except KeyFileError as exc:
+        raise BootstrapError(str(exc)) from exc
+
+
+def init_keys(settings: Settings) -> dict[str, str]:
+    """Create the operator's key files in the settings' key directory (never overwriting);
+    returns the verifier keys by file stem. ``BootstrapError`` if there are keys already."""
+    with _key_files():
+        return init_key_files(settings.keys_dir, settings.origin)
+
+
+def open_log_source(location: str) -> LogSource:
+    """The public log at ``location`` for the verifier: an exported directory or a server URL."""
+    return open_source(location)
+
+
+def open_checkpoints(location: str) -> CheckpointSource:
+    """The published checkpoints at ``location``: a note file, an exported log or a server."""
+    return open_published_checkpoints(location)
+
+
+def sepa_debtor(settings: Settings) -> SepaDebtor | None:
+    """The SEPA debtor account of the settings, when its IBAN is set (``reclaim serve``'s
+    defaults for a missing holder or BIC; ``withdrawals export-sepa`` asks for all three)."""
+    if not settings.sepa_debtor_iban:
+        return None
+    return SepaDebtor(
+        settings.sepa_debtor_name or "reclaim operator",
+        settings.sepa_debtor_iban,
+        settings.sepa_debtor_bic or "",
+    )
 
 
 def build_onboarding(
@@ -202,14 +277,15 @@ def build_withdrawals(
     store = container.store
     assert isinstance(store, SqlEventStore), "open_claims_vault refuses other stores"
     engine = store.engine
-    codes_secret = load_pii_keys(container.settings.keys_dir).codes_secret
+    with _key_files():
+        codes_secret = load_pii_keys(container.settings.keys_dir).codes_secret
     return WithdrawalService(
         container.log,
         vault,
         VaultBeneficiaryCommitments(commitments),
         rails,
         JsonBatchBook(container.settings.data_dir / WITHDRAWAL_BATCH_BOOK),
-        SystemClock(),
+        container.clock,
         codes=SqlCodeStore(engine, codes_secret),
         outbox=SqlOutbox(engine, vault),
         cooling_off_seconds=container.settings.destination_cooling_off_seconds,
@@ -225,7 +301,8 @@ def open_claims_vault(container: Container) -> tuple[SqlVault, Commitments]:
         raise BootstrapError("the register import needs a SQL store (the vault lives in it)")
     if not (container.settings.keys_dir / VAULT_KEY_FILE).exists():
         raise BootstrapError(f"no {VAULT_KEY_FILE} in {container.settings.keys_dir}")
-    pii = load_pii_keys(container.settings.keys_dir)
+    with _key_files():
+        pii = load_pii_keys(container.settings.keys_dir)
     vault = SqlVault(store.engine, FileKeyWrapper.from_keks(pii.vault))
     return vault, Commitments(pii.commitment_secret)
 

@@ -12,6 +12,10 @@
 | RECLAIM_MAIL_SENDER   | the ``From`` of code e-mails              | ``reclaim <no-reply@...>``   |
 | RECLAIM_TRUSTED_PROXIES | reverse proxies: IPs, CIDRs (comma-separated) | none                   |
 | RECLAIM_DESTINATION_COOLING_OFF_SECONDS | a new destination's wait (below) | ``86400`` |
+| RECLAIM_SEPA_DEBTOR_NAME | the SEPA paying account's holder (below) | none |
+| RECLAIM_SEPA_DEBTOR_IBAN | its IBAN                                  | none |
+| RECLAIM_SEPA_DEBTOR_BIC  | its bank's BIC                            | none |
+| RECLAIM_USDC_ALLOW_LIST  | a file of EIP-55 addresses USDC may go to | none |
 
 ``RECLAIM_TRUSTED_PROXIES`` (issue 9, finding 5): the client address that rate limits count by is
 the TCP peer's, unless the peer is one of these reverse proxies; with none (the default) no
@@ -21,6 +25,13 @@ proxy header is ever read, so no client can choose its own address.
 destination, once its owner's mailbox confirmed it, waits before money may go to it (0 … 30
 days; default a day). Each confirmation records the figure in the log, so a change applies to
 later confirmations only.
+
+The withdrawal rails' settings (read here only; ``bootstrap`` builds the rails from them):
+the SEPA debtor account is the operator's account that pain.001 batch files pay from
+(``reclaim withdrawals export-sepa`` needs all three; ``reclaim serve`` builds the SEPA rail
+with it when the IBAN is set); the USDC allow-list is a file of EIP-55 addresses, one a line,
+that USDC withdrawals may go to (none without it). The commands' ``--debtor-*`` and
+``--allow-list`` options override them.
 """
 
 from __future__ import annotations
@@ -57,6 +68,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     #: The cooling-off of a newly confirmed withdrawal destination (issue 9, finding 7).
     destination_cooling_off_seconds: int = destination_cooling_off_default_seconds
+    #: The SEPA debtor account pain.001 files pay from: holder, IBAN, BIC (checked by the rail).
+    sepa_debtor_name: str | None = None
+    sepa_debtor_iban: str | None = None
+    sepa_debtor_bic: str | None = None
+    #: A file of the EIP-55 addresses USDC withdrawals may go to, one a line.
+    usdc_allow_list: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -90,6 +107,15 @@ class Settings:
                 str(overrides.get("destination_cooling_off_seconds")
                     or env.get("RECLAIM_DESTINATION_COOLING_OFF_SECONDS", ""))
             ),
+            sepa_debtor_name=_optional(overrides, "sepa_debtor_name", env,
+                                       "RECLAIM_SEPA_DEBTOR_NAME"),
+            sepa_debtor_iban=_optional(overrides, "sepa_debtor_iban", env,
+                                       "RECLAIM_SEPA_DEBTOR_IBAN"),
+            sepa_debtor_bic=_optional(overrides, "sepa_debtor_bic", env,
+                                      "RECLAIM_SEPA_DEBTOR_BIC"),
+            usdc_allow_list=_path(
+                _optional(overrides, "usdc_allow_list", env, "RECLAIM_USDC_ALLOW_LIST")
+            ),
         ).validated()  # fmt: skip
 
     def validated(self) -> Settings:
@@ -99,6 +125,18 @@ class Settings:
             raise SettingsError(f"origin {self.origin!r} must have no white space or '+'")
         return self
 
+    def usdc_addresses(self) -> list[str]:
+        """The addresses of the USDC allow-list file, one a line (none without a file); the
+        rail checks each. ``SettingsError`` if the file cannot be read."""
+        if self.usdc_allow_list is None:
+            return []
+        try:
+            return self.usdc_allow_list.read_text().split()
+        except OSError as exc:
+            raise SettingsError(
+                f"USDC allow-list {str(self.usdc_allow_list)!r}: {exc.strerror or exc}"
+            ) from exc
+
     def with_data_dir(self, data_dir: Path) -> Settings:
         return replace(
             self,
@@ -106,6 +144,20 @@ class Settings:
             database_url=f"sqlite:///{(data_dir / 'reclaim.db').resolve()}",
             keys_dir=data_dir / "keys",
         )
+
+
+def _optional(
+    overrides: Mapping[str, object], name: str, env: Mapping[str, str], variable: str
+) -> str | None:
+    """The option ``name`` if given, else the variable if set and not empty, else ``None``."""
+    value = overrides.get(name)
+    if value is not None and str(value):
+        return str(value)
+    return env.get(variable) or None
+
+
+def _path(text: str | None) -> Path | None:
+    return None if text is None else Path(text)
 
 
 def _cooling_off(text: str) -> int:

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from reclaim.core.state import Genesis, PublishDocument
 
 from reclaim import bootstrap
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app import signed_requests
-from reclaim.app.demo import key_seed
 from reclaim.app.log_service import Accepted, InlineSigner, KeyRing, LogService
 from reclaim.app.ports import (
     PendingSignatures,
@@ -45,8 +45,8 @@ from reclaim.app.ports import (
 )
 from reclaim.app.request_signing import sign_request
 from reclaim.config import Settings
-from reclaim.core.state import Genesis, PublishDocument
 from reclaim.core.withdrawals import destination_id_of
+from reclaim.demo.foundation import key_seed
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FixedClock, new_keys
 from tests.support.factories import ORIGIN

@@ -40,9 +40,9 @@ from reclaim.adapters.mail import (
     backoff_seconds,
     deliver_due,
     render,
-    supported_locale,
 )
 from reclaim.adapters.vault import FileKeyWrapper, SqlVault
+from reclaim.app.locales import supported_locale
 from reclaim.app.ports import MailRejected, MailServerDown, MailUnavailable, OutboundMail
 from reclaim.core import limits
 

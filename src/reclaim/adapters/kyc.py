@@ -78,6 +78,8 @@ class WebhookKyc:
         assert len(secret) >= 32, "a webhook secret has at least 32 bytes"
         self._secret = secret
         self.name = name
+        #: The request header ``verify`` reads the signature from.
+        self.signature_header: str = SIGNATURE_HEADER
 
     def __repr__(self) -> str:
         return f"WebhookKyc(name={self.name!r}, <secret>)"

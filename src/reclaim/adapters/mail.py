@@ -65,6 +65,7 @@ from sqlalchemy import Engine, func, select, update
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import stamp, transaction
+from reclaim.app.locales import LOCALES
 from reclaim.app.ports import (
     FailedMail,
     MailRejected,
@@ -82,8 +83,6 @@ from reclaim.core import limits
 
 # Templates ------------------------------------------------------------------------------------
 
-#: The locales mail is written in (BCP 47).
-LOCALES: Final = ("en", "zh-Hans", "fr")
 ONE_TIME_CODE: Final = "one_time_code"
 
 
@@ -279,13 +278,6 @@ def _group_key(key: str) -> str:
     return "-".join(key[i : i + 5] for i in range(0, len(key), 5))
 
 
-def supported_locale(tag: str | None) -> str:
-    """The locale to write to someone who prefers ``tag`` (``zh-CN`` → ``zh-Hans``, ``fr-BE`` →
-    ``fr``); English for anything else."""
-    language = (tag or "").strip().lower().replace("_", "-").split("-", 1)[0]
-    return {"zh": "zh-Hans", "fr": "fr"}.get(language, "en")
-
-
 def _group_digits(code: str) -> str:
     """``12345678`` as ``1234 5678`` (two halves: easier to read and to type)."""
     half = (len(code) + 1) // 2
@@ -329,7 +321,7 @@ class SqlOutbox:
         now: datetime,
     ) -> int:
         assert template in TEMPLATES, f"unknown mail template {template!r}"
-        assert locale in LOCALES, f"unsupported locale {locale!r} (see supported_locale)"
+        assert locale in LOCALES, f"unsupported locale {locale!r} (see locales.supported_locale)"
         assert set(payload) == TEMPLATE_VARIABLES[template], f"the variables of {template}"
         assert all(isinstance(v, str) for v in payload.values()), "payload values are text"
         token = secrets.token_hex(16)

@@ -1,7 +1,7 @@
 """Where a creditor reads the log's published checkpoints from, to check a liabilities proof.
 
-Each implements ``reclaim.app.liabilities.PublishedCheckpoints`` (``name``, ``note_at(size)``)
-and never touches a database:
+Each implements ``reclaim.app.liabilities.CheckpointSource`` (``name``, ``note_at(size)``,
+``log_key()``, ``close()``) and never touches a database:
 
 - ``CheckpointFile(path)``: one signed checkpoint note in a file (what ``GET /log/checkpoint``
   or ``reclaim checkpoint`` printed). It is returned whatever size is asked for: the comparison
@@ -50,6 +50,13 @@ class CheckpointFile:
     def note_at(self, size: int) -> str | None:
         return _read_note(self._path)
 
+    def log_key(self) -> None:
+        """A note file publishes no key."""
+        return None
+
+    def close(self) -> None:
+        pass
+
 
 class ExportedCheckpoints:
     """The ``checkpoints/<size>`` files of an exported log."""
@@ -67,6 +74,13 @@ class ExportedCheckpoints:
             raise SourceError(f"{folder} is not a directory: not an exported log")
         path = folder / str(size)
         return _read_note(path) if path.is_file() else None
+
+    def log_key(self) -> None:
+        """An exported log's keys are checked by ``reclaim verify``, not taken from here."""
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 class ServerCheckpoints:

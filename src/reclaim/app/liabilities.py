@@ -312,6 +312,19 @@ class PublishedCheckpoints(Protocol):
     def note_at(self, size: int) -> str | None: ...
 
 
+class CheckpointSource(PublishedCheckpoints, Protocol):
+    """Published checkpoints a command opens, reads and closes (``bootstrap.open_checkpoints``).
+
+    ``log_key()``: the log's verifier key as the source publishes it (a server's
+    ``GET /log/keys``: trust on first use), or ``None`` for a source that publishes none (a
+    note file, an exported log). ``close()``: release what the source holds (a connection).
+    """
+
+    def log_key(self) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
 def verify_liability_proof(
     data: bytes, log_key: VerifierKey, published: PublishedCheckpoints | None
 ) -> VerifiedLiability:

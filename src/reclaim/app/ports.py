@@ -674,6 +674,17 @@ class KycProvider(Protocol):
     def open_case(self, creditor: str, now: datetime) -> str: ...
 
 
+class KycWebhook(Protocol):
+    """A hosted provider's signed webhooks, as the API receives them: ``verify`` returns the
+    decision ``body`` carries if ``header`` (the request's ``signature_header``) signs it at
+    ``now``, else raises ``WebhookSignatureInvalid`` or ``WebhookMalformed``."""
+
+    @property
+    def signature_header(self) -> str: ...
+
+    def verify(self, header: str | None, body: bytes, now: datetime) -> KycWebhookEvent: ...
+
+
 class KycWebhookLog(Protocol):
     """The webhooks a provider delivered, by event id: idempotency and ordering.
 

@@ -193,6 +193,12 @@ def format_amount(amount_minor: int, asset: Asset) -> str:
     return text
 
 
+def format_usd(amount_minor: int) -> str:
+    """US dollars for people to read, with thousands grouped: 123456789 → ``$1,234,567.89``."""
+    whole, _, cents = format_amount(amount_minor, ASSETS["USD"]).partition(".")
+    return f"${int(whole):,}.{cents}"
+
+
 def checked_sum(amounts_minor: Iterable[int]) -> int:
     """The sum of ``amounts_minor``; every partial sum (as a BIGINT accumulator sees it) fits.
 

@@ -66,8 +66,7 @@ from typing import Annotated, Final, NoReturn
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from reclaim.adapters.kyc import SIGNATURE_HEADER, WebhookKyc
-from reclaim.adapters.mail import supported_locale
+from reclaim.app.locales import supported_locale
 from reclaim.app.onboarding import (
     CaseView,
     CodeRefused,
@@ -77,7 +76,7 @@ from reclaim.app.onboarding import (
     RateLimited,
     Refused,
 )
-from reclaim.app.ports import WebhookMalformed, WebhookSignatureInvalid
+from reclaim.app.ports import KycWebhook, WebhookMalformed, WebhookSignatureInvalid
 from reclaim.core import limits
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
@@ -194,7 +193,7 @@ class Outcome(BaseModel):
 def install(
     app: FastAPI,
     service: OnboardingService,
-    webhook: WebhookKyc | None,
+    webhook: KycWebhook | None,
     operators: Collection[str],
 ) -> None:
     """Serve the onboarding routes; ``operators``: the operator actors whose keys this server
@@ -396,16 +395,17 @@ def me(request: Request, response: Response, actor: AuthenticatedActor) -> Me:
 @router.post("/webhooks/kyc", response_model=Outcome, tags=["kyc"])
 async def kyc_webhook(request: Request) -> Outcome:
     """A hosted KYC provider's decision, HMAC-signed (``X-Reclaim-Kyc-Signature``)."""
-    webhook = request.app.state.kyc_webhook
-    if not isinstance(webhook, WebhookKyc):
+    webhook: KycWebhook | None = request.app.state.kyc_webhook
+    if webhook is None:
         _problem(404, "webhook_not_configured", "this server has no hosted KYC provider")
-    assert isinstance(webhook, WebhookKyc)
+    assert webhook is not None
     body = await request.body()
     if len(body) > limits.kyc_webhook_body_max_bytes:
         _problem(413, "request_too_large", "a KYC webhook is small")
     service = _service(request)
     try:
-        event = webhook.verify(request.headers.get(SIGNATURE_HEADER), body, service.clock.now())
+        header = request.headers.get(webhook.signature_header)
+        event = webhook.verify(header, body, service.clock.now())
     except WebhookSignatureInvalid as exc:
         _problem(401, "webhook_signature_invalid", str(exc))
     except WebhookMalformed as exc:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -48,17 +47,15 @@ from reclaim.app import distributions
 from reclaim.app.log_service import Accepted
 from reclaim.core.distribution.commands import ForfeitEscrow, RecordFxRate, ReleaseEscrow
 from reclaim.core.distribution.payees import RELEASE_REASONS
-from reclaim.core.money import ASSETS, format_amount
 from reclaim.core.rejections import Rejection
-from reclaim.entrypoints.claims_cli import DatabaseUrl, DataDir, _container
+from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, settings, usd
+from reclaim.entrypoints.cli.common import container as open_container
 
 distribute_app = typer.Typer(help="Distribution rounds: plan, declare, fund, preview, approve, "
                              "execute.")  # fmt: skip
 fx_app = typer.Typer(help="FX rates payouts in EUR or USDC are converted at (signed events).")
 escrow_app = typer.Typer(help="Escrows of claims that could not be paid yet: release, forfeit.")
 
-console = Console()
-err = Console(stderr=True)
 Spec = Annotated[Path | None, typer.Option("--spec", help="A plan/rounds TOML file.", exists=True)]
 Ftx = Annotated[bool, typer.Option("--ftx", help="The shipped FTX plan and rounds.")]
 #: Where a round's files go, under the data directory.
@@ -85,10 +82,8 @@ def _done(outcome: Accepted | Rejection, what: str) -> None:
     console.print(f"{what} (event {outcome.seq})")
 
 
-def usd(minor: int) -> str:
-    """``123456`` as ``$1,234.56`` (exact: no float)."""
-    whole, _, cents = format_amount(minor, ASSETS["USD"]).partition(".")
-    return f"${int(whole):,}.{cents}"
+def _container(data_dir: Path | None, database_url: str | None) -> bootstrap.Container:
+    return open_container(settings(data_dir, database_url))
 
 
 def _round_dir(container: bootstrap.Container, round_id: str) -> Path:

@@ -1,8 +1,8 @@
 """The operator's claims commands of the ``reclaim`` CLI: estates, register import, policy, report.
 
-Installed by ``cli.py`` (``reclaim estate ...``, ``reclaim import-claims``, ``reclaim policy ...``,
-``reclaim report``). Parse, call ``app.claims_import`` / ``app.claims_queries``, render; no logic
-of its own.
+Installed by ``cli/app.py`` (``reclaim estate ...``, ``reclaim import-claims``,
+``reclaim policy ...``, ``reclaim report``). Parse, call ``app.claims_import`` /
+``app.claims_queries``, render; no logic of its own.
 
 Exit codes: 0 done (also when there was nothing to do: an estate or a policy already as given, a
 register imported already); 1 refused (a bad file, with every fault listed; a command the core
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Final, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -41,7 +40,6 @@ from reclaim.adapters.files.policy_file import (
     shipped_policy,
 )
 from reclaim.adapters.files.register_file import read_register
-from reclaim.adapters.keyfiles import KeyFileError
 from reclaim.app.claims_import import (
     ImportReport,
     ImportSummary,
@@ -54,19 +52,15 @@ from reclaim.app.claims_queries import (
     policy_in_force,
     report_document,
 )
-from reclaim.config import Settings, SettingsError
 from reclaim.core.claims.model import is_date
 from reclaim.core.rejections import Rejection
 from reclaim.core.types import JsonValue
+from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, settings, usd
+from reclaim.entrypoints.cli.common import container as open_container
 
 estate_app = typer.Typer(help="Estates: their classes, convenience class and interest.")
 policy_app = typer.Typer(help="Jurisdiction policy: dated, sourced entries per ISO code.")
 
-console = Console()
-err = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
 OnDate = Annotated[
     str | None, typer.Option("--on", help="The date (YYYY-MM-DD) the policy is read at; today.")
 ]
@@ -74,21 +68,8 @@ OnDate = Annotated[
 FTX_POLICY: Final = "ftx_restricted_jurisdictions_2025"
 
 
-def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
-    try:
-        return Settings.from_env(data_dir=data_dir, database_url=database_url)
-    except SettingsError as exc:
-        err.print(f"[red]settings:[/] {exc}")
-        raise typer.Exit(2) from exc
-
-
 def _container(data_dir: Path | None, database_url: str | None) -> bootstrap.Container:
-    try:
-        return bootstrap.build(_settings(data_dir, database_url))
-    except (KeyFileError, bootstrap.BootstrapError) as exc:
-        err.print(f"[red]cannot open the log:[/] {escape(str(exc))}")
-        err.print("Create keys first with: reclaim keys init")
-        raise typer.Exit(2) from exc
+    return open_container(settings(data_dir, database_url))
 
 
 def _on(on: str | None) -> str:
@@ -98,13 +79,6 @@ def _on(on: str | None) -> str:
         err.print(f"[red]--on {escape(on)!r}:[/] not a date (YYYY-MM-DD)")
         raise typer.Exit(2)
     return on
-
-
-def usd(decimal_text: JsonValue) -> str:
-    """``"1234567.89"`` as ``$1,234,567.89``."""
-    assert isinstance(decimal_text, str)
-    whole, _, cents = decimal_text.partition(".")
-    return f"${int(whole):,}.{cents}"
 
 
 # Estates ----------------------------------------------------------------------------------------
@@ -189,7 +163,7 @@ def import_claims(
     try:
         try:
             vault, commitments = bootstrap.open_claims_vault(container)
-        except (KeyFileError, bootstrap.BootstrapError) as exc:
+        except bootstrap.BootstrapError as exc:
             err.print(f"[red]cannot open the PII vault:[/] {escape(str(exc))}")
             raise typer.Exit(2) from exc
         with Progress(

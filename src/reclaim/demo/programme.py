@@ -1,7 +1,7 @@
 """The demo's recovery programme: an FTX-like estate from register to distributions and escrow.
 
-What ``reclaim demo`` runs after the foundation events, on the same SQLite log, with the
-operator keys of the demo's key directory (every step a signed event):
+What ``reclaim demo`` runs after the foundation events (``foundation``), on the same SQLite
+log, with the operator keys of the demo's key directory (every step a signed event):
 
 1. the shipped FTX estate and restricted-jurisdiction policy (CN restricted from 2025-07-02);
 2. a synthetic register of ``claims`` claims (classes 5A/5B/6A/6B, convenience class 7 for
@@ -52,7 +52,6 @@ from reclaim.adapters.files.round_spec_file import load_round_spec, shipped_roun
 from reclaim.adapters.identity import FoldedCommitments
 from reclaim.adapters.mail import RecordingMailSender, deliver_due
 from reclaim.adapters.rails.sepa import SepaDebtor
-from reclaim.app import demo as demo_data
 from reclaim.app import distributions
 from reclaim.app.claims_import import ImportReport, create_estate, import_register, set_policy
 from reclaim.app.log_service import Accepted
@@ -80,9 +79,10 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
+from reclaim.core.money import format_usd as usd
 from reclaim.core.rejections import Rejection
 from reclaim.core.state import Command, RegisterActor
-from reclaim.entrypoints.distribute_cli import usd
+from reclaim.demo import foundation
 from reclaim.log.keys import SignerKey
 
 CLASSES: Final = ("5A", "5A", "5A", "5B", "6A", "6B")
@@ -226,7 +226,7 @@ def _onboard(
         if not person.onboard:
             continue
         name = f"holder-{index:06d}"
-        key = SignerKey.from_seed(name, demo_data.key_seed(seed, name))
+        key = SignerKey.from_seed(name, foundation.key_seed(seed, name))
         container.keys.actors[name] = key
         case = f"case-{index:06d}"
         commands += [

@@ -14,9 +14,10 @@
 | ``confirm ID REFERENCE``, ``fail ID REASON`` | settle one by hand (signed: treasury)          |
 | ``sweep``                                | expire reservations past their deadline           |
 
-Rail settings come from options or the environment: the SEPA debtor account
-(``RECLAIM_SEPA_DEBTOR_NAME``, ``..._IBAN``, ``..._BIC``), the USDC allow-list (a file of
-EIP-55 addresses, one a line: ``RECLAIM_USDC_ALLOW_LIST``). Exported ids are recorded in
+Rail settings come from options or the environment (``reclaim.config.Settings``, which reads
+them once; the options override them): the SEPA debtor account (``RECLAIM_SEPA_DEBTOR_NAME``,
+``..._IBAN``, ``..._BIC``), the USDC allow-list (a file of EIP-55 addresses, one a line:
+``RECLAIM_USDC_ALLOW_LIST``). Exported ids are recorded in
 ``<data dir>/withdrawal-batches.json`` so no withdrawal is exported twice.
 
 Destinations (issue 9, finding 7): an operator's ``request`` follows the same rule as the API —
@@ -41,74 +42,65 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from reclaim import bootstrap
 from reclaim.adapters.files.fee_file import FeeFileError, load_fee_file, shipped_fee_file
 from reclaim.adapters.files.statements import StatementError, read_statement
-from reclaim.adapters.keyfiles import KeyFileError
-from reclaim.adapters.rails.sepa import SepaDebtor
 from reclaim.app.withdrawal_ports import RailFileError
 from reclaim.app.withdrawals import Refused, WithdrawalService
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.core.withdrawals.reconcile import ALREADY_SETTLED, MATCHED, RETURNED
+from reclaim.entrypoints.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    console,
+    container,
+    err,
+    money,
+    settings,
+)
 
 withdrawals_app = typer.Typer(
     help="Withdrawals: fees, requests, SEPA batch files, statements.", no_args_is_help=True
 )
-console = Console()
-err = Console(stderr=True)
-
 BATCH_BOOK: Final = "withdrawal-batches.json"
 #: Answers of ``reconcile`` that need nobody.
 SETTLED_KINDS: Final = frozenset({MATCHED, RETURNED, ALREADY_SETTLED})
 
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-DebtorName = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_NAME")]
-DebtorIban = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_IBAN")]
-DebtorBic = Annotated[str | None, typer.Option(envvar="RECLAIM_SEPA_DEBTOR_BIC")]
+#: The rail options' help names the variables ``Settings`` reads (Typer does not read them).
+DebtorName = Annotated[str | None, typer.Option(help=r"\[env var: RECLAIM_SEPA_DEBTOR_NAME]")]
+DebtorIban = Annotated[str | None, typer.Option(help=r"\[env var: RECLAIM_SEPA_DEBTOR_IBAN]")]
+DebtorBic = Annotated[str | None, typer.Option(help=r"\[env var: RECLAIM_SEPA_DEBTOR_BIC]")]
 AllowList = Annotated[
     Path | None,
-    typer.Option(envvar="RECLAIM_USDC_ALLOW_LIST", exists=True, dir_okay=False,
-                 help="EIP-55 addresses USDC may go to, one a line."),
+    typer.Option(exists=True, dir_okay=False,
+                 help="EIP-55 addresses USDC may go to, one a line. "
+                 r"\[env var: RECLAIM_USDC_ALLOW_LIST]"),
 ]  # fmt: skip
 
 
 @contextmanager
-def _service(
-    data_dir: Path | None,
-    database_url: str | None,
-    debtor: SepaDebtor | None = None,
-    allow_list: Path | None = None,
-) -> Iterator[WithdrawalService]:
+def _service(chosen: Settings) -> Iterator[WithdrawalService]:
+    """The container's withdrawal service (rails from ``chosen``), its log started; closed
+    after. Exit 2 if the log or the vault cannot be opened, or the allow-list read."""
+    opened = container(chosen, hint=False)
     try:
-        settings = Settings.from_env(data_dir=data_dir, database_url=database_url)
-    except SettingsError as exc:
-        err.print(f"[red]settings:[/] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        container = bootstrap.build(settings)
-    except (KeyFileError, bootstrap.BootstrapError) as exc:
-        err.print(f"[red]cannot open the log:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from exc
-    try:
-        addresses = [] if allow_list is None else allow_list.read_text().split()
-        service = bootstrap.build_withdrawals(
-            container, sepa_debtor=debtor, usdc_allow_list=addresses
-        )
-        container.log.start()
+        service = opened.withdrawals()
+        opened.log.start()
         yield service
     except bootstrap.BootstrapError as exc:
         err.print(f"[red]cannot open the vault:[/] {escape(str(exc))}")
         raise typer.Exit(2) from exc
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/] {exc}")
+        raise typer.Exit(2) from exc
     finally:
-        container.close()
+        opened.close()
 
 
 def _refused(answer: Refused) -> typer.Exit:
@@ -133,7 +125,7 @@ def set_fees(
         for problem in exc.problems:
             err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         answer = service.set_terms(terms)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -176,7 +168,7 @@ def request(
     if destination_id is not None and destination:
         err.print("[red]give --destination or the account, not both[/]")
         raise typer.Exit(2)
-    with _service(data_dir, database_url, allow_list=allow_list) as service:
+    with _service(settings(data_dir, database_url, usdc_allow_list=allow_list)) as service:
         answer = service.request(creditor, rail, amount_minor, destination, client_id=client_id,
                                  destination_id=destination_id)  # fmt: skip
     if isinstance(answer, Refused):
@@ -210,7 +202,7 @@ def destination_add(
 ) -> None:
     """Add a withdrawal destination for a creditor; its code is mailed to the creditor."""
     fields = _destination(iban, account, address, bic)
-    with _service(data_dir, database_url, allow_list=allow_list) as service:
+    with _service(settings(data_dir, database_url, usdc_allow_list=allow_list)) as service:
         answer = service.add_destination(creditor, rail, fields)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -228,7 +220,7 @@ def destination_confirm(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Confirm a creditor's destination with the code the creditor received."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         answer = service.confirm_destination(creditor, destination_id, code)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -241,7 +233,7 @@ def list_destinations(
     database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """A creditor's withdrawal destinations, oldest first."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         views = service.destinations(creditor)
     rows = [
         {"id": v.id, "rail": v.rail, "to": v.destination, "status": v.status,
@@ -267,7 +259,7 @@ def destination_remove(
     database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """Remove a creditor's destination (signed by the admin): no new withdrawal goes to it."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         answer = service.remove_destination(creditor, destination_id, by=service.rules.admin)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -283,12 +275,12 @@ def list_withdrawals(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Withdrawals, newest first, with their status (expiry read from the ledger)."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         views = service.views(creditor, limit=limit)
     rows = [
         {
             "id": v.id, "creditor": v.creditor, "rail": v.rail, "asset": v.asset,
-            "amount": _money(v.amount_minor, v.asset), "fee": _money(v.fee_minor, v.asset),
+            "amount": money(v.amount_minor, v.asset), "fee": money(v.fee_minor, v.asset),
             "status": v.status, "requested_at": v.requested_at, "expires_at": v.expires_at,
             "rail_reference": v.rail_reference, "reason": v.reason, "to": v.destination,
         }
@@ -318,14 +310,15 @@ def export_sepa(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write one ISO 20022 pain.001 file of the SEPA withdrawals waiting to be sent."""
-    if not (debtor_name and debtor_iban and debtor_bic):
+    chosen = settings(data_dir, database_url, sepa_debtor_name=debtor_name,
+                      sepa_debtor_iban=debtor_iban, sepa_debtor_bic=debtor_bic)  # fmt: skip
+    if not (chosen.sepa_debtor_name and chosen.sepa_debtor_iban and chosen.sepa_debtor_bic):
         err.print("[red]the SEPA debtor account is needed: --debtor-name --debtor-iban "
                   "--debtor-bic (or RECLAIM_SEPA_DEBTOR_*)[/]")  # fmt: skip
         raise typer.Exit(2)
     try:
-        debtor = SepaDebtor(debtor_name, debtor_iban, debtor_bic)
         when = date.fromisoformat(execution_date) if execution_date else _tomorrow()
-        with _service(data_dir, database_url, debtor) as service:
+        with _service(chosen) as service:
             made = service.export_batch("sepa", when)
     except ValueError as exc:  # schwifty's errors and fromisoformat's are ValueErrors
         err.print(f"[red]bad debtor account or date:[/] {escape(str(exc))}")
@@ -339,7 +332,7 @@ def export_sepa(
     out.mkdir(parents=True, exist_ok=True)
     path = out / made.filename
     path.write_bytes(made.content)
-    total = _money(made.total_minor, "EUR")
+    total = money(made.total_minor, "EUR")
     console.print(f"wrote {path}: {made.count} payments, {total} EUR, execution {when}")
 
 
@@ -358,7 +351,7 @@ def reconcile_statement(
         for problem in exc.problems:
             err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         done = service.reconcile(lines)
     rows: list[dict[str, str]] = []
     for applied in done.lines:
@@ -369,7 +362,7 @@ def reconcile_statement(
         )  # fmt: skip
         rows.append({
             "line": str(m.line.line), "kind": m.kind, "withdrawal": m.withdrawal_id,
-            "reference": m.line.reference, "amount": _money(m.line.amount_minor, m.line.currency),
+            "reference": m.line.reference, "amount": money(m.line.amount_minor, m.line.currency),
             "currency": m.line.currency, "direction": m.line.direction, "action": action,
             "detail": m.detail,
         })  # fmt: skip
@@ -396,7 +389,7 @@ def confirm(
     database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """Record that the rail paid a withdrawal (posts the reservation)."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         answer = service.confirm(withdrawal_id, rail_reference)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -408,7 +401,7 @@ def fail(
     withdrawal_id: str, reason: str, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Record that the rail did not pay (voids the reservation: the funds are back)."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         answer = service.fail(withdrawal_id, reason)
     if isinstance(answer, Refused):
         raise _refused(answer)
@@ -418,15 +411,9 @@ def fail(
 @withdrawals_app.command("sweep")
 def sweep(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Expire the reservations whose deadline has passed (the funds go back)."""
-    with _service(data_dir, database_url) as service:
+    with _service(settings(data_dir, database_url)) as service:
         expired = service.sweep()
     console.print(f"{expired} reservation(s) expired")
-
-
-def _money(amount_minor: int, code: str) -> str:
-    asset = asset_of(code)
-    assert asset is not None
-    return format_amount(amount_minor, asset)
 
 
 def _tomorrow() -> date:

@@ -1,0 +1,80 @@
+"""What every command group of the ``reclaim`` CLI shares: consoles, the common options, the
+settings and the container (each made once per command, through ``bootstrap``), the progress
+bar, and the one money formatter.
+
+Exit code 2 for settings that cannot be used and for a log that cannot be opened (no keys, a
+key file that cannot be used, a log of another origin), as Typer answers bad usage.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from reclaim import bootstrap
+from reclaim.config import Settings, SettingsError
+from reclaim.core.money import ASSETS, asset_of, format_amount, format_usd, parse_amount
+from reclaim.core.types import JsonValue
+
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
+DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
+
+
+def settings(
+    data_dir: Path | None = None, database_url: str | None = None, **overrides: object
+) -> Settings:
+    """The settings of the environment with the command's options over them (``Settings``'s
+    names: ``sepa_debtor_iban=...``); exit 2 if they cannot be used."""
+    try:
+        return Settings.from_env(None, data_dir=data_dir, database_url=database_url, **overrides)
+    except SettingsError as exc:
+        err.print(f"[red]settings:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def container(chosen: Settings, *, hint: bool = True) -> bootstrap.Container:
+    """Everything the settings describe (``bootstrap.build``); exit 2 if the log cannot be
+    opened, with how to create keys (``hint``)."""
+    try:
+        return bootstrap.build(chosen)
+    except bootstrap.BootstrapError as exc:
+        err.print(f"[red]cannot open the log:[/] {escape(str(exc))}")
+        if hint:
+            err.print("Create keys first with: reclaim keys init")
+        raise typer.Exit(2) from exc
+
+
+def progress() -> Progress:
+    """A progress bar on standard error (standard output stays the command's answer)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def money(amount_minor: int, code: str) -> str:
+    """``amount_minor`` of asset ``code`` in major units, exact: 250000 EUR → ``2500.00``."""
+    asset = asset_of(code)
+    assert asset is not None, f"no asset {code!r}"
+    return format_amount(amount_minor, asset)
+
+
+def usd(amount: int | JsonValue) -> str:
+    """US dollars as ``$1,234.56`` (``core.money.format_usd``): minor units (``123456``), or the
+    decimal text of a report (``"1234.56"``). Exact: no float."""
+    if isinstance(amount, int):
+        return format_usd(amount)
+    assert isinstance(amount, str), f"{amount!r} is neither minor units nor decimal text"
+    return format_usd(parse_amount(amount, ASSETS["USD"], signed=True))
