@@ -14,8 +14,19 @@ compares it, cell by cell, with the data; an edit to one without the other fails
 
 from __future__ import annotations
 
+from enum import Enum
 from types import ModuleType
 
+from reclaim.core.distribution import machine as distribution_machine
+from reclaim.core.distribution import rounds
+from reclaim.core.distribution.codes import DistributionCode
+from reclaim.core.distribution.payloads import (
+    LINES_EXECUTED,
+    ROUND_APPROVED,
+    ROUND_COMPLETED,
+    ROUND_FUNDED,
+)
+from reclaim.core.ledger import model as ledger_model
 from reclaim.core.withdrawals import model as withdrawals_model
 
 
@@ -55,6 +66,54 @@ def test_the_withdrawal_table_is_the_data() -> None:
         # A row refuses exactly when one of its cells is empty: no cell is left undecided.
         assert (status in refusals) == (len(documented) < len(columns)), status
     assert set(refusals) <= set(data)
-    for moves in data.values():
-        assert set(moves) <= set(columns)
-        assert set(moves.values()) <= set(withdrawals_model.STATUSES)
+    for row in data.values():
+        assert set(row) <= set(columns)
+        assert set(row.values()) <= set(withdrawals_model.STATUSES)
+
+
+def _cell(value: str | Enum) -> str:
+    """A cell of a data table as the docstring writes it: a status, or a code's name."""
+    return value if isinstance(value, str) else value.name
+
+
+def test_the_pending_transfer_table_is_the_data() -> None:
+    header, rows = markdown_table(ledger_model)
+    m = ledger_model
+    assert header == ["status", m.POST_PENDING, m.VOID_PENDING, m.EXPIRY]
+    data = m.PENDING_TRANSITIONS
+    assert list(rows) == list(data) == [m.PENDING, m.DUE, m.POSTED, m.VOIDED, m.EXPIRED]
+    for status, cells in rows.items():
+        assert set(data[status]) == set(header[1:]), status
+        assert cells == [_cell(data[status][column]) for column in header[1:]], status
+    # Every move ends in a status the ledger stores; only pending and due rows move at all.
+    moves = {(row, c): v for row, cs in data.items() for c, v in cs.items() if isinstance(v, str)}
+    assert moves == {
+        (m.PENDING, m.POST_PENDING): m.POSTED,
+        (m.PENDING, m.VOID_PENDING): m.VOIDED,
+        (m.DUE, m.EXPIRY): m.EXPIRED,
+    }
+
+
+#: The round table's columns, as the docstring names them.
+ROUND_COLUMNS = {
+    "funded": ROUND_FUNDED,
+    "approved": ROUND_APPROVED,
+    "lines_executed": LINES_EXECUTED,
+    "completed": ROUND_COMPLETED,
+}
+
+
+def test_the_round_table_is_the_data() -> None:
+    header, rows = markdown_table(distribution_machine)
+    assert header[0] == "phase"
+    assert header[1:] == list(ROUND_COLUMNS)
+    data = rounds.ROUND_TRANSITIONS
+    assert list(rows) == list(data) == list(rounds.PHASES)
+    for phase, cells in rows.items():
+        assert set(data[phase]) == set(ROUND_COLUMNS.values()), phase
+        for column, cell in zip(header[1:], cells, strict=True):
+            value = data[phase][ROUND_COLUMNS[column]]
+            if cell in rounds.PHASES:
+                assert value == cell, (phase, column)
+            else:  # the docstring drops the codes' ``round_`` prefix
+                assert value is DistributionCode[f"round_{cell}"], (phase, column)

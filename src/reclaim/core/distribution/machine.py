@@ -2,17 +2,19 @@
 
 Theory of operation
 -------------------
-A round goes ``declared → funded → approved → executing → completed`` (h11 style):
+A round goes ``declared → funded → approved → executing → completed``, as a table (h11 style;
+rows: the round's phase, ``rounds.phase_of``; columns: the events ``distribution.round_funded``,
+``…round_approved``, ``…lines_executed``, ``…round_completed``; ``rounds.ROUND_TRANSITIONS``). A
+cell is the phase the event moves the round to (subject to the rest of its ladder: an approved
+round takes more lines until all are executed, then completes), or the code it is refused with
+(``DistributionCode.round_<cell>``):
 
-| state     | funded            | approved            | lines_executed     | completed          |
-| --------- | ----------------- | ------------------- | ------------------ | ------------------ |
-| declared  | → funded          | round_not_funded    | round_not_approved | round_not_approved |
-| funded    | …funded_already   | → approved          | round_not_approved | round_not_approved |
-| approved  | …funded_already   | …approved_already   | → approved (more)  | → completed (all)  |
-| completed | …funded_already   | …approved_already   | …completed_already | …completed_already |
-
-(columns: ``distribution.round_funded``, ``…round_approved``, ``…lines_executed``,
-``…round_completed``; codes abbreviated from ``codes.DistributionCode``.)
+| phase     | funded            | approved          | lines_executed    | completed         |
+| --------- | ----------------- | ----------------- | ----------------- | ----------------- |
+| declared  | funded            | not_funded        | not_approved      | not_approved      |
+| funded    | funded_already    | approved          | not_approved      | not_approved      |
+| approved  | funded_already    | approved_already  | approved          | completed         |
+| completed | funded_already    | approved_already  | completed_already | completed_already |
 
 The approval signs the SHA-256 of the round's lines file (computed by ``compute`` from the state
 at preview time and written by the shell). Execution replays that file in order, in batches:

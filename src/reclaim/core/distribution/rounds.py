@@ -1,13 +1,15 @@
 """The ladders of a round: plan, declaration, funding, approval, executed lines, completion.
 
-See ``reclaim.core.distribution.machine`` for the round's state table and how money moves;
-``line_effects`` and ``funding_effects`` are the ledger effects the events imply.
+See ``reclaim.core.distribution.machine`` for the round's state table (``ROUND_TRANSITIONS`` is
+that table as data, which the ladders consult) and how money moves; ``line_effects`` and
+``funding_effects`` are the ledger effects the events imply.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Final
 
 import polars as pl
@@ -48,6 +50,12 @@ from reclaim.core.distribution.payload_codec import (
     plan_from_payload,
     round_from_payload,
 )
+from reclaim.core.distribution.payloads import (
+    LINES_EXECUTED,
+    ROUND_APPROVED,
+    ROUND_COMPLETED,
+    ROUND_FUNDED,
+)
 from reclaim.core.distribution.preview import claims_frame, lines_digest, round_lines
 from reclaim.core.distribution.state import (
     Approval,
@@ -77,6 +85,66 @@ _ROUND_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{round_id_length
 
 
 _FD: Final = frozenset
+
+#: The phases of a round (rows of the round table; ``phase_of``).
+DECLARED: Final = "declared"
+FUNDED: Final = "funded"
+APPROVED: Final = "approved"
+COMPLETED: Final = "completed"
+PHASES: Final = (DECLARED, FUNDED, APPROVED, COMPLETED)
+#: The round table (``machine``'s docstring): phase -> {event -> the phase it moves to, or the
+#: code it is refused with}. A move is still subject to the rest of the event's ladder.
+ROUND_TRANSITIONS: Final[Mapping[str, Mapping[str, str | C]]] = MappingProxyType(
+    {
+        DECLARED: MappingProxyType(
+            {
+                ROUND_FUNDED: FUNDED,
+                ROUND_APPROVED: C.round_not_funded,
+                LINES_EXECUTED: C.round_not_approved,
+                ROUND_COMPLETED: C.round_not_approved,
+            }
+        ),
+        FUNDED: MappingProxyType(
+            {
+                ROUND_FUNDED: C.round_funded_already,
+                ROUND_APPROVED: APPROVED,
+                LINES_EXECUTED: C.round_not_approved,
+                ROUND_COMPLETED: C.round_not_approved,
+            }
+        ),
+        APPROVED: MappingProxyType(
+            {
+                ROUND_FUNDED: C.round_funded_already,
+                ROUND_APPROVED: C.round_approved_already,
+                LINES_EXECUTED: APPROVED,
+                ROUND_COMPLETED: COMPLETED,
+            }
+        ),
+        COMPLETED: MappingProxyType(
+            {
+                ROUND_FUNDED: C.round_funded_already,
+                ROUND_APPROVED: C.round_approved_already,
+                LINES_EXECUTED: C.round_completed_already,
+                ROUND_COMPLETED: C.round_completed_already,
+            }
+        ),
+    }
+)
+
+
+def phase_of(progress: RoundProgress) -> str:
+    """The round's row of ``ROUND_TRANSITIONS``: how far its events went."""
+    if progress.completed_at:
+        return COMPLETED
+    if progress.approval is not None:
+        return APPROVED
+    return FUNDED if progress.funded_minor else DECLARED
+
+
+def _refused_in_phase(progress: RoundProgress, event_type: str) -> DistributionRejection | None:
+    """The refusal of ``event_type`` by the round table in the round's phase, or None."""
+    cell = ROUND_TRANSITIONS[phase_of(progress)][event_type]
+    return refuse(cell, repr(progress.round.round_id)) if isinstance(cell, C) else None
 
 
 def check_plan(
@@ -163,8 +231,9 @@ def check_funded(
     progress = _progress(ds, p)
     if progress is None:
         return refuse(C.round_unknown, repr(p["round_id"]))
-    if progress.funded_minor:
-        return refuse(C.round_funded_already, repr(progress.round.round_id))
+    refused = _refused_in_phase(progress, ROUND_FUNDED)
+    if refused is not None:
+        return refused
     amount = integer(p, "amount_minor")
     if amount != progress.round.funding_minor or amount <= 0:
         return refuse(C.funding_amount_invalid, f"{amount} != {progress.round.funding_minor}")
@@ -198,10 +267,9 @@ def check_approved(
     progress = _progress(ds, p)
     if progress is None:
         return refuse(C.round_unknown, repr(p["round_id"]))
-    if progress.approval is not None:
-        return refuse(C.round_approved_already, repr(progress.round.round_id))
-    if not progress.funded_minor:
-        return refuse(C.round_not_funded, repr(progress.round.round_id))
+    refused = _refused_in_phase(progress, ROUND_APPROVED)
+    if refused is not None:
+        return refused
     busy = ds.open_round(progress.round.estate_id)
     if busy is not None:
         return refuse(C.another_round_executing, f"round {busy.round.round_id!r} is executing")
@@ -251,11 +319,11 @@ def check_lines(
     progress = ds.rounds.get(round_id)
     if progress is None:
         return refuse(C.round_unknown, repr(round_id))
-    if progress.completed_at:
-        return refuse(C.round_completed_already, repr(round_id))
+    refused = _refused_in_phase(progress, LINES_EXECUTED)
+    if refused is not None:
+        return refused
     approval = progress.approval
-    if approval is None:
-        return refuse(C.round_not_approved, repr(round_id))
+    assert approval is not None, "the round table refuses lines of an unapproved round"
     if first != progress.executed_lines:
         return refuse(C.line_out_of_order, f"line {first}, expected {progress.executed_lines}")
     if first + len(lines) > approval.lines:
@@ -369,11 +437,11 @@ def check_completed(
     progress = _progress(ds, p)
     if progress is None:
         return refuse(C.round_unknown, repr(p["round_id"]))
-    if progress.completed_at:
-        return refuse(C.round_completed_already, repr(progress.round.round_id))
+    refused = _refused_in_phase(progress, ROUND_COMPLETED)
+    if refused is not None:
+        return refused
     a = progress.approval
-    if a is None:
-        return refuse(C.round_not_approved, repr(progress.round.round_id))
+    assert a is not None, "the round table refuses completing an unapproved round"
     if progress.executed_lines != a.lines or progress.executed_usd_minor != a.usd_total_minor:
         return refuse(C.round_incomplete, f"{progress.executed_lines} of {a.lines} lines")
     if progress.escrowed_usd_minor != a.escrow_total_minor:

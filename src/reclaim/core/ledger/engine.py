@@ -14,11 +14,13 @@ from reclaim.core.ledger.codes import AccountCode, TransferCode
 from reclaim.core.ledger.model import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
-    EXPIRED,
+    DUE,
+    EXPIRY,
     FLAGS,
     KINDS,
     OWNER_RE,
     PENDING,
+    PENDING_TRANSITIONS,
     POST_PENDING,
     POSTED,
     PURPOSES,
@@ -35,6 +37,7 @@ from reclaim.core.ledger.model import (
     StoredTransfer,
     Transfer,
     account_id,
+    pending_row,
 )
 from reclaim.core.limits import integer_max, pending_timeout_max_seconds
 from reclaim.core.money import is_asset_code
@@ -254,13 +257,9 @@ def _settling_rungs(
             return _C.exceeds_pending_transfer_amount, None
     elif t.amount_minor and t.amount_minor != p.amount_minor:
         return _C.pending_transfer_has_different_amount, None
-    status = p_record.status
-    if status == POSTED:
-        return _C.pending_transfer_already_posted, None
-    if status == VOIDED:
-        return _C.pending_transfer_already_voided, None
-    if status == EXPIRED or (p_record.expires_at and now >= p_record.expires_at):
-        return _C.pending_transfer_expired, None
+    cell = PENDING_TRANSITIONS[pending_row(p_record, now)][t.kind]
+    if isinstance(cell, TransferCode):
+        return cell, None
     return _OK, p_record
 
 
@@ -300,7 +299,7 @@ def apply_transfer(view: View, t: Transfer, created_at: str, expires_at: str) ->
     kind = t.kind
     if kind in (SINGLE, POST_PENDING):
         if kind == POST_PENDING:
-            _settle(view, t.pending_id, POSTED, amount)
+            _settle(view, t.pending_id, moved(PENDING, POST_PENDING), amount)
         dr = view.writable_account(t.debit_account_id)
         cr = view.writable_account(t.credit_account_id)
         totals = view.writable_totals(t.asset)
@@ -318,7 +317,7 @@ def apply_transfer(view: View, t: Transfer, created_at: str, expires_at: str) ->
         totals.credits_pending += amount
     else:
         assert kind == VOID_PENDING, kind
-        dr, cr, totals = _settle(view, t.pending_id, VOIDED, 0)
+        dr, cr, totals = _settle(view, t.pending_id, moved(PENDING, VOID_PENDING), 0)
     record = record_of(t, created_at, expires_at)
     view.put_transfer(record)
     assert_account(dr)
@@ -327,6 +326,14 @@ def apply_transfer(view: View, t: Transfer, created_at: str, expires_at: str) ->
     assert totals.debits_pending == totals.credits_pending, t.asset
     assert totals.debits_posted + totals.debits_pending <= integer_max, t.asset
     return record
+
+
+def moved(row: str, column: str) -> str:
+    """The status ``PENDING_TRANSITIONS`` moves a pending transfer in ``row`` to by ``column``
+    (a cell the ladder accepted: never a code)."""
+    cell = PENDING_TRANSITIONS[row][column]
+    assert isinstance(cell, str), (row, column, cell)
+    return cell
 
 
 def _settle(
@@ -343,7 +350,7 @@ def _settle(
 
 def apply_expiry(view: View, ident: str) -> StoredTransfer:
     """Release an open pending transfer whose deadline has passed; return its new record."""
-    dr, cr, _ = _settle(view, ident, EXPIRED, 0)
+    dr, cr, _ = _settle(view, ident, moved(DUE, EXPIRY), 0)
     assert_account(dr)
     assert_account(cr)
     record = view.transfer(ident)

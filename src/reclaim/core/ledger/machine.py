@@ -22,7 +22,9 @@ from reclaim.core.ledger.engine import (
 )
 from reclaim.core.ledger.model import (
     EXPIRED,
+    EXPIRY,
     PENDING,
+    PENDING_TRANSITIONS,
     POST_PENDING,
     POSTED,
     SINGLE,
@@ -39,6 +41,7 @@ from reclaim.core.ledger.model import (
     Transfer,
     TransferResult,
     account_id,
+    pending_row,
 )
 from reclaim.core.ledger.payloads import (
     ACCOUNTS_OPENED,
@@ -315,12 +318,13 @@ def _check_expiry(
         if not isinstance(ident, str):
             return LedgerRejection(EventCode.payload_malformed, index, "an id is not text")
         record = ledger.transfers.get(ident)
-        if record is None or record.status != PENDING or ident in seen:
+        if record is None or ident in seen:
             return LedgerRejection(EventCode.expiry_not_pending, index, repr(ident))
-        if not record.expires_at or record.expires_at > time:
-            return LedgerRejection(
-                EventCode.expiry_not_due, index, f"{ident!r} is due at {record.expires_at!r}"
-            )
+        cell = PENDING_TRANSITIONS[pending_row(record, time)][EXPIRY]
+        if cell is EventCode.expiry_not_due:
+            return LedgerRejection(cell, index, f"{ident!r} is due at {record.expires_at!r}")
+        if isinstance(cell, EventCode):
+            return LedgerRejection(cell, index, repr(ident))
         seen.add(ident)
     return None
 

@@ -1,4 +1,23 @@
-"""The ledger's values: accounts, transfers, commands, results and the state that holds them."""
+"""The ledger's values: accounts, transfers, commands, results and the state that holds them.
+
+A pending transfer, as a table (h11 style; rows: its status at the time of the event, columns:
+what names it — a ``post_pending`` or ``void_pending`` transfer, or the sweep
+``ledger.pending_expired``; ``PENDING_TRANSITIONS``). A cell is the status it moves to, or the
+code it is refused with. ``due`` is no stored status: a pending transfer is in that row once
+its deadline (``expires_at``) has passed and the sweep has not yet expired it. A pending
+transfer without a timeout is never due:
+
+| status  | post_pending                    | void_pending                    | expiry             |
+| ------- | ------------------------------- | ------------------------------- | ------------------ |
+| pending | posted                          | voided                          | expiry_not_due     |
+| due     | pending_transfer_expired        | pending_transfer_expired        | expired            |
+| posted  | pending_transfer_already_posted | pending_transfer_already_posted | expiry_not_pending |
+| voided  | pending_transfer_already_voided | pending_transfer_already_voided | expiry_not_pending |
+| expired | pending_transfer_expired        | pending_transfer_expired        | expiry_not_pending |
+
+A post or a void first passes the rungs that compare it with the pending transfer it names
+(``engine``); the sweep refuses an id it does not know, or names twice, as ``expiry_not_pending``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-from reclaim.core.ledger.codes import AccountCode, TransferCode
+from reclaim.core.ledger.codes import AccountCode, EventCode, TransferCode
 from reclaim.core.types import JsonValue
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
@@ -63,6 +82,49 @@ REF_KINDS: Final = frozenset({"claim", "distribution", "order", "withdrawal"})
 POSTED: Final = "posted"
 VOIDED: Final = "voided"
 EXPIRED: Final = "expired"
+#: The row of a pending transfer whose deadline has passed, until the sweep expires it.
+DUE: Final = "due"
+#: The column of the sweep, ``ledger.pending_expired``.
+EXPIRY: Final = "expiry"
+#: The pending-transfer table (module docstring): status -> {post_pending, void_pending or
+#: expiry -> the status it moves to, or the code it is refused with}.
+PENDING_TRANSITIONS: Final[Mapping[str, Mapping[str, str | TransferCode | EventCode]]] = (
+    MappingProxyType(
+        {
+            PENDING: MappingProxyType(
+                {POST_PENDING: POSTED, VOID_PENDING: VOIDED, EXPIRY: EventCode.expiry_not_due}
+            ),
+            DUE: MappingProxyType(
+                {
+                    POST_PENDING: TransferCode.pending_transfer_expired,
+                    VOID_PENDING: TransferCode.pending_transfer_expired,
+                    EXPIRY: EXPIRED,
+                }
+            ),
+            POSTED: MappingProxyType(
+                {
+                    POST_PENDING: TransferCode.pending_transfer_already_posted,
+                    VOID_PENDING: TransferCode.pending_transfer_already_posted,
+                    EXPIRY: EventCode.expiry_not_pending,
+                }
+            ),
+            VOIDED: MappingProxyType(
+                {
+                    POST_PENDING: TransferCode.pending_transfer_already_voided,
+                    VOID_PENDING: TransferCode.pending_transfer_already_voided,
+                    EXPIRY: EventCode.expiry_not_pending,
+                }
+            ),
+            EXPIRED: MappingProxyType(
+                {
+                    POST_PENDING: TransferCode.pending_transfer_expired,
+                    VOID_PENDING: TransferCode.pending_transfer_expired,
+                    EXPIRY: EventCode.expiry_not_pending,
+                }
+            ),
+        }
+    )
+)
 
 #: An account owner: an actor name (``alice``), an estate's accounts (``estate.ftx``), a claim's
 #: escrow (``claim:<claim id>``, claim ids being ``[A-Za-z0-9._:-]`` up to 64 characters).
@@ -164,6 +226,14 @@ class StoredTransfer(NamedTuple):
     expires_at: str
     status: str
     posted_minor: int = 0
+
+
+def pending_row(record: StoredTransfer, now: str) -> str:
+    """The row of ``PENDING_TRANSITIONS`` a pending transfer's record is in at ``now``: its
+    status, or ``due`` once a pending one's deadline has passed."""
+    if record.status == PENDING and record.expires_at and now >= record.expires_at:
+        return DUE
+    return record.status
 
 
 @dataclass(slots=True)
