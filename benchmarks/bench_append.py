@@ -22,8 +22,8 @@ from reclaim.adapters.signing import ProcessSigner
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.bootstrap import tune_garbage_collector
 from reclaim.core.events import Event
+from reclaim.core.machine import Command, Genesis, PublishDocument
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, Genesis, PublishDocument
 from reclaim.core.types import JsonValue
 from reclaim.log.event import signing_message
 from reclaim.log.keys import SignerKey

@@ -55,7 +55,7 @@ def child_import(path: Path) -> None:
     from reclaim.app.claims_import import ImportSummary, create_estate, import_register
     from reclaim.app.log_service import KeyRing, LogService
     from reclaim.bootstrap import tune_garbage_collector
-    from reclaim.core.state import Genesis
+    from reclaim.core.machine import Genesis
     from reclaim.log.keys import SignerKey
 
     tune_garbage_collector()  # as the CLI's composition root does

@@ -43,8 +43,8 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
+from reclaim.core.machine import Command, Decided, Genesis, RegisterActor, State, decide, evolve
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, Decided, Genesis, RegisterActor, State, decide, evolve
 from reclaim.log.keys import SignerKey
 
 TRANSFERS = 60_000

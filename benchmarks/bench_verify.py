@@ -59,8 +59,8 @@ def build(cache: Path) -> Path:
     from reclaim.adapters.db.store import open_store
     from reclaim.app.export import export_log
     from reclaim.app.log_service import KeyRing, LogService
+    from reclaim.core.machine import Command, Genesis, PublishDocument
     from reclaim.core.rejections import Rejection
-    from reclaim.core.state import Command, Genesis, PublishDocument
     from reclaim.log.keys import SignerKey
 
     shutil.rmtree(cache, ignore_errors=True)

@@ -71,8 +71,8 @@ from reclaim.app.withdrawal_ports import rails_by_name
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings
 from reclaim.core import limits
+from reclaim.core.machine import Command, Genesis, RegisterActor
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, Genesis, RegisterActor
 from reclaim.verifier import LogSource
 
 

@@ -27,7 +27,7 @@ from reclaim.adapters.db.store import open_store
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.ports import EventStore, StoredCheckpoint
-from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
+from reclaim.core.machine import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
 from tests.support.factories import ORIGIN

@@ -31,9 +31,9 @@ from reclaim.adapters.files.policy_file import load_policy_csv, shipped_policy
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.core.claims import ImportClaims, PolicyEntry, RegisterRow, SetPolicy
-from reclaim.core.state import Command, Genesis
+from reclaim.core.machine import Command, Genesis
 from tests.api.conftest import ClientFactory, FixedClock, new_keys
-from tests.factories import ORIGIN
+from tests.support.factories import ORIGIN
 
 PROBLEM: Final = "application/problem+json"
 REGISTER: Final = "ab" * 32

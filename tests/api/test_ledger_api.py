@@ -49,7 +49,7 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
-from reclaim.core.state import AddKey, Command, Genesis, RegisterActor, RevokeKey
+from reclaim.core.machine import AddKey, Command, Genesis, RegisterActor, RevokeKey
 from reclaim.entrypoints.api.app import create_app
 from reclaim.entrypoints.api.auth import Authenticator, ReplayGuard
 from reclaim.entrypoints.api.problems import RequestReplayedError

@@ -42,7 +42,7 @@ from reclaim.core.ledger import (
     Transfer,
     assert_ledger_invariants,
 )
-from reclaim.core.state import Command, Genesis, RegisterActor, State, check, evolve
+from reclaim.core.machine import Command, Genesis, RegisterActor, State, check, evolve
 from reclaim.log.event import parse_leaf
 from tests.support.factories import ORIGIN, LogFactory, key_for
 

@@ -55,7 +55,7 @@ from reclaim.app.log_service import LogService, Outcome
 from reclaim.app.ports import Clock
 from reclaim.config import Settings
 from reclaim.core.claims import claim_treatment, treatment
-from reclaim.core.state import Command, State
+from reclaim.core.machine import Command, State
 from reclaim.log.event import parse_leaf
 from reclaim.verifier import VerifyReport, verify_log
 

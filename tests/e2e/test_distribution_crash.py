@@ -37,8 +37,8 @@ from reclaim.core.claims import (
     SetPolicy,
     SubmitKyc,
 )
+from reclaim.core.machine import Command, RegisterActor
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, RegisterActor
 from reclaim.log.keys import SignerKey
 
 pytestmark = pytest.mark.slow

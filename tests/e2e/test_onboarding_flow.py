@@ -20,7 +20,7 @@ from reclaim.adapters.log_sources import open_source
 from reclaim.app.export import export_log
 from reclaim.app.onboarding import creditor_name
 from reclaim.core.claims import ProveEmail
-from reclaim.core.state import RegisterActor
+from reclaim.core.machine import RegisterActor
 from reclaim.log.keys import SignerKey
 from reclaim.verifier import VerifyReport, verify_log
 

@@ -37,8 +37,7 @@ from reclaim.app.export import ExportError, export_log
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.app.ports import EventStore
 from reclaim.core.events import Event
-from reclaim.core.rejections import Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     AddKey,
     Command,
     Genesis,
@@ -46,6 +45,7 @@ from reclaim.core.state import (
     RegisterActor,
     RevokeKey,
 )
+from reclaim.core.rejections import Rejection
 from reclaim.core.types import JsonValue
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log import canonical

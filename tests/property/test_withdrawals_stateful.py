@@ -26,7 +26,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from reclaim.core.events import format_time
 from reclaim.core.ledger import ExpirePending, assert_ledger_invariants
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import Decided
 from reclaim.core.withdrawals import (
     EXCESS,
     WHOLE,
@@ -36,6 +35,7 @@ from reclaim.core.withdrawals import (
     SetFees,
     status_of,
 )
+from tests.support.core_harness import Decided
 from tests.support.withdrawal_world import CREDITORS, HK_WIRE, SEPA, USDC, World, commit
 
 _BUILT: list[World] = []

@@ -21,7 +21,6 @@ import pytest
 
 from reclaim.core.events import Event
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import Decided, check
 from reclaim.core.withdrawals import (
     AddDestination,
     ConfirmDestination,
@@ -34,6 +33,7 @@ from reclaim.core.withdrawals import (
     destination_id_of,
     destinations_per_creditor_max,
 )
+from tests.support.core_harness import Decided, check
 from tests.support.withdrawal_world import BENEFICIARIES, COOLING_OFF, World, commit
 
 NEW: Final = commit("iban:FR1420041010050500013M02606")

@@ -52,7 +52,7 @@ from reclaim.core.distribution.payloads import LINES_HEADER
 from reclaim.core.distribution.state import FxUse, Line
 from reclaim.core.ledger.machine import assert_ledger_invariants
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import Command, State, check, evolve
+from reclaim.core.machine import Command, State, check, evolve
 from tests.support.distribution_world import PLAN, World, commit
 
 R1: Final = Round("r1", "ftx", "2025-01-03", "2025-02-18", (ClassRound("7", "cap"),), 5_000_000)

@@ -25,8 +25,8 @@ from reclaim.app.export import export_log
 from reclaim.app.key_index import PublicKeyIndex
 from reclaim.app.log_service import Accepted, KeyRing, LogService
 from reclaim.core.events import Event, format_time
+from reclaim.core.machine import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.log.event import sign
 from reclaim.log.keys import SignerKey, VerifierKey
 from reclaim.verifier import FailureKind, VerifyFailure, VerifyReport, verify_log

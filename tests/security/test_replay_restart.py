@@ -31,7 +31,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from reclaim.core.state import Genesis, PublishDocument
 
 from reclaim import bootstrap
 from reclaim.adapters.memory_store import MemoryEventStore
@@ -45,6 +44,7 @@ from reclaim.app.ports import (
 )
 from reclaim.app.request_signing import sign_request
 from reclaim.config import Settings
+from reclaim.core.machine import Genesis, PublishDocument
 from reclaim.core.withdrawals import destination_id_of
 from reclaim.demo.foundation import key_seed
 from reclaim.log.keys import SignerKey

@@ -38,7 +38,7 @@ from reclaim.app.log_service import Accepted
 from reclaim.app.request_signing import sign_request
 from reclaim.config import Settings
 from reclaim.core import limits
-from reclaim.core.state import RegisterActor
+from reclaim.core.machine import RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
 from tests.support.factories import ORIGIN

@@ -26,7 +26,7 @@ from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.app.request_signing import Param, sign_request, signing_string
 from reclaim.core.ledger import DEBITS_MUST_NOT_EXCEED_CREDITS, Account, OpenAccounts
-from reclaim.core.state import Command, Genesis, RegisterActor
+from reclaim.core.machine import Command, Genesis, RegisterActor
 from reclaim.entrypoints.api.app import create_app
 from reclaim.log.keys import SignerKey
 from tests.api.conftest import FIXED_TIME, FixedClock, new_keys

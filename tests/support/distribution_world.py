@@ -1,6 +1,6 @@
 """A log state with an estate, a plan, creditors and claims in every situation a round meets.
 
-Built through the real shell (``reclaim.core.state.decide/check/evolve``); every event is
+Built through the real shell (``reclaim.core.machine.decide/check/evolve``); every event is
 round-tripped through the canonical encoding and re-checked before it is applied, exactly as a
 replay would. ``World`` also offers ``read``/``submit_many``, so the application service
 (``reclaim.app.distributions``) runs against it unchanged. The world::
@@ -45,7 +45,7 @@ from reclaim.core.distribution.commands import SetPlan
 from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.distribution.model import ClassTerms, Plan
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     Command,
     Decided,
     Genesis,

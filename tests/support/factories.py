@@ -2,7 +2,7 @@
 
 Keys come from fixed seeds (``key_for``), so the same name gives the same key in every process,
 and times advance one second per event from ``START_TIME``, so a log built twice is built
-byte for byte the same. The events are valid for the core (``reclaim.core.state.check``) when
+byte for byte the same. The events are valid for the core (``reclaim.core.machine.check``) when
 appended in the order a ``LogFactory`` makes them.
 """
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Final
 
 from reclaim.app.log_service import Accepted, KeyRing, LogService
+from reclaim.core.actors import Genesis, RegisterActor
 from reclaim.core.ledger import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -40,8 +41,8 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
-from reclaim.core.state import Command, Genesis, RegisterActor
 from reclaim.log.keys import SignerKey
+from tests.support.core_harness import Command
 from tests.support.factories import ORIGIN, key_for
 
 CREDITORS: Final = ("alice", "bob", "carol", "dave")

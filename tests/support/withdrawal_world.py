@@ -1,6 +1,6 @@
 """A log state with creditors, claims, policy, accounts and rail terms, for the withdrawal tests.
 
-Built through the real shell (``reclaim.core.state.decide/check/evolve``), one second per
+Built through the real shell (``reclaim.core.machine.decide/check/evolve``), one second per
 command from ``T0`` (2025-06-02), every event round-tripped through the canonical encoding and
 re-checked before it is applied. The world::
 
@@ -69,7 +69,7 @@ from reclaim.core.ledger import (
     assert_ledger_invariants,
 )
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     Command,
     Decided,
     Genesis,

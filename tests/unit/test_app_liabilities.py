@@ -24,7 +24,7 @@ from reclaim.app.liabilities import (
 )
 from reclaim.app.log_service import LogService
 from reclaim.core.ledger import PURPOSES, Account, LedgerState
-from reclaim.core.state import PublishDocument
+from reclaim.core.machine import PublishDocument
 from reclaim.log.checkpoint import Checkpoint
 from reclaim.log.liabilities.build import build_snapshot
 from reclaim.log.liabilities.errors import (

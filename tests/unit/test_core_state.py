@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from reclaim.core.events import Event
-from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     AddKey,
     Decided,
     Genesis,
@@ -26,6 +25,7 @@ from reclaim.core.state import (
     decide,
     evolve,
 )
+from reclaim.core.rejections import Code, Rejection
 from reclaim.log.keys import SignerKey
 
 NOW = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)
@@ -316,6 +316,11 @@ ROWS = [
         "a document hash that is not SHA-256 hex",
         ev("document.published", "admin", kid("admin"), DOC | {"sha256": "AB" * 32}),
         Code.document_hash_malformed,
+    ),
+    Row(
+        "an event type no domain owns",
+        ev("log.burned", "admin", kid("admin"), {}),
+        Code.event_type_unknown,
     ),
 ]
 

@@ -31,7 +31,7 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
-from reclaim.core.state import (
+from reclaim.core.machine import (
     Command,
     Decided,
     Genesis,

@@ -19,8 +19,7 @@ from reclaim.app.ports import (
     StoreUnavailable,
 )
 from reclaim.core import limits
-from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     Command,
     Genesis,
     PublishDocument,
@@ -29,6 +28,7 @@ from reclaim.core.state import (
     check,
     evolve,
 )
+from reclaim.core.rejections import Code, Rejection
 from reclaim.log import event as log_event
 from reclaim.log import merkle
 from reclaim.log.checkpoint import open_checkpoint

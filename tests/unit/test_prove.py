@@ -23,8 +23,8 @@ from reclaim.app.prove import (
     check_inclusion_document,
     inclusion_proof_document,
 )
+from reclaim.core.machine import Command, Genesis, PublishDocument
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, Genesis, PublishDocument
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.checkpoint import parse_body, sign_checkpoint

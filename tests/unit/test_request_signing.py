@@ -14,7 +14,7 @@ from typing import Final
 
 from reclaim.app.key_index import PublicKeyIndex
 from reclaim.app.request_signing import sign_request, signing_string, verify_signature
-from reclaim.core.state import State, check, evolve
+from reclaim.core.machine import State, check, evolve
 from reclaim.log.keys import SignerKey
 from tests.support.factories import LogFactory, key_for
 

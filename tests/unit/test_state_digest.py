@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reclaim.core.state import (
+from reclaim.core.machine import (
     AddKey,
     Command,
     Decided,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from reclaim.core.ledger import Account, CreateTransfers, OpenAccounts, Transfer
-from reclaim.core.state import Decided, Genesis, RegisterActor, State, decide, evolve
+from reclaim.core.machine import Decided, Genesis, RegisterActor, State, decide, evolve
 from reclaim.log.keys import SignerKey
 from reclaim.verifier import invariant_failure
 

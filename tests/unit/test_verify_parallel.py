@@ -23,8 +23,8 @@ from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.export import export_log
 from reclaim.app.log_service import KeyRing, LogService
 from reclaim.core.events import Event
+from reclaim.core.machine import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, Genesis, PublishDocument, RegisterActor
 from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey
 from reclaim.log.merkle import leaf_hash

@@ -12,7 +12,7 @@ import pytest
 
 from reclaim.adapters.memory_store import MemoryEventStore
 from reclaim.app.log_service import LogService
-from reclaim.core.state import Genesis
+from reclaim.core.machine import Genesis
 from reclaim.entrypoints.api.app import create_app
 from reclaim.entrypoints.web.pages import Portal
 from tests.api.conftest import FixedClock, document, new_keys

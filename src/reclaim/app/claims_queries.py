@@ -28,8 +28,8 @@ from reclaim.core.claims import (
     treatment,
 )
 from reclaim.core.claims.model import RESTRICTED
+from reclaim.core.machine import State
 from reclaim.core.money import ASSETS, format_amount
-from reclaim.core.state import State
 from reclaim.core.types import JsonValue
 
 USD: Final = ASSETS["USD"]

@@ -39,7 +39,7 @@ from typing import Final
 
 from reclaim.app.ports import EventStore, StoredCheckpoint
 from reclaim.core import limits
-from reclaim.core.state import State
+from reclaim.core.machine import State
 from reclaim.log.public_keys import keys_document
 
 #: Names an export holds at its top level (an existing directory with others is not replaced).

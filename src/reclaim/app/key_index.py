@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 
 from reclaim.core.keyids import parse_verifier_key
-from reclaim.core.state import State
+from reclaim.core.machine import State
 
 
 class PublicKeyIndex:

@@ -109,7 +109,7 @@ from reclaim.app.ports import (
 from reclaim.core import limits
 from reclaim.core.events import format_time
 from reclaim.core.ledger import LedgerState
-from reclaim.core.state import State, check, evolve
+from reclaim.core.machine import State, check, evolve
 from reclaim.log.checkpoint import Checkpoint, open_checkpoint
 from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey, VerifierKey

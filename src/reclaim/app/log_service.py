@@ -59,8 +59,7 @@ from reclaim.app.ports import (
 )
 from reclaim.core import limits
 from reclaim.core.events import Event, parse_time
-from reclaim.core.rejections import Rejection
-from reclaim.core.state import (
+from reclaim.core.machine import (
     Command,
     Decided,
     ItemResult,
@@ -70,6 +69,7 @@ from reclaim.core.state import (
     decide,
     evolve,
 )
+from reclaim.core.rejections import Rejection
 from reclaim.log import event as log_event
 from reclaim.log.checkpoint import Checkpoint, sign_checkpoint
 from reclaim.log.digest import StateDigest, extension_line

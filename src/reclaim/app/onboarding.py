@@ -107,8 +107,8 @@ from reclaim.core.claims import (
     SubmitKyc,
     UnlinkClaim,
 )
+from reclaim.core.machine import AddKey, RegisterActor
 from reclaim.core.rejections import Code, Rejection
-from reclaim.core.state import AddKey, RegisterActor
 from reclaim.log.keys import VerifierKey
 
 #: The one-time code's purpose in the code store.

@@ -39,7 +39,7 @@ from reclaim.core.claims import UNLISTED, Tally, register_report, treatment
 from reclaim.core.claims.model import EXPUNGED, STATUSES
 from reclaim.core.distribution.payees import classify
 from reclaim.core.distribution.state import RoundProgress
-from reclaim.core.state import State
+from reclaim.core.machine import State
 
 #: The reason shown for money in a claim's escrow that nothing holds back any more.
 RELEASABLE: Final = "releasable"

@@ -23,6 +23,8 @@ class Code(enum.Enum):
     # The log itself.
     genesis_missing = 10
     genesis_repeated = 11
+    #: The event type is no domain's (``reclaim.core.machine.EVENT_TYPES``).
+    event_type_unknown = 12
     event_version_unknown = 13
     event_time_regressed = 14
     payload_malformed = 15
@@ -50,10 +52,22 @@ class Code(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A refusal: a code and a sentence a person can read."""
+    """A refusal: a code and a sentence a person can read.
+
+    For a sub-domain's refusal (``ledger_refused``, ``claims_refused``, ...), ``reason`` is that
+    sub-domain's own ordered code (an enum member, never text) and ``position`` the item of a
+    batch it concerns; ``specific`` is the most specific code either way.
+    """
 
     code: Code
     detail: str
+    reason: enum.Enum | None = None
+    position: int | None = None
+
+    @property
+    def specific(self) -> enum.Enum:
+        """The sub-domain's code if there is one, else the shell's."""
+        return self.code if self.reason is None else self.reason
 
     def __str__(self) -> str:
         return f"{self.code.name}: {self.detail}"

@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from reclaim.core.state import AddKey, Command, PublishDocument, RegisterActor, RevokeKey
+from reclaim.core.machine import AddKey, Command, PublishDocument, RegisterActor, RevokeKey
 from reclaim.log.keys import SignerKey
 
 #: The estate documents the demo publishes (titles as filed; hashes are of demo stand-ins).

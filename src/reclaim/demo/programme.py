@@ -79,9 +79,9 @@ from reclaim.core.ledger import (
     OpenAccounts,
     Transfer,
 )
+from reclaim.core.machine import Command, RegisterActor
 from reclaim.core.money import format_usd as usd
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import Command, RegisterActor
 from reclaim.demo import foundation
 from reclaim.log.keys import SignerKey
 

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from blake3 import blake3
 
-from reclaim.core.state import State
+from reclaim.core.machine import State
 from reclaim.core.types import JsonValue
 from reclaim.log.canonical import shaped_json
 

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from reclaim.core import limits
-from reclaim.core.events import EVENT_TYPES, Event, is_time
+from reclaim.core.events import Event, is_time
+from reclaim.core.machine import EVENT_TYPES
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.keys import SignerKey, VerifierKey

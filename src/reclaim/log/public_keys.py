@@ -12,7 +12,7 @@ Private keys never appear: the state holds only verifier keys.
 
 from __future__ import annotations
 
-from reclaim.core.state import State
+from reclaim.core.machine import State
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 

@@ -15,7 +15,7 @@ from reclaim.core.claims import assert_claims_invariants
 from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.events import Event
 from reclaim.core.ledger import assert_ledger_invariants
-from reclaim.core.state import State, assert_invariants, check, evolve
+from reclaim.core.machine import State, assert_invariants, check, evolve
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
 from reclaim.log.keys import VerifierKey

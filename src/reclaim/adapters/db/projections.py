@@ -37,8 +37,9 @@ from sqlalchemy import Connection, Dialect, Table, bindparam, update
 from reclaim.adapters.db import tables
 from reclaim.core.claims import CLAIMS_EVENT_TYPES
 from reclaim.core.distribution.payloads import DISTRIBUTION_EVENT_TYPES
-from reclaim.core.events import EVENT_TYPES, Event
+from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
+from reclaim.core.machine import EVENT_TYPES
 from reclaim.core.withdrawals.payloads import WITHDRAWAL_EVENT_TYPES
 
 #: A row in the column order of its table (``tables``), ready for ``executemany``.

@@ -83,7 +83,7 @@ CLAIMS_EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
 CLAIMS_EVENT_ROLES: Final[dict[str, frozenset[str]]] = {
     kind: roles for kind, (_, roles) in CLAIMS_EVENT_TYPES.items()
 }
-#: New roles the claims events need in ``reclaim.core.state.ROLES``.
+#: New roles the claims events need in ``reclaim.core.machine.ROLES``.
 CLAIMS_ROLES: Final = frozenset({"kyc_provider"})
 
 _CLASS_FIELDS: Final = frozenset({"code", "name", "priority"})

@@ -11,7 +11,7 @@ asset, with a reason ``code`` and typed ``refs`` (claim, distribution, order, wi
 transfer adds the same amount to one debit column and one credit column, so per asset the debits
 always equal the credits.
 
-The pure functions, as in ``reclaim.core.state``:
+The pure functions, as in ``reclaim.core.machine``:
 
 - ``decide_ledger(ledger, command, now) -> Decision | LedgerRejection`` runs the validation
   ladder for every item of a command (``OpenAccounts``, ``CreateTransfers``, ``ExpirePending``)

@@ -41,6 +41,9 @@ class EventCode(enum.Enum):
     #: A ``withdrawal.requested`` of version 1 (no destination rule) in a log that uses
     #: withdrawal destinations: no downgrade past the second factor (issue 9, finding 7).
     event_version_retired = 4
+    #: A plain ledger command or event creates a transfer in the ``wd:`` namespace: a
+    #: withdrawal's reservations move only with its own events.
+    transfer_id_reserved = 5
 
 
 class FeesCode(enum.Enum):

@@ -29,8 +29,8 @@ from reclaim.app.log_service import LogService
 from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.distribution.payees import PAYOUT_ASSETS, classify, current_holder
 from reclaim.core.distribution.state import RoundProgress
+from reclaim.core.machine import State
 from reclaim.core.rejections import Rejection
-from reclaim.core.state import State
 from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
 from reclaim.entrypoints.api.problems import (
     NotFoundError,

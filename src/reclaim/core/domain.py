@@ -1,0 +1,139 @@
+"""The seam where the core's sub-domains join: one ``Domain`` record per sub-domain.
+
+Each sub-domain (actors and keys, the ledger, claims, distribution, withdrawals, ...) exports one
+``Domain`` — its commands, its event types, its entity kinds and five functions with one argument
+order — and ``reclaim.core.machine`` routes every command and event by those tables. Adding a
+sub-domain is its package, its ``DOMAIN`` and one line in ``machine.DOMAINS``
+(ARCHITECTURE.md, "Adding a sub-domain").
+
+The five functions, for a sub-state ``S``::
+
+    decide(sub: S, world: World, command, time: str) -> Decision | SubRejection
+    check(sub: S, world: World, event: Event) -> SubRejection | None
+    evolve(sub: S, world: World, event: Event) -> None
+    assert_invariants(sub: S, world: World, full: bool) -> None
+    state(root) -> S                    # which field of the root state is this sub-state
+
+``world`` is the root state seen through ``World``: ``decide`` and ``check`` only read it;
+``evolve`` may post to ``world.ledger`` (the one shared book every sub-domain's money moves on,
+as a bank's core posts every product's entries to one general ledger), and to nothing else.
+``time`` is the event time as RFC 3339 text (``reclaim.core.times``).
+
+The machine runs the same head of the ladder (version, time, genesis, authority) on every event
+before the sub-domain's own rungs, so the authority rule is written once; ``guard`` lets a
+sub-domain veto another's command or event (withdrawals: a plain ledger transfer may not touch
+a withdrawal's reserved transfer ids).
+
+Imported by every sub-domain's ``domain`` module and by ``reclaim.core.machine``; imports nothing
+of them at run time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, Protocol, TypeVar
+
+from reclaim.core.events import Event
+from reclaim.core.rejections import Code
+from reclaim.core.types import JsonValue
+
+if TYPE_CHECKING:
+    from reclaim.core.claims import ClaimsState
+    from reclaim.core.distribution.state import DistributionState
+    from reclaim.core.ledger import LedgerState
+    from reclaim.core.withdrawals import WithdrawalsState
+
+__all__ = ["Decision", "Domain", "EventType", "Payload", "SubRejection", "World"]
+
+Payload = dict[str, JsonValue]
+
+
+class EventType(NamedTuple):
+    """An event type: the schema versions the core replays, and the roles that may sign it
+    ("self": the actor the payload names, as ``creditor`` or ``name``, signs for itself)."""
+
+    versions: frozenset[int]
+    roles: frozenset[str]
+
+
+class World(Protocol):
+    """What a sub-domain may read of the others (the root state, read-only but for the ledger
+    in ``evolve``)."""
+
+    @property
+    def ledger(self) -> LedgerState: ...
+    @property
+    def claims(self) -> ClaimsState: ...
+    @property
+    def distribution(self) -> DistributionState: ...
+    @property
+    def withdrawals(self) -> WithdrawalsState: ...
+    def role_of(self, name: str) -> str | None: ...
+    def holding_entities(self) -> frozenset[str]: ...
+
+
+class SubRejection(Protocol):
+    """A sub-domain's refusal: its own ordered code (an enum member), the item it concerns
+    (``None``: the whole command), and a sentence."""
+
+    @property
+    def code(self) -> enum.Enum: ...
+    @property
+    def position(self) -> int | None: ...
+    @property
+    def detail(self) -> str: ...
+
+
+class Decision(Protocol):
+    """What a sub-domain decided: events to append (type, payload) and, for batch commands,
+    one result per item."""
+
+    @property
+    def events(self) -> list[tuple[str, Payload]]: ...
+    @property
+    def results(self) -> tuple[Any, ...]: ...
+
+
+S = TypeVar("S")
+
+
+def _no_invariants(sub: object, world: World, full: bool) -> None:
+    return None
+
+
+def _no_guard(item: object) -> SubRejection | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Domain(Generic[S]):
+    """One sub-domain, as the machine routes to it (module docstring)."""
+
+    name: str
+    #: The sub-state of the root state this domain owns.
+    state: Callable[[Any], S]
+    #: Command type → the event type its signer is authorised as (the probe of the ladder).
+    commands: Mapping[type, str]
+    #: Event type → its versions and signing roles.
+    event_types: Mapping[str, EventType]
+    #: Entity kinds (``<kind>/<id>`` keys) of the sub-state, for the state digest.
+    entity_kinds: frozenset[str]
+    #: The shell code a refusal of this domain is reported under (its own code is the reason).
+    refused: Code
+    decide: Callable[[S, World, Any, str], Decision | SubRejection]
+    check: Callable[[S, World, Event], SubRejection | None]
+    evolve: Callable[[S, World, Event], None]
+    #: The cheap invariants (every checkpoint); with ``full``, every recomputation from scratch.
+    assert_invariants: Callable[[S, World, bool], None] = _no_invariants
+    #: The version ``decide`` writes of each event type (1 when absent).
+    written_versions: Mapping[str, int] = field(default_factory=dict)
+    #: A payload's ``creditor`` must name a registered creditor actor.
+    names_creditor: bool = False
+    #: Veto over any command or event, run after the head of the ladder (``None``: no veto).
+    guard: Callable[[object], SubRejection | None] = _no_guard
+
+
+#: The entity kind of the log's own entity.
+LOG_ENTITY: Final = "log"
