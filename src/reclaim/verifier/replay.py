@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reclaim.core.claims import assert_claims_invariants
-from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.events import Event
-from reclaim.core.ledger import assert_ledger_invariants
 from reclaim.core.machine import State, assert_invariants, check, evolve
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
@@ -238,10 +235,7 @@ def invariant_failure(state: State) -> str | None:
     from its transfers: per asset debits = credits, no flagged account negative, pending ≤
     reserved; the claims' links and indexes); the first one broken, or ``None``."""
     try:
-        assert_invariants(state)
-        assert_ledger_invariants(state.ledger)
-        assert_claims_invariants(state.claims)
-        assert_distribution_invariants(state.distribution, state.claims, state.ledger)
+        assert_invariants(state, full=True)
     except AssertionError as broken:
         return str(broken) or "an assertion without a message"
     return None
