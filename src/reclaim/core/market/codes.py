@@ -30,15 +30,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-
-class Kind(enum.Enum):
-    """What sort of refusal a code is (the edge's one mapping to a status)."""
-
-    bad_input = "bad_input"
-    forbidden = "forbidden"
-    not_found = "not_found"
-    conflict = "conflict"
-    unavailable = "unavailable"
+from reclaim.core.kinds import Kind
 
 
 class EventCode(enum.Enum):
