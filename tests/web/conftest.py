@@ -12,6 +12,12 @@ driven by Playwright (PyPI ``playwright``, no browser download: the system execu
   updates or sync).
 - ``page``: a new tab per test, cookies cleared, with every console error and uncaught page
   error collected in ``page_errors`` (a CSP violation is a console error).
+- ``portal``: a second ``reclaim serve`` over a copy of the demo (``portal_world.prepare``:
+  console logins, a USD rail), mailing through a real SMTP server on loopback (aiosmtpd) whose
+  inbox the tests read the codes from; new destinations usable at once (cooling-off 0).
+- ``nojs``: a browser context with JavaScript OFF (the creditor flow must work without it),
+  Chinese by default; ``shots``: where screenshots go (``build/screenshots/web/``, or
+  ``RECLAIM_SCREENSHOTS``), named ``<page>-<lang>-<desktop|phone>.png``.
 """
 
 from __future__ import annotations
@@ -24,12 +30,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    Playwright,
+    sync_playwright,
+)
+
+from tests.support.onboarding_world import Inbox, smtp_server
+from tests.web import portal_world
 
 CHROMIUM_DEFAULT: Final = "/usr/bin/chromium"
 CHROMIUM_ARGS: Final = (
@@ -45,6 +63,8 @@ CHROMIUM_ARGS: Final = (
 DEMO_CREDITORS: Final = "300"
 SERVER_START_SECONDS: Final = 60
 COMMAND_TIMEOUT_SECONDS: Final = 600
+#: The demo's data as made, before a server opened it (what ``portal`` copies).
+PRISTINE: Final = "pristine"
 
 
 def reclaim(*args: str, cwd: Path) -> str:
@@ -79,19 +99,21 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("web-demo")
     reclaim("demo", "--no-serve", "--creditors", DEMO_CREDITORS, "--data-dir", "d", cwd=root)
     reclaim("liabilities", "snapshot", "--data-dir", "d", cwd=root)
+    shutil.copytree(root / "d", root / PRISTINE)  # before any server writes to "d"
     return root / "d"
 
 
-@pytest.fixture(scope="session")
-def demo_server(demo_dir: Path) -> Iterator[str]:
-    """``reclaim serve`` over the demo's data, in its own process; its base URL."""
+@contextmanager
+def serving(data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``reclaim serve`` over ``data_dir`` in its own process, until the block ends; its URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log_file = (demo_dir.parent / "serve.log").open("wb")
-    command = ["serve", "--port", str(port), "--data-dir", str(demo_dir)]
+    log_file = log_path.open("wb")
+    command = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "reclaim", *command], stdout=log_file, stderr=subprocess.STDOUT
-    )
+        [sys.executable, "-m", "reclaim", *command], stdout=log_file, stderr=subprocess.STDOUT,
+        env=env,
+    )  # fmt: skip
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
@@ -115,19 +137,95 @@ def demo_server(demo_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    profile = tmp_path_factory.mktemp("chromium-profile")
+def demo_server(demo_dir: Path) -> Iterator[str]:
+    """``reclaim serve`` over the demo's data, in its own process; its base URL."""
+    with serving(demo_dir, demo_dir.parent / "serve.log") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Playwright]:
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium,
-            headless=True,
-            args=list(CHROMIUM_ARGS),
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(
+    chromium: str, playwright_session: Playwright, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BrowserContext]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright_session.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium,
+        headless=True,
+        args=list(CHROMIUM_ARGS),
+    )
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def chromium_app(chromium: str, playwright_session: Playwright) -> Iterator[Browser]:
+    """Chromium as a browser of many contexts (each test its own cookies and settings)."""
+    launched = playwright_session.chromium.launch(
+        executable_path=chromium, headless=True, args=list(CHROMIUM_ARGS)
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+def new_context(browser: Browser, *, javascript: bool, accept_language: str) -> BrowserContext:
+    context = browser.new_context(
+        java_script_enabled=javascript,
+        accept_downloads=True,
+        extra_http_headers={"Accept-Language": accept_language},
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.fixture
+def nojs(chromium_app: Browser) -> Iterator[BrowserContext]:
+    context = new_context(chromium_app, javascript=False, accept_language="zh-CN,zh;q=0.9")
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    folder = Path(os.environ.get("RECLAIM_SCREENSHOTS", "build/screenshots/web"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def portal(
+    demo_dir: Path, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[portal_world.Portal]:
+    """``reclaim serve`` over a prepared copy of the demo, mailing to ``smtp``."""
+    root = tmp_path_factory.mktemp("portal")
+    data = root / "d"
+    shutil.copytree(demo_dir.parent / PRISTINE, data)
+    free = portal_world.prepare(data)
+    (root / "hk.toml").write_text(portal_world.HK_WIRE_TERMS)
+    reclaim("withdrawals", "set-fees", str(root / "hk.toml"), "--data-dir", str(data), cwd=root)
+    inbox, smtp_port = smtp
+    env = {**os.environ, "RECLAIM_SMTP_HOST": "127.0.0.1", "RECLAIM_SMTP_PORT": str(smtp_port),
+           "RECLAIM_DESTINATION_COOLING_OFF_SECONDS": "0"}  # fmt: skip
+    with serving(data, root / "serve.log", env) as base_url:
+        yield portal_world.Portal(base_url, inbox, data, portal_world.handing_out(free))
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def test_headers_over_http_have_no_hsts() -> None:
     assert headers["Content-Security-Policy"] == security.CSP
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert headers["Permissions-Policy"].startswith("camera=()")
     assert "Strict-Transport-Security" not in headers

@@ -53,7 +53,7 @@ def test_the_page_in_each_language_shows_what_the_log_publishes(
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
     assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["content-language"] == tag
     assert "strict-transport-security" not in headers, "no HSTS over plain HTTP"
 

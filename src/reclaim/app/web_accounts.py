@@ -33,6 +33,7 @@ Answers are values: ``LoginRefused``, ``RateLimited`` (onboarding's), ``Refused(
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,7 +50,7 @@ from reclaim.app.onboarding import (
     creditor_name,
     sign_up_message,
 )
-from reclaim.app.ports import RateRule, SubjectErased, SubjectNotFound
+from reclaim.app.ports import PiiValue, RateRule, SubjectErased, SubjectNotFound
 from reclaim.core import limits
 from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.events import format_time
@@ -65,6 +66,12 @@ session_lifetime_seconds: Final = 8 * 3600
 KYC_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/png", "application/pdf"})
 MANUAL: Final = "manual"
 _SESSION_PREFIX: Final = "websession:"
+_OPERATOR_PREFIX: Final = "webop:"
+CREDITOR: Final = "creditor"
+OPERATOR: Final = "operator"
+#: The console's roles: the log's operator roles that sign, and the auditor, who only reads.
+AUDITOR: Final = "auditor"
+OPERATOR_ROLES: Final = frozenset({"admin", "kyc_officer", "treasury", AUDITOR})
 _KYC_PREFIX: Final = "kycdoc:"
 
 
@@ -76,6 +83,20 @@ class LoginRefused:
 @dataclass(frozen=True, slots=True)
 class LoggedIn:
     creditor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a session is: ``kind`` ``creditor`` (``role`` ``creditor``) or ``operator`` (an
+    operator actor of the log and its role, or ``auditor``, who signs nothing)."""
+
+    kind: str
+    actor: str
+    role: str
+
+    @classmethod
+    def creditor(cls, actor: str) -> Principal:
+        return cls(CREDITOR, actor, CREDITOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +180,56 @@ class WebAccounts:
                               {"password_hash": service.passwords.hash(password)}, now)  # fmt: skip
         return LoggedIn(creditor)
 
+    def set_operator_password(self, actor: str, role: str, password: str) -> None:
+        """Give an operator a console login (``role`` must be the actor's role in the log,
+        or ``auditor`` for a reader who is no actor)."""
+        assert role in OPERATOR_ROLES, f"no console role {role!r}"
+        if role != AUDITOR:
+            found = self.log.state.actors.get(actor)
+            assert found is not None, f"no actor {actor!r}"
+            assert found.role == role, f"{actor!r} is not a {role}"
+        assert limits.password_length_min_chars <= len(password), "a longer password"
+        record = {"role": role, "password_hash": self.onboarding.passwords.hash(password)}
+        self.onboarding.vault.put(_OPERATOR_PREFIX + actor, record, self.onboarding.clock.now())
+
+    def operator_login(
+        self, actor: str, password: str, client_id: str
+    ) -> Principal | LoginRefused | RateLimited:
+        """An operator's console login: the same buckets and blind answers as a creditor's;
+        a signing role must still be the actor's role in the log."""
+        service = self.onboarding
+        now = service.clock.now()
+        if not 0 < len(actor) <= 64 or len(password) > limits.password_length_max_chars:
+            return LoginRefused()
+        for rule, identifier in ((LOGIN_PER_CLIENT, client_id),
+                                 (LOGIN_PER_ADDRESS, "operator:" + actor)):  # fmt: skip
+            decision = service.rate_limiter.acquire(rule, identifier, now)
+            if not decision.allowed:
+                return RateLimited(decision.retry_after_seconds)
+        try:
+            stored = service.vault.get(_OPERATOR_PREFIX + actor, ["role", "password_hash"])
+            role, encoded = stored.text("role"), stored.text("password_hash")
+        except (SubjectNotFound, SubjectErased, KeyError, AssertionError):
+            service.passwords.verify_absent(password)
+            return LoginRefused()
+        if not service.passwords.verify(encoded, password) or role not in OPERATOR_ROLES:
+            return LoginRefused()
+        found = self.log.state.actors.get(actor)
+        if role != AUDITOR and (found is None or found.role != role):
+            return LoginRefused()
+        return Principal(OPERATOR, actor, role)
+
     # Sessions -----------------------------------------------------------------------------
 
-    def open_session(self, session_id: str, creditor: str, client_id: str, agent: str) -> None:
+    def open_session(
+        self, session_id: str, principal: Principal, client_id: str, agent: str
+    ) -> None:
         now = self.onboarding.clock.now()
         expires = now + timedelta(seconds=session_lifetime_seconds)
         record = {
-            "creditor": creditor,
+            "kind": principal.kind,
+            "actor": principal.actor,
+            "role": principal.role,
             "opened_at": format_time(now),
             "expires_at": format_time(expires),
             "client": client_id[:64],
@@ -173,23 +237,22 @@ class WebAccounts:
         }
         self.onboarding.vault.put(session_subject(session_id), record, now)
 
-    def session(self, session_id: str) -> str | None:
-        """The creditor of a live session, else ``None``."""
+    def session(self, session_id: str) -> Principal | None:
+        """Who a live session is (a creditor, or an operator in a role), else ``None``."""
         try:
             found = self.onboarding.vault.get(session_subject(session_id),
-                                              ["creditor", "expires_at"])  # fmt: skip
-            creditor, expires = found.text("creditor"), found.text("expires_at")
+                                              ["kind", "actor", "role", "expires_at"])  # fmt: skip
+            principal = Principal(found.text("kind"), found.text("actor"), found.text("role"))
+            expires = found.text("expires_at")
         except (SubjectNotFound, SubjectErased, KeyError):
             return None
         if format_time(self.onboarding.clock.now()) >= expires:
             return None
-        return creditor
+        return principal
 
     def close_session(self, session_id: str) -> None:
-        try:
+        with contextlib.suppress(SubjectNotFound):
             self.onboarding.vault.erase(session_subject(session_id), self.onboarding.clock.now())
-        except SubjectNotFound:
-            pass
 
     # Actions ------------------------------------------------------------------------------
 
@@ -208,8 +271,8 @@ class WebAccounts:
         if not 0 < len(body) <= kyc_document_max_bytes:
             return Refused("document_size_invalid", f"1 to {kyc_document_max_bytes} bytes")
         now = self.onboarding.clock.now()
-        fields = {"media_type": media_type, "name": name[:120], "body": body,
-                  "uploaded_at": format_time(now)}  # fmt: skip
+        fields: dict[str, PiiValue] = {"media_type": media_type, "name": name[:120],
+                                       "body": body, "uploaded_at": format_time(now)}  # fmt: skip
         self.onboarding.vault.put(_KYC_PREFIX + creditor, fields, now)
         return self.onboarding.submit_kyc(creditor, MANUAL)
 

@@ -110,9 +110,9 @@ def my_claims(state: State, creditor: str, today: str) -> MyClaims:
         entry = treatment(claims, claim.jurisdiction, today)
         escrow = state.ledger.accounts.get(escrow_account_id(claim_id))
         plan = ds.plans.get(claim.estate_id)
-        reason = "" if plan is None else classify(
-            ds, claims, plan, claim, today, today, exempt
-        ).reason  # fmt: skip
+        reason = ""
+        if plan is not None:
+            reason = classify(ds, claims, plan, claim, today, today, exempt).reason
         views.append(
             ClaimView(
                 claim_id,
@@ -128,7 +128,7 @@ def my_claims(state: State, creditor: str, today: str) -> MyClaims:
                 ds.received.get(claim_id, 0),
                 0 if escrow is None else escrow.available_minor,
                 reason,
-            )  # fmt: skip
+            )
         )
     proved = claims.proofs.get(creditor, {})
     unlinked = sorted(

@@ -1,16 +1,19 @@
 """The web portal: server-rendered pages in Simplified Chinese, English and French.
 
-``install(app, log, liabilities)`` (called by ``entrypoints.api.app.create_app``) adds the
-portal's routes to the API's app: for now the public transparency page (``pages.py``); the
-creditor pages and the operator console come on the same ground:
+``install(app, log, liabilities)`` (called by ``entrypoints.api.app.create_app``, after the API's
+installers) adds the portal's routes to the API's app: the public transparency page
+(``pages.py``), the creditor pages (``creditor.py``) and their withdrawals (``money.py``) over
+the services the API installed (``services.py``):
 
 - ``i18n.py``: the locale of a request, the gettext catalogues (``locale/``), Babel formatting;
 - ``security.py``: the security headers, the cookie and CSRF helpers, each with its threat;
+- ``forms.py``: forms, the visitor (session, CSRF binding), the POST checks;
 - ``pages.py``: rendering, ``WebRoute`` (locale, error pages, headers on every answer), routes;
 - ``charts.py``: server-rendered SVG bar charts; ``labels.py``: words that come from data;
 - ``templates/`` (Jinja2, every string marked for translation), ``static/`` (CSS, no script).
 
-The pages read through the application's services only (``app.transparency``), never the
+The pages read and act through the application's services only (``app.transparency``,
+``app.onboarding``, ``app.withdrawals``, ``app.web_accounts``, ``app.web_queries``), never the
 database.
 """
 
@@ -21,7 +24,9 @@ from fastapi import FastAPI
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.transparency import TransparencyService
+from reclaim.entrypoints.web import creditor, money, operator
 from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
+from reclaim.entrypoints.web.services import CreditorServices
 
 
 def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | None) -> None:
@@ -32,6 +37,9 @@ def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | Non
         (lambda: None) if liabilities is None else (lambda: liabilities.latest()),
         lambda: log.clock.now().date(),
     )
-    app.state.portal = Portal(service)
+    app.state.portal = Portal(service, CreditorServices.of(app, log, liabilities))
     app.include_router(router)
+    app.include_router(creditor.router)
+    app.include_router(money.router)
+    app.include_router(operator.router)
     install_not_found_page(app)

@@ -44,11 +44,11 @@ from reclaim.app.onboarding import (
     Verified,
 )
 from reclaim.app.prove import ProofRequestError, inclusion_proof_document
-from reclaim.app.web_accounts import LoggedIn, WebSignUp
+from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp
 from reclaim.app.web_queries import balances, claim_distributions, holds, my_claims
 from reclaim.core.distribution.payees import PAYOUT_ASSETS
 from reclaim.core.limits import web_token_max_chars
-from reclaim.entrypoints.web import forms, security
+from reclaim.entrypoints.web import forms, i18n, security
 from reclaim.entrypoints.web.pages import WebRoute, locale_of, portal_of
 from reclaim.entrypoints.web.services import CreditorServices
 from reclaim.log.liabilities.proof import proof_to_json
@@ -131,7 +131,8 @@ def _signup(request: Request, form: forms.Form) -> Response:
     email, password = form.get("email").strip(), form.get("password")
     if password != form.get("password_again"):
         return page(request, "signup.html", {"error": "passwords_differ", "email": email}, 400)
-    answer = services.accounts.sign_up(email, password, locale_of(request), client_of(request))
+    tag = i18n.LANG_TAGS[locale_of(request)]  # the mail templates take BCP 47 tags
+    answer = services.accounts.sign_up(email, password, tag, client_of(request))
     if isinstance(answer, RateLimited):
         raise forms.TooManyAttempts(answer.retry_after_seconds)
     if isinstance(answer, (InputRefused, Refused)):
@@ -159,7 +160,7 @@ def _code(request: Request, form: forms.Form) -> Response:
     if isinstance(answer, Refused):
         return page(request, "code.html", {**context, "error": code_name(answer.code)}, 409)
     assert isinstance(answer, Verified)
-    return _logged_in(request, services, answer.creditor)
+    return logged_in(request, services, Principal.creditor(answer.creditor), "/me")
 
 
 # Login ------------------------------------------------------------------------------------------
@@ -184,24 +185,26 @@ def _login(request: Request, form: forms.Form) -> Response:
         raise forms.TooManyAttempts(answer.retry_after_seconds)
     if not isinstance(answer, LoggedIn):
         return page(request, "login.html", {"error": "login_refused", "email": email}, 400)
-    return _logged_in(request, services, answer.creditor)
+    return logged_in(request, services, Principal.creditor(answer.creditor), "/me")
 
 
-def _logged_in(request: Request, services: CreditorServices, creditor: str) -> Response:
+def logged_in(
+    request: Request, services: CreditorServices, principal: Principal, home: str
+) -> Response:
     """A new session (never the id the browser came with: session fixation), recorded."""
     old = security.read_cookie(request, security.SESSION_COOKIE)
     if old:
         services.accounts.close_session(old[:web_token_max_chars])
     session_id = security.new_session_id()
     agent = request.headers.get("user-agent", "")
-    services.accounts.open_session(session_id, creditor, client_of(request), agent)
-    log.info("web session opened for %s", creditor)
-    response = see_other("/me")
+    services.accounts.open_session(session_id, principal, client_of(request), agent)
+    log.info("web session opened for %s %s", principal.kind, principal.actor)
+    response = see_other(home)
     https = security.is_https(request)
     security.set_cookie(response, security.SESSION_COOKIE, session_id, https=https,
                         max_age_seconds=None)  # fmt: skip
     security.clear_cookie(response, forms.FORM_COOKIE, https=https)
-    request.state.visitor = forms.Visitor(session_id, creditor, None)
+    request.state.visitor = forms.Visitor(session_id, principal, None)
     return response
 
 
@@ -215,7 +218,7 @@ def _logout(request: Request, form: forms.Form) -> Response:
     visitor = forms.visitor_of(request, services.accounts)
     if visitor.session_id:
         services.accounts.close_session(visitor.session_id)
-    response = see_other("/login")
+    response = see_other("/operator/login" if visitor.operator else "/login")
     security.clear_cookie(response, security.SESSION_COOKIE, https=security.is_https(request))
     return response
 

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
-from reclaim.app.web_accounts import WebAccounts
+from reclaim.app.web_accounts import CREDITOR, OPERATOR, Principal, WebAccounts
 from reclaim.core.limits import form_field_text_max_chars as field_text_max_chars
 from reclaim.core.limits import form_fields_max, web_token_max_chars
 from reclaim.entrypoints.web import security
@@ -38,7 +38,11 @@ class FormRefused(Exception):
 
 
 class LoginNeeded(Exception):
-    """A creditor page asked for without a live session: ``303`` to the login page."""
+    """A page asked for without a live session of the right kind: ``303`` to its login."""
+
+    def __init__(self, login: str = "/login") -> None:
+        super().__init__(login)
+        self.login = login
 
 
 class TooManyAttempts(Exception):
@@ -119,17 +123,27 @@ def _multipart(media: str, body: bytes) -> Form:
 
 @dataclass(slots=True)
 class Visitor:
-    """Who sent the request: the session (and its creditor), the anonymous form id."""
+    """Who sent the request: the session (and who it is), the anonymous form id."""
 
     session_id: str | None
-    creditor: str | None
+    principal: Principal | None
     form_id: str | None
     new_form_id: str | None = None  # made for this answer: set as the form cookie
 
     @property
+    def creditor(self) -> str | None:
+        p = self.principal
+        return p.actor if p is not None and p.kind == CREDITOR else None
+
+    @property
+    def operator(self) -> Principal | None:
+        p = self.principal
+        return p if p is not None and p.kind == OPERATOR else None
+
+    @property
     def binding(self) -> str:
         """What this visitor's CSRF tokens are bound to."""
-        if self.session_id and self.creditor:
+        if self.session_id and self.principal:
             return "s:" + self.session_id
         form = self.form_id or self.new_form_id
         assert form, "a visitor without a session has a form id (visitor_of makes one)"
@@ -141,13 +155,30 @@ def visitor_of(request: Request, accounts: WebAccounts | None) -> Visitor:
     if isinstance(cached, Visitor):
         return cached
     session = _token(security.read_cookie(request, security.SESSION_COOKIE))
-    creditor = None if session is None or accounts is None else accounts.session(session)
+    principal = None if session is None or accounts is None else accounts.session(session)
     form = _token(security.read_cookie(request, FORM_COOKIE))
-    visitor = Visitor(session if creditor else None, creditor, form)
-    if form is None and creditor is None:
-        visitor.new_form_id = security.new_session_id()
+    visitor = Visitor(session if principal else None, principal, form)
     request.state.visitor = visitor
     return visitor
+
+
+class CsrfToken:
+    """The CSRF token of a page's forms, made when a template first prints it: a visitor with
+    neither session nor form id then gets a new form id (set as a cookie by the answer), so a
+    page without a form (the public transparency page) sets no cookie."""
+
+    def __init__(self, tokens: security.CsrfTokens, visitor: Visitor) -> None:
+        self._tokens = tokens
+        self._visitor = visitor
+
+    def __str__(self) -> str:
+        visitor = self._visitor
+        if not (visitor.session_id and visitor.principal) and not visitor.form_id:
+            visitor.new_form_id = visitor.new_form_id or security.new_session_id()
+        return self._tokens.token(visitor.binding)
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 def _token(value: str | None) -> str | None:
@@ -165,7 +196,7 @@ def check_post(request: Request, visitor: Visitor, form: Form, csrf: security.Cs
     if not security.same_origin(request.headers, expected_origin(request)):
         raise StarletteHTTPException(403, "cross-origin")
     token = form.get(security.CSRF_FIELD)
-    bound = visitor.session_id if visitor.creditor else visitor.form_id
+    bound = visitor.session_id if visitor.principal else visitor.form_id
     if bound is None:
         raise StarletteHTTPException(403, "no session")
     if not csrf.valid(visitor.binding, token):

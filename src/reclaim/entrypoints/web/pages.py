@@ -21,6 +21,7 @@ the error page too; every other client keeps the API's problem+json.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -35,7 +36,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from reclaim.app.transparency import JurisdictionRow, Transparency, TransparencyService
-from reclaim.entrypoints.web import charts, i18n, labels, security
+from reclaim.core.limits import chart_jurisdictions_max, chart_rows_max, lang_cookie_max_age_seconds
+from reclaim.entrypoints.web import charts, forms, i18n, labels, security
+from reclaim.entrypoints.web.services import CreditorServices
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +52,8 @@ STATIC_PREFIX: Final = "/static/web/"
 CACHE_STATIC: Final = "public, max-age=86400"
 CACHE_PAGE: Final = "no-cache"
 CACHE_ERROR: Final = "no-store"
-#: A year, for the language choice.
-lang_cookie_max_age_seconds: Final = 365 * 24 * 3600
-#: Jurisdictions the chart draws one by one (the rest are one "other" row).
-chart_jurisdictions_max: Final = charts.chart_rows_max - 1
+#: Error pages with words of their own (anything else is a 500).
+ERROR_STATUSES: Final = frozenset({400, 403, 404, 405, 429})
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -70,8 +71,12 @@ class Portal:
     """What the pages need, built once by ``install``: a Jinja2 environment per locale (each with
     its catalogue and Babel filters), the static files, the transparency service."""
 
-    def __init__(self, transparency: TransparencyService) -> None:
+    def __init__(
+        self, transparency: TransparencyService, services: CreditorServices | None = None
+    ) -> None:
         self.transparency = transparency
+        self.services = services
+        self.csrf = security.CsrfTokens(secrets.token_bytes(security.csrf_secret_min_bytes))
         self.translations = {loc: i18n.load_translations(loc) for loc in i18n.LOCALES}
         self.environments = {loc: _environment(loc, self.translations[loc]) for loc in i18n.LOCALES}
         package = resources.files("reclaim.entrypoints.web").joinpath("static")
@@ -87,10 +92,18 @@ class Portal:
         cache: str = CACHE_PAGE,
     ) -> HTMLResponse:
         locale = locale_of(request)
+        accounts = None if self.services is None else self.services.accounts
+        visitor = forms.visitor_of(request, accounts)
+        extra = {
+            "visitor": visitor,
+            "csrf_token": forms.CsrfToken(self.csrf, visitor),
+            "csrf_field": security.CSRF_FIELD,
+            "portal_open": self.services is not None,
+        }
         html = (
             self.environments[locale]
             .get_template(template)
-            .render(**common_context(request, locale), **context)
+            .render(**common_context(request, locale), **extra, **context)
         )
         return HTMLResponse(html, status_code=status, headers=_page_headers(locale, cache))
 
@@ -120,6 +133,14 @@ def _environment(locale: str, translations: Translations) -> Environment:
         POLICY_STATUS=labels.POLICY_STATUS,
         ESCROW_REASON=labels.ESCROW_REASON,
         ROUND_STATE=labels.ROUND_STATE,
+        ESCROW_LIFT=labels.ESCROW_LIFT,
+        KYC_STATE=labels.KYC_STATE,
+        WITHDRAWAL_STATUS=labels.WITHDRAWAL_STATUS,
+        DESTINATION_STATUS=labels.DESTINATION_STATUS,
+        RAIL=labels.RAIL,
+        NOTICE=labels.NOTICE,
+        REFUSAL=labels.REFUSAL,
+        REFUSED_OTHER=labels.REFUSED_OTHER,
     )
     return env
 
@@ -152,7 +173,8 @@ def common_context(request: Request, locale: str) -> dict[str, Any]:
                    f"{path}?{i18n.LANG_QUERY}={i18n.LANG_TAGS[loc]}", loc == locale)
         for loc in i18n.LOCALES
     ]  # fmt: skip
-    return {"locale": locale, "lang_tag": i18n.LANG_TAGS[locale], "switch": switch}
+    return {"locale": locale, "lang_tag": i18n.LANG_TAGS[locale], "switch": switch,
+            "base_url": str(request.base_url).rstrip("/")}  # fmt: skip
 
 
 def portal_of(request: Request) -> Portal:
@@ -164,14 +186,19 @@ def portal_of(request: Request) -> Portal:
 # Errors -----------------------------------------------------------------------------------
 
 
-def error_page(request: Request, status: int) -> Response:
+def error_page(request: Request, status: int, retry_after_seconds: int = 0) -> Response:
     """The error page for ``status`` in the request's language (a bare text answer if even the
     template fails: the user still never sees a trace)."""
-    status = status if status in (400, 404, 405) else 500
+    status = status if status in ERROR_STATUSES else 500
+    minutes = max(1, (retry_after_seconds + 59) // 60)
     try:
-        return portal_of(request).render(
-            request, "error.html", {"status": status}, status=status, cache=CACHE_ERROR
-        )
+        page = portal_of(request).render(
+            request, "error.html", {"status": status, "minutes": minutes}, status=status,
+            cache=CACHE_ERROR,
+        )  # fmt: skip
+        if status == 429:
+            page.headers["Retry-After"] = str(max(1, retry_after_seconds))
+        return page
     except Exception:
         log.exception("the error page failed to render")
         return Response("error", status_code=status, media_type="text/plain")
@@ -180,7 +207,11 @@ def error_page(request: Request, status: int) -> Response:
 def error_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StarletteHTTPException):
         return error_page(request, exc.status_code)
-    if isinstance(exc, RequestValidationError):
+    if isinstance(exc, forms.LoginNeeded):
+        return RedirectResponse(exc.login, status_code=303)
+    if isinstance(exc, forms.TooManyAttempts):
+        return error_page(request, 429, exc.retry_after_seconds)
+    if isinstance(exc, (RequestValidationError, forms.FormRefused)):
         return error_page(request, 400)
     log.exception("portal page %s failed", request.url.path, exc_info=exc)
     return error_page(request, 500)
@@ -190,6 +221,10 @@ def finish(request: Request, response: Response) -> Response:
     """Security headers on every answer, and the language cookie after a ``?lang=`` switch."""
     https = security.is_https(request)
     security.apply_headers(response, https=https)
+    visitor = getattr(request.state, "visitor", None)
+    if isinstance(visitor, forms.Visitor) and visitor.new_form_id:
+        security.set_cookie(response, forms.FORM_COOKIE, visitor.new_form_id, https=https,
+                            max_age_seconds=None)  # fmt: skip
     chosen = i18n.parse_lang(request.query_params.get(i18n.LANG_QUERY))
     if chosen is not None:
         response.set_cookie(
@@ -251,7 +286,6 @@ def transparency_page(request: Request) -> Response:
     fmt, gettext = i18n.Localizer(locale), portal.translations[locale].gettext
     context = {
         "view": view,
-        "base_url": str(request.base_url).rstrip("/"),
         "jurisdiction_charts": {
             e.estate_id: jurisdiction_chart(e.jurisdictions, fmt, gettext) for e in view.estates
         },
@@ -297,6 +331,6 @@ def rounds_chart(view: Transparency, fmt: i18n.Localizer) -> charts.Chart:
             fmt.money(r.paid_usd_minor + r.escrowed_usd_minor),
             (("paid", r.paid_usd_minor), ("escrowed", r.escrowed_usd_minor)),
         )
-        for r in view.rounds[-charts.chart_rows_max :]
+        for r in view.rounds[-chart_rows_max:]
     ]
     return charts.bar_chart(items)

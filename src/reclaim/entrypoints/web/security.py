@@ -9,7 +9,9 @@ Response headers (``security_headers``), on every page, static file and error pa
   ``base-uri 'none'``: an injected ``<base>`` cannot redirect relative links;
 - ``X-Frame-Options: DENY`` (clickjacking, for browsers without CSP 2);
 - ``X-Content-Type-Options: nosniff``: an upload or JSON answer is never run as script or page;
-- ``Referrer-Policy: no-referrer``: a page's URL (with its query) never leaks to another site;
+- ``Referrer-Policy: same-origin``: a page's URL (with its query) never leaks to another site
+  (not ``no-referrer``: under it a browser sends ``Origin: null`` with every form POST — the
+  Fetch standard's origin serialisation — and the origin check below could tell nothing);
 - ``Cross-Origin-Opener-Policy`` and ``-Resource-Policy: same-origin``: no other site keeps a
   handle on the window or embeds the portal's files (cross-window and side-channel leaks);
 - ``Permissions-Policy``: camera, microphone, geolocation, payment off;
@@ -74,7 +76,7 @@ def security_headers(*, https: bool) -> dict[str, str]:
         "Content-Security-Policy": CSP + ("; upgrade-insecure-requests" if https else ""),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Cross-Origin-Resource-Policy": "same-origin",
         "Permissions-Policy": PERMISSIONS,

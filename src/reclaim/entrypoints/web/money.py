@@ -1,0 +1,168 @@
+"""The creditor's withdrawal pages: destinations, the fee before confirming, the status.
+
+| route | what |
+| --- | --- |
+| ``GET /withdrawals`` | my destinations, the request form, my withdrawals and their status |
+| ``POST /withdrawals/destinations`` | add a destination: a code goes to my proved e-mail |
+| ``POST /withdrawals/destinations/confirm`` | the code from that e-mail |
+| ``POST /withdrawals/quote`` | the fee and the total, shown before anything is asked |
+| ``POST /withdrawals`` | the request as quoted (the fee shown is checked: never another) |
+
+Everything goes through ``WithdrawalService`` as the API's routes do (the gateway signs for the
+logged-in creditor); the confirm form carries the quoted fee (``fee_minor``: the core refuses a
+different schedule fee, ``fee_mismatch``) and a random ``client_id``, so a double submit is the
+same withdrawal, never two.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Final
+
+from fastapi import APIRouter, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from reclaim.app.withdrawals import Refused, WithdrawalService
+from reclaim.core.money import AmountError, asset_of, parse_amount
+from reclaim.core.withdrawals import RAIL_ASSETS
+from reclaim.entrypoints.web import forms
+from reclaim.entrypoints.web.creditor import (
+    code_name,
+    creditor_of,
+    page,
+    post,
+    see_other,
+)
+from reclaim.entrypoints.web.pages import WebRoute
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+#: The destination field of each rail (as the API names Backpack's ``address``).
+ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
+#: Rails whose destination also names the bank (BIC).
+BIC_RAILS: Final = frozenset({"sepa", "hk_wire"})
+CLIENT_ID_HEX: Final = 16
+_ID_MAX_CHARS: Final = 80
+
+
+def _service(request: Request) -> tuple[WithdrawalService, str]:
+    services, creditor = creditor_of(request)
+    if services.withdrawals is None:
+        raise StarletteHTTPException(404)
+    return services.withdrawals, creditor
+
+
+def _overview(request: Request, extra: Mapping[str, object], status: int = 200) -> Response:
+    service, creditor = _service(request)
+    context: dict[str, object] = {
+        "destinations": service.destinations(creditor),
+        "withdrawals": service.views(creditor, limit=50),
+        "rails": sorted(RAIL_ASSETS),
+        "rail_assets": RAIL_ASSETS,
+        "error": "",
+        "pending": None,
+        "notice": request.query_params.get("done", "")[:32],
+        **extra,
+    }
+    return page(request, "withdrawals.html", context, status)
+
+
+@router.get("/withdrawals")
+def withdrawals_page(request: Request) -> Response:
+    return _overview(request, {})
+
+
+@router.post("/withdrawals/destinations")
+async def destination_post(request: Request) -> Response:
+    return await post(request, _add_destination)
+
+
+def _add_destination(request: Request, form: forms.Form) -> Response:
+    service, creditor = _service(request)
+    rail = form.get("rail")
+    if rail not in ADDRESS_FIELD:
+        return _overview(request, {"error": "rail_unknown"}, 400)
+    fields = {ADDRESS_FIELD[rail]: form.get("address").strip()}
+    if rail in BIC_RAILS and form.get("bic").strip():
+        fields["bic"] = form.get("bic").strip()
+    answer = service.add_destination(creditor, rail, fields)
+    if isinstance(answer, Refused):
+        return _overview(request, {"error": code_name(answer.code)}, 400)
+    return _overview(request, {"pending": answer.view if answer.mailed else None})
+
+
+@router.post("/withdrawals/destinations/confirm")
+async def confirm_post(request: Request) -> Response:
+    return await post(request, _confirm_destination)
+
+
+def _confirm_destination(request: Request, form: forms.Form) -> Response:
+    service, creditor = _service(request)
+    ident = form.get("destination_id")[:_ID_MAX_CHARS]
+    answer = service.confirm_destination(creditor, ident, form.get("code"))
+    if isinstance(answer, Refused):
+        pending = [d for d in service.destinations(creditor) if d.id == ident]
+        extra = {"error": code_name(answer.code), "pending": pending[0] if pending else None}
+        return _overview(request, extra, 400)
+    return see_other("/withdrawals?done=confirmed")
+
+
+@router.post("/withdrawals/quote")
+async def quote_post(request: Request) -> Response:
+    return await post(request, _quote)
+
+
+def _quote(request: Request, form: forms.Form) -> Response:
+    service, creditor = _service(request)
+    chosen = [d for d in service.destinations(creditor) if d.id == form.get("destination_id")]
+    if not chosen:
+        return _overview(request, {"error": "destination_not_found"}, 400)
+    destination = chosen[0]
+    asset = asset_of(destination.asset)
+    assert asset is not None, "a rail's asset is a known asset"
+    try:
+        amount = parse_amount(form.get("amount").strip(), asset)
+    except AmountError:
+        return _overview(request, {"error": "amount_invalid"}, 400)
+    fee = service.quote(destination.rail, amount)
+    if isinstance(fee, Refused):
+        return _overview(request, {"error": code_name(fee.code)}, 400)
+    context = {
+        "destination": destination,
+        "amount_minor": amount,
+        "fee_minor": fee,
+        "total_minor": amount + fee,
+        "amount_text": form.get("amount").strip(),
+        "client_id": secrets.token_hex(CLIENT_ID_HEX),
+    }
+    return page(request, "withdraw_confirm.html", context)
+
+
+@router.post("/withdrawals")
+async def request_post(request: Request) -> Response:
+    return await post(request, _request)
+
+
+def _request(request: Request, form: forms.Form) -> Response:
+    service, creditor = _service(request)
+    chosen = [d for d in service.destinations(creditor) if d.id == form.get("destination_id")]
+    if not chosen:
+        return _overview(request, {"error": "destination_not_found"}, 400)
+    destination = chosen[0]
+    asset = asset_of(destination.asset)
+    assert asset is not None, "a rail's asset is a known asset"
+    fee_text, client_id = form.get("fee_minor"), form.get("client_id")
+    if not fee_text.isdigit() or len(fee_text) > 19 or not 0 < len(client_id) <= 64:
+        return _overview(request, {"error": "amount_invalid"}, 400)
+    try:
+        amount = parse_amount(form.get("amount").strip(), asset)
+    except AmountError:
+        return _overview(request, {"error": "amount_invalid"}, 400)
+    answer = service.request(
+        creditor, destination.rail, amount, {}, client_id=client_id, fee_minor=int(fee_text),
+        destination_id=destination.id,
+    )  # fmt: skip
+    if isinstance(answer, Refused):
+        return _overview(request, {"error": code_name(answer.code)}, 400)
+    return see_other("/withdrawals?done=requested")

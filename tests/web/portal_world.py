@@ -1,0 +1,146 @@
+"""A portal over a copy of the demo: operator console logins, a USD rail, an SMTP server, and a
+``reclaim serve`` with mail delivery to it (what ``conftest.portal`` starts).
+
+Set-up before the server starts (the server then owns the data directory):
+
+- the console logins ``kyc-officer``, ``treasury``, ``admin`` (each the log's actor of that
+  role) and ``auditor`` (a reader, no actor), with ``OPERATOR_PASSWORD``, set through
+  ``WebAccounts.set_operator_password`` (the vault of the demo's keys);
+- the operator's USD settlement, fee and funding accounts and its bank's cash (signed by the
+  treasury) and the Hong Kong USD
+  wire's terms (``reclaim withdrawals set-fees``): the demo sets SEPA only, and a claim released
+  from escrow pays USD;
+- the register's claims nobody holds yet, by jurisdiction (``Holder``): each test signs up with
+  its own, so tests do not meet.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from reclaim import bootstrap
+from reclaim.app.web_accounts import WebAccounts
+from reclaim.config import Settings
+from reclaim.core.ledger import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    Account,
+    CreateTransfers,
+    OpenAccounts,
+    Transfer,
+)
+from reclaim.core.rejections import Rejection
+from tests.support.onboarding_world import Inbox
+
+OPERATOR_PASSWORD: Final = "console password for tests"
+CREDITOR_PASSWORD: Final = "a long password of mine"
+OPERATORS: Final = (
+    ("kyc-officer", "kyc_officer"),
+    ("treasury", "treasury"),
+    ("admin", "admin"),
+    ("auditor", "auditor"),
+)
+HK_WIRE_TERMS: Final = """
+[rails.hk_wire]
+asset = "USD"
+tiers = [{ up_to = "10000.00", fee = "15.00" }]
+above_fixed = "25.00"
+above_bps = 0
+above_base = "excess"
+cap = "25.00"
+minimum = "10.00"
+timeout_seconds = 1209600
+settlement_account = "operator/USD/rail_settlement"
+fee_account = "operator/USD/fees"
+"""
+MAIL_WAIT_SECONDS: Final = 30
+#: The USD the operator's bank holds for the wire (what withdrawals are paid from).
+USD_CASH_MINOR: Final = 100_000_000
+_CODE_RE: Final = re.compile(r"^\s*([0-9]{4}) ([0-9]{4})\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    claim_id: str
+    email: str
+    name: str
+    jurisdiction: str
+    class_code: str
+    admitted_minor: int
+
+
+@dataclass(slots=True)
+class Portal:
+    base_url: str
+    inbox: Inbox
+    data_dir: Path
+    free: dict[str, Iterator[Holder]] = field(default_factory=dict)
+
+    def holder(self, jurisdiction: str) -> Holder:
+        """A claim of ``jurisdiction`` nobody has signed up for (each call another)."""
+        return next(self.free[jurisdiction])
+
+    def code_for(self, email: str, after: int) -> str:
+        """The code of the newest e-mail to ``email`` beyond the first ``after`` messages."""
+        deadline = time.monotonic() + MAIL_WAIT_SECONDS
+        while True:
+            found = [m for m in self.inbox.messages[after:] if m["To"] == email]
+            if found:
+                body = found[-1].get_body(("plain",))
+                assert body is not None
+                match = _CODE_RE.search(body.get_content())
+                if match is not None:
+                    return match.group(1) + match.group(2)
+            assert time.monotonic() < deadline, f"no code e-mail to {email}"
+            time.sleep(0.2)
+
+
+def prepare(data_dir: Path) -> dict[str, list[Holder]]:
+    """Console logins and the free claims by jurisdiction (see the module doc)."""
+    settings = Settings.from_env(data_dir=data_dir, database_url=None).with_data_dir(data_dir)
+    container = bootstrap.build(settings)
+    try:
+        wiring = container.onboarding
+        assert wiring is not None, "the demo has a PII vault"
+        accounts = WebAccounts(wiring.service, container.log)
+        for actor, role in OPERATORS:
+            accounts.set_operator_password(actor, role, OPERATOR_PASSWORD)
+        usd_accounts = (  # what the demo opens for EUR, for the USD wire
+            Account.of("operator", "USD", "rail_settlement",
+                       frozenset({CREDITS_MUST_NOT_EXCEED_DEBITS})),
+            Account.of("operator", "USD", "fees", frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})),
+            Account.of("operator", "USD", "funding"),
+        )  # fmt: skip
+        cash = Transfer("web-test-usd-cash", "operator/USD/rail_settlement",  # the bank's USD
+                        "operator/USD/funding", "USD", USD_CASH_MINOR, "funding")  # fmt: skip
+        outcomes = container.log.submit_many([(OpenAccounts(usd_accounts), "treasury"),
+                                              (CreateTransfers((cash,)), "treasury")])  # fmt: skip
+        assert not any(isinstance(o, Rejection) for o in outcomes), outcomes
+        state = container.log.state
+        free: dict[str, list[Holder]] = {}
+        with (data_dir / "register.csv").open() as register:
+            for row in csv.DictReader(register):
+                claim = state.claims.claims[row["claim_id"]]
+                if claim.linked_creditor or claim.status != "allowed":
+                    continue
+                if state.claims.claims_of_email(claim.email_commitment) != (claim.id,):
+                    continue
+                holder = Holder(
+                    row["claim_id"], row["email"], row["holder_name"], row["jurisdiction"],
+                    row["class"], claim.admitted_minor,
+                )  # fmt: skip
+                free.setdefault(holder.jurisdiction, []).append(holder)
+        return free
+    finally:
+        container.close()
+
+
+def handing_out(free: dict[str, list[Holder]]) -> dict[str, Iterator[Holder]]:
+    return {iso: itertools.chain(holders) for iso, holders in free.items()}
