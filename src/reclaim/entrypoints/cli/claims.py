@@ -55,8 +55,7 @@ from reclaim.app.claims_queries import (
 from reclaim.core.claims.model import is_date
 from reclaim.core.rejections import Rejection
 from reclaim.core.types import JsonValue
-from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, settings, usd
-from reclaim.entrypoints.cli.common import container as open_container
+from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, open_container, usd
 
 estate_app = typer.Typer(help="Estates: their classes, convenience class and interest.")
 policy_app = typer.Typer(help="Jurisdiction policy: dated, sourced entries per ISO code.")
@@ -66,10 +65,6 @@ OnDate = Annotated[
 ]
 #: The policy shipped as an example (``reclaim policy set --ftx-2025``).
 FTX_POLICY: Final = "ftx_restricted_jurisdictions_2025"
-
-
-def _container(data_dir: Path | None, database_url: str | None) -> bootstrap.Container:
-    return open_container(settings(data_dir, database_url))
 
 
 def _on(on: str | None) -> str:
@@ -107,7 +102,7 @@ def estate_create(
         for fault in exc.faults:
             err.print(f"  {escape(fault)}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         outcome = create_estate(container.log, command)
     finally:
@@ -159,7 +154,7 @@ def import_claims(
     no longer lists are expunged (unless --supplement). An interrupted import is resumed by
     running it again.
     """
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         try:
             vault, commitments = bootstrap.open_claims_vault(container)
@@ -263,7 +258,7 @@ def policy_set(
         console.print(table)
         err.print(f"[bold red]refused[/]: {entries.errors_total:,} fault(s); nothing was set")
         raise typer.Exit(1)
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         outcome = set_policy(container.log, entries)
     finally:
@@ -288,7 +283,7 @@ def policy_show(
 ) -> None:
     """The jurisdiction policy in force on a date (every jurisdiction with an entry)."""
     on_date = _on(on)
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         entries = container.log.read(lambda state: policy_in_force(state, on_date))
     finally:
@@ -321,7 +316,7 @@ def report(
     """Claims and admitted amounts by jurisdiction and status under the policy in force on a
     date: how much sits in restricted jurisdictions, and each one's share of it."""
     on_date = _on(on)
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         document = container.log.read(lambda state: report_document(state, estate, on_date))
     finally:

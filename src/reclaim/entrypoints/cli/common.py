@@ -52,6 +52,12 @@ def container(chosen: Settings, *, hint: bool = True) -> bootstrap.Container:
         raise typer.Exit(2) from exc
 
 
+def open_container(data_dir: Path | None, database_url: str | None) -> bootstrap.Container:
+    """The container of a command's ``--data-dir`` and ``--database-url`` (``settings``, then
+    ``container``)."""
+    return container(settings(data_dir, database_url))
+
+
 def progress() -> Progress:
     """A progress bar on standard error (standard output stays the command's answer)."""
     return Progress(

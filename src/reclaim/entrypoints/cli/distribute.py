@@ -48,8 +48,7 @@ from reclaim.app.log_service import Accepted
 from reclaim.core.distribution.commands import ForfeitEscrow, RecordFxRate, ReleaseEscrow
 from reclaim.core.distribution.payees import RELEASE_REASONS
 from reclaim.core.rejections import Rejection
-from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, settings, usd
-from reclaim.entrypoints.cli.common import container as open_container
+from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, open_container, usd
 
 distribute_app = typer.Typer(help="Distribution rounds: plan, declare, fund, preview, approve, "
                              "execute.")  # fmt: skip
@@ -82,10 +81,6 @@ def _done(outcome: Accepted | Rejection, what: str) -> None:
     console.print(f"{what} (event {outcome.seq})")
 
 
-def _container(data_dir: Path | None, database_url: str | None) -> bootstrap.Container:
-    return open_container(settings(data_dir, database_url))
-
-
 def _round_dir(container: bootstrap.Container, round_id: str) -> Path:
     return container.settings.data_dir / ROUNDS_DIR / round_id
 
@@ -95,7 +90,7 @@ def plan(spec: Spec = None, ftx: Ftx = False, data_dir: DataDir = None,
          database_url: DatabaseUrl = None) -> None:  # fmt: skip
     """Set the estate's distribution plan (classes' caps, interest, statuses, KYC deadlines)."""
     loaded = _spec(spec, ftx)
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         current = container.log.read(lambda s: s.distribution.plans.get(loaded.plan.estate_id))
         if current is not None and current == replace(loaded.plan, set_at=current.set_at):
@@ -120,7 +115,7 @@ def declare(
     if not found:
         err.print(f"[red]no round {escape(round_id)!r} in the file[/]")
         raise typer.Exit(2)
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         if container.log.read(lambda s: round_id in s.distribution.rounds):
             console.print(f"round {round_id} is declared already")
@@ -133,7 +128,7 @@ def declare(
 @distribute_app.command("fund")
 def fund(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Pay the round's funding into the estate's pool (a signed ledger transfer)."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         funded = container.log.read(
             lambda s: (
@@ -158,7 +153,7 @@ def fund(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = No
 @distribute_app.command("preview")
 def preview(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Compute the round from the log now and write its lines and report; changes nothing."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         computed = _compute(container, round_id)
         files = write_round_preview(_round_dir(container, round_id), computed.lines)
@@ -192,7 +187,7 @@ def _compute(container: bootstrap.Container, round_id: str) -> distributions.Pre
 @distribute_app.command("approve")
 def approve(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Sign the previewed round (treasury key), after checking the preview is still current."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         directory = _round_dir(container, round_id)
         lines_path = directory / LINES_FILE
@@ -223,7 +218,7 @@ def execute(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Post the approved lines in batches; run again after a crash to resume (never twice)."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         approval = container.log.read(
             lambda s: (
@@ -263,7 +258,7 @@ def execute(
 @distribute_app.command("status")
 def status(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Every round: funded, approved, executed, completed."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         rounds = container.log.read(lambda s: list(s.distribution.rounds.values()))
     finally:
@@ -291,7 +286,7 @@ def fx_record(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Record an FX rate as a signed event (treasury)."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         (outcome,) = container.log.submit_many(
             [(RecordFxRate(asset, rate, source, observed_at), "treasury")]
@@ -309,7 +304,7 @@ def escrow_release(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Release a claim's escrow to its holder, for the reason that cleared it."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         (outcome,) = container.log.submit_many([(ReleaseEscrow(claim_id, reason), "treasury")])
         _done(outcome, f"released the escrow of {claim_id}")
@@ -326,7 +321,7 @@ def escrow_forfeit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Forfeit a claim's escrow back to the estate's pool, as a court order directs (admin)."""
-    container = _container(data_dir, database_url)
+    container = open_container(data_dir, database_url)
     try:
         command = ForfeitEscrow(claim_id, reason, order)
         (outcome,) = container.log.submit_many([(command, "admin")])

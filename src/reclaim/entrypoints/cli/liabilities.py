@@ -23,9 +23,8 @@ from reclaim.entrypoints.cli.common import (
     DatabaseUrl,
     DataDir,
     console,
-    container,
     err,
-    settings,
+    open_container,
 )
 from reclaim.entrypoints.cli.log import parse_vkey
 from reclaim.log.checkpoint import CheckpointError
@@ -46,7 +45,7 @@ liabilities_app = typer.Typer(
 @liabilities_app.command("snapshot")
 def liabilities_snapshot(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Publish a checkpoint and sign a liabilities snapshot at it: a root and total per asset."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         snapshot = opened.liabilities.snapshot()
     except LiabilityInputError as exc:
@@ -78,7 +77,7 @@ def liabilities_proof(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export one creditor's proof from the latest snapshot (for `reclaim verify-liabilities`)."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         proof = opened.liabilities.proof(account, asset)
     except (NoSnapshotError, LiabilityNotFoundError) as exc:

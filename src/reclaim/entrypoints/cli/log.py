@@ -27,8 +27,8 @@ from reclaim.entrypoints.cli.common import (
     DatabaseUrl,
     DataDir,
     console,
-    container,
     err,
+    open_container,
     progress,
     settings,
 )
@@ -60,7 +60,7 @@ def keys_init(
 
 def checkpoint(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Publish a signed checkpoint of the log now."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         stored = opened.log.publish_checkpoint()
         console.print(stored.note, end="")
@@ -74,7 +74,7 @@ def export_log_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write the public log (events, checkpoints, public keys) as files."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         opened.log.publish_checkpoint()
         summary = export_with_progress(opened, directory)
@@ -123,7 +123,7 @@ def prove(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Print an inclusion proof of event SEQ that anyone can check with `reclaim check-proof`."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         document = inclusion_proof_document(opened.store, seq)
     except ProofRequestError as exc:
@@ -162,7 +162,7 @@ def serve(
 
     Proxy headers only from RECLAIM_TRUSTED_PROXIES (none by default; README: reverse proxy).
     """
-    serve_container(container(settings(data_dir, database_url)), host, port)
+    serve_container(open_container(data_dir, database_url), host, port)
 
 
 def serve_container(opened: bootstrap.Container, host: str, port: int) -> None:
@@ -196,7 +196,7 @@ def serve_container(opened: bootstrap.Container, host: str, port: int) -> None:
 @mail_app.command("deliver")
 def mail_deliver(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Send the code e-mails that are due now (``reclaim serve`` does it every few seconds)."""
-    opened = container(settings(data_dir, database_url))
+    opened = open_container(data_dir, database_url)
     try:
         if opened.onboarding is None:
             err.print("[red]no onboarding here:[/] a SQL store and the PII keys are needed")
