@@ -48,18 +48,16 @@ from reclaim.core.claims import (
     amendment_from_payload,
     amendment_payload,
     assert_claims_invariants,
-    check_claims,
     claim_from_payload,
     claim_payload,
-    decide_claims,
     entry_from_payload,
-    evolve_claims,
     plan_register_import,
     policy_entry_payload,
     treatment,
 )
 from reclaim.core.events import format_time
 from reclaim.log import canonical
+from tests.support.core_harness import CLAIMS, replay_subcore, run_subcore
 
 T0 = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 
@@ -159,23 +157,9 @@ class ClaimsMachine(RuleBasedStateMachine):
 
     def run(self, command: ClaimsCommand) -> Decision | ClaimsRejection:
         self.now += timedelta(seconds=1)
-        time = format_time(self.now)
-        before = self.state.snapshot()
-        decision = decide_claims(self.state, command, self.now)
-        assert self.state.snapshot() == before, "decide must not change the state"
-        if isinstance(decision, ClaimsRejection):
-            return decision
-        for event_type, payload in decision.events:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert decoded == payload
-            assert check_claims(self.state, event_type, decoded, time) is None
-            self.state.changed.clear()
-            evolve_claims(self.state, event_type, decoded, time)
-            after = self.state.snapshot()
-            moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-            assert moved <= set(self.state.drain_changed()), "changed misses an entity"
-            before = after
-            self.log.append((event_type, payload, time))
+        decision: Decision | ClaimsRejection = run_subcore(
+            CLAIMS, self.state, command, self.now, format_time(self.now), self.log
+        )
         return decision
 
     def answer(self, command: ClaimsCommand) -> tuple[str, int]:
@@ -504,11 +488,7 @@ class ClaimsMachine(RuleBasedStateMachine):
                 assert treatment(self.state, iso, date) == self.ref.in_force(iso, date)
 
     def teardown(self) -> None:
-        replayed = ClaimsState()
-        for event_type, payload, time in self.log:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert check_claims(replayed, event_type, decoded, time) is None
-            evolve_claims(replayed, event_type, decoded, time)
+        replayed = replay_subcore(CLAIMS, ClaimsState(), self.log)
         assert_claims_invariants(replayed)
         assert replayed.snapshot() == self.state.snapshot()
 

@@ -41,13 +41,11 @@ from reclaim.core.ledger import (
     account_from_payload,
     account_payload,
     assert_ledger_invariants,
-    check_ledger,
-    decide_ledger,
-    evolve_ledger,
     transfer_from_payload,
     transfer_payload,
 )
 from reclaim.log import canonical
+from tests.support.core_harness import LEDGER, replay_subcore, run_subcore
 
 BIGINT = limits.integer_max
 T0 = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)
@@ -240,22 +238,9 @@ class LedgerMachine(RuleBasedStateMachine):
         return f"t{self.next_id}"
 
     def run(self, command: LedgerCommand) -> Decision:
-        time = format_time(self.now)
-        before = self.ledger.snapshot()
-        decision = decide_ledger(self.ledger, command, self.now)
+        decision = run_subcore(LEDGER, self.ledger, command, self.now, format_time(self.now),
+                               self.log)  # fmt: skip
         assert not isinstance(decision, LedgerRejection), decision
-        assert self.ledger.snapshot() == before, "decide must not change the state"
-        for event_type, payload in decision.events:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert decoded == payload
-            assert check_ledger(self.ledger, event_type, decoded, time) is None
-            self.ledger.changed.clear()
-            evolve_ledger(self.ledger, event_type, decoded, time)
-            after = self.ledger.snapshot()
-            moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-            assert moved <= set(self.ledger.drain_changed()), "changed misses an entity"
-            before = after
-            self.log.append((event_type, payload, time))
         return decision
 
     @initialize(funds=st.lists(st.integers(1, 1000), min_size=5, max_size=5))
@@ -411,10 +396,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert self.ledger.transfers[ident].status == ref_t.status, ident
 
     def teardown(self) -> None:
-        replayed = LedgerState()
-        for event_type, payload, time in self.log:
-            assert check_ledger(replayed, event_type, payload, time) is None
-            evolve_ledger(replayed, event_type, payload, time)
+        replayed = replay_subcore(LEDGER, LedgerState(), self.log)
         assert replayed.snapshot() == self.ledger.snapshot()
 
 

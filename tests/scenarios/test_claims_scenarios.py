@@ -97,6 +97,7 @@ from reclaim.core.limits import (
     register_rows_max,
 )
 from reclaim.log import canonical
+from tests.support.core_harness import CLAIMS, replay_subcore, run_subcore
 
 T0 = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 BIGINT = limits.integer_max
@@ -233,24 +234,11 @@ class Harness:
 
     def run(self, command: ClaimsCommand) -> Decision | ClaimsRejection:
         self.now += timedelta(seconds=1)
-        time = format_time(self.now)
-        before = self.state.snapshot()
-        decision = decide_claims(self.state, command, self.now)
-        assert self.state.snapshot() == before, "decide must not change the state"
-        if isinstance(decision, ClaimsRejection):
-            return decision
-        for event_type, payload in decision.events:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert decoded == payload
-            assert check_claims(self.state, event_type, decoded, time) is None
-            self.state.changed.clear()
-            evolve_claims(self.state, event_type, decoded, time)
-            after = self.state.snapshot()
-            moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-            assert moved <= set(self.state.drain_changed()), "changed misses an entity"
-            before = after
-            self.log.append((event_type, payload, time))
-        assert_claims_invariants(self.state)
+        decision: Decision | ClaimsRejection = run_subcore(
+            CLAIMS, self.state, command, self.now, format_time(self.now), self.log
+        )
+        if not isinstance(decision, ClaimsRejection):
+            assert_claims_invariants(self.state)
         return decision
 
     def step(self, step: Step) -> None:
@@ -320,11 +308,7 @@ class Harness:
         assert again.commands == (), "re-importing the same version must be a no-op"
 
     def assert_replay(self) -> None:
-        replayed = ClaimsState()
-        for event_type, payload, time in self.log:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert check_claims(replayed, event_type, decoded, time) is None
-            evolve_claims(replayed, event_type, decoded, time)
+        replayed = replay_subcore(CLAIMS, ClaimsState(), self.log)
         assert_claims_invariants(replayed)
         assert replayed.snapshot() == self.state.snapshot()
 

@@ -50,12 +50,11 @@ from reclaim.core.ledger import (
     assert_ledger_invariants,
     check_ledger,
     decide_ledger,
-    evolve_ledger,
     transfer_payload,
     transient,
 )
 from reclaim.core.limits import pending_timeout_max_seconds, transfers_per_command_max
-from reclaim.log import canonical
+from tests.support.core_harness import LEDGER, replay_subcore, run_subcore
 
 T0 = datetime(2025, 1, 3, 15, 0, tzinfo=UTC)
 D = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
@@ -167,16 +166,10 @@ class Harness:
         assert all(r.code is AccountCode.ok for r in decision.results)
 
     def run(self, command: LedgerCommand) -> Decision:
-        time = format_time(self.now)
         before = self.state.snapshot()
-        decision = decide_ledger(self.state, command, self.now)
+        decision = run_subcore(LEDGER, self.state, command, self.now, format_time(self.now),
+                               self.log, track_changes=False)  # fmt: skip
         assert not isinstance(decision, LedgerRejection), decision
-        assert self.state.snapshot() == before, "decide must not change the state"
-        for event_type, payload in decision.events:
-            assert canonical.decode(canonical.encode(payload)) == payload
-            assert check_ledger(self.state, event_type, payload, time) is None
-            evolve_ledger(self.state, event_type, payload, time)
-            self.log.append((event_type, payload, time))
         assert_ledger_invariants(self.state)
         if not decision.events:
             assert self.state.snapshot() == before, "a refused command changed the state"
@@ -226,11 +219,7 @@ class Harness:
             assert self.state.accounts[ident].balances() == expected, ident
 
     def assert_replay(self) -> None:
-        replayed = LedgerState()
-        for event_type, payload, time in self.log:
-            decoded = canonical.decode(canonical.encode(payload))
-            assert check_ledger(replayed, event_type, decoded, time) is None
-            evolve_ledger(replayed, event_type, decoded, time)
+        replayed = replay_subcore(LEDGER, LedgerState(), self.log)
         assert_ledger_invariants(replayed)
         assert replayed.snapshot() == self.state.snapshot()
 

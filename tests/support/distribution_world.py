@@ -1,6 +1,6 @@
 """A log state with an estate, a plan, creditors and claims in every situation a round meets.
 
-Built through the real shell (``reclaim.core.machine.decide/check/evolve``); every event is
+Built through the real shell (``core_harness``: decide, check, evolve); every event is
 round-tripped through the canonical encoding and re-checked before it is applied, exactly as a
 replay would. ``World`` also offers ``read``/``submit_many``, so the application service
 (``reclaim.app.distributions``) runs against it unchanged. The world::
@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final, TypeVar
 
 from reclaim.app.log_service import Accepted
+from reclaim.core.actors import Genesis, RegisterActor
 from reclaim.core.claims import (
     ClaimClass,
     CreateEstate,
@@ -44,19 +45,14 @@ from reclaim.core.claims import (
 from reclaim.core.distribution.commands import SetPlan
 from reclaim.core.distribution.machine import assert_distribution_invariants
 from reclaim.core.distribution.model import ClassTerms, Plan
-from reclaim.core.rejections import Rejection
-from reclaim.core.machine import (
+from tests.support.core_harness import (
     Command,
+    CoreHarness,
     Decided,
-    Genesis,
-    RegisterActor,
+    Event,
+    Rejection,
     State,
-    assert_invariants,
-    check,
-    decide,
-    evolve,
 )
-from reclaim.log import canonical
 from tests.support.factories import ORIGIN, key_for
 
 _T = TypeVar("_T")
@@ -108,17 +104,13 @@ def commit(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def key_id(actor: str) -> str:
-    return key_for(actor).key_id.hex()
-
-
-class World:
-    """A ``State`` driven through the shell; ``events`` keeps every event for replays."""
+class World(CoreHarness):
+    """A ``State`` driven through the shell (``core_harness``); ``events`` keeps every event for
+    replays."""
 
     def __init__(self, start: datetime = T0) -> None:
-        self.state = State()
-        self.now = start
-        self.events: list[object] = []
+        super().__init__(start)
+        self.events: list[Event] = []
         #: Every accepted command and its signer, in order (to replay through a LogService).
         self.commands: list[tuple[Command, str]] = []
         self._build()
@@ -129,29 +121,11 @@ class World:
         assert when >= self.now, "the clock never goes back"
         self.now = when
 
-    def run(self, command: Command, actor: str) -> Decided | Rejection:
-        self.now += timedelta(seconds=1)
-        before = self.state.snapshot()
-        decided = decide(self.state, command, actor, key_id(actor), self.now)
-        assert self.state.snapshot() == before, "decide must not change the state"
-        if isinstance(decided, Rejection):
-            return decided
+    def accepted(self, command: Command, actor: str, decided: Decided) -> None:
         self.commands.append((command, actor))
-        for event in decided.events:
-            decoded = canonical.decode(canonical.encode(event.payload))
-            assert decoded == event.payload
-            assert check(self.state, event) is None, check(self.state, event)
-            evolve(self.state, event)
-            self.events.append(event)
-        assert_invariants(self.state)
+        self.events.extend(decided.events)
         assert_distribution_invariants(self.state.distribution, self.state.claims,
                                        self.state.ledger)  # fmt: skip
-        return decided
-
-    def ok(self, command: Command, actor: str) -> Decided:
-        decided = self.run(command, actor)
-        assert isinstance(decided, Decided), f"{command}: {decided}"
-        return decided
 
     # The log service's surface, for ``reclaim.app.distributions``.
 

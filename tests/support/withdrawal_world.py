@@ -1,6 +1,6 @@
 """A log state with creditors, claims, policy, accounts and rail terms, for the withdrawal tests.
 
-Built through the real shell (``reclaim.core.machine.decide/check/evolve``), one second per
+Built through the real shell (``core_harness``: decide, check, evolve), one second per
 command from ``T0`` (2025-06-02), every event round-tripped through the canonical encoding and
 re-checked before it is applied. The world::
 
@@ -46,6 +46,7 @@ from typing import Final
 from reclaim.app.log_service import KeyRing
 from reclaim.app.withdrawal_ports import BeneficiaryProblem
 from reclaim.app.withdrawals import WithdrawalService, beneficiary_subject
+from reclaim.core.actors import Genesis, RegisterActor
 from reclaim.core.claims import (
     ClaimClass,
     CreateEstate,
@@ -68,18 +69,6 @@ from reclaim.core.ledger import (
     Transfer,
     assert_ledger_invariants,
 )
-from reclaim.core.rejections import Rejection
-from reclaim.core.machine import (
-    Command,
-    Decided,
-    Genesis,
-    RegisterActor,
-    State,
-    assert_invariants,
-    check,
-    decide,
-    evolve,
-)
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals import (
     EXCESS,
@@ -91,7 +80,14 @@ from reclaim.core.withdrawals import (
     SetFees,
     destination_id_of,
 )
-from reclaim.log import canonical
+from tests.support.core_harness import (
+    Command,
+    CoreHarness,
+    Decided,
+    State,
+    assert_invariants,
+    replay,
+)
 from tests.support.factories import ORIGIN, key_for
 
 T0: Final = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -154,20 +150,18 @@ COOLING_OFF: Final = DAY
 LEAD: Final = timedelta(days=2)
 
 
-def key_id(actor: str) -> str:
-    return key_for(actor).key_id.hex()
-
-
 def creditor_account(creditor: str, asset: str) -> str:
     return f"{creditor}/{asset}/creditor_available"
 
 
-class World:
-    """A ``State`` driven through the shell; ``log`` keeps every event for replays."""
+class World(CoreHarness):
+    """A ``State`` driven through the shell (``core_harness``); ``log`` keeps every event for
+    replays. Each event's ``evolve`` must name what it changed (``track_changes``)."""
+
+    track_changes = True
 
     def __init__(self, start: datetime = T0, *, destinations: bool = True) -> None:
-        self.state = State()
-        self.now = start - LEAD if destinations else start
+        super().__init__(start - LEAD if destinations else start)
         #: (type, time, actor, key id, payload, version) of every event.
         self.log: list[tuple[str, str, str, str, dict[str, JsonValue], int]] = []
         self._build()
@@ -178,49 +172,21 @@ class World:
 
     # Driving the shell.
 
-    def run(
-        self, command: Command, actor: str, *, at: datetime | None = None
-    ) -> Decided | Rejection:
-        """Decide ``command`` signed by ``actor`` one second later (or ``at``), then check and
-        apply each event exactly as a replay would. Asserts decide changed nothing."""
-        self.now = at if at is not None else self.now + timedelta(seconds=1)
-        before = self.state.snapshot()
-        decided = decide(self.state, command, actor, key_id(actor), self.now)
-        assert self.state.snapshot() == before, "decide must not change the state"
-        if isinstance(decided, Rejection):
-            return decided
+    def accepted(self, command: Command, actor: str, decided: Decided) -> None:
         for event in decided.events:
-            decoded = canonical.decode(canonical.encode(event.payload))
-            assert decoded == event.payload
-            assert check(self.state, event) is None, check(self.state, event)
-            self.state.drain_changed()
-            before = self.state.snapshot()
-            evolve(self.state, event)
-            after = self.state.snapshot()
-            moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-            assert moved <= set(self.state.drain_changed()), "changed misses an entity"
             self.log.append(
                 (event.type, event.time, event.actor, event.key_id, event.payload, event.version)
             )
-        assert_invariants(self.state)
-        return decided
 
     def replayed(self) -> State:
         """A fresh state replayed from ``log`` through ``check`` and ``evolve`` (a verifier)."""
-        state = State()
-        for kind, time, actor, key, payload, version in self.log:
-            decoded = canonical.decode(canonical.encode(payload))
-            event = Event(kind, version, time, actor, key, decoded)
-            assert check(state, event) is None, (kind, check(state, event))
-            evolve(state, event)
-        assert_invariants(state)
+        events = (
+            Event(kind, version, time, actor, key, payload)
+            for kind, time, actor, key, payload, version in self.log
+        )
+        state = replay(events, round_trip=True)
         assert_ledger_invariants(state.ledger)
         return state
-
-    def ok(self, command: Command, actor: str, *, at: datetime | None = None) -> Decided:
-        decided = self.run(command, actor, at=at)
-        assert isinstance(decided, Decided), f"{command}: {decided}"
-        return decided
 
     # Reading.
 
