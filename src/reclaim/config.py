@@ -42,10 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reclaim.core.withdrawals.model import (
-    destination_cooling_off_default_seconds,
-    destination_cooling_off_max_seconds,
-)
+from reclaim.core.limits import destination_cooling_off_max_seconds
+from reclaim.core.withdrawals.model import destination_cooling_off_default_seconds
 
 DEFAULT_ORIGIN = "reclaim.local/log"
 

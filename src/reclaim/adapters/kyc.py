@@ -49,6 +49,7 @@ from reclaim.adapters.db.transactions import insert_ignore, parse_stamp, stamp, 
 from reclaim.app import bounded_json
 from reclaim.app.ports import KycWebhookEvent, WebhookMalformed, WebhookSignatureInvalid
 from reclaim.core import limits
+from reclaim.core.limits import kyc_webhook_signatures_max
 
 SIGNATURE_HEADER: Final = "X-Reclaim-Kyc-Signature"
 MANUAL_PROVIDER: Final = "manual"
@@ -59,7 +60,6 @@ WEBHOOK_FIELDS: Final = frozenset(
 _EVENT_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,12}")
 _HEX_RE: Final = re.compile(r"[0-9a-f]{64}")
-_SIGNATURES_MAX: Final = 4  # v1 entries read from one header (a rotation needs two)
 
 
 class ManualReviewQueue:
@@ -123,7 +123,7 @@ def sign_webhook(secret: bytes, body: bytes, now: datetime) -> str:
 def _parse_header(header: str) -> tuple[str, list[str]]:
     timestamp: str | None = None
     candidates: list[str] = []
-    for part in header.split(",")[: 2 + _SIGNATURES_MAX]:
+    for part in header.split(",")[: 2 + kyc_webhook_signatures_max]:
         key, _, value = part.strip().partition("=")
         if key == "t" and timestamp is None and _TIMESTAMP_RE.fullmatch(value):
             timestamp = value

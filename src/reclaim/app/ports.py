@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from reclaim.core.limits import typed_code_length_max_chars
 from reclaim.core.types import JsonValue
 from reclaim.log.event import SignedEvent
 
@@ -520,14 +521,15 @@ class IssuedCode:
 #: owner's mailbox can finish a sign-up however many wrong guesses strangers made (issue 9).
 CONFIRMATION_KEY_LENGTH = 20
 CONFIRMATION_KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TYPED_CODE_LENGTH_MAX = 64
 
 
 def normalise_code(typed: str) -> str:
     """A typed code or confirmation key as it is compared: NFKC (full-width digits and letters
     become ASCII), upper case, without spaces or hyphens."""
-    folded = unicodedata.normalize("NFKC", typed[: _TYPED_CODE_LENGTH_MAX * 4]).upper()
-    return "".join(ch for ch in folded if not ch.isspace() and ch != "-")[:_TYPED_CODE_LENGTH_MAX]
+    folded = unicodedata.normalize("NFKC", typed[: typed_code_length_max_chars * 4]).upper()
+    return "".join(ch for ch in folded if not ch.isspace() and ch != "-")[
+        :typed_code_length_max_chars
+    ]
 
 
 def is_confirmation_key(normalised: str) -> bool:
