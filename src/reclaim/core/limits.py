@@ -478,3 +478,8 @@ accept_language_ranges_max: Final = 32
 lang_cookie_max_age_seconds: Final = 365 * 24 * 3600
 #: Longest CSRF token or session id read (a bound on the work; real ones are 43 characters).
 web_token_max_chars: Final = 128
+#: Longest id (a destination, a creditor, a claim) the portal reads from a form field before it
+#: looks it up: the longest id reclaim makes is an account id of 80 characters.
+web_form_id_max_chars: Final = 80
+#: Escrows one page of the operator console lists at most.
+web_escrow_page_max: Final = 200

@@ -47,7 +47,7 @@ from reclaim.app.prove import ProofRequestError, inclusion_proof_document
 from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp
 from reclaim.app.web_queries import balances, claim_distributions, holds, my_claims
 from reclaim.core.distribution.payees import PAYOUT_ASSETS
-from reclaim.core.limits import web_token_max_chars
+from reclaim.core.limits import claim_id_length_max_chars, web_token_max_chars
 from reclaim.entrypoints.web import forms, i18n, security
 from reclaim.entrypoints.web.pages import WebRoute, locale_of, portal_of
 from reclaim.entrypoints.web.services import CreditorServices
@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 CACHE_PRIVATE: Final = "no-store"
-CLAIM_ID_MAX_CHARS: Final = 64
 _ASSET_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 
 
@@ -270,7 +269,7 @@ async def link_post(request: Request) -> Response:
 
 def _link(request: Request, form: forms.Form) -> Response:
     services, creditor = creditor_of(request)
-    claim_id = form.get("claim_id")[:CLAIM_ID_MAX_CHARS]
+    claim_id = form.get("claim_id")[:claim_id_length_max_chars]
     answer = services.onboarding.link(creditor, claim_id)
     if isinstance(answer, Refused):
         return see_other(f"/me?error={_safe(code_name(answer.code))}")

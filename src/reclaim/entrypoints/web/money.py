@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from reclaim.app.withdrawals import Refused, WithdrawalService
+from reclaim.core.limits import web_form_id_max_chars
 from reclaim.core.money import AmountError, asset_of, parse_amount
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.entrypoints.web import forms
@@ -43,7 +44,6 @@ ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
 #: Rails whose destination also names the bank (BIC).
 BIC_RAILS: Final = frozenset({"sepa", "hk_wire"})
 CLIENT_ID_HEX: Final = 16
-_ID_MAX_CHARS: Final = 80
 
 
 def _service(request: Request) -> tuple[WithdrawalService, str]:
@@ -99,7 +99,7 @@ async def confirm_post(request: Request) -> Response:
 
 def _confirm_destination(request: Request, form: forms.Form) -> Response:
     service, creditor = _service(request)
-    ident = form.get("destination_id")[:_ID_MAX_CHARS]
+    ident = form.get("destination_id")[:web_form_id_max_chars]
     answer = service.confirm_destination(creditor, ident, form.get("code"))
     if isinstance(answer, Refused):
         pending = [d for d in service.destinations(creditor) if d.id == ident]

@@ -38,6 +38,7 @@ from reclaim.app.web_operator import (
 )
 from reclaim.app.withdrawals import Refused as WithdrawalRefused
 from reclaim.app.withdrawals import WithdrawalService
+from reclaim.core.limits import web_escrow_page_max, web_form_id_max_chars
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import (
@@ -64,9 +65,6 @@ PERMISSIONS: Final = {
     "withdrawals_batch": frozenset({"treasury"}),
 }
 DECISIONS: Final = ("approved", "rejected", "resubmission_requested")
-#: Escrows one console page lists at most.
-escrow_page_max: Final = 200
-_ID_MAX_CHARS: Final = 80
 
 
 def operator_of(request: Request, permission: str) -> tuple[CreditorServices, Principal]:
@@ -143,7 +141,7 @@ def _kyc(request: Request, services: CreditorServices, operator: Principal, erro
 @router.get("/operator/kyc/{creditor}/document")
 def kyc_document(request: Request, creditor: str) -> Response:
     services, _ = operator_of(request, "kyc_document")
-    found = services.accounts.kyc_document(creditor[:_ID_MAX_CHARS])
+    found = services.accounts.kyc_document(creditor[:web_form_id_max_chars])
     if found is None:
         raise StarletteHTTPException(404)
     extension = {"image/png": "png", "image/jpeg": "jpg"}.get(found.media_type, "pdf")
@@ -164,8 +162,8 @@ def _decide(request: Request, form: forms.Form) -> Response:
     if state not in DECISIONS:
         return _kyc(request, services, operator, "kyc_state_unknown", "", 400)
     answer = services.onboarding.decide_kyc(
-        operator.actor, form.get("creditor")[:_ID_MAX_CHARS], state, form.get("reason")[:200],
-        form.get("verified_name")[:200],
+        operator.actor, form.get("creditor")[:web_form_id_max_chars], state,
+        form.get("reason")[:200], form.get("verified_name")[:200],
     )  # fmt: skip
     if isinstance(answer, Refused):
         return _kyc(request, services, operator, code_name(answer.code), "", 409)
@@ -185,7 +183,7 @@ def escrow_page(request: Request) -> Response:
 def _escrow(request: Request, services: CreditorServices, operator: Principal, error: str,
             notice: str, status: int = 200) -> Response:  # fmt: skip
     today = services.log.clock.now().date().isoformat()
-    rows = services.log.read(lambda s: releasable_escrows(s, today, escrow_page_max))
+    rows = services.log.read(lambda s: releasable_escrows(s, today, web_escrow_page_max))
     return _page(request, operator, "operator_escrow.html",
                  {"rows": rows, "error": error, "done": notice}, status)  # fmt: skip
 
@@ -197,8 +195,8 @@ async def release_post(request: Request) -> Response:
 
 def _release(request: Request, form: forms.Form) -> Response:
     services, operator = operator_of(request, "escrow_release")
-    answer = release_escrow(services.log, operator.actor, form.get("claim_id")[:_ID_MAX_CHARS],
-                            form.get("reason")[:40])  # fmt: skip
+    claim_id = form.get("claim_id")[:web_form_id_max_chars]
+    answer = release_escrow(services.log, operator.actor, claim_id, form.get("reason")[:40])
     if isinstance(answer, Refused):
         return _escrow(request, services, operator, code_name(answer.code), "", 409)
     return _escrow(request, services, operator, "", answer.claim_id)
