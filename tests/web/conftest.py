@@ -218,14 +218,14 @@ def portal(
     root = tmp_path_factory.mktemp("portal")
     data = root / "d"
     shutil.copytree(demo_dir.parent / PRISTINE, data)
-    free = portal_world.prepare(data)
+    free, taken = portal_world.prepare(data)
     (root / "hk.toml").write_text(portal_world.HK_WIRE_TERMS)
     reclaim("withdrawals", "set-fees", str(root / "hk.toml"), "--data-dir", str(data), cwd=root)
     inbox, smtp_port = smtp
     env = {**os.environ, "RECLAIM_SMTP_HOST": "127.0.0.1", "RECLAIM_SMTP_PORT": str(smtp_port),
            "RECLAIM_DESTINATION_COOLING_OFF_SECONDS": "0"}  # fmt: skip
     with serving(data, root / "serve.log", env) as base_url:
-        yield portal_world.Portal(base_url, inbox, data, portal_world.handing_out(free))
+        yield portal_world.Portal(base_url, inbox, data, portal_world.handing_out(free), taken)
 
 
 @pytest.fixture

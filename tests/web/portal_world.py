@@ -27,6 +27,7 @@ from typing import Final
 
 from reclaim import bootstrap
 from reclaim.app.web_accounts import WebAccounts
+from reclaim.app.web_queries import claim_distributions
 from reclaim.config import Settings
 from reclaim.core.ledger import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
@@ -61,9 +62,11 @@ settlement_account = "operator/USD/rail_settlement"
 fee_account = "operator/USD/fees"
 """
 MAIL_WAIT_SECONDS: Final = 30
+TAKEN_COUNT: Final = 3
 #: The USD the operator's bank holds for the wire (what withdrawals are paid from).
 USD_CASH_MINOR: Final = 100_000_000
 _CODE_RE: Final = re.compile(r"^\s*([0-9]{4}) ([0-9]{4})\s*$", re.MULTILINE)
+_KEY_RE: Final = re.compile(r"^\s*([A-Z2-7]{5}(?:-[A-Z2-7]{5}){3})\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +79,22 @@ class Holder:
     admitted_minor: int
 
 
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A claim a demo creditor holds, and the seq of one of its distribution events."""
+
+    claim_id: str
+    holder: str
+    seq: int
+
+
 @dataclass(slots=True)
 class Portal:
     base_url: str
     inbox: Inbox
     data_dir: Path
     free: dict[str, Iterator[Holder]] = field(default_factory=dict)
+    taken: tuple[Taken, ...] = ()
 
     def holder(self, jurisdiction: str) -> Holder:
         """A claim of ``jurisdiction`` nobody has signed up for (each call another)."""
@@ -89,21 +102,32 @@ class Portal:
 
     def code_for(self, email: str, after: int) -> str:
         """The code of the newest e-mail to ``email`` beyond the first ``after`` messages."""
+        match = _CODE_RE.search(self.mail_to(email, after))
+        assert match is not None, "the code e-mail shows the code on its own line"
+        return match.group(1) + match.group(2)
+
+    def confirmation_key_for(self, email: str, after: int) -> str:
+        match = _KEY_RE.search(self.mail_to(email, after))
+        assert match is not None, "the code e-mail shows the confirmation key on its own line"
+        return match.group(1)
+
+    def mail_to(self, email: str, after: int) -> str:
+        """The text of the newest e-mail to ``email`` beyond the first ``after`` messages."""
         deadline = time.monotonic() + MAIL_WAIT_SECONDS
         while True:
             found = [m for m in self.inbox.messages[after:] if m["To"] == email]
             if found:
                 body = found[-1].get_body(("plain",))
                 assert body is not None
-                match = _CODE_RE.search(body.get_content())
-                if match is not None:
-                    return match.group(1) + match.group(2)
-            assert time.monotonic() < deadline, f"no code e-mail to {email}"
+                text: str = body.get_content()
+                return text
+            assert time.monotonic() < deadline, f"no e-mail to {email}"
             time.sleep(0.2)
 
 
-def prepare(data_dir: Path) -> dict[str, list[Holder]]:
-    """Console logins and the free claims by jurisdiction (see the module doc)."""
+def prepare(data_dir: Path) -> tuple[dict[str, list[Holder]], tuple[Taken, ...]]:
+    """Console logins, the free claims by jurisdiction and a few claims demo creditors hold
+    (see the module doc)."""
     settings = Settings.from_env(data_dir=data_dir, database_url=None).with_data_dir(data_dir)
     container = bootstrap.build(settings)
     try:
@@ -124,6 +148,13 @@ def prepare(data_dir: Path) -> dict[str, list[Holder]]:
                                               (CreateTransfers((cash,)), "treasury")])  # fmt: skip
         assert not any(isinstance(o, Rejection) for o in outcomes), outcomes
         state = container.log.state
+        taken: list[Taken] = []
+        for claim in state.claims.claims.values():
+            if claim.linked_creditor and len(taken) < TAKEN_COUNT:
+                for r in claim_distributions(container.store, claim.linked_creditor, claim.id):
+                    taken.append(Taken(claim.id, claim.linked_creditor, r.seq))
+                    break
+        assert len(taken) == TAKEN_COUNT, "the demo's onboarded creditors were paid"
         free: dict[str, list[Holder]] = {}
         with (data_dir / "register.csv").open() as register:
             for row in csv.DictReader(register):
@@ -137,7 +168,7 @@ def prepare(data_dir: Path) -> dict[str, list[Holder]]:
                     row["class"], claim.admitted_minor,
                 )  # fmt: skip
                 free.setdefault(holder.jurisdiction, []).append(holder)
-        return free
+        return free, tuple(taken)
     finally:
         container.close()
 

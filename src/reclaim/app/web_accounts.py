@@ -51,15 +51,17 @@ from reclaim.app.onboarding import (
     sign_up_message,
 )
 from reclaim.app.ports import PiiValue, RateRule, SubjectErased, SubjectNotFound
+from reclaim.app.refusals import PortalCode, refused
 from reclaim.core import limits
 from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.events import format_time
 from reclaim.core.limits import kyc_document_max_bytes
-from reclaim.core.rejections import Code, Rejection
+from reclaim.core.rejections import Rejection
 from reclaim.log.keys import SignerKey
 
-#: Login attempts: per client address, and per e-mail address (any client).
-LOGIN_PER_CLIENT: Final = RateRule("web_login_per_client", 20, 15 * 60)
+#: Login attempts: per client address (many people share one behind a carrier's NAT, so it is
+#: the looser), and per e-mail address or operator name (any client: what stops guessing).
+LOGIN_PER_CLIENT: Final = RateRule("web_login_per_client", 60, 15 * 60)
 LOGIN_PER_ADDRESS: Final = RateRule("web_login_per_address", 10, 15 * 60)
 #: A session lives this long after login (then the creditor logs in again).
 session_lifetime_seconds: Final = 8 * 3600
@@ -267,9 +269,9 @@ class WebAccounts:
         self, creditor: str, media_type: str, name: str, body: bytes
     ) -> KycOpened | Refused:
         if media_type not in KYC_MEDIA_TYPES:
-            return Refused("document_type_unsupported", "a JPEG, PNG or PDF file")
+            return Refused(PortalCode.document_type_unsupported, "a JPEG, PNG or PDF file")
         if not 0 < len(body) <= kyc_document_max_bytes:
-            return Refused("document_size_invalid", f"1 to {kyc_document_max_bytes} bytes")
+            return Refused(PortalCode.document_size_invalid, f"1 to {kyc_document_max_bytes} bytes")
         now = self.onboarding.clock.now()
         fields: dict[str, PiiValue] = {"media_type": media_type, "name": name[:120],
                                        "body": body, "uploaded_at": format_time(now)}  # fmt: skip
@@ -283,11 +285,3 @@ class WebAccounts:
                                found.data("body"))  # fmt: skip
         except (SubjectNotFound, SubjectErased, KeyError):
             return None
-
-
-def refused(rejection: Rejection) -> Refused:
-    """The most specific code of a core refusal (the sub-machine's code in the detail)."""
-    if rejection.code in (Code.distribution_refused, Code.claims_refused):
-        name, _, detail = rejection.detail.partition(":")
-        return Refused(name.split(" ")[0], detail.strip())
-    return Refused(rejection.code.name, rejection.detail)
