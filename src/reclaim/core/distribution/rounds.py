@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
 from typing import Final
 
 import polars as pl
@@ -79,6 +78,7 @@ from reclaim.core.limits import (
     rounds_per_estate_max,
 )
 from reclaim.core.payload_fields import integer, record, text
+from reclaim.core.transitions import transition_table
 from reclaim.core.types import JsonValue
 
 _ROUND_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{round_id_length_max_chars - 1}}}")
@@ -94,42 +94,19 @@ COMPLETED: Final = "completed"
 PHASES: Final = (DECLARED, FUNDED, APPROVED, COMPLETED)
 #: The round table (``machine``'s docstring): phase -> {event -> the phase it moves to, or the
 #: code it is refused with}. A move is still subject to the rest of the event's ladder.
-ROUND_TRANSITIONS: Final[Mapping[str, Mapping[str, str | C]]] = MappingProxyType(
+ROUND_TRANSITIONS: Final[Mapping[str, Mapping[str, str | C]]] = transition_table(
+    (ROUND_FUNDED, ROUND_APPROVED, LINES_EXECUTED, ROUND_COMPLETED),
     {
-        DECLARED: MappingProxyType(
-            {
-                ROUND_FUNDED: FUNDED,
-                ROUND_APPROVED: C.round_not_funded,
-                LINES_EXECUTED: C.round_not_approved,
-                ROUND_COMPLETED: C.round_not_approved,
-            }
-        ),
-        FUNDED: MappingProxyType(
-            {
-                ROUND_FUNDED: C.round_funded_already,
-                ROUND_APPROVED: APPROVED,
-                LINES_EXECUTED: C.round_not_approved,
-                ROUND_COMPLETED: C.round_not_approved,
-            }
-        ),
-        APPROVED: MappingProxyType(
-            {
-                ROUND_FUNDED: C.round_funded_already,
-                ROUND_APPROVED: C.round_approved_already,
-                LINES_EXECUTED: APPROVED,
-                ROUND_COMPLETED: COMPLETED,
-            }
-        ),
-        COMPLETED: MappingProxyType(
-            {
-                ROUND_FUNDED: C.round_funded_already,
-                ROUND_APPROVED: C.round_approved_already,
-                LINES_EXECUTED: C.round_completed_already,
-                ROUND_COMPLETED: C.round_completed_already,
-            }
-        ),
-    }
-)
+        DECLARED:  (FUNDED,                 C.round_not_funded,       C.round_not_approved,
+                    C.round_not_approved),
+        FUNDED:    (C.round_funded_already, APPROVED,                 C.round_not_approved,
+                    C.round_not_approved),
+        APPROVED:  (C.round_funded_already, C.round_approved_already, APPROVED,
+                    COMPLETED),
+        COMPLETED: (C.round_funded_already, C.round_approved_already, C.round_completed_already,
+                    C.round_completed_already),
+    },
+)  # fmt: skip
 
 
 def phase_of(progress: RoundProgress) -> str:
@@ -141,10 +118,15 @@ def phase_of(progress: RoundProgress) -> str:
     return FUNDED if progress.funded_minor else DECLARED
 
 
-def _refused_in_phase(progress: RoundProgress, event_type: str) -> DistributionRejection | None:
-    """The refusal of ``event_type`` by the round table in the round's phase, or None."""
+def _round_for(
+    progress: RoundProgress | None, round_id: JsonValue, event_type: str
+) -> RoundProgress | DistributionRejection:
+    """The round ``round_id`` names (``progress``) if the round table lets ``event_type`` follow
+    in its phase; else the table's refusal, or ``round_unknown`` when there is no such round."""
+    if progress is None:
+        return refuse(C.round_unknown, repr(round_id))
     cell = ROUND_TRANSITIONS[phase_of(progress)][event_type]
-    return refuse(cell, repr(progress.round.round_id)) if isinstance(cell, C) else None
+    return refuse(cell, repr(progress.round.round_id)) if isinstance(cell, C) else progress
 
 
 def check_plan(
@@ -228,12 +210,9 @@ def check_funded(
     ds: DistributionState, ctx: Context, p: Mapping[str, JsonValue], time: str
 ) -> DistributionRejection | None:
     record(dict(p), _FD({"round_id", "amount_minor"}))
-    progress = _progress(ds, p)
-    if progress is None:
-        return refuse(C.round_unknown, repr(p["round_id"]))
-    refused = _refused_in_phase(progress, ROUND_FUNDED)
-    if refused is not None:
-        return refused
+    progress = _round_for(_progress(ds, p), p["round_id"], ROUND_FUNDED)
+    if isinstance(progress, DistributionRejection):
+        return progress
     amount = integer(p, "amount_minor")
     if amount != progress.round.funding_minor or amount <= 0:
         return refuse(C.funding_amount_invalid, f"{amount} != {progress.round.funding_minor}")
@@ -264,12 +243,9 @@ def check_approved(
     ds: DistributionState, ctx: Context, p: Mapping[str, JsonValue], time: str
 ) -> DistributionRejection | None:
     a = approval_from_payload(p, time, "")
-    progress = _progress(ds, p)
-    if progress is None:
-        return refuse(C.round_unknown, repr(p["round_id"]))
-    refused = _refused_in_phase(progress, ROUND_APPROVED)
-    if refused is not None:
-        return refused
+    progress = _round_for(_progress(ds, p), p["round_id"], ROUND_APPROVED)
+    if isinstance(progress, DistributionRejection):
+        return progress
     busy = ds.open_round(progress.round.estate_id)
     if busy is not None:
         return refuse(C.another_round_executing, f"round {busy.round.round_id!r} is executing")
@@ -316,12 +292,9 @@ def check_lines(
     round_id, first, lines = lines_from_payload(p)
     if len(lines) > lines_per_event_max:
         return refuse(C.batch_too_large, f"{len(lines)} lines")
-    progress = ds.rounds.get(round_id)
-    if progress is None:
-        return refuse(C.round_unknown, repr(round_id))
-    refused = _refused_in_phase(progress, LINES_EXECUTED)
-    if refused is not None:
-        return refused
+    progress = _round_for(ds.rounds.get(round_id), round_id, LINES_EXECUTED)
+    if isinstance(progress, DistributionRejection):
+        return progress
     approval = progress.approval
     assert approval is not None, "the round table refuses lines of an unapproved round"
     if first != progress.executed_lines:
@@ -434,12 +407,9 @@ def check_completed(
     ds: DistributionState, ctx: Context, p: Mapping[str, JsonValue], time: str
 ) -> DistributionRejection | None:
     record(dict(p), _FD({"round_id"}))
-    progress = _progress(ds, p)
-    if progress is None:
-        return refuse(C.round_unknown, repr(p["round_id"]))
-    refused = _refused_in_phase(progress, ROUND_COMPLETED)
-    if refused is not None:
-        return refused
+    progress = _round_for(_progress(ds, p), p["round_id"], ROUND_COMPLETED)
+    if isinstance(progress, DistributionRejection):
+        return progress
     a = progress.approval
     assert a is not None, "the round table refuses completing an unapproved round"
     if progress.executed_lines != a.lines or progress.executed_usd_minor != a.usd_total_minor:

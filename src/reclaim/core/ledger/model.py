@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from reclaim.core.ledger.codes import AccountCode, EventCode, TransferCode
+from reclaim.core.transitions import transition_table
 from reclaim.core.types import JsonValue
 
 # Bounds (to be moved into core/limits.py at integration) --------------------------------------
@@ -88,43 +89,23 @@ DUE: Final = "due"
 EXPIRY: Final = "expiry"
 #: The pending-transfer table (module docstring): status -> {post_pending, void_pending or
 #: expiry -> the status it moves to, or the code it is refused with}.
+_LATE: Final = TransferCode.pending_transfer_expired
+_WAS_POSTED: Final = TransferCode.pending_transfer_already_posted
+_WAS_VOIDED: Final = TransferCode.pending_transfer_already_voided
+_NOT_DUE: Final = EventCode.expiry_not_due
+_NOT_PENDING: Final = EventCode.expiry_not_pending
 PENDING_TRANSITIONS: Final[Mapping[str, Mapping[str, str | TransferCode | EventCode]]] = (
-    MappingProxyType(
+    transition_table(
+        (POST_PENDING, VOID_PENDING, EXPIRY),
         {
-            PENDING: MappingProxyType(
-                {POST_PENDING: POSTED, VOID_PENDING: VOIDED, EXPIRY: EventCode.expiry_not_due}
-            ),
-            DUE: MappingProxyType(
-                {
-                    POST_PENDING: TransferCode.pending_transfer_expired,
-                    VOID_PENDING: TransferCode.pending_transfer_expired,
-                    EXPIRY: EXPIRED,
-                }
-            ),
-            POSTED: MappingProxyType(
-                {
-                    POST_PENDING: TransferCode.pending_transfer_already_posted,
-                    VOID_PENDING: TransferCode.pending_transfer_already_posted,
-                    EXPIRY: EventCode.expiry_not_pending,
-                }
-            ),
-            VOIDED: MappingProxyType(
-                {
-                    POST_PENDING: TransferCode.pending_transfer_already_voided,
-                    VOID_PENDING: TransferCode.pending_transfer_already_voided,
-                    EXPIRY: EventCode.expiry_not_pending,
-                }
-            ),
-            EXPIRED: MappingProxyType(
-                {
-                    POST_PENDING: TransferCode.pending_transfer_expired,
-                    VOID_PENDING: TransferCode.pending_transfer_expired,
-                    EXPIRY: EventCode.expiry_not_pending,
-                }
-            ),
-        }
+            PENDING: (POSTED,      VOIDED,      _NOT_DUE),
+            DUE:     (_LATE,       _LATE,       EXPIRED),
+            POSTED:  (_WAS_POSTED, _WAS_POSTED, _NOT_PENDING),
+            VOIDED:  (_WAS_VOIDED, _WAS_VOIDED, _NOT_PENDING),
+            EXPIRED: (_LATE,       _LATE,       _NOT_PENDING),
+        },
     )
-)
+)  # fmt: skip
 
 #: An account owner: an actor name (``alice``), an estate's accounts (``estate.ftx``), a claim's
 #: escrow (``claim:<claim id>``, claim ids being ``[A-Za-z0-9._:-]`` up to 64 characters).

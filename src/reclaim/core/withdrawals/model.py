@@ -28,6 +28,7 @@ from reclaim.core.limits import (
     rail_reference_length_max_chars,
     withdrawal_id_length_max_chars,
 )
+from reclaim.core.transitions import transition_table
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import ACCEPTED, SettleCode, WithdrawalsCode
 from reclaim.core.withdrawals.fees import FeeSchedule, FeeTier
@@ -55,14 +56,15 @@ FAILED: Final = "failed"
 EXPIRED: Final = "expired"
 STATUSES: Final = (REQUESTED, CONFIRMED, FAILED, EXPIRED)
 #: The withdrawal table (module docstring): status -> {what the rail reports -> next status}.
-WITHDRAWAL_TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+WITHDRAWAL_TRANSITIONS: Final[Mapping[str, Mapping[str, str]]] = transition_table(
+    (CONFIRMED, FAILED),
     {
-        REQUESTED: MappingProxyType({CONFIRMED: CONFIRMED, FAILED: FAILED}),
-        CONFIRMED: MappingProxyType({}),
-        FAILED: MappingProxyType({}),
-        EXPIRED: MappingProxyType({}),
-    }
-)
+        REQUESTED: (CONFIRMED, FAILED),
+        CONFIRMED: (None,      None),
+        FAILED:    (None,      None),
+        EXPIRED:   (None,      None),
+    },
+)  # fmt: skip
 #: The code of an empty cell of the withdrawal table, by row.
 SETTLE_REFUSALS: Final[Mapping[str, SettleCode]] = MappingProxyType(
     {
