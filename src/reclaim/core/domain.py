@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from reclaim.core.claims import ClaimsState
     from reclaim.core.distribution.state import DistributionState
     from reclaim.core.ledger import LedgerState
+    from reclaim.core.market.machine import MarketState
+    from reclaim.core.notes.machine import NotesState
     from reclaim.core.withdrawals import WithdrawalsState
 
 __all__ = ["Decision", "Domain", "EventType", "Payload", "SubRejection", "World"]
@@ -70,6 +72,16 @@ class World(Protocol):
     def distribution(self) -> DistributionState: ...
     @property
     def withdrawals(self) -> WithdrawalsState: ...
+    @property
+    def market(self) -> MarketState: ...
+    @property
+    def notes(self) -> NotesState: ...
+    @property
+    def events(self) -> int:
+        """Events applied so far: the log position of the event being decided, checked or
+        evolved (the market numbers its orders by it)."""
+        ...
+
     def role_of(self, name: str) -> str | None: ...
     def holding_entities(self) -> frozenset[str]: ...
 

@@ -66,6 +66,10 @@ from reclaim.core.domain import LOG_ENTITY, Domain, EventType, SubRejection
 from reclaim.core.events import Event, format_time
 from reclaim.core.ledger import LedgerCommand, LedgerState, Result
 from reclaim.core.ledger import domain as ledger_domain
+from reclaim.core.market import domain as market_domain
+from reclaim.core.market.machine import MarketState
+from reclaim.core.notes import domain as notes_domain
+from reclaim.core.notes.machine import NotesState
 from reclaim.core.rejections import Code, Rejection
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals import Result as WithdrawalResult
@@ -102,6 +106,8 @@ DOMAINS: Final[tuple[Domain[Any], ...]] = (
     claims_domain.DOMAIN,
     distribution_domain.DOMAIN,
     withdrawals_domain.DOMAIN,
+    market_domain.DOMAIN,
+    notes_domain.DOMAIN,
 )
 
 
@@ -146,6 +152,8 @@ class State:
     claims: ClaimsState = field(default_factory=ClaimsState)
     distribution: DistributionState = field(default_factory=DistributionState)
     withdrawals: WithdrawalsState = field(default_factory=WithdrawalsState)
+    market: MarketState = field(default_factory=MarketState)
+    notes: NotesState = field(default_factory=NotesState)
     #: ``log`` once an event changed the log's counters since the last ``drain_changed``.
     changed: set[str] = field(default_factory=set)
 

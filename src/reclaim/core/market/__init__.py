@@ -75,12 +75,12 @@ Known limits
 - Cancelling an order in the middle of a level is ``O(level length)`` (``deque.remove``).
 """
 
+from reclaim.core.kinds import Kind
 from reclaim.core.market.codes import (
     ACCEPTED,
     KINDS,
     CancelCode,
     EventCode,
-    Kind,
     ListCode,
     MarketCode,
     MarketRejection,

@@ -61,7 +61,6 @@ class Resting:
         side: Side,
         price_ticks: int,
         quantity_steps: int,
-        *,
         remaining_steps: int,
         reserved_minor: int,
         fee_basis: int = 0,

@@ -46,6 +46,9 @@ class EventCode(enum.Enum):
     batch_empty = 3
     #: A batch with more orders than ``limits.market_batch_orders_max``.
     batch_too_large = 4
+    #: The ledger refuses a reservation, post or void the event implies (``settlement``): a
+    #: logged event whose money does not move as the book says.
+    ledger_refused = 5
 
 
 class ListCode(enum.Enum):
@@ -187,6 +190,7 @@ KINDS: Final[dict[MarketCode, Kind]] = {
     EventCode.payload_malformed: _B,
     EventCode.batch_empty: _B,
     EventCode.batch_too_large: _B,
+    EventCode.ledger_refused: _C,
     ListCode.symbol_malformed: _B,
     ListCode.symbol_mismatch: _B,
     ListCode.quote_asset_unsupported: _B,

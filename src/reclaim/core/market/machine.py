@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final, assert_never
+from typing import Final, NamedTuple, assert_never
 
 from reclaim.core import limits, money
+from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import bid_need_minor, fee_total_minor
 from reclaim.core.market.book import Book, Resting, assert_book
 from reclaim.core.market.codes import (
@@ -20,7 +21,6 @@ from reclaim.core.market.codes import (
 from reclaim.core.market.matching import Plan, largest_cost_minor, plan, would_take
 from reclaim.core.market.model import (
     ACTOR_RE,
-    CLIENT_ID_MAX,
     SYMBOL_RE,
     USD,
     CancelAll,
@@ -46,6 +46,7 @@ from reclaim.core.market.model import (
     SetMarketStatus,
     Side,
     TimeInForce,
+    Trade,
     order_id_of,
     pow10,
 )
@@ -79,6 +80,12 @@ class MarketState:
     open_by_trader: dict[tuple[str, str], set[int]] = field(default_factory=dict)
     client_ids: dict[tuple[str, str, int], int] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    #: Resting order id → its open pending ledger transfer ``(id, amount)`` (the ledger
+    #: wiring's, ``settlement``; the batch fork leaves it empty: ``decide`` never reads it).
+    pending: dict[int, tuple[str, int]] = field(default_factory=dict)
+    #: Symbol → every fill of the market, in log order (trades, fills history, ticker, klines
+    #: and the note holdings at a record position are read from it).
+    trades: dict[str, list[Trade]] = field(default_factory=dict)
 
     def fork(self, symbols: Iterable[str]) -> MarketState:
         """A copy in which the books of ``symbols`` (and their orders) may be changed freely;
@@ -323,7 +330,7 @@ def _decide_order(
 
 def _request_code(r: OrderRequest) -> OrderCode:
     """The order's own rungs (no state)."""
-    if r.client_id is not None and not _int_in(r.client_id, 0, CLIENT_ID_MAX):
+    if r.client_id is not None and not _int_in(r.client_id, 0, client_id_max):
         return OrderCode.client_id_out_of_range
     is_limit = r.order_type is OrderType.Limit
     if is_limit and r.price_ticks is None:
@@ -373,7 +380,7 @@ def _decide_cancel(
         code = CancelCode.order_ref_missing
     elif c.order_id is not None and c.client_id is not None:
         code = CancelCode.order_ref_ambiguous
-    elif c.client_id is not None and not _int_in(c.client_id, 0, CLIENT_ID_MAX):
+    elif c.client_id is not None and not _int_in(c.client_id, 0, client_id_max):
         code = CancelCode.client_id_out_of_range
     elif c.symbol not in state.markets:
         code = CancelCode.market_not_found
@@ -411,9 +418,9 @@ def _decide_cancel_all(
 # evolve -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What applying an event did (the same figures ``decide`` reported)."""
+class Outcome(NamedTuple):
+    """What applying an event did (the same figures ``decide`` reported); a named tuple, as
+    the outcomes of ``model`` are (built once per event on the replay's hot path)."""
 
     placements: tuple[Placement, ...] = ()
     cancels: tuple[Cancelled, ...] = ()
@@ -429,11 +436,17 @@ def evolve(state: MarketState, event: MarketEvent) -> MarketState:
 def apply(state: MarketState, event: MarketEvent) -> Outcome:
     """Apply ``event`` in place; the fills, cancels and reservations it implied."""
     if isinstance(event, OrdersPlaced):
-        placements = tuple(
-            _place(state, event.trader, r, order_id_of(event.sequence, i), event.time)
-            for i, r in enumerate(event.orders)
+        base, trader, time = (
+            event.sequence * limits.market_order_ids_per_event,
+            event.trader,
+            event.time,
         )
-        return Outcome(placements=placements)
+        assert event.sequence >= 0, event.sequence
+        assert len(event.orders) <= limits.market_order_ids_per_event, len(event.orders)
+        placements = [
+            _place(state, trader, r, base + i, time) for i, r in enumerate(event.orders)
+        ]  # ids as ``order_id_of(event.sequence, i)``, without a call per order
+        return Outcome(tuple(placements))
     if isinstance(event, OrdersCancelled):
         orders = [state.orders[i] for i in event.order_ids]
         cancels = tuple(_cancelled(o, USER) for o in orders)
@@ -461,69 +474,82 @@ def apply(state: MarketState, event: MarketEvent) -> Outcome:
 
 
 def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time: str) -> Placement:
-    market = state.markets[r.symbol]
-    book = state.books[r.symbol]
-    p = plan(book, market, trader, r, order_id, state.next_trade_id[r.symbol])
-    maker_bps = market.maker_fee_bps
-    for maker, touch in p.touches:
-        if isinstance(touch, Fill):
-            cash, fee = touch.cash_minor, touch.maker_fee_minor
-            maker.remaining_steps -= touch.quantity_steps
-            maker.executed_steps += touch.quantity_steps
-            maker.executed_cash_minor += cash
-            maker.fee_basis += cash * maker_bps
-            maker.fee_minor += fee
-            if maker.side is Side.Bid:
-                maker.reserved_minor -= cash + fee + touch.maker_released_minor
-            else:
-                maker.reserved_minor -= touch.notes
-            state.changed.add(f"order/{maker.order_id}")
-            if maker.remaining_steps == 0:
-                assert maker.reserved_minor == 0, maker
-                _remove(state, maker)
-        else:
-            _remove(state, maker)
-    state.next_trade_id[r.symbol] = p.next_trade_id
+    """Apply one placement: the plan's touches to the makers (each at the front of the best
+    level, see ``matching``), then the taker's remainder to the book. The replay's hot path."""
+    symbol = r.symbol
+    market = state.markets[symbol]
+    book = state.books[symbol]
+    p = plan(book, market, trader, r, order_id, state.next_trade_id[symbol])
+    changed = state.changed
     if p.touches:
-        state.changed.add(f"market/{r.symbol}")
+        maker_bps = market.maker_fee_bps
+        for maker, touch in p.touches:
+            if type(touch) is Fill:
+                cash, fee, steps = touch.cash_minor, touch.maker_fee_minor, touch.quantity_steps
+                maker.remaining_steps -= steps
+                maker.executed_steps += steps
+                maker.executed_cash_minor += cash
+                if maker_bps:
+                    maker.fee_basis += cash * maker_bps
+                maker.fee_minor += fee
+                if maker.side is Side.Bid:
+                    maker.reserved_minor -= cash + fee + touch.maker_released_minor
+                else:
+                    maker.reserved_minor -= touch.notes
+                changed.add(f"order/{maker.order_id}")
+                if maker.remaining_steps == 0:
+                    assert maker.reserved_minor == 0, maker
+                    _remove(state, maker)
+            else:
+                _remove(state, maker)
+        state.next_trade_id[symbol] = p.next_trade_id
+        changed.add(f"market/{symbol}")
     if p.rests:
-        assert r.price_ticks is not None
-        assert r.quantity_steps is not None
+        price, quantity = r.price_ticks, r.quantity_steps
+        assert price is not None
+        assert quantity is not None
         order = Resting(
-            order_id, trader, r.symbol, r.side, r.price_ticks, r.quantity_steps,
-            remaining_steps=p.remaining_steps, reserved_minor=p.resting_reserved_minor,
-            fee_basis=p.fee_basis, fee_minor=p.fee_minor, executed_steps=p.executed_steps,
-            executed_cash_minor=p.executed_cash_minor, client_id=r.client_id,
-            self_trade_prevention=r.self_trade_prevention, post_only=r.post_only,
-            time_in_force=r.time_in_force, created_at=time,
+            order_id, trader, symbol, r.side, price, quantity, p.remaining_steps,
+            p.resting_reserved_minor, p.fee_basis, p.fee_minor, p.executed_steps,
+            p.executed_cash_minor, r.client_id, r.self_trade_prevention, r.post_only,
+            r.time_in_force, time,
         )  # fmt: skip
-        book.side(r.side).add(order)
+        (book.bids if r.side is Side.Bid else book.asks).add(order)
         state.orders[order_id] = order
-        state.open_by_trader.setdefault((trader, r.symbol), set()).add(order_id)
+        key = (trader, symbol)
+        ids = state.open_by_trader.get(key)
+        if ids is None:
+            state.open_by_trader[key] = {order_id}
+        else:
+            ids.add(order_id)
         if r.client_id is not None:
-            state.client_ids[trader, r.symbol, r.client_id] = order_id
-        state.changed.add(f"order/{order_id}")
-    return _placement(trader, r, order_id, p)
+            state.client_ids[trader, symbol, r.client_id] = order_id
+        changed.add(f"order/{order_id}")
+    return Placement(
+        order_id, trader, r, p.status, p.fills, p.cancels, p.reserved_minor, p.released_minor,
+        p.remaining_steps if p.rests else 0, p.resting_reserved_minor, p.executed_steps,
+        p.executed_cash_minor, p.fee_minor,
+    )  # fmt: skip
 
 
 def _remove(state: MarketState, order: Resting) -> None:
-    state.books[order.symbol].side(order.side).remove(order)
-    del state.orders[order.order_id]
+    book = state.books[order.symbol]
+    (book.bids if order.side is Side.Bid else book.asks).remove(order)
+    order_id = order.order_id
+    del state.orders[order_id]
     key = (order.trader, order.symbol)
     ids = state.open_by_trader[key]
-    ids.discard(order.order_id)
+    ids.discard(order_id)
     if not ids:
         del state.open_by_trader[key]
     if order.client_id is not None:
         del state.client_ids[order.trader, order.symbol, order.client_id]
-    state.changed.add(f"order/{order.order_id}")
+    state.changed.add(f"order/{order_id}")
 
 
 def _placement(trader: str, r: OrderRequest, order_id: int, p: Plan) -> Placement:
-    fills = tuple(t for _, t in p.touches if isinstance(t, Fill))
-    cancels = tuple(t for _, t in p.touches if isinstance(t, Cancelled))
     return Placement(
-        order_id, trader, r, p.status, fills, cancels, p.reserved_minor, p.released_minor,
+        order_id, trader, r, p.status, p.fills, p.cancels, p.reserved_minor, p.released_minor,
         p.remaining_steps if p.rests else 0, p.resting_reserved_minor, p.executed_steps,
         p.executed_cash_minor, p.fee_minor,
     )  # fmt: skip

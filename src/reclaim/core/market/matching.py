@@ -55,11 +55,17 @@ from reclaim.core.market.model import (
 SELF_TRADE: str = "self_trade"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Plan:
-    """A taker's outcome: touches in walk order, then its own figures (see ``Placement``)."""
+    """A taker's outcome: touches in walk order, then its own figures (see ``Placement``).
+
+    Not frozen, only because a frozen record costs about 1 µs more to build, once per order
+    (``bench_matching``); nothing changes a plan once ``plan`` returns it."""
 
     touches: tuple[tuple[Resting, Fill | Cancelled], ...]
+    #: The touches' fills and self-trade cancels, each in walk order (``Placement``'s).
+    fills: tuple[Fill, ...]
+    cancels: tuple[Cancelled, ...]
     status: OrderStatus
     rests: bool
     executed_steps: int
@@ -98,97 +104,117 @@ def plan(
     order_id: int,
     first_trade_id: int,
 ) -> Plan:
-    """The outcome of placing ``request`` now (the book is only read)."""
+    """The outcome of placing ``request`` now (the book is only read).
+
+    The hot path of the market (every placement and every replayed one): locals only, no call
+    per level or per maker beyond the records it builds, and no walk at all when the opposite
+    best does not cross (most resting limit orders).
+    """
     side, limit = request.side, request.price_ticks
     is_bid = side is Side.Bid
-    lot, taker_bps, maker_bps = market.lot_cash_minor, market.taker_fee_bps, market.maker_fee_bps
+    opposite = book.asks if is_bid else book.bids
+    keys = opposite.keys
     quantity = request.quantity_steps
     remaining = quantity if quantity is not None else 0
-    cash_cap = -1
-    if request.quote_quantity_minor is not None:
-        q_minor = request.quote_quantity_minor
-        cash_cap = cash_cap_for_budget(q_minor, taker_bps) if is_bid else q_minor
-    by_quantity = quantity is not None
     touches: list[tuple[Resting, Fill | Cancelled]] = []
-    touches_max = limits.market_fills_per_order_max
+    fills: list[Fill] = []
+    cancels: list[Cancelled] = []
     executed = cash_total = basis = fee = 0
+    lot = market.step_notes // 10**market.price_decimals
     trade_id = first_trade_id
     stopped = bounded = budget_spent = False
-    stp = request.self_trade_prevention
-    done = False
-    opposite = book.opposite(side)
-    best = opposite.best_price()
-    crossing = best is not None and (limit is None or (best <= limit if is_bid else best >= limit))
-    for price, level in opposite.walk() if crossing else ():
-        if limit is not None and (price > limit if is_bid else price < limit):
-            break
-        unit = price * lot
-        for maker in level:
-            if len(touches) == touches_max:
-                bounded = done = True
+    if keys:
+        best = opposite.sign * keys[-1]
+        crossing = limit is None or (best <= limit if is_bid else best >= limit)
+    else:
+        crossing = False
+    if crossing:
+        taker_bps, maker_bps = market.taker_fee_bps, market.maker_fee_bps
+        cash_cap = -1
+        if request.quote_quantity_minor is not None:
+            q_minor = request.quote_quantity_minor
+            cash_cap = cash_cap_for_budget(q_minor, taker_bps) if is_bid else q_minor
+        by_quantity = quantity is not None
+        touches_max = limits.market_fills_per_order_max
+        stp = request.self_trade_prevention
+        symbol, step_notes = market.symbol, market.step_notes
+        done = False
+        sign, levels = opposite.sign, opposite.levels
+        for key in reversed(keys):  # best first (``BookSide.walk``, inlined)
+            price = sign * key
+            if limit is not None and (price > limit if is_bid else price < limit):
                 break
-            if maker.trader == trader:
-                if stp is SelfTradePrevention.RejectTaker:
-                    stopped = done = True
+            level = levels[price]
+            unit = price * lot
+            for maker in level:
+                if len(touches) == touches_max:
+                    bounded = done = True
                     break
-                touches.append((maker, _cancel(maker, SELF_TRADE)))
-                if stp is SelfTradePrevention.RejectBoth:
-                    stopped = done = True
-                    break
-                continue
-            q = maker.remaining_steps
-            if by_quantity and remaining < q:
-                q = remaining
-            if cash_cap >= 0:
-                affordable = (cash_cap - cash_total) // unit
-                if affordable < q:  # the budget ends within this order: fill what it buys, stop
-                    q = affordable
-                    budget_spent = done = True
-                    if q == 0:
+                if maker.trader == trader:
+                    if stp is SelfTradePrevention.RejectTaker:
+                        stopped = done = True
                         break
-            cash = unit * q
-            taker_fee = maker_fee = 0
-            if taker_bps:
-                taker_fee = fee_increment_minor(basis, cash, taker_bps)
-                basis += cash * taker_bps
-                fee += taker_fee
-            if maker_bps:
-                maker_fee = fee_increment_minor(maker.fee_basis, cash, maker_bps)
-            released = 0
-            if not is_bid:  # the maker is a resting Bid: keep only what its remainder needs
-                need = bid_need_minor(
-                    maker.remaining_steps - q, maker.price_ticks, lot,
-                    maker.fee_basis + cash * maker_bps, maker.fee_minor + maker_fee, maker_bps,
+                    cancel = _cancel(maker, SELF_TRADE)
+                    touches.append((maker, cancel))
+                    cancels.append(cancel)
+                    if stp is SelfTradePrevention.RejectBoth:
+                        stopped = done = True
+                        break
+                    continue
+                q = maker.remaining_steps
+                if by_quantity and remaining < q:
+                    q = remaining
+                if cash_cap >= 0:
+                    affordable = (cash_cap - cash_total) // unit
+                    if affordable < q:  # the budget ends within this order: fill what it buys
+                        q = affordable
+                        budget_spent = done = True
+                        if q == 0:
+                            break
+                cash = unit * q
+                taker_fee = maker_fee = 0
+                if taker_bps:
+                    taker_fee = fee_increment_minor(basis, cash, taker_bps)
+                    basis += cash * taker_bps
+                    fee += taker_fee
+                if maker_bps:
+                    maker_fee = fee_increment_minor(maker.fee_basis, cash, maker_bps)
+                released = 0
+                if not is_bid:  # the maker is a resting Bid: keep only what its remainder needs
+                    need = bid_need_minor(
+                        maker.remaining_steps - q, maker.price_ticks, lot,
+                        maker.fee_basis + cash * maker_bps, maker.fee_minor + maker_fee, maker_bps,
+                    )  # fmt: skip
+                    released = maker.reserved_minor - cash - maker_fee - need
+                    assert released >= 0, (maker, released)
+                fill = Fill(
+                    trade_id, symbol, maker.order_id, order_id, maker.trader, trader,
+                    side, price, q, q * step_notes, cash, maker_fee, taker_fee, released,
                 )  # fmt: skip
-                released = maker.reserved_minor - cash - maker_fee - need
-                assert released >= 0, (maker, released)
-            fill = Fill(
-                trade_id, market.symbol, maker.order_id, order_id, maker.trader, trader,
-                side, price, q, q * market.step_notes, cash, maker_fee, taker_fee, released,
-            )  # fmt: skip
-            touches.append((maker, fill))
-            trade_id += 1
-            executed += q
-            cash_total += cash
-            if by_quantity:
-                remaining -= q
-                if remaining == 0:
-                    done = True
+                touches.append((maker, fill))
+                fills.append(fill)
+                trade_id += 1
+                executed += q
+                cash_total += cash
+                if by_quantity:
+                    remaining -= q
+                    if remaining == 0:
+                        done = True
+                if done:
+                    break
             if done:
                 break
-        if done:
-            break
     if request.time_in_force is TimeInForce.FOK and (remaining > 0 or stopped or bounded):
-        return Plan((), OrderStatus.Expired, False, 0, 0, 0, 0, quantity or 0, 0, 0, 0,
+        return Plan((), (), (), OrderStatus.Expired, False, 0, 0, 0, 0, quantity or 0, 0, 0, 0,
                     first_trade_id)  # fmt: skip
     rests = (
-        request.order_type is OrderType.Limit
+        remaining > 0
+        and request.order_type is OrderType.Limit
         and request.time_in_force is TimeInForce.GTC
-        and remaining > 0
         and not stopped
         and not bounded
     )
-    if by_quantity and remaining == 0:
+    if quantity is not None and remaining == 0:
         status = OrderStatus.Filled
     elif rests:
         status = OrderStatus.New if executed == 0 else OrderStatus.PartiallyFilled
@@ -199,18 +225,23 @@ def plan(
     else:
         status = OrderStatus.Expired
     reserved, consumed, resting_reserved = _reservation(
-        market, request, executed, cash_total, basis, fee, remaining, rests
+        market, lot, request, executed, cash_total, basis, fee, remaining, rests
     )
     released = reserved - consumed - resting_reserved
     assert released >= 0, (request, reserved, consumed, resting_reserved)
+    if not touches:
+        return Plan((), (), (), status, rests, 0, 0, 0, 0, remaining if quantity is not None else 0,
+                    reserved, released, resting_reserved, trade_id)  # fmt: skip
     return Plan(
-        tuple(touches), status, rests, executed, cash_total, basis, fee,
-        remaining if by_quantity else 0, reserved, released, resting_reserved, trade_id,
+        tuple(touches), tuple(fills), tuple(cancels), status, rests, executed, cash_total, basis,
+        fee, remaining if quantity is not None else 0, reserved, released, resting_reserved,
+        trade_id,
     )  # fmt: skip
 
 
 def _reservation(
     market: Market,
+    lot: int,
     request: OrderRequest,
     executed: int,
     cash_total: int,
@@ -234,7 +265,13 @@ def _reservation(
         return consumed, consumed, 0  # no limit price: reserves exactly what it costs
     assert request.price_ticks is not None
     assert request.quantity_steps is not None
-    lot, price = market.lot_cash_minor, request.price_ticks
+    price = request.price_ticks
+    if not (market.maker_fee_bps or market.taker_fee_bps):  # no fees: the cash, exactly
+        return (
+            request.quantity_steps * price * lot,
+            consumed,
+            remaining * price * lot if rests else 0,
+        )
     reserved = bid_need_minor(
         request.quantity_steps, price, lot, 0, 0, reservation_rate_bps(market, request)
     )

@@ -197,6 +197,11 @@ class PlaceOrders:
     trader: str
     orders: tuple[OrderRequest, ...]
 
+    @property
+    def creditor(self) -> str:
+        """The actor who must sign it ("self"): the machine's probe reads ``creditor``."""
+        return self.trader
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder:
@@ -207,6 +212,11 @@ class CancelOrder:
     order_id: int | None = None
     client_id: int | None = None
 
+    @property
+    def creditor(self) -> str:
+        """The actor who must sign it ("self")."""
+        return self.trader
+
 
 @dataclass(frozen=True, slots=True)
 class CancelAll:
@@ -214,6 +224,11 @@ class CancelAll:
 
     trader: str
     symbol: str
+
+    @property
+    def creditor(self) -> str:
+        """The actor who must sign it ("self")."""
+        return self.trader
 
 
 MarketCommand = ListMarket | SetMarketStatus | PlaceOrders | CancelOrder | CancelAll
@@ -316,6 +331,14 @@ class Fill(NamedTuple):
     @property
     def seller_fee_minor(self) -> int:
         return self.maker_fee_minor if self.taker_side is Side.Bid else self.taker_fee_minor
+
+
+class Trade(NamedTuple):
+    """A fill as the market's history keeps it: the log position and time of its event."""
+
+    sequence: int
+    time: str
+    fill: Fill
 
 
 class Cancelled(NamedTuple):

@@ -11,10 +11,11 @@ Shapes (version 1):
 ``market.listed``  ``{"symbol", "series", "quote_asset", "price_decimals", "step_notes",
 "min_quantity_steps", "maker_fee_bps", "taker_fee_bps", "fee_owner"}``.
 ``market.status_set``  ``{"symbol", "status"}`` (``Open`` | ``CancelOnly`` | ``Closed``).
-``market.orders_placed``  ``{"trader", "orders": [ORDER, ...]}`` (1 … batch bound), ORDER =
+``market.orders_placed``  ``{"name", "orders": [ORDER, ...]}`` (``name``: the trader, who
+signs it: "self" in the machine's authority rung) (1 … batch bound), ORDER =
 ``{"symbol", "side", "order_type", "quantity_steps", "price_ticks", "quote_quantity_minor",
 "time_in_force", "post_only", "self_trade_prevention", "client_id"}``.
-``market.orders_cancelled``  ``{"trader", "symbol", "order_ids": [id, ...]}`` ascending.
+``market.orders_cancelled``  ``{"name", "symbol", "order_ids": [id, ...]}`` ascending.
 
 Fills, self-trade cancels and reservations are not in the payloads: they are derived from the
 event and the book (``matching.plan``), so the log cannot carry a fill the book did not make.
@@ -133,9 +134,9 @@ def to_payload(event: MarketEvent) -> tuple[str, dict[str, JsonValue]]:
         return STATUS_SET, {"symbol": event.symbol, "status": event.status.value}
     if isinstance(event, OrdersPlaced):
         orders: list[JsonValue] = [order_payload(r) for r in event.orders]
-        return ORDERS_PLACED, {"trader": event.trader, "orders": orders}
+        return ORDERS_PLACED, {"name": event.trader, "orders": orders}
     ids: list[JsonValue] = [str(i) for i in event.order_ids]
-    return ORDERS_CANCELLED, {"trader": event.trader, "symbol": event.symbol, "order_ids": ids}
+    return ORDERS_CANCELLED, {"name": event.trader, "symbol": event.symbol, "order_ids": ids}
 
 
 # Strict readers (the verifier's) ----------------------------------------------------------------
@@ -199,15 +200,15 @@ def from_payload(
         p = record(dict(payload), frozenset({"symbol", "status"}))
         return MarketStatusSet(sequence, time, text(p, "symbol"), _enum(p, "status", MarketStatus))
     if event_type == ORDERS_PLACED:
-        p = record(dict(payload), frozenset({"trader", "orders"}))
+        p = record(dict(payload), frozenset({"name", "orders"}))
         items = _list(p, "orders", 1, limits.market_batch_orders_max)
         orders = tuple(order_from_payload(i) for i in items)
-        return OrdersPlaced(sequence, time, text(p, "trader"), orders)
+        return OrdersPlaced(sequence, time, text(p, "name"), orders)
     if event_type == ORDERS_CANCELLED:
-        p = record(dict(payload), frozenset({"trader", "symbol", "order_ids"}))
+        p = record(dict(payload), frozenset({"name", "symbol", "order_ids"}))
         raw = _list(p, "order_ids", 1, limits.market_open_orders_per_trader_max)
         ids = tuple(integer({"id": i}, "id") for i in raw)
         if list(ids) != sorted(set(ids)):
             raise PayloadError("order_ids are not ascending and unique")
-        return OrdersCancelled(sequence, time, text(p, "trader"), text(p, "symbol"), ids)
+        return OrdersCancelled(sequence, time, text(p, "name"), text(p, "symbol"), ids)
     raise PayloadError(f"{event_type!r} is not a market event type")

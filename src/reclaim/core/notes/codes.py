@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from typing import Final
 
-from reclaim.core.market.codes import Kind
+from reclaim.core.kinds import Kind
 
 
 class SeriesCode(enum.Enum):
@@ -93,12 +93,30 @@ class PassCode(enum.Enum):
     no_notes_outstanding = 13
     #: More holders than ``money.allocation_parts_max``.
     holders_exceeded = 14
+    #: The ledger refuses the payment's transfers: the holding entity's available cash does
+    #: not cover it.
+    funds_insufficient = 15
 
 
-NotesCode = SeriesCode | ConvertCode | PassCode
+class GuardCode(enum.Enum):
+    """Why a command or event of another sub-domain may not touch notes, and a logged notes
+    event's shape."""
+
+    ok = 0
+    #: A plain ledger transfer of a ``NOTE-`` asset: notes move only with notes and market
+    #: events (conversion, fills), so the holdings at a record position are the log's.
+    note_transfer_reserved = 1
+    #: A logged notes event whose payload has not its type's shape, or is not what its
+    #: command decides.
+    payload_malformed = 2
+    #: The ledger refuses the accounts or transfers the event implies.
+    ledger_refused = 3
+
+
+NotesCode = SeriesCode | ConvertCode | PassCode | GuardCode
 
 ACCEPTED: Final[frozenset[NotesCode]] = frozenset(
-    {SeriesCode.ok, SeriesCode.exists, ConvertCode.ok, PassCode.ok, PassCode.exists}
+    {SeriesCode.ok, SeriesCode.exists, ConvertCode.ok, PassCode.ok, PassCode.exists, GuardCode.ok}
 )
 
 _B, _F, _N, _C = Kind.bad_input, Kind.forbidden, Kind.not_found, Kind.conflict
@@ -136,8 +154,12 @@ KINDS: Final[dict[NotesCode, Kind]] = {
     PassCode.pass_through_exists_with_different_fields: _C,
     PassCode.no_notes_outstanding: _C,
     PassCode.holders_exceeded: _C,
+    PassCode.funds_insufficient: _C,
+    GuardCode.note_transfer_reserved: _F,
+    GuardCode.payload_malformed: _B,
+    GuardCode.ledger_refused: _C,
 }
-_ALL: Final = frozenset([*SeriesCode, *ConvertCode, *PassCode])
+_ALL: Final = frozenset([*SeriesCode, *ConvertCode, *PassCode, *GuardCode])
 assert set(KINDS) == _ALL - ACCEPTED, "kinds: every refusal has one, no accepted answer has one"
 
 
@@ -150,6 +172,8 @@ def kind(code: NotesCode) -> Kind:
 class NotesRejection:
     code: NotesCode
     detail: str
+    #: The item of a batch it concerns (never: notes commands are one item each).
+    position: int | None = None
 
     @property
     def kind(self) -> Kind:

@@ -31,6 +31,7 @@ from reclaim.core.notes.model import (
     TransferEvidence,
     notes_for_admitted,
 )
+from reclaim.core.types import JsonValue
 
 
 class Conversion(NamedTuple):
@@ -38,6 +39,8 @@ class Conversion(NamedTuple):
     creditor: str
     notes: int
     evidence: TransferEvidence
+    #: The log position of the conversion (the holdings at a record position read it).
+    sequence: int = 0
 
 
 @dataclass(slots=True)
@@ -51,6 +54,60 @@ class NotesState:
     passed: dict[tuple[str, str], PassedThrough] = field(default_factory=dict)
     #: Cents passed through per series (the reconciliation: series received = passed through).
     passed_minor: dict[str, int] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
+
+    # The digest's view.
+
+    def drain_changed(self) -> list[str]:
+        keys = sorted(self.changed)
+        self.changed.clear()
+        return keys
+
+    def entity_keys(self) -> list[str]:
+        """``note_series/<series>``, ``note_conversion/<claim>``, ``pass_through/<series>/<round>``,
+        each sorted."""
+        return (
+            [f"note_series/{s}" for s in sorted(self.series)]
+            + [f"note_conversion/{c}" for c in sorted(self.conversions)]
+            + [f"pass_through/{s}/{r}" for s, r in sorted(self.passed)]
+        )
+
+    def entity(self, key: str) -> JsonValue:
+        kind, _, ident = key.partition("/")
+        if kind == "note_series" and ident in self.series:
+            s = self.series[ident]
+            return {
+                "estate": s.estate, "claim_class": s.claim_class,
+                "holding_entity": s.holding_entity, "entitlement": s.entitlement,
+                "minted": str(self.minted[ident]), "passed_minor": str(self.passed_minor[ident]),
+            }  # fmt: skip
+        if kind == "note_conversion" and ident in self.conversions:
+            c = self.conversions[ident]
+            return {
+                "series": c.series, "creditor": c.creditor, "notes": str(c.notes),
+                "sequence": str(c.sequence), "evidence": evidence_payload(c.evidence),
+            }  # fmt: skip
+        series, _, round_id = ident.partition("/")
+        if kind == "pass_through" and (series, round_id) in self.passed:
+            p = self.passed[series, round_id]
+            return {
+                "amount_minor": str(p.amount_minor), "record_sequence": str(p.record_sequence),
+                "record_date": p.record_date, "sequence": str(p.sequence),
+            }  # fmt: skip
+        return None
+
+
+def evidence_payload(e: TransferEvidence) -> dict[str, JsonValue]:
+    """The evidence of transfer as canonical-JSON-ready data (``payloads`` reads it back)."""
+    return {
+        "transferor": e.transferor,
+        "transferee": e.transferee,
+        "claim_id": e.claim_id,
+        "estate": e.estate,
+        "amount_minor": str(e.amount_minor),
+        "claim_filed_date": e.claim_filed_date,
+        "transfer_date": e.transfer_date,
+    }
 
 
 def allocate_pass_through(amount_minor: int, holdings: Mapping[str, int]) -> dict[str, int]:
@@ -209,13 +266,21 @@ def evolve(state: NotesState, event: NotesEvent) -> NotesState:
         state.by_class[s.estate, s.claim_class] = s.series
         state.minted[s.series] = 0
         state.passed_minor[s.series] = 0
+        state.changed.add(f"note_series/{s.series}")
     elif isinstance(event, ClaimConverted):
         ev = event.evidence
-        state.conversions[ev.claim_id] = Conversion(event.series, event.creditor, event.notes, ev)
+        state.conversions[ev.claim_id] = Conversion(
+            event.series, event.creditor, event.notes, ev, event.sequence
+        )
         state.minted[event.series] += event.notes
+        state.changed |= {f"note_conversion/{ev.claim_id}", f"note_series/{event.series}"}
     else:
         state.passed[event.series, event.round_id] = event
         state.passed_minor[event.series] += event.amount_minor
+        state.changed |= {
+            f"pass_through/{event.series}/{event.round_id}",
+            f"note_series/{event.series}",
+        }
     return state
 
 

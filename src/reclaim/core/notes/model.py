@@ -26,6 +26,9 @@ ROUND_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REFUSED_STATUSES: Final[Mapping[str, str]] = {
     "disputed": "claim_disputed",
     "expunged": "claim_expunged",
+    #: Not a register status: the context's answer for a claim with a holder of record other
+    #: than its linked creditor (a ``claim.assigned`` was recorded for it).
+    "assigned": "claim_already_assigned",
 }
 
 
