@@ -56,7 +56,7 @@ from reclaim.bootstrap import OnboardingWiring
 from reclaim.core import limits
 from reclaim.core.limits import query_string_max_bytes, request_body_max_bytes
 from reclaim.entrypoints import web
-from reclaim.entrypoints.api import auth, problems
+from reclaim.entrypoints.api import auth, backpack, problems
 from reclaim.entrypoints.api import claims as claims_api
 from reclaim.entrypoints.api import distributions as distributions_api
 from reclaim.entrypoints.api import ledger as ledger_api
@@ -570,4 +570,5 @@ def create_app(
         body_max_bytes=request_body_max_bytes,
         query_max_bytes=query_string_max_bytes,
     )
+    backpack.install(app)  # Backpack's trading API; last: its error bodies wrap the limits'
     return app
