@@ -14,8 +14,12 @@ compares it, cell by cell, with the data; an edit to one without the other fails
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 from reclaim.core.distribution import machine as distribution_machine
 from reclaim.core.distribution import rounds
@@ -26,8 +30,24 @@ from reclaim.core.distribution.payloads import (
     ROUND_COMPLETED,
     ROUND_FUNDED,
 )
+from reclaim.core.ledger import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    PENDING_EXPIRED,
+    Account,
+    CreateTransfers,
+    ExpirePending,
+    LedgerRejection,
+    LedgerState,
+    OpenAccounts,
+    Transfer,
+    check_ledger,
+    evolve_ledger,
+)
 from reclaim.core.ledger import model as ledger_model
+from reclaim.core.times import format_time
 from reclaim.core.withdrawals import model as withdrawals_model
+from tests.support.core_harness import LEDGER, run_subcore
 
 
 def markdown_table(module: ModuleType) -> tuple[list[str], dict[str, list[str]]]:
@@ -117,3 +137,78 @@ def test_the_round_table_is_the_data() -> None:
                 assert value == cell, (phase, column)
             else:  # the docstring drops the codes' ``round_`` prefix
                 assert value is DistributionCode[f"round_{cell}"], (phase, column)
+
+
+# The ledger follows its pending-transfer table, cell by cell ----------------------------------
+
+T0 = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+BANK = "operator/USD/rail_settlement"
+ALICE = "alice/USD/creditor_available"
+TIMEOUT_SECONDS = 60
+#: How a pending transfer ``p`` (alice -> bank, 100, a 60 s timeout, made at T0) is brought to
+#: each row, and the second the column's transfer or sweep then comes at.
+ROWS: dict[str, tuple[tuple[Any, int] | None, int]] = {
+    ledger_model.PENDING: (None, 1),
+    ledger_model.DUE: (None, TIMEOUT_SECONDS),
+    ledger_model.POSTED: ((Transfer("s", "", "", "", 100, "withdrawal", kind="post_pending",
+                                    pending_id="p"), 1), 2),
+    ledger_model.VOIDED: ((Transfer("s", "", "", "", 0, "withdrawal", kind="void_pending",
+                                    pending_id="p"), 1), 2),
+    ledger_model.EXPIRED: ((ExpirePending(), TIMEOUT_SECONDS), TIMEOUT_SECONDS + 1),
+}  # fmt: skip
+
+
+def _run(ledger: LedgerState, command: object, second: int) -> Any:
+    when = T0 + timedelta(seconds=second)
+    return run_subcore(LEDGER, ledger, command, when, format_time(when), [])
+
+
+def _ledger_in_row(row: str) -> LedgerState:
+    ledger = LedgerState()
+    accounts = (Account.of("operator", "USD", "rail_settlement",
+                           frozenset({CREDITS_MUST_NOT_EXCEED_DEBITS})),
+                Account.of("alice", "USD", "creditor_available",
+                           frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})))  # fmt: skip
+    _run(ledger, OpenAccounts(accounts), 0)
+    _run(ledger, CreateTransfers((Transfer("d", BANK, ALICE, "USD", 1000, "deposit"),)), 0)
+    reserve = Transfer("p", ALICE, BANK, "USD", 100, "withdrawal", kind="pending",
+                       timeout_seconds=TIMEOUT_SECONDS)  # fmt: skip
+    _run(ledger, CreateTransfers((reserve,)), 0)
+    setup, _ = ROWS[row]
+    if setup is not None:
+        command, second = setup
+        if isinstance(command, Transfer):
+            command = CreateTransfers((command,))
+        _run(ledger, command, second)
+    assert ledger.transfers["p"].status == (
+        ledger_model.PENDING if row == ledger_model.DUE else row
+    )
+    return ledger
+
+
+@pytest.mark.parametrize("row", list(ledger_model.PENDING_TRANSITIONS))
+@pytest.mark.parametrize("column", [ledger_model.POST_PENDING, ledger_model.VOID_PENDING,
+                                    ledger_model.EXPIRY])  # fmt: skip
+def test_the_ledger_follows_the_pending_transfer_table(row: str, column: str) -> None:
+    """Each cell of ``PENDING_TRANSITIONS``: the post, void or sweep of ``p`` in that row is
+    refused with the cell's code, or accepted and moves ``p`` to the cell's status."""
+    ledger = _ledger_in_row(row)
+    _, second = ROWS[row]
+    when = format_time(T0 + timedelta(seconds=second))
+    cell = ledger_model.PENDING_TRANSITIONS[row][column]
+    if column == ledger_model.EXPIRY:
+        refused = check_ledger(ledger, PENDING_EXPIRED, {"transfers": ["p"]}, when)
+        if isinstance(cell, str):
+            assert refused is None
+            evolve_ledger(ledger, PENDING_EXPIRED, {"transfers": ["p"]}, when)
+        else:
+            assert isinstance(refused, LedgerRejection)
+            assert refused.code is cell
+    else:
+        amount = 100 if column == ledger_model.POST_PENDING else 0
+        settle = Transfer("x", "", "", "", amount, "withdrawal", kind=column, pending_id="p")
+        decision = _run(ledger, CreateTransfers((settle,)), second)
+        (result,) = decision.results
+        assert result.code.name == ("ok" if isinstance(cell, str) else cell.name)
+    if isinstance(cell, str):
+        assert ledger.transfers["p"].status == cell
