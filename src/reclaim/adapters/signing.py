@@ -3,42 +3,76 @@
 ``reclaim.app.log_service.InlineSigner`` signs on the caller's thread. ``ProcessSigner`` signs
 in one worker process, so that the log service's writer can decide, encode and store batch
 *k* while batch *k+1* is being signed (Ed25519 signing holds the GIL, so threads would not
-help). The worker receives each private key once, over the pipe of a ``multiprocessing`` pool
-started with ``spawn``, the first time an actor signs; the keys never leave this machine's
-memory and are never logged.
+help). The worker receives each private key once, over its pipe (a ``multiprocessing``
+process started with ``spawn``), the first time an actor signs; the keys never leave this
+machine's memory and are never logged.
+
+The writer talks to the worker over the pipe itself: ``submit`` sends the batch, ``wait``
+receives its signatures, both on the caller's thread. A ``multiprocessing.Pool`` would pass
+each batch through two helper threads of this process, and each of them must win the GIL
+from the log's callers before the batch moves on: with 64 threaded callers that cost more
+than 10 ms per batch (``benchmarks/bench_append.py``). Batches are numbered: a batch whose
+signatures were never waited for (its pipeline failed) is skipped when a later one is read.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Mapping
-from multiprocessing.pool import AsyncResult, Pool
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Final
 
 from reclaim.app.ports import PendingSignatures, SigningRequests
 from reclaim.log.event import sign_body
 from reclaim.log.keys import SignerKey
 
-# The worker process's keys, set by ``_worker_add_keys``; module state of the worker only.
-_WORKER_KEYS: dict[str, SignerKey] = {}
+#: Batches of fewer events are signed on the caller's thread: sending one to the worker and
+#: waiting for it costs about as much as signing this many (about 1.5 ms on a busy 2-core
+#: machine), and the writer would only wait. Group-committed threaded callers make batches
+#: of about their number (tens); bulk batches are ``limits.append_batch_max``.
+INLINE_BELOW: Final = 128
+#: What the worker answers for one batch: its number, then the signatures or the error.
+_Reply = tuple[int, list[bytes] | None, BaseException | None]
 
 
-def _worker_sign(new_keys: Mapping[str, str], requests: SigningRequests) -> list[bytes]:
+def _worker_main(connection: Connection) -> None:
+    """The worker process: sign each batch it receives, in order, until the pipe closes."""
+    keys: dict[str, SignerKey] = {}
+    while True:
+        try:
+            serial, new_keys, requests = connection.recv()
+        except EOFError:
+            return
+        try:
+            _worker_add_keys(keys, new_keys)
+            reply: _Reply = (serial, [sign_body(keys[a], m) for a, m in requests], None)
+        except Exception as exc:  # the writer raises it from ``wait``
+            reply = (serial, None, exc)
+        connection.send(reply)
+
+
+def _worker_add_keys(keys: dict[str, SignerKey], new_keys: Mapping[str, str]) -> None:
     for name, private_text in new_keys.items():
-        _WORKER_KEYS[name] = SignerKey.parse(private_text)
-    return [sign_body(_WORKER_KEYS[actor], message) for actor, message in requests]
+        keys[name] = SignerKey.parse(private_text)
 
 
-class _Async:
-    def __init__(self, result: AsyncResult[list[bytes]], on_error: Callable[[], None]) -> None:
-        self._result = result
-        self._on_error = on_error
+class _Signed:
+    def __init__(self, signatures: list[bytes]) -> None:
+        self._signatures = signatures
 
     def wait(self) -> list[bytes]:
-        try:
-            return self._result.get()
-        except BaseException:
-            self._on_error()  # the worker may have lost its keys: send them again next time
-            raise
+        return self._signatures
+
+
+class _Pending:
+    def __init__(self, signer: ProcessSigner, serial: int) -> None:
+        self._signer = signer
+        self._serial = serial
+
+    def wait(self) -> list[bytes]:
+        return self._signer._receive(self._serial)
 
 
 class ProcessSigner:
@@ -47,23 +81,75 @@ class ProcessSigner:
     def __init__(self, keys: Callable[[str], SignerKey]) -> None:
         self._keys = keys
         self._sent: dict[str, bytes] = {}  # actor -> key id sent to the worker
-        self._pool: Pool | None = None
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()  # one batch on the pipe at a time, either way
+        self._serial = 0
+        self._received: dict[int, _Reply] = {}  # replies read ahead of their ``wait``
 
     def submit(self, requests: SigningRequests) -> PendingSignatures:
-        new_keys: dict[str, str] = {}
-        for actor, _ in requests:
-            key = self._keys(actor)  # KeyError for an unknown actor, on the caller's thread
-            if self._sent.get(actor) != key.key_id:
-                new_keys[actor] = key.to_private_text()
-                self._sent[actor] = key.key_id
-        if self._pool is None:
-            self._pool = multiprocessing.get_context("spawn").Pool(processes=1)
-        result = self._pool.apply_async(_worker_sign, (new_keys, list(requests)))
-        return _Async(result, self._sent.clear)
+        if len(requests) < INLINE_BELOW:  # the round trip would cost more than the signatures
+            return _Signed([sign_body(self._keys(actor), m) for actor, m in requests])
+        with self._lock:
+            new_keys: dict[str, str] = {}
+            for actor, _ in requests:
+                key = self._keys(actor)  # KeyError for an unknown actor, on the caller's thread
+                if self._sent.get(actor) != key.key_id:
+                    new_keys[actor] = key.to_private_text()
+                    self._sent[actor] = key.key_id
+            connection = self._connection if self._connection is not None else self._start()
+            self._serial += 1
+            try:
+                connection.send((self._serial, new_keys, list(requests)))
+            except BaseException:
+                self._reset()
+                raise
+            return _Pending(self, self._serial)
+
+    def _start(self) -> Connection:
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_worker_main, args=(theirs,), daemon=True)
+        process.start()
+        theirs.close()
+        self._process, self._connection = process, ours
+        return ours
+
+    def _receive(self, serial: int) -> list[bytes]:
+        with self._lock:
+            try:
+                reply = self._received.pop(serial, None)
+                while reply is None:
+                    if self._connection is None:
+                        raise BrokenPipeError("the signing worker was stopped")
+                    got: _Reply = self._connection.recv()
+                    if got[0] == serial:
+                        reply = got
+                    elif got[0] > serial:  # answered in order: ours was read already
+                        self._received[got[0]] = got
+                for stale in [n for n in self._received if n < serial]:  # never waited for
+                    del self._received[stale]
+            except BaseException:
+                self._reset()  # the worker may have lost its keys: send them again next time
+                raise
+            _, signatures, error = reply
+            if error is not None:
+                self._sent.clear()
+                raise error
+            assert signatures is not None
+            return signatures
+
+    def _reset(self) -> None:
+        """Stop the worker (if any): the next ``submit`` starts a fresh one with every key."""
+        connection, process = self._connection, self._process
+        self._connection = self._process = None
+        self._sent.clear()
+        self._received.clear()
+        if connection is not None:
+            connection.close()
+        if process is not None:
+            process.join()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
-            self._sent.clear()
+        with self._lock:
+            self._reset()

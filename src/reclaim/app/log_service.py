@@ -4,7 +4,19 @@ Theory of operation
 -------------------
 One ``LogService`` owns the in-memory ``State`` of a log and is its only writer. Commands reach
 it from any thread through ``submit`` (a writer thread drains the queue into batches of at most
-``limits.append_batch_max``) or in bulk through ``submit_many`` on the caller's thread.
+``limits.append_batch_max``) or in bulk through ``submit_many`` (queued like ``submit`` while
+the writer runs and the call fits in a batch, as one run; otherwise on the caller's thread).
+
+Group commit (as exchanges and TigerBeetle do it): each caller queues its command and blocks;
+the writer takes every queued command into one batch — waiting, at most
+``GATHER_WAIT_SECONDS``, for the callers it has just answered to queue their next one, since
+it held the GIL while waking them — decides each in order against the state the ones before
+it left, appends all accepted events and the batch's signed-request marks in ONE store
+transaction, and then wakes each caller with its own answer. A refusal is that caller's
+answer; an operating error of one command (an actor with no key here, a signature that does
+not verify, a signed request already in a batch not yet stored) fails that caller alone, as
+these are found before its command changes the state; only a failure of the batch itself (the
+signer, the store) fails every caller of the batch.
 
 A batch goes through two stages:
 
@@ -16,8 +28,10 @@ A batch goes through two stages:
 
 Batch *k+1* is prepared while batch *k*'s signatures are being made, so signing and storing
 overlap. The working state therefore runs at most one batch ahead of the store. If a finish
-fails, every caller of that batch and of the prepared one gets the error, and the state is
-rebuilt from the store: memory never stays ahead of what is durable. Answers, rejections
+fails, the state is rebuilt from the store, and then every caller of that batch and of the
+prepared one gets the error: memory never stays ahead of what is durable, and a caller told
+of a failure sees nothing of its batch (if the rebuild fails too, the next batch rebuilds
+first). Answers, rejections
 included, are given only at finish, so no caller sees a decision that a failure could undo.
 
 Signed API requests (``signed_requests``): the first command a request submits carries its
@@ -38,10 +52,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from reclaim.app import signed_requests
 from reclaim.app.key_index import PublicKeyIndex
@@ -125,11 +138,48 @@ class KeyRing:
             raise UnknownSigner(name) from None
 
 
+class _Answer:
+    """One caller's answer on the threaded path: set once by the writer, waited for once by
+    the caller. The caller blocks on a bare lock that the writer releases — the cheapest
+    wake-up CPython has (``concurrent.futures.Future`` takes a condition and its lock per
+    caller, several times the cost with tens of callers per batch)."""
+
+    __slots__ = ("_error", "_outcome", "_ready", "_set")
+
+    def __init__(self) -> None:
+        self._ready = threading.Lock()
+        self._ready.acquire()
+        self._set = False
+        self._outcome: Outcome | None = None
+        self._error: BaseException | None = None
+
+    def done(self) -> bool:
+        return self._set
+
+    def set_result(self, outcome: Outcome) -> None:
+        assert not self._set, "a caller is answered once"
+        self._outcome, self._set = outcome, True
+        self._ready.release()
+
+    def set_exception(self, error: BaseException) -> None:
+        assert not self._set, "a caller is answered once"
+        self._error, self._set = error, True
+        self._ready.release()
+
+    def result(self) -> Outcome:
+        with self._ready:  # blocks until the writer answers
+            pass
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
+
+
 @dataclass(slots=True)
 class _Work:
     command: Command | log_event.SignedEvent
     actor: str
-    future: Future[Outcome] | None = None  # the threaded path; the bulk path reads `outcome`
+    future: _Answer | None = None  # the threaded path; the bulk path reads `outcome`
     mark: RequestMark | None = None  # the signed API request it answers (``signed_requests``)
     outcome: Outcome | None = None
     error: BaseException | None = None
@@ -184,6 +234,10 @@ class InlineSigner:
 
 
 _STOP = object()
+#: How long the writer waits for the callers it has just answered to queue their next command
+#: (``LogService._gather``): about the time of a small batch's commit, so a batch that waits
+#: for stragglers costs at most one more commit's latency.
+GATHER_WAIT_SECONDS: Final = 0.002
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -217,7 +271,14 @@ class LogService:
         self._signer: Signer = signer if signer is not None else InlineSigner(keys.for_actor)
         self._lock = threading.RLock()  # held while the state and the store are written
         self._queue: queue.Queue[_Work | object] = queue.Queue()
+        self._enqueue_lock = threading.Lock()  # a ``submit_many`` run is queued whole
+        #: Digests of the signed requests of prepared batches not yet stored (``_prepare``).
+        self._marks_in_flight: set[bytes] = set()
         self._writer: threading.Thread | None = None
+        #: Callers answered by the last batch (``_gather`` waits for that many to come back).
+        self._answered = 0
+        #: Set when a failed pipeline's state may be ahead of the store until ``reload`` ends.
+        self._stale = False
         self.state = State()
         self._digest = StateDigest()
         self._size = 0
@@ -242,6 +303,10 @@ class LogService:
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    def queued(self) -> int:
+        """Commands waiting in the writer's queue (not yet taken into a batch)."""
+        return self._queue.qsize()
 
     def actor_for_public_key(self, public_key: bytes) -> str | None:
         """The actor holding ``public_key`` (32 Ed25519 bytes) as a live key, or ``None`` (no
@@ -269,6 +334,7 @@ class LogService:
                     assert rejection is None, f"stored event {logged.seq} fails: {rejection}"
                     evolve(state, logged.event)
             self.state, self._size = state, size
+            self._stale = False
             self._appended_root = (-1, b"")
             self._digest = StateDigest()
             self._digest.update(state)
@@ -308,19 +374,29 @@ class LogService:
         """Whether a signed request with this signature digest was stored (window open)."""
         return self._store.request_seen(digest)
 
-    def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> Future[Outcome]:
+    def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> _Answer:
         assert self._writer is not None, "call start() before submit()"
-        future: Future[Outcome] = Future()
-        self._queue.put(_Work(command, actor, future, mark=signed_requests.take()))
+        future = _Answer()
+        work = _Work(command, actor, future, mark=signed_requests.take())
+        with self._enqueue_lock:
+            self._queue.put(work)
         return future
 
     def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]:
-        """Bulk path on the caller's thread: batches of ``append_batch_max``, pipelined. The
-        caller's signed API request (``signed_requests``) goes with the first command, as in
-        ``submit``."""
+        """Decide, sign and append ``commands`` in order; their answers in the same order.
+
+        With the writer running, a call of at most ``append_batch_max`` commands is queued for
+        it as one run (no other caller's command comes between them), so that it is gathered
+        with the other callers into one transaction, as ``submit`` is. Otherwise (or for a
+        longer call) it runs on the caller's thread: batches of ``append_batch_max``, pipelined.
+        Either way a batch is one transaction, and an error raises the first failed
+        command's error. The caller's signed API request (``signed_requests``) goes with the
+        first command, as in ``submit``."""
         works = [_Work(command, actor) for command, actor in commands]
         if works:  # the caller's signed API request, if any, is stored with its first command
             works[0].mark = signed_requests.take()
+        if self._writer is not None and len(works) <= limits.append_batch_max:
+            return self._submit_queued(works)
         batches = (
             works[i : i + limits.append_batch_max]
             for i in range(0, len(works), limits.append_batch_max)
@@ -333,6 +409,24 @@ class LogService:
                 raise work.error
             assert work.outcome is not None
             outcomes.append(work.outcome)
+        return outcomes
+
+    def _submit_queued(self, works: list[_Work]) -> list[Outcome]:
+        for work in works:
+            work.future = _Answer()
+        with self._enqueue_lock:  # one run in the queue: taken in order by the writer
+            for work in works:
+                self._queue.put(work)
+        outcomes: list[Outcome] = []
+        error: BaseException | None = None
+        for work in works:
+            assert work.future is not None
+            try:
+                outcomes.append(work.future.result())
+            except BaseException as exc:  # every answer is waited for before raising
+                error = exc if error is None else error
+        if error is not None:
+            raise error
         return outcomes
 
     def publish_checkpoint(self) -> StoredCheckpoint:
@@ -366,6 +460,8 @@ class LogService:
         the digest is taken from the state before the next batch is prepared, and the checkpoint
         is published as soon as the store has caught up with that size.
         """
+        if self._stale:  # a failed pipeline could not rebuild the state: do it before any other
+            self.reload()
         pending: _Prepared | None = None
         due: tuple[int, bytes] | None = None
         unanswered: list[list[_Work]] = []  # batches taken and not yet answered, oldest first
@@ -396,18 +492,28 @@ class LogService:
             # none is left waiting on its future. When the store refused the batch because
             # another process stored one of its signed requests first, only that request is
             # refused: the writer's other callers are queued again, to be decided afresh.
-            raced = isinstance(exc, RequestAlreadyAccepted)
-            for batch in unanswered:
-                for work in batch:
-                    if work.future is not None and work.future.done():
-                        continue
-                    if raced and work.future is not None and not self._stored_elsewhere(work):
-                        work.outcome = None
-                        self._queue.put(work)
-                    else:
-                        work.fail(exc)
-            self.reload()  # the working state may have run ahead of the store
+            self._marks_in_flight.clear()
+            self._stale = True
+            try:  # first, so that a caller told of the failure sees the state of the store
+                self.reload()  # the working state may have run ahead of the store
+            finally:
+                self._answer_failed(unanswered, exc)
             raise
+
+    def _answer_failed(self, unanswered: list[list[_Work]], exc: BaseException) -> None:
+        raced = isinstance(exc, RequestAlreadyAccepted)
+        for batch in unanswered:
+            for work in batch:
+                if work.future is not None and work.future.done():
+                    continue
+                if work.error is not None and work.future is not None:  # its own error
+                    work.future.set_exception(work.error)
+                    continue
+                if raced and work.future is not None and not self._stored_elsewhere(work):
+                    work.outcome = None
+                    self._queue.put(work)
+                else:
+                    work.fail(exc)
 
     def _stored_elsewhere(self, work: _Work) -> bool:
         """Whether ``work``'s signed request was stored (by another process: ours failed)."""
@@ -432,16 +538,7 @@ class LogService:
                 nonlocal stop
                 batch = [head]
                 while True:
-                    while len(batch) < limits.append_batch_max:
-                        try:
-                            item = self._queue.get_nowait()
-                        except queue.Empty:
-                            break
-                        if item is _STOP:
-                            stop = True
-                            break
-                        assert isinstance(item, _Work)
-                        batch.append(item)
+                    stop = self._gather(batch)
                     yield batch
                     if stop or self._queue.empty():
                         return
@@ -456,6 +553,36 @@ class LogService:
                 continue
             if stop:
                 return
+
+    def _gather(self, batch: list[_Work]) -> bool:
+        """Take queued work into ``batch`` (up to ``append_batch_max``); ``True`` on ``_STOP``.
+
+        The callers the last batch answered were woken while this thread held the GIL, so
+        their next commands are still on their way: while fewer than that many are in the
+        batch, the writer yields the GIL (``time.sleep(0)``) so that they can enqueue, for at
+        most ``GATHER_WAIT_SECONDS``. A lone caller is never kept waiting (it was the one
+        answered), and callers that do not come back cost that bound once per batch.
+        """
+        expected = min(self._answered, limits.append_batch_max)
+        deadline = 0.0
+        while len(batch) < limits.append_batch_max:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                if len(batch) >= expected:
+                    return False
+                now = time.monotonic()
+                if not deadline:
+                    deadline = now + GATHER_WAIT_SECONDS
+                elif now >= deadline:
+                    return False
+                time.sleep(0)
+                continue
+            if item is _STOP:
+                return True
+            assert isinstance(item, _Work)
+            batch.append(item)
+        return False
 
     def _next_work(self) -> object:
         """Block for the next work item; publish a due checkpoint while idle."""
@@ -477,7 +604,16 @@ class LogService:
         prepared = _Prepared(list(batch), [], {}, [], None)
         requests: list[tuple[str, bytes]] = []
         for work in batch:
-            decided = self._decide(work, prepared)
+            if work.mark is not None and not self._admit_mark(work):
+                continue
+            try:
+                decided = self._decide(work, prepared)
+            except (UnknownSigner, SignatureInvalid) as exc:
+                if work.future is None:  # the bulk caller's own call: it fails, as it did
+                    raise
+                work.error = exc  # this caller only: ``_decide`` raises these before evolving
+                self._release_mark(work)
+                continue
             if isinstance(decided, Rejection):
                 work.outcome = decided  # answered at finish, with the rest of the batch
                 continue
@@ -495,6 +631,27 @@ class LogService:
             prepared.signatures = self._signer.submit(requests)
         self._last_values(prepared)
         return prepared
+
+    def _admit_mark(self, work: _Work) -> bool:
+        """Whether ``work``'s signed request may join the batch: not if a prepared batch not
+        yet stored carries the same one (the same signed bytes submitted twice at once). The
+        store would refuse the whole batch for it; only that caller is refused instead."""
+        assert work.mark is not None
+        digest = work.mark.digest
+        if digest not in self._marks_in_flight:
+            self._marks_in_flight.add(digest)
+            return True
+        refused = RequestAlreadyAccepted("this signed request is being accepted already")
+        if work.future is None:
+            raise refused
+        work.error = refused
+        work.mark = None  # never stored for this caller: the first one's is
+        return False
+
+    def _release_mark(self, work: _Work) -> None:
+        if work.mark is not None:
+            self._marks_in_flight.discard(work.mark.digest)
+            work.mark = None  # an operating error, not a decision: the request may come again
 
     def _last_values(self, prepared: _Prepared) -> None:
         """Once the batch is decided: the value each projected key has now goes to the store
@@ -520,6 +677,7 @@ class LogService:
             for item in prepared.events
         ]
         marks = [work.mark for work in prepared.works if work.mark is not None]
+        in_flight = self._marks_in_flight
         if marks:
             result: AppendResult = self._store.append(signed, prepared.entities, marks)
         elif signed:
@@ -529,9 +687,16 @@ class LogService:
             assert result.size == self._size + len(signed)
             self._size = result.size
             self._appended_root = (result.size, result.root)
+        for mark in marks:
+            in_flight.discard(mark.digest)
         offset = 0
         first_seq = self._size - len(signed)
+        self._answered = len(prepared.works)
         for work in prepared.works:
+            if work.error is not None:  # its own error, found at prepare (threaded callers)
+                assert work.future is not None
+                work.future.set_exception(work.error)
+                continue
             if work.outcome is not None:  # a rejection decided at prepare
                 if work.future is not None:
                     work.future.set_result(work.outcome)
