@@ -41,7 +41,14 @@ from reclaim.core.market import (
 from reclaim.core.notes.codes import GuardCode
 from reclaim.core.rejections import Code, Rejection
 from tests.support.core_harness import Decided, Event, check, replay
-from tests.support.market_world import ESCROW_NOTE, ESCROW_USD, NOTE, SYMBOL, MarketWorld
+from tests.support.market_world import (
+    ESCROW_NOTE,
+    ESCROW_USD,
+    FEE_MARKET,
+    NOTE,
+    SYMBOL,
+    MarketWorld,
+)
 
 USD: Final = "USD"
 BID, ASK = Side.Bid, Side.Ask
@@ -173,6 +180,38 @@ def test_a_resting_bid_hit_by_a_lower_ask_fills_at_the_bids_price(world: MarketW
     assert transfer(world, f"mp:{ask.order_id}:{bid.order_id}") == (POSTED, 8_000)
     assert world.held("mei", USD) == 8_000
     assert world.held("bob", NOTE) == 10_000
+
+
+def test_fees_are_paid_to_the_fee_owner_in_the_same_chain() -> None:
+    """Maker 10 bps, taker 20 bps, each rounded up once per order: on 7,200 cents of cash the
+    taker (bob) pays ⌈14.4⌉ = 15, the maker (mei) ⌈7.2⌉ = 8; the treasury receives 23."""
+    world = MarketWorld(market=FEE_MARKET)
+    (ask,) = place(world, "mei", limit(ASK, 100, 72))
+    (bid,) = place(world, "bob", limit(BID, 100, 72))
+    ref = f"mf:{bid.order_id}:{ask.order_id}"
+    assert transfer(world, f"mt:{bid.order_id}") == (POSTED, 7_215)
+    assert transfer(world, f"{ref}:c") == (POSTED, 7_192)
+    assert transfer(world, f"{ref}:f") == (POSTED, 23)
+    assert world.held("treasury", USD) == 23
+    assert world.held("bob", USD) == 1_000_000 - 7_215
+    assert escrows(world) == ((7_215, 7_215, 0, 0), (10_000, 10_000, 0, 0))
+    assert world.replayed().snapshot() == world.state.snapshot()
+
+
+def test_a_resting_bid_with_fees_reserves_its_cash_and_maker_fee() -> None:
+    """Placed, a GTC Bid could take at the taker rate (7,200 + 15 checked against bob's
+    cash); resting, it can only pay the maker rate: its pending transfer is 7,200 + ⌈7.2⌉."""
+    world = MarketWorld(market=FEE_MARKET)
+    (bid,) = place(world, "bob", limit(BID, 100, 72))
+    assert (bid.reserved_minor, bid.released_minor) == (7_215, 7)
+    assert transfer(world, f"mk:{bid.order_id}") == (PENDING, 7_208)
+    (ask,) = place(world, "mei", limit(ASK, 100, 72))
+    assert ask.fills[0].maker_fee_minor == 8
+    assert ask.fills[0].taker_fee_minor == 15
+    assert transfer(world, f"mp:{ask.order_id}:{bid.order_id}") == (POSTED, 7_208)
+    assert world.held("bob", USD) == world.free("bob", USD) == 1_000_000 - 7_208
+    assert world.held("mei", USD) == 7_200 - 15
+    assert world.held("treasury", USD) == 23
 
 
 # Voids --------------------------------------------------------------------------------------------

@@ -43,11 +43,16 @@ ESCROW_USD: Final = "market:FTX5A-USD/USD/market_clearing"
 ESCROW_NOTE: Final = "market:FTX5A-USD/NOTE-FTX5A/market_clearing"
 
 
-def market_commands() -> list[tuple[Command, str]]:
+#: The same market with fees (maker 10 bps, taker 20 bps, to the treasury's account).
+FEE_MARKET: Final = Market(SYMBOL, "FTX5A", price_decimals=2, step_notes=100, maker_fee_bps=10,
+                           taker_fee_bps=20, fee_owner="treasury")  # fmt: skip
+
+
+def market_commands(market: Market = MARKET) -> list[tuple[Command, str]]:
     return [
         (RegisterActor(HOLDING, "holding_entity", key_for(HOLDING).verifier.to_text()), "admin"),
         (DefineSeries(SERIES), "admin"),
-        (ListMarket(MARKET), "admin"),
+        (ListMarket(market), "admin"),
         (SetMarketStatus(SYMBOL, MarketStatus.Open), "admin"),
         (ConvertClaim("FTX5A", "M1", "mei", "2025-06-02"), "mei"),
         (ConvertClaim("FTX5A", "A1", "alice", "2025-06-02"), "alice"),
@@ -57,9 +62,9 @@ def market_commands() -> list[tuple[Command, str]]:
 class MarketWorld(BaseWorld):
     """The base world plus the series, the conversions and the open market."""
 
-    def __init__(self, start: datetime = T0) -> None:
+    def __init__(self, start: datetime = T0, market: Market = MARKET) -> None:
         super().__init__(start, destinations=False)
-        for command, actor in market_commands():
+        for command, actor in market_commands(market):
             self.ok(command, actor)
 
     def account(self, owner: str, asset: str) -> tuple[int, int, int, int]:
