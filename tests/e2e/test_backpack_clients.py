@@ -419,7 +419,8 @@ def test_bad_input_changes_nothing(base: str, case: str) -> None:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/json")
     body = answer.json()
-    assert set(body) == {"code", "message"} and body["code"] == code, body
+    assert set(body) == {"code", "message"}, body
+    assert body["code"] == code, body
     assert size(base) == before
 
 
