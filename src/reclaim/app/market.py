@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.core import limits
@@ -52,6 +52,9 @@ from reclaim.core.market import payloads
 from reclaim.core.market.model import pow10
 from reclaim.core.rejections import Rejection
 from reclaim.log import event as log_event
+
+if TYPE_CHECKING:
+    from reclaim.core.machine import Command
 
 #: The field of an order or cancel event's payload that keeps the trader's authorisation:
 #: ``{"api_key": <base64 32 bytes>, "signed": <the Backpack signing string>, "signature":
@@ -391,18 +394,14 @@ class MarketService:
     ) -> Placed | Refusal:
         """Place one order or a batch for ``trader``; per request its record or its refusal."""
         command = _with_authorisation(mk.PlaceOrders(trader, tuple(orders)), signed)
-        outcome = self.log.submit(command, self.gateway)
-        if isinstance(outcome, Rejection):
-            if len(orders) > 1 and outcome.position is not None:
-                return Placed(None, tuple(_refusal(outcome) for _ in orders))
+        outcome = self._submit(command)
+        if isinstance(outcome, Rejection):  # the whole command (a batch's chain, its size)
             return _refusal(outcome)
         assert isinstance(outcome, Accepted)
         self.sync()
         with self._lock:
-            if not outcome.events:
-                return Placed(None, tuple(_item_refusal(r) for r in outcome.results) or tuple(
-                    Refusal("refused", "bad_input", "refused") for _ in orders
-                ))  # fmt: skip
+            if not outcome.events:  # every order of the batch refused
+                return Placed(None, _align(orders, [], outcome.results))
             seq = outcome.first_seq
             accepted = [
                 self._history.orders[mk.order_id_of(seq, i)]
@@ -425,7 +424,7 @@ class MarketService:
         return self._cancel(_with_authorisation(mk.CancelAll(trader, symbol), signed))
 
     def _cancel(self, command: mk.CancelOrder | mk.CancelAll) -> list[OrderRecord] | Refusal:
-        outcome = self.log.submit(command, self.gateway)
+        outcome = self._submit(command)
         if isinstance(outcome, Rejection):
             return _refusal(outcome)
         assert isinstance(outcome, Accepted)
@@ -438,6 +437,13 @@ class MarketService:
                     assert isinstance(ids, list)
                     cancelled += [self._history.orders[int(str(i))] for i in ids]
             return [dataclasses.replace(r) for r in cancelled]
+
+    def _submit(self, command: mk.MarketCommand) -> Accepted | Rejection:
+        """Submit a market command signed by the gateway. The machine routes it by its type
+        (``core.machine.DOMAINS``); ``Command``, the machine's union of command types, may
+        not name the market's yet, hence the cast from ``object``."""
+        routed: object = command
+        return self.log.submit(cast("Command", routed), self.gateway)
 
     # Reads -----------------------------------------------------------------------------------
 

@@ -42,12 +42,12 @@ from fastapi import Request
 
 from reclaim.app.log_service import LogService, epoch_ms
 from reclaim.app.market import SignedRequest
-from reclaim.app.ports import RequestMark
+from reclaim.app.ports import RateLimiter, RequestMark
 from reclaim.app.request_signing import verify_signature
 from reclaim.core import limits
 from reclaim.entrypoints.api.auth import SIGNED_WRITES, ReplayGuard
 from reclaim.entrypoints.api.backpack.errors import BackpackError, bad_request
-from reclaim.entrypoints.api.problems import RequestReplayedError
+from reclaim.entrypoints.api.problems import ReplayCacheFullError, RequestReplayedError
 
 _DECIMAL_RE: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 _READS: Final = frozenset({"GET", "HEAD"})
@@ -138,7 +138,7 @@ def params_of_query(request: Request) -> dict[str, Value]:
 class Verifier:
     """Checks Backpack signatures against the log's actors (the module doc's table)."""
 
-    def __init__(self, log: LogService, limiter: object | None = None) -> None:
+    def __init__(self, log: LogService, limiter: RateLimiter | None = None) -> None:
         self.log = log
         self.guard = ReplayGuard()
         self.limiter = limiter
@@ -194,7 +194,7 @@ class Verifier:
             self.guard.admit(signature_bytes, timestamp_ms + window_ms, now_ms)
         except RequestReplayedError:
             raise _unauthorized("Request replayed: this signature was received before") from None
-        except Exception as exc:  # the cache is full of open windows
+        except ReplayCacheFullError as exc:  # the cache is full of open windows
             raise BackpackError(429, "TOO_MANY_REQUESTS", str(exc)) from None
         mark = RequestMark(digest, actor, timestamp_ms + window_ms)
         return Verified(actor, mark, SignedRequest(api_key, text, signature))
@@ -203,7 +203,7 @@ class Verifier:
         limiter = self.limiter
         if limiter is None:
             return
-        decision = limiter.acquire(SIGNED_WRITES, actor, self.log.clock.now())  # type: ignore[attr-defined]
+        decision = limiter.acquire(SIGNED_WRITES, actor, self.log.clock.now())
         if not decision.allowed:
             retry = max(1, decision.retry_after_seconds)
             raise BackpackError(429, "TOO_MANY_REQUESTS", f"Too many requests; retry in {retry} s")

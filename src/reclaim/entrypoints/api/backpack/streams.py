@@ -126,11 +126,12 @@ class Connection:
 
     async def _publish(self, update: Update) -> None:
         micros = app_market.us_of(update.time)
+        listed = await run_in_threadpool(self.service.markets)
+        markets = {m.symbol: m for m, _, _ in listed}
         for symbol in update.symbols:
-            found = self.service.market(symbol)
-            if found is None:
+            m = markets.get(symbol)
+            if m is None:
                 continue
-            m = found[0]
             if f"depth.{symbol}" in self.streams:
                 await self._depth(m, update, micros)
             if f"trade.{symbol}" in self.streams:
@@ -149,11 +150,9 @@ class Connection:
             if trader != self.trader:
                 continue
             for name in (PRIVATE, f"{PRIVATE}.{record.symbol}"):
-                if name in self.streams:
-                    found = self.service.market(record.symbol)
-                    if found is not None:
-                        data = _order_update(found[0], event, record, trade, micros)
-                        await self.send(name, data)
+                if name in self.streams and record.symbol in markets:
+                    data = _order_update(markets[record.symbol], event, record, trade, micros)
+                    await self.send(name, data)
 
     async def _depth(self, m: mk.Market, update: Update, micros: int) -> None:
         asks, bids, _ = await run_in_threadpool(lambda: self.service.depth(m.symbol, _DEPTH_LEVELS))
