@@ -41,7 +41,6 @@ is any ``NOTE-<series>`` name of the right form.
 from __future__ import annotations
 
 import decimal
-import heapq
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -226,29 +225,54 @@ def allocate_pro_rata(total_minor: int, weights: Mapping[str, int]) -> dict[str,
         raise ValueError(f"total {total_minor!r} is not a non-negative BIGINT")
     if len(weights) > allocation_parts_max:
         raise ValueError(f"more than {allocation_parts_max} parts")
-    for key, weight in weights.items():
-        if not isinstance(key, str):
-            raise ValueError(f"key {key!r} is not text")
-        if not is_bigint(weight) or weight < 0:
-            raise ValueError(f"weight of {key!r} is not a non-negative BIGINT: {weight!r}")
+    if not _weights_valid(weights):
+        for key, weight in weights.items():  # the first bad one, for the message
+            if not isinstance(key, str):
+                raise ValueError(f"key {key!r} is not text")
+            if not is_bigint(weight) or weight < 0:
+                raise ValueError(f"weight of {key!r} is not a non-negative BIGINT: {weight!r}")
     weight_sum = sum(weights.values())
     if weight_sum == 0:
         if total_minor == 0:
             return {key: 0 for key in sorted(weights)}
         raise ValueError("cannot split a positive total over weights that sum to zero")
+    keys = sorted(weights)
     parts: dict[str, int] = {}
-    remainders: list[tuple[int, str]] = []
-    for key in sorted(weights):
+    remainders: list[int] = []  # remainders[i] is the remainder of keys[i]
+    for key in keys:
         share, remainder = divmod(total_minor * weights[key], weight_sum)
         parts[key] = share
-        if remainder:
-            remainders.append((-remainder, key))
+        remainders.append(remainder)
     leftover = total_minor - sum(parts.values())
-    assert 0 <= leftover <= len(remainders), "floors leave fewer units than fractional keys"
-    for _, key in heapq.nsmallest(leftover, remainders):
-        parts[key] += 1
+    fractional = len(remainders) - remainders.count(0)
+    assert 0 <= leftover <= fractional, "floors leave fewer units than fractional keys"
+    if leftover:
+        # The units go to the `leftover` largest remainders, ties by key ascending: every
+        # remainder above the cut-off (the leftover-th largest) gets one, and the keys whose
+        # remainder is the cut-off take the rest in key order (``keys`` is sorted). The same
+        # choice as ordering every (-remainder, key) pair, without sorting the pairs.
+        cutoff = sorted(remainders, reverse=True)[leftover - 1]
+        assert cutoff > 0
+        room = leftover - sum(1 for r in remainders if r > cutoff)
+        for key, remainder in zip(keys, remainders, strict=True):
+            if remainder > cutoff:
+                parts[key] += 1
+            elif remainder == cutoff and room:
+                parts[key] += 1
+                room -= 1
+        assert room == 0
     _assert_allocation(total_minor, weights, weight_sum, parts)
     return parts
+
+
+def _weights_valid(weights: Mapping[str, int]) -> bool:
+    """Every key text and every weight a non-negative BIGINT (``is_bigint``), in bulk."""
+    if not all(isinstance(key, str) for key in weights):
+        return False
+    values = weights.values()
+    if not all(type(weight) is int for weight in values):
+        return False
+    return not values or (min(values) >= 0 and max(values) <= limits.integer_max)
 
 
 def _assert_allocation(
