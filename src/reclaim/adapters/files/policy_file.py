@@ -15,6 +15,9 @@ logged)::
 - ``rails``: the payout rails that may serve the jurisdiction, separated by spaces (each
   ``[a-z0-9][a-z0-9_-]*``, e.g. ``sepa_eur usd_wire_hk usdc``); empty for none. A sanctioned
   jurisdiction has none.
+- ``notes_buyers`` (optional): whether residents may buy recovery notes on the market,
+  ``allowed`` or ``excluded``; empty: the market's default by status (open may buy, restricted
+  and sanctioned may not). ``notes_buyers_source`` (required with it): where that is written.
 
 One entry per (``iso``, ``effective_date``) in a file; a jurisdiction's later change is a row
 with a later date (policy is a history, and a claim's treatment is the entry in force on a
@@ -46,7 +49,7 @@ from typing import Final
 from reclaim.adapters.files.register_format import RegisterError
 from reclaim.core import limits
 from reclaim.core.claims import POLICY_STATUSES, PolicyCode, PolicyEntry
-from reclaim.core.claims.model import RAIL_RE, SANCTIONED, is_date, is_text
+from reclaim.core.claims.model import NOTES_BUYERS, RAIL_RE, SANCTIONED, is_date, is_text
 from reclaim.core.claims.policy import entry_code
 from reclaim.core.iso3166 import ALPHA2
 from reclaim.core.limits import (
@@ -56,8 +59,10 @@ from reclaim.core.limits import (
 )
 from reclaim.core.limits import policy_rails_per_entry_max as rails_per_entry_max
 
-COLUMNS: Final = ("iso", "name", "status", "reason", "source", "effective_date", "rails")
-_REQUIRED: Final = tuple(c for c in COLUMNS if c != "name")
+COLUMNS: Final = ("iso", "name", "status", "reason", "source", "effective_date", "rails",
+                   "notes_buyers", "notes_buyers_source")  # fmt: skip
+_OPTIONAL: Final = frozenset({"name", "notes_buyers", "notes_buyers_source"})
+_REQUIRED: Final = tuple(c for c in COLUMNS if c not in _OPTIONAL)
 #: Shipped example policies, by name.
 SHIPPED_POLICIES: Final = ("ftx_restricted_jurisdictions_2025",)
 
@@ -193,9 +198,19 @@ def _entry(number: int, cells: Mapping[str, str]) -> tuple[PolicyEntry | None, l
         fault("rails", "too_many_rails", f"{len(set(rails))} rails; at most {rails_per_entry_max}")
     elif status == SANCTIONED and rails:
         fault("rails", "sanctioned_with_rails", "a sanctioned jurisdiction is served by no rail")
+    buyers, buyers_source = cells.get("notes_buyers", ""), cells.get("notes_buyers_source", "")
+    if buyers not in ("", *NOTES_BUYERS):
+        answers = ", ".join(NOTES_BUYERS)
+        fault("notes_buyers", "unknown_value", f"{buyers!r} is not one of {answers}")
+    elif buyers and not is_text(buyers_source, policy_source_length_max_chars, ascii_only=True):
+        problem = _text_problem(buyers_source, policy_source_length_max_chars)
+        fault("notes_buyers_source", "invalid_text", problem)
+    elif buyers_source and not buyers:
+        fault("notes_buyers", "missing_value", "is empty, but notes_buyers_source is given")
     if faults:
         return None, faults
-    entry = PolicyEntry(iso, status, reason, source, effective, tuple(sorted(set(rails))))
+    entry = PolicyEntry(iso, status, reason, source, effective, tuple(sorted(set(rails))),
+                        buyers, buyers_source)  # fmt: skip
     assert entry_code(entry) is PolicyCode.ok, f"row {number}: the core refuses {entry}"
     return entry, faults
 

@@ -27,6 +27,8 @@ EXPUNGED: Final = "expunged"
 #: Policy statuses of a jurisdiction, in report order.
 POLICY_STATUSES: Final = ("open", "restricted", "sanctioned")
 OPEN: Final = "open"
+#: Whether a jurisdiction's residents may buy recovery notes (``PolicyEntry.notes_buyers``).
+NOTES_BUYERS: Final = ("allowed", "excluded")
 RESTRICTED: Final = "restricted"
 SANCTIONED: Final = "sanctioned"
 INTEREST_METHODS: Final = ("simple", "compound")
@@ -194,7 +196,13 @@ class Amendment(NamedTuple):
 
 class PolicyEntry(NamedTuple):
     """A jurisdiction's treatment from ``effective_date`` on: status (open, restricted,
-    sanctioned), why, where that is written, and the payout rails that may serve it."""
+    sanctioned), why, where that is written, and the payout rails that may serve it.
+
+    ``notes_buyers`` (``allowed`` / ``excluded``; ``""``: the policy says nothing, and the
+    market's default by status applies: open and unlisted may buy, restricted and sanctioned
+    may not) says whether residents may buy recovery notes, with ``notes_buyers_source`` where
+    that is written. Absent from an entry's payload when ``""``, so older entries keep their
+    bytes."""
 
     iso: str
     status: str
@@ -202,6 +210,8 @@ class PolicyEntry(NamedTuple):
     source: str
     effective_date: str
     rails: tuple[str, ...] = ()
+    notes_buyers: str = ""
+    notes_buyers_source: str = ""
 
 
 class PolicyRecord(NamedTuple):
@@ -539,7 +549,7 @@ def estate_entity(e: Estate) -> dict[str, JsonValue]:
 
 def policy_entry_payload(entry: PolicyEntry) -> dict[str, JsonValue]:
     rails: list[JsonValue] = list(entry.rails)
-    return {
+    payload: dict[str, JsonValue] = {
         "iso": entry.iso,
         "status": entry.status,
         "reason": entry.reason,
@@ -547,3 +557,7 @@ def policy_entry_payload(entry: PolicyEntry) -> dict[str, JsonValue]:
         "effective_date": entry.effective_date,
         "rails": rails,
     }
+    if entry.notes_buyers or entry.notes_buyers_source:
+        payload["notes_buyers"] = entry.notes_buyers
+        payload["notes_buyers_source"] = entry.notes_buyers_source
+    return payload

@@ -90,6 +90,8 @@ _CLASS_FIELDS: Final = frozenset({"code", "name", "priority"})
 CLAIM_FIELDS: Final = frozenset(RegisterRow._fields)
 _AMENDMENT_FIELDS: Final = frozenset({"claim_id", "field", "old", "new"})
 _ENTRY_FIELDS: Final = frozenset({"iso", "status", "reason", "source", "effective_date", "rails"})
+#: An entry that says whether residents may buy notes has both of these too.
+_BUYERS_FIELDS: Final = frozenset({"notes_buyers", "notes_buyers_source"})
 _ESTATE_FIELDS: Final = frozenset(
     {
         "estate_id",
@@ -176,7 +178,8 @@ def amendment_from_payload(item: JsonValue) -> Amendment:
 
 
 def entry_from_payload(item: JsonValue) -> PolicyEntry:
-    p = record(item, _ENTRY_FIELDS)
+    buyers = isinstance(item, dict) and "notes_buyers" in item
+    p = record(item, _ENTRY_FIELDS | _BUYERS_FIELDS if buyers else _ENTRY_FIELDS)
     rails = p["rails"]
     if not isinstance(rails, list) or not all(isinstance(r, str) for r in rails):
         raise PayloadError("rails is not a list of text")
@@ -186,6 +189,8 @@ def entry_from_payload(item: JsonValue) -> PolicyEntry:
     return PolicyEntry(
         text(p, "iso"), text(p, "status"), text(p, "reason"), text(p, "source"),
         text(p, "effective_date"), names,
+        text(p, "notes_buyers") if buyers else "",
+        text(p, "notes_buyers_source") if buyers else "",
     )  # fmt: skip
 
 

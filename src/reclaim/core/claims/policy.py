@@ -16,6 +16,7 @@ from typing import Any, Final, NamedTuple
 from reclaim.core.claims.codes import ClaimsRejection, EventCode, PolicyCode
 from reclaim.core.claims.model import (
     EXPUNGED,
+    NOTES_BUYERS,
     POLICY_STATUSES,
     RAIL_RE,
     RESTRICTED,
@@ -136,6 +137,15 @@ def entry_code(e: PolicyEntry) -> PolicyCode:
         return _P.rail_malformed
     if e.status == SANCTIONED and e.rails:
         return _P.sanctioned_with_rails
+    # Who may buy notes: a known answer with its source, or neither (no new codes: an unknown
+    # answer reads as an unknown status, a missing or stray source as an invalid source).
+    if e.notes_buyers not in ("", *NOTES_BUYERS):
+        return _P.status_unknown
+    if bool(e.notes_buyers) != bool(e.notes_buyers_source) or (
+        e.notes_buyers_source
+        and not is_text(e.notes_buyers_source, policy_source_length_max_chars, ascii_only=True)
+    ):
+        return _P.source_invalid
     return _P.ok
 
 

@@ -59,7 +59,8 @@ from reclaim.core.market.payloads import (
 )
 from reclaim.core.rejections import Code
 
-#: Jurisdiction policy statuses whose residents may not buy notes (``buyer_refusal``).
+#: Jurisdiction policy statuses whose residents may not buy notes when the entry's
+#: ``notes_buyers`` column is empty (``buyer_refusal``).
 NO_BUYERS: Final = frozenset({"restricted", "sanctioned"})
 
 
@@ -82,15 +83,19 @@ def trader_jurisdiction(world: World, trader: str, today: str) -> str | None:
 
 
 def buyer_refusal(world: World, trader: str, today: str) -> str | None:
-    """``buyer_not_allowed`` unless the trader's jurisdiction is known and its policy in force
-    today lets residents buy notes (not restricted or sanctioned; unlisted is open)."""
+    """``buyer_not_allowed`` unless the trader's jurisdiction is known and the policy entry in
+    force today lets its residents buy notes: its ``notes_buyers`` column (``allowed`` /
+    ``excluded``, with its source) when it says, else its status (open may buy, restricted and
+    sanctioned may not); an unlisted jurisdiction is open."""
     iso = trader_jurisdiction(world, trader, today)
     if iso is None:
         return "buyer_not_allowed"
     entry = treatment(world.claims, iso, today)
-    if entry is not None and entry.status in NO_BUYERS:
-        return "buyer_not_allowed"
-    return None
+    if entry is None:
+        return None
+    if entry.notes_buyers:
+        return "buyer_not_allowed" if entry.notes_buyers == "excluded" else None
+    return "buyer_not_allowed" if entry.status in NO_BUYERS else None
 
 
 class Context:
