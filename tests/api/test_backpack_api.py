@@ -25,6 +25,7 @@ from reclaim.bootstrap import ensure_genesis
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.api.app import create_app
 from reclaim.entrypoints.api.backpack.signing import signing_strings
+from reclaim.log.event import parse_leaf
 from reclaim.log.keys import SignerKey
 from tests.api import backpack_world as world
 from tests.support.factories import ORIGIN
@@ -277,3 +278,38 @@ def test_a_stream_that_is_not_there_and_an_unsigned_private_one(client: TestClie
         socket.send_text(json.dumps({"method": "SUBSCRIBE", "params": ["account.orderUpdate"],
                                      "signature": bad}))  # fmt: skip
         assert json.loads(socket.receive_text())["error"]["code"] == "INVALID_SIGNATURE"
+
+
+# The trader's authorisation in the log ----------------------------------------------------------
+
+
+def test_the_order_event_keeps_the_traders_signed_request(
+    client: TestClient, log: LogService
+) -> None:
+    body = {"symbol": SYMBOL, "side": "Bid", "orderType": "Limit", "price": "0.11",
+            "quantity": "2.00", "clientId": 5150}  # fmt: skip
+    sent = headers("buyer", "orderExecute", body)
+    answer = client.post("/api/v1/order", headers=sent, content=json.dumps(body))
+    assert answer.status_code == 200, answer.text
+    (leaf,) = log.store.leaves(log.size - 1, log.size)
+    event = parse_leaf(leaf).event
+    assert event.type == "market.orders_placed"
+    assert event.actor == "gateway"
+    authorisation = event.payload["authorisation"]
+    assert isinstance(authorisation, dict)
+    assert authorisation["api_key"] == world.api_key("buyer")
+    assert authorisation["signature"] == sent["X-Signature"]
+    signed = str(authorisation["signed"])
+    assert signed == (
+        "instruction=orderExecute&clientId=5150&orderType=Limit&price=0.11&quantity=2.00"
+        f"&side=Bid&symbol={SYMBOL}&timestamp={sent['X-Timestamp']}&window=5000"
+    )
+    signature = base64.b64decode(str(authorisation["signature"]))
+    assert world.key("buyer").verifier.verify(signature, signed.encode())
+    cancel = {"symbol": SYMBOL, "clientId": 5150}
+    gone = send(client, "DELETE", "/api/v1/order", "buyer", "orderCancel", cancel)
+    assert gone.status_code == 200, gone.text
+    (leaf,) = log.store.leaves(log.size - 1, log.size)
+    cancelled = parse_leaf(leaf).event.payload["authorisation"]
+    assert isinstance(cancelled, dict)
+    assert str(cancelled["signed"]).startswith("instruction=orderCancel&clientId=5150&symbol=")

@@ -103,6 +103,7 @@ from reclaim.core.market.machine import (
     placement_moves,
 )
 from reclaim.core.market.model import (
+    Authorisation,
     CancelAll,
     Cancelled,
     CancelOrder,
@@ -137,6 +138,7 @@ __all__ = [
     "AVAILABLE",
     "KINDS",
     "RESERVED",
+    "Authorisation",
     "CancelAll",
     "CancelCode",
     "CancelOrder",

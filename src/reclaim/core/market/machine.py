@@ -247,7 +247,8 @@ def _decide_place(
         decided = _decide_order(state, ctx, {}, trader, orders[0], order_id_of(sequence, 0))
         if isinstance(decided, MarketRejection):
             return decided
-        return Decision(OrdersPlaced(sequence, time, trader, orders), placements=(decided,))
+        single = OrdersPlaced(sequence, time, trader, orders, command.authorisation)
+        return Decision(single, placements=(decided,))
     work = state.fork(o.symbol for o in orders)
     deltas: dict[tuple[str, str], int] = {}
     accepted: list[OrderRequest] = []
@@ -266,7 +267,11 @@ def _decide_place(
         for (owner, asset, bucket), delta in placement_moves(market, decided).items():
             if bucket == AVAILABLE:
                 deltas[owner, asset] = deltas.get((owner, asset), 0) + delta
-    event = OrdersPlaced(sequence, time, trader, tuple(accepted)) if accepted else None
+    event = (
+        OrdersPlaced(sequence, time, trader, tuple(accepted), command.authorisation)
+        if accepted
+        else None
+    )
     return Decision(event, placements=tuple(placements), refused=tuple(refused))
 
 
@@ -395,7 +400,8 @@ def _decide_cancel(
     order = state.orders.get(order_id) if type(order_id) is int else None
     if order is None or order.trader != c.trader or order.symbol != c.symbol:
         return MarketRejection(CancelCode.order_not_found, None, "no such resting order")
-    event = OrdersCancelled(sequence, time, c.trader, c.symbol, (order.order_id,))
+    event = OrdersCancelled(sequence, time, c.trader, c.symbol, (order.order_id,),
+                            c.authorisation)  # fmt: skip
     return Decision(event, cancels=(_cancelled(order, USER),))
 
 
@@ -411,7 +417,7 @@ def _decide_cancel_all(
     ids = sorted(state.open_by_trader.get((c.trader, c.symbol), ()))
     if not ids:
         return Decision(None)
-    event = OrdersCancelled(sequence, time, c.trader, c.symbol, tuple(ids))
+    event = OrdersCancelled(sequence, time, c.trader, c.symbol, tuple(ids), c.authorisation)
     return Decision(event, cancels=tuple(_cancelled(state.orders[i], USER) for i in ids))
 
 
@@ -672,10 +678,11 @@ def command_of(event: MarketEvent) -> MarketCommand:
     if isinstance(event, MarketStatusSet):
         return SetMarketStatus(event.symbol, event.status)
     if isinstance(event, OrdersPlaced):
-        return PlaceOrders(event.trader, event.orders)
+        return PlaceOrders(event.trader, event.orders, event.authorisation)
     if len(event.order_ids) == 1:
-        return CancelOrder(event.trader, event.symbol, order_id=event.order_ids[0])
-    return CancelAll(event.trader, event.symbol)
+        return CancelOrder(event.trader, event.symbol, order_id=event.order_ids[0],
+                           authorisation=event.authorisation)  # fmt: skip
+    return CancelAll(event.trader, event.symbol, event.authorisation)
 
 
 def check(state: MarketState, ctx: MarketContext, event: MarketEvent) -> MarketRejection | None:

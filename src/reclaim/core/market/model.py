@@ -190,12 +190,28 @@ class OrderRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class Authorisation:
+    """The trader's own signature of the API request that asked for an order or a cancel:
+    its API key (base64 of the 32-byte Ed25519 public key), the Backpack signing string it
+    signed (``instruction=orderExecute&...&timestamp=...&window=...``) and the signature
+    (base64 of 64 bytes). Kept in the event, so that a verifier checks against the trader's
+    registered key who authorised it, not only the gateway that logged it. The core keeps it
+    as data: checking the signature is the verifier's (no cryptography in the core)."""
+
+    api_key: str
+    signed: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceOrders:
     """Place one order or a batch, in order; each is decided against the state the ones before
     it left (Backpack's batch: each element succeeds or fails on its own)."""
 
     trader: str
     orders: tuple[OrderRequest, ...]
+    #: The trader's signed request (``None``: a command not from a signed API request).
+    authorisation: Authorisation | None = None
 
     @property
     def creditor(self) -> str:
@@ -211,6 +227,7 @@ class CancelOrder:
     symbol: str
     order_id: int | None = None
     client_id: int | None = None
+    authorisation: Authorisation | None = None
 
     @property
     def creditor(self) -> str:
@@ -224,6 +241,7 @@ class CancelAll:
 
     trader: str
     symbol: str
+    authorisation: Authorisation | None = None
 
     @property
     def creditor(self) -> str:
@@ -266,6 +284,7 @@ class OrdersPlaced:
     time: str
     trader: str
     orders: tuple[OrderRequest, ...]
+    authorisation: Authorisation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +296,7 @@ class OrdersCancelled:
     trader: str
     symbol: str
     order_ids: tuple[int, ...]
+    authorisation: Authorisation | None = None
 
 
 MarketEvent = MarketListed | MarketStatusSet | OrdersPlaced | OrdersCancelled

@@ -16,6 +16,8 @@ signs it: "self" in the machine's authority rung) (1 … batch bound), ORDER =
 ``{"symbol", "side", "order_type", "quantity_steps", "price_ticks", "quote_quantity_minor",
 "time_in_force", "post_only", "self_trade_prevention", "client_id"}``.
 ``market.orders_cancelled``  ``{"name", "symbol", "order_ids": [id, ...]}`` ascending.
+Both may carry ``"authorisation": {"api_key", "signed", "signature"}`` (``model.Authorisation``:
+the trader's signed API request, the verifier checks it); absent when the command had none.
 
 Fills, self-trade cancels and reservations are not in the payloads: they are derived from the
 event and the book (``matching.plan``), so the log cannot carry a fill the book did not make.
@@ -29,6 +31,7 @@ from typing import Final, TypeVar
 
 from reclaim.core import limits
 from reclaim.core.market.model import (
+    Authorisation,
     Market,
     MarketEvent,
     MarketListed,
@@ -61,6 +64,10 @@ MARKET_EVENT_TYPES: Final[dict[str, tuple[frozenset[int], frozenset[str]]]] = {
     ORDERS_CANCELLED: (frozenset({1}), frozenset({"self", "gateway"})),
 }
 
+#: The optional field of an order or cancel payload with the trader's signed request
+#: (``model.Authorisation``).
+AUTHORISATION: Final = "authorisation"
+AUTHORISATION_FIELDS: Final = frozenset({"api_key", "signed", "signature"})
 MARKET_FIELDS: Final = frozenset(
     {
         "symbol",
@@ -134,9 +141,34 @@ def to_payload(event: MarketEvent) -> tuple[str, dict[str, JsonValue]]:
         return STATUS_SET, {"symbol": event.symbol, "status": event.status.value}
     if isinstance(event, OrdersPlaced):
         orders: list[JsonValue] = [order_payload(r) for r in event.orders]
-        return ORDERS_PLACED, {"name": event.trader, "orders": orders}
+        placed: dict[str, JsonValue] = {"name": event.trader, "orders": orders}
+        return ORDERS_PLACED, _with_authorisation(placed, event.authorisation)
     ids: list[JsonValue] = [str(i) for i in event.order_ids]
-    return ORDERS_CANCELLED, {"name": event.trader, "symbol": event.symbol, "order_ids": ids}
+    cancelled: dict[str, JsonValue] = {"name": event.trader, "symbol": event.symbol,
+                                       "order_ids": ids}  # fmt: skip
+    return ORDERS_CANCELLED, _with_authorisation(cancelled, event.authorisation)
+
+
+def _with_authorisation(
+    payload: dict[str, JsonValue], authorisation: Authorisation | None
+) -> dict[str, JsonValue]:
+    """The payload with the trader's authorisation, when there is one (absent otherwise, so
+    events without one keep their bytes)."""
+    if authorisation is not None:
+        payload[AUTHORISATION] = {
+            "api_key": authorisation.api_key,
+            "signed": authorisation.signed,
+            "signature": authorisation.signature,
+        }
+    return payload
+
+
+def _authorisation_of(p: dict[str, JsonValue]) -> Authorisation | None:
+    """Pops and reads the optional authorisation field of an order or cancel payload."""
+    if AUTHORISATION not in p:
+        return None
+    a = record(p.pop(AUTHORISATION), AUTHORISATION_FIELDS)
+    return Authorisation(text(a, "api_key"), text(a, "signed"), text(a, "signature"))
 
 
 # Strict readers (the verifier's) ----------------------------------------------------------------
@@ -200,15 +232,20 @@ def from_payload(
         p = record(dict(payload), frozenset({"symbol", "status"}))
         return MarketStatusSet(sequence, time, text(p, "symbol"), _enum(p, "status", MarketStatus))
     if event_type == ORDERS_PLACED:
-        p = record(dict(payload), frozenset({"name", "orders"}))
+        p = dict(payload)
+        authorisation = _authorisation_of(p)
+        p = record(p, frozenset({"name", "orders"}))
         items = _list(p, "orders", 1, limits.market_batch_orders_max)
         orders = tuple(order_from_payload(i) for i in items)
-        return OrdersPlaced(sequence, time, text(p, "name"), orders)
+        return OrdersPlaced(sequence, time, text(p, "name"), orders, authorisation)
     if event_type == ORDERS_CANCELLED:
-        p = record(dict(payload), frozenset({"name", "symbol", "order_ids"}))
+        p = dict(payload)
+        authorisation = _authorisation_of(p)
+        p = record(p, frozenset({"name", "symbol", "order_ids"}))
         raw = _list(p, "order_ids", 1, limits.market_open_orders_per_trader_max)
         ids = tuple(integer({"id": i}, "id") for i in raw)
         if list(ids) != sorted(set(ids)):
             raise PayloadError("order_ids are not ascending and unique")
-        return OrdersCancelled(sequence, time, text(p, "name"), text(p, "symbol"), ids)
+        return OrdersCancelled(sequence, time, text(p, "name"), text(p, "symbol"), ids,
+                               authorisation)  # fmt: skip
     raise PayloadError(f"{event_type!r} is not a market event type")
