@@ -43,7 +43,7 @@ difference); a cancel releases the remainder whole. ``machine.placement_moves`` 
 which sum to zero per asset: the ledger wiring turns them into pending transfers, posts and
 voids (delivery versus payment: both legs of a fill in one chain).
 
-The pure functions (issue 10's ``Domain`` seam):
+The pure functions (wired to the machine by ``domain``, issue 10's ``Domain`` seam):
 
 - ``decide(state, ctx, command, sequence, time) -> Decision | MarketRejection`` (the state is
   not changed; a batch is decided on a ``fork``);
@@ -64,6 +64,52 @@ Ask reserves exactly its remaining notes and a resting Bid exactly what its rema
 cost (``amounts.bid_need_minor``); a closed market has no resting order. With
 ``placement_moves`` this gives conservation: every cent and note that leaves a trader's
 available balance is reserved, delivered to the counterparty, paid as a fee, or released.
+
+Interface (what the API and the app service build on)
+------------------------------------------------------
+Commands (``model``; names and fields stable), each run through ``reclaim.core.machine.decide``
+signed by the actor named:
+
+| command                                      | event                      | signed by           |
+| -------------------------------------------- | -------------------------- | ------------------- |
+| ``ListMarket(Market(...))``                  | ``market.listed``          | admin               |
+| ``SetMarketStatus(symbol, MarketStatus)``    | ``market.status_set``      | admin               |
+| ``PlaceOrders(trader, (OrderRequest, ...))`` | ``market.orders_placed``   | the trader, gateway |
+| ``CancelOrder(trader, symbol, order_id=…)``  | ``market.orders_cancelled``| the trader, gateway |
+| ``CancelOrder(trader, symbol, client_id=…)`` | ``market.orders_cancelled``| the trader, gateway |
+| ``CancelAll(trader, symbol)``                | ``market.orders_cancelled``| the trader, gateway |
+
+A refusal is ``Rejection(code, ..., reason=<MarketCode member>, position)``: ``reason`` is the
+ladder's code (``codes``; its ``KINDS`` entry is the HTTP class). ``Decided.results`` of
+``PlaceOrders`` has one item per order in input order: a ``Placement`` (its ``order_id``,
+``status``, ``fills``, ``executed_steps``, ``executed_cash_minor``, ``fee_minor``,
+``resting_steps``) or a ``Refused`` (``position``, ``code``, ``detail``); of a cancel, the
+``Cancelled`` records; ``ListMarket`` / ``SetMarketStatus`` / an empty ``CancelAll`` that change
+nothing are accepted with no event and no result. The order id of order ``i`` of the event at
+log position ``s`` is ``order_id_of(s, i)``.
+
+State (``reclaim.core.machine.State.market``, a ``MarketState``; read only):
+
+- ``markets[symbol]`` the terms (``Market``), ``status[symbol]`` the ``MarketStatus``;
+- ``books[symbol]`` the ``Book`` (``bids`` / ``asks``: ``BookSide``, levels best first with
+  ``walk()``, ``depth(n)``, ``best_price()``);
+- ``orders[order_id]`` every **resting** order (``book.Resting``: trader, side, price,
+  quantity, remaining, executed, reserved, client id, created_at, ``status``); a filled,
+  cancelled or expired order is gone from the state — its history is the log;
+- ``open_by_trader[(trader, symbol)]`` resting ids, ``client_ids[(trader, symbol, client)]``;
+- ``trades[symbol]`` every fill in log order (``model.Trade``: ``sequence``, ``time``,
+  ``fill`` — trade id, maker and taker order ids and traders, taker side, price, quantity,
+  notes, cash, fees): the fills history of both traders and the public trades;
+- ``pending[order_id]`` the resting order's open ledger transfer ``(id, amount)``.
+
+Market data (``data``): ``depth(book, levels)``, ``ticker(trades, start, end)`` (24 hours:
+first, last, high, low, volumes, count), ``klines(trades, start, end, interval_seconds)``.
+
+A trader's balances: ``data.balances(state.ledger, data.market_assets(markets.values()),
+trader)`` → ``{asset: Balance(available_minor, locked_minor)}`` from the ledger accounts
+``<trader>/<asset>/creditor_available`` (``USD`` in cents, ``NOTE-<series>`` in note units;
+``locked`` is what resting orders reserve). The ledger wiring (``settlement``) names every
+account and transfer a market event moves.
 
 Known limits
 ------------
