@@ -20,12 +20,13 @@ from typing import Final
 
 import pytest
 
-from reclaim.core.ledger import CreateTransfers, Transfer
+from reclaim.core.ledger import Account, CreateTransfers, OpenAccounts, Transfer
 from reclaim.core.ledger.model import PENDING, POSTED, VOIDED
 from reclaim.core.market import (
     CancelAll,
     CancelCode,
     CancelOrder,
+    EventCode,
     MarketStatus,
     OrderCode,
     OrderRequest,
@@ -364,6 +365,17 @@ def test_a_plain_ledger_transfer_of_notes_is_refused(world: MarketWorld) -> None
                      "bob/NOTE-FTX5A/creditor_available", NOTE, 1, "correction")  # fmt: skip
     answer = refused(world, CreateTransfers((steal,)), "treasury")
     assert answer.reason is GuardCode.note_transfer_reserved
+
+
+def test_plain_ledger_commands_may_not_touch_the_escrow(world: MarketWorld) -> None:
+    """Cash paid into the escrow by a treasury transfer would break the book's reservations:
+    only market events open or move escrow accounts."""
+    pay_in = Transfer("into-escrow", "bob/USD/creditor_available", ESCROW_USD, USD, 1, "correction")
+    assert refused(world, CreateTransfers((pay_in,)), "treasury").reason is (
+        EventCode.escrow_reserved
+    )
+    other = Account.of("market:FTX5B-USD", USD, "market_clearing")
+    assert refused(world, OpenAccounts((other,)), "treasury").reason is EventCode.escrow_reserved
 
 
 def test_only_an_admin_sets_a_markets_status(world: MarketWorld) -> None:

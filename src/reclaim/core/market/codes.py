@@ -49,6 +49,9 @@ class EventCode(enum.Enum):
     #: The ledger refuses a reservation, post or void the event implies (``settlement``): a
     #: logged event whose money does not move as the book says.
     ledger_refused = 5
+    #: A plain ledger command or event that opens or moves a market escrow account
+    #: (``market:<series>-<quote>/…``): only market events move them.
+    escrow_reserved = 6
 
 
 class ListCode(enum.Enum):
@@ -191,6 +194,7 @@ KINDS: Final[dict[MarketCode, Kind]] = {
     EventCode.batch_empty: _B,
     EventCode.batch_too_large: _B,
     EventCode.ledger_refused: _C,
+    EventCode.escrow_reserved: _F,
     ListCode.symbol_malformed: _B,
     ListCode.symbol_mismatch: _B,
     ListCode.quote_asset_unsupported: _B,

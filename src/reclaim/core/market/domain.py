@@ -27,7 +27,7 @@ from reclaim.core.claims.policy import treatment
 from reclaim.core.distribution.payees import residence_on
 from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
-from reclaim.core.ledger.model import Account, Transfer
+from reclaim.core.ledger.model import Account, CreateTransfers, OpenAccounts, Transfer
 from reclaim.core.market import settlement
 from reclaim.core.market.codes import EventCode, MarketRejection, OrderCode
 from reclaim.core.market.machine import MarketState, apply, assert_invariants, command_of, decide
@@ -200,6 +200,46 @@ def _evolve(ms: MarketState, world: World, event: Event) -> None:
         history.extend(Trade(logged.sequence, logged.time, f) for f in p.fills)
 
 
+def _escrow_named(items: object) -> str | None:
+    """The first id of ``items`` (transfers or accounts, records or payload objects) that
+    names a market escrow account, or ``None``."""
+    if not isinstance(items, list | tuple):
+        return None
+    prefix = settlement.ESCROW_OWNER_PREFIX
+    for item in items:
+        if isinstance(item, Transfer):
+            names = (item.debit_account_id, item.credit_account_id)
+        elif isinstance(item, Account):
+            names = (item.id,)
+        elif isinstance(item, dict):  # a transfer's accounts, or an account's id and owner
+            keys = ("debit_account_id", "credit_account_id") if "debit_account_id" in item else (
+                "id", "owner"
+            )  # fmt: skip
+            names = tuple(str(item.get(k, "")) for k in keys)
+        else:
+            continue
+        if any(name.startswith(prefix) for name in names):
+            return next(name for name in names if name.startswith(prefix))
+    return None
+
+
+def _guard(item: object) -> MarketRejection | None:
+    """A plain ledger command or event that would open or move a market escrow account: the
+    escrow's balances are the book's (``settlement.assert_settled``), so only market events
+    touch it."""
+    found: str | None = None
+    if isinstance(item, CreateTransfers):
+        found = _escrow_named(item.transfers)
+    elif isinstance(item, OpenAccounts):
+        found = _escrow_named(item.accounts)
+    elif isinstance(item, Event) and item.type in ("ledger.transfers_created",
+                                                   "ledger.accounts_opened"):  # fmt: skip
+        found = _escrow_named(item.payload.get("transfers", item.payload.get("accounts")))
+    if found is None:
+        return None
+    return MarketRejection(EventCode.escrow_reserved, None, f"{found!r} moves with market events")
+
+
 def _invariants(ms: MarketState, world: World, full: bool) -> None:
     """The books and indexes (``machine.assert_invariants``), and the ledger's reservations
     equal to the resting orders (``settlement.assert_settled``): O(resting orders)."""
@@ -230,4 +270,5 @@ DOMAIN: Final[Domain[MarketState]] = Domain(
     check=_check,
     evolve=_evolve,
     assert_invariants=_invariants,
+    guard=_guard,
 )

@@ -79,9 +79,14 @@ class LedgerRefused(NamedTuple):
         return f"{self.what} {self.ident!r}: {self.code.name}"
 
 
+#: Every market escrow account's owner starts so (the market's guard keeps plain ledger
+#: commands off them).
+ESCROW_OWNER_PREFIX: Final = "market:"
+
+
 def escrow_owner(market: Market) -> str:
     """``market:<series>-<quote>`` (an account owner has no ``_``)."""
-    return f"market:{market.series}-{market.quote_asset}"
+    return f"{ESCROW_OWNER_PREFIX}{market.series}-{market.quote_asset}"
 
 
 def escrow_id(market: Market, asset: str) -> str:
