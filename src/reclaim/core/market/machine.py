@@ -442,17 +442,16 @@ def evolve(state: MarketState, event: MarketEvent) -> MarketState:
 def apply(state: MarketState, event: MarketEvent) -> Outcome:
     """Apply ``event`` in place; the fills, cancels and reservations it implied."""
     if isinstance(event, OrdersPlaced):
-        base, trader, time = (
-            event.sequence * limits.market_order_ids_per_event,
-            event.trader,
-            event.time,
-        )
+        orders, base = event.orders, event.sequence * limits.market_order_ids_per_event
         assert event.sequence >= 0, event.sequence
-        assert len(event.orders) <= limits.market_order_ids_per_event, len(event.orders)
-        placements = [
-            _place(state, trader, r, base + i, time) for i, r in enumerate(event.orders)
-        ]  # ids as ``order_id_of(event.sequence, i)``, without a call per order
-        return Outcome(tuple(placements))
+        assert len(orders) <= limits.market_order_ids_per_event, len(orders)
+        # Ids as ``order_id_of(event.sequence, i)``, without a call per order.
+        if len(orders) == 1:  # most events: no list to build
+            return Outcome((_place(state, event.trader, orders[0], base, event.time),))
+        trader, time = event.trader, event.time
+        return Outcome(
+            tuple([_place(state, trader, r, base + i, time) for i, r in enumerate(orders)])
+        )
     if isinstance(event, OrdersCancelled):
         orders = [state.orders[i] for i in event.order_ids]
         cancels = tuple(_cancelled(o, USER) for o in orders)
@@ -502,12 +501,13 @@ def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time
                     maker.reserved_minor -= cash + fee + touch.maker_released_minor
                 else:
                     maker.reserved_minor -= touch.notes
-                changed.add(f"order/{maker.order_id}")
                 if maker.remaining_steps == 0:
                     assert maker.reserved_minor == 0, maker
-                    _remove(state, maker)
+                    _remove(state, maker, book)  # marks it changed
+                else:
+                    changed.add(f"order/{maker.order_id}")
             else:
-                _remove(state, maker)
+                _remove(state, maker, book)
         state.next_trade_id[symbol] = p.next_trade_id
         changed.add(f"market/{symbol}")
     if p.rests:
@@ -538,8 +538,10 @@ def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time
     )  # fmt: skip
 
 
-def _remove(state: MarketState, order: Resting) -> None:
-    book = state.books[order.symbol]
+def _remove(state: MarketState, order: Resting, book: Book | None = None) -> None:
+    """Take ``order`` off its book (``book``, when the caller has it) and the indexes."""
+    if book is None:
+        book = state.books[order.symbol]
     (book.bids if order.side is Side.Bid else book.asks).remove(order)
     order_id = order.order_id
     del state.orders[order_id]
