@@ -442,15 +442,15 @@ def evolve(state: MarketState, event: MarketEvent) -> MarketState:
 def apply(state: MarketState, event: MarketEvent) -> Outcome:
     """Apply ``event`` in place; the fills, cancels and reservations it implied."""
     if isinstance(event, OrdersPlaced):
-        orders, base = event.orders, event.sequence * limits.market_order_ids_per_event
+        requests, base = event.orders, event.sequence * limits.market_order_ids_per_event
         assert event.sequence >= 0, event.sequence
-        assert len(orders) <= limits.market_order_ids_per_event, len(orders)
+        assert len(requests) <= limits.market_order_ids_per_event, len(requests)
         # Ids as ``order_id_of(event.sequence, i)``, without a call per order.
-        if len(orders) == 1:  # most events: no list to build
-            return Outcome((_place(state, event.trader, orders[0], base, event.time),))
+        if len(requests) == 1:  # most events: no list to build
+            return Outcome((_place(state, event.trader, requests[0], base, event.time),))
         trader, time = event.trader, event.time
         return Outcome(
-            tuple([_place(state, trader, r, base + i, time) for i, r in enumerate(orders)])
+            tuple([_place(state, trader, r, base + i, time) for i, r in enumerate(requests)])
         )
     if isinstance(event, OrdersCancelled):
         orders = [state.orders[i] for i in event.order_ids]
