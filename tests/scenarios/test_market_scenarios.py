@@ -400,6 +400,20 @@ def test_a_forged_order_in_the_log_is_refused_on_replay(world: MarketWorld) -> N
     assert check(before, Event(kind, version, time, actor, key, payload)) is None
 
 
+def test_a_malformed_order_event_is_refused_on_replay(world: MarketWorld) -> None:
+    place(world, "mei", limit(ASK, 100, 72))
+    kind, time, actor, key, payload, version = world.log[-1]
+    before = replay(Event(k, v, t, a, kid, p) for k, t, a, kid, p, v in world.log[:-1])
+    for bad in ({**payload, "extra": "1"}, {**payload, "orders": []}):
+        answer = check(before, Event(kind, version, time, actor, key, bad))
+        assert isinstance(answer, Rejection)
+        assert answer.reason is EventCode.payload_malformed
+    other = {**payload, "name": "bob"}  # mei's signature on an order for bob
+    answer = check(before, Event(kind, version, time, actor, key, other))
+    assert isinstance(answer, Rejection)
+    assert answer.code is Code.actor_not_authorised
+
+
 def test_decided_results_follow_the_batch_order(world: MarketWorld) -> None:
     decided = world.run(PlaceOrders("mei", (limit(ASK, 1, 72), limit(BID, 1, 1))), "mei")
     assert isinstance(decided, Decided)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 import pytest
 
@@ -21,8 +21,9 @@ from reclaim.core.distribution.commands import AssignClaim
 from reclaim.core.ledger import Account, CreateTransfers, OpenAccounts, Transfer
 from reclaim.core.ledger.model import DEBITS_MUST_NOT_EXCEED_CREDITS, POSTED
 from reclaim.core.market import OrderRequest, OrderType, PlaceOrders, Side
-from reclaim.core.notes import ConvertClaim, ConvertCode, PassCode, PassThrough
+from reclaim.core.notes import ConvertClaim, ConvertCode, GuardCode, PassCode, PassThrough
 from reclaim.core.rejections import Code, Rejection
+from tests.support.core_harness import Event, State, check, replay
 from tests.support.market_world import HOLDING, NOTE, SYMBOL, MarketWorld
 from tests.support.withdrawal_world import commit
 
@@ -186,4 +187,44 @@ def test_holdings_before_any_conversion_receive_nothing(world: MarketWorld) -> N
     fund_holding(world, 100)
     first = world.state.notes.conversions["M1"].sequence
     answer = refused(world, PassThrough("FTX5A", "r0", 100, first - 1, "2025-06-02"), HOLDING)
+    assert answer.reason is PassCode.no_notes_outstanding
+
+
+# The log: a replay re-decides every notes event -----------------------------------------------
+
+
+def _before_and(w: MarketWorld, kind: str, actor: str) -> tuple[State, Event]:
+    """The state just before the first logged ``kind`` event of ``actor``, and that event."""
+    index = next(i for i, e in enumerate(w.log) if e[0] == kind and e[2] == actor)
+    before = replay(Event(k, v, t, a, kid, p) for k, t, a, kid, p, v in w.log[:index])
+    k, t, a, kid, p, v = w.log[index]
+    return before, Event(k, v, t, a, kid, p)
+
+
+def _with(event: Event, payload: dict[str, Any]) -> Event:
+    return Event(event.type, event.version, event.time, event.actor, event.key_id, payload)
+
+
+def test_an_edited_conversion_is_refused_on_replay(world: MarketWorld) -> None:
+    before, event = _before_and(world, "notes.claim_converted", "mei")
+    assert check(before, event) is None
+    more = copy.deepcopy(event.payload)
+    more["notes"] = "2000000"
+    answer = check(before, _with(event, more))
+    assert isinstance(answer, Rejection)
+    assert answer.reason is GuardCode.payload_malformed
+    extra = {**event.payload, "bonus": "1"}
+    answer = check(before, _with(event, extra))
+    assert isinstance(answer, Rejection)
+    assert answer.reason is GuardCode.payload_malformed
+
+
+def test_an_edited_pass_through_is_refused_on_replay(world: MarketWorld) -> None:
+    fund_holding(world, 100)
+    world.ok(PassThrough("FTX5A", "r1", 100, world.state.events - 1, "2025-06-02"), HOLDING)
+    before, event = _before_and(world, "notes.passed_through", HOLDING)
+    assert check(before, event) is None
+    moved = {**event.payload, "record_sequence": "1"}  # before any note existed
+    answer = check(before, _with(event, moved))
+    assert isinstance(answer, Rejection)
     assert answer.reason is PassCode.no_notes_outstanding

@@ -24,20 +24,34 @@ resting orders count) with ``allocate_pass_through`` — the distribution engine
 ``money.allocate_pro_rata``: largest remainder, ties by account id, parts summing exactly to the
 payment. The allocation is derived, not logged: anyone recomputes it from the log.
 
-Pure functions (issue 10's seam): ``decide(state, ctx, command, sequence, time)``,
-``evolve(state, event) -> state`` (in place), ``assert_invariants(state)``.
+Pure functions: ``decide(state, ctx, command, sequence, time)``, ``evolve(state, event) ->
+state`` (in place), ``assert_invariants(state)``; ``domain`` wires them to the machine (issue
+10's seam): the ledger effects of each event (the issuing account, the mint, the pass-through's
+transfers), the context over the other sub-domains (claims, KYC, the register's assignments,
+the holdings at a record position replayed from conversions and market fills), and the guard
+that keeps notes off plain ledger transfers. ``payloads`` reads and writes the events.
+
+The clerk's side of a conversion: the admin records ``claim.assigned`` (creditor → holding
+entity, with ``reclaim.adapters.files.form2100a.evidence_sha256`` of the evidence), so the
+distribution core pays the holding entity as holder of record once the 21-day window has run,
+and the claim's escrow is released to it (``escrow.released``, ``converted_to_notes``);
+``form2100a.render`` makes the PDF of the evidence.
 
 Known limits
 ------------
-- Holdings at a record position come from the context (the ledger replayed); this package
-  does not keep balances.
-- Form 2100A as a PDF, and the register's change of holder, are the shell's (issue 11, item 2).
+- Holdings at a record position are recomputed from the conversions and fills up to it
+  (O(conversions + the series' trades) per pass-through), not kept per position.
+- A pass-through's amount is the operator's (what the holding entity received for the series);
+  the ledger refuses more than its cash. The notes core does not match it to the round's lines.
+- A claim's filing date on the evidence is the estate's petition date (scheduled claims are
+  deemed filed; the register has no filing date).
 """
 
 from reclaim.core.notes.codes import (
     ACCEPTED,
     KINDS,
     ConvertCode,
+    GuardCode,
     NotesCode,
     NotesRejection,
     PassCode,
@@ -88,6 +102,7 @@ __all__ = [
     "ConvertClaim",
     "ConvertCode",
     "DefineSeries",
+    "GuardCode",
     "NotesCode",
     "NotesCommand",
     "NotesContext",
