@@ -32,8 +32,10 @@ The checks run in this order and the verifier stops at the first failure, which 
    a. canonical and well formed (``reclaim.log.event.parse_leaf``);
    b. its ``seq`` is its position, so a dropped, duplicated or reordered event is named;
    c. signed by a key that ``keys.json`` lists, found by key id, and the signature verifies;
-   d. the core accepts it after the events before it (``check``; a rejection is a failure),
-      the key it names is, in the replayed state, the same key ``keys.json`` lists; ``evolve``;
+   d. the core accepts it after the events before it (``check``; a rejection is a failure);
+      an order or cancel that keeps its trader's signed API request has that signature checked
+      against the trader's live key (``authorisations``; ``authorisation_invalid``); the key
+      it names is, in the replayed state, the same key ``keys.json`` lists; ``evolve``;
    e. its leaf hash joins the Merkle frontier (``merkle.CompactRange``).
    When the frontier reaches a checkpoint's size: the root equals the signed root; the state
    digest of the replay equals the signed one; when the source serves proofs, the RFC 9162

@@ -28,6 +28,7 @@ class FailureKind(StrEnum):
     unknown_key = "unknown_key"
     signature_invalid = "signature_invalid"
     event_rejected = "event_rejected"
+    authorisation_invalid = "authorisation_invalid"
     keys_disagree = "keys_disagree"
     root_mismatch = "root_mismatch"
     state_digest_mismatch = "state_digest_mismatch"
@@ -76,6 +77,8 @@ class VerifyReport:
     keys: int
     workers: int  # pool processes besides the calling one; 0: verified in the calling process
     elapsed_seconds: float
+    #: Orders and cancels whose trader's own signature was checked (``authorisations``).
+    authorisations: int = 0
 
     @property
     def events_per_second(self) -> float:
@@ -89,6 +92,7 @@ class VerifyReport:
             f"{self.consistency_proofs:,} consistency proofs; root {b64(self.root)}, "
             f"state {self.state_digest.hex()}; {self.actors:,} actors, {self.keys:,} keys; "
             f"{self.elapsed_seconds:.2f} s ({self.events_per_second:,.0f} events/s, {where})"
+            + (f"; {self.authorisations:,} traders' signatures" if self.authorisations else "")
         )
 
 

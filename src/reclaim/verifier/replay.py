@@ -1,10 +1,12 @@
 """Steps 3d-e and 4: the ordered part, in the main process.
 
-The core accepts each event after the ones before it (``check``, then ``evolve``); the key it
-names is the one ``keys.json`` lists; its leaf hash joins the Merkle frontier. At each
-checkpoint the root, the state digest and (when the source serves them) the consistency proof
-from the previous checkpoint are checked. At the end: nothing signed beyond the log, nothing
-unsigned in it, the invariants hold, and ``keys.json`` equals the replayed key set.
+The core accepts each event after the ones before it (``check``, then ``evolve``); an order or
+cancel that keeps its trader's signed request has it checked against the trader's key
+(``authorisations``); the key it names is the one ``keys.json`` lists; its leaf hash joins
+the Merkle frontier. At each checkpoint the root, the state digest and (when the source serves
+them) the consistency proof from the previous checkpoint are checked. At the end: nothing
+signed beyond the log, nothing unsigned in it, the invariants hold, and ``keys.json`` equals
+the replayed key set.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from reclaim.log import canonical
 from reclaim.log.keys import VerifierKey
 from reclaim.log.merkle import CompactRange, ProofError, verify_consistency
 from reclaim.log.public_keys import keys_document
+from reclaim.verifier.authorisations import INSTRUCTIONS, Authorisations
 from reclaim.verifier.bundles import BundleResult, EventTuple
 from reclaim.verifier.checkpoints import SignedCheckpoint
 from reclaim.verifier.keys import KeySet
@@ -53,6 +56,8 @@ class Replay:
         #: Key ids whose registered text was found equal to keys.json's: a registered key never
         #: changes (``key_exists``), so each is compared once.
         self._confirmed: set[str] = set()
+        #: The traders' signatures of orders and cancels (``authorisations``).
+        self.authorisations = Authorisations()
 
     def check_start(self, start: int) -> None:
         expected = self.size
@@ -89,6 +94,8 @@ class Replay:
                     f"seq {seq}: rejected by the core: {rejection.code.name}: "
                     f"{rejection.detail} ({self._source.locate(start, seq - start + 1)})",
                 )
+            if event.type in INSTRUCTIONS:
+                self._check_authorisation(start, seq, event)
             evolve(state, event)
             if event.key_id not in confirmed:
                 if state.actors[event.actor].keys[event.key_id] != by_id[event.key_id]:
@@ -108,6 +115,16 @@ class Replay:
             at = start + index
             where = self._source.locate(start, index + 1)
             raise Failed(kind, at, f"seq {at}: {message} ({where})")
+
+    def _check_authorisation(self, start: int, seq: int, event: Event) -> None:
+        problem = self.authorisations.failure(self.state, event)
+        if problem is not None:
+            raise Failed(
+                FailureKind.authorisation_invalid,
+                seq,
+                f"seq {seq}: the trader's authorisation of {event.type}: {problem} "
+                f"({self._source.locate(start, seq - start + 1)})",
+            )
 
     def _next_size(self) -> int:
         return self._checkpoints[self._next].size if self._next < len(self._checkpoints) else -1

@@ -64,4 +64,5 @@ def _verify(
         keys=len(replay.state.key_owner),
         workers=processes,
         elapsed_seconds=time.perf_counter() - started,
+        authorisations=replay.authorisations.checked,
     )
