@@ -36,6 +36,7 @@ core's state is); a trade's history lives as long as the process.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import threading
 from collections.abc import Callable, Sequence
@@ -482,10 +483,24 @@ class MarketService:
         return self.read(q)
 
     def trades_between(self, symbol: str, start: str, end: str) -> list[TradeRecord]:
-        """Trades with ``start <= time < end`` (event times), oldest first."""
-        return self.read(
-            lambda s, h: [t for t in h.trades.get(symbol, []) if start <= t.time < end]
-        )
+        """Trades with ``start <= time < end`` (event times), oldest first: a market's trades
+        are kept in log order, so in time order, and found by bisection."""
+
+        def q(s: mk.MarketState, h: _History) -> list[TradeRecord]:
+            trades = h.trades.get(symbol, [])
+            lo = bisect.bisect_left(trades, start, key=_time_of)
+            hi = bisect.bisect_left(trades, end, key=_time_of)
+            return trades[lo:hi]
+
+        return self.read(q)
+
+    def last_trade_before(self, symbol: str, moment: str) -> TradeRecord | None:
+        def q(s: mk.MarketState, h: _History) -> TradeRecord | None:
+            trades = h.trades.get(symbol, [])
+            at = bisect.bisect_left(trades, moment, key=_time_of)
+            return trades[at - 1] if at else None
+
+        return self.read(q)
 
     def open_orders(self, trader: str, symbol: str | None) -> list[OrderRecord]:
         def q(s: mk.MarketState, h: _History) -> list[OrderRecord]:
@@ -598,6 +613,10 @@ def _with_authorisation(command: _C, signed: SignedRequest | None) -> _C:
     if maker is not None:
         value = maker(signed.api_key, signed.signed, signed.signature)
     return dataclasses.replace(command, **{AUTHORISATION_FIELD: value})  # type: ignore[type-var]
+
+
+def _time_of(trade: TradeRecord) -> str:
+    return trade.time
 
 
 def _orders_of(event: Event) -> list[object]:

@@ -179,8 +179,7 @@ def _ticker(service: MarketService, m: mk.Market, span: timedelta) -> dict[str, 
     now = service.log.clock.now()
     start, end = format_time(now - span), format_time(now + timedelta(microseconds=1))
     trades = service.trades_between(m.symbol, start, end)
-    earlier = service.trades_between(m.symbol, "", start)
-    s = app_market.summary(trades, earlier[-1] if earlier else None)
+    s = app_market.summary(trades, service.last_trade_before(m.symbol, start))
     return {
         "symbol": m.symbol,
         "firstPrice": app_market.price_text(m, s.first_ticks),
