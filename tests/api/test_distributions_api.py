@@ -128,7 +128,8 @@ def test_an_election_is_recorded_once_and_is_irrevocable(client: TestClient) -> 
     assert again.json()["seq"] is None  # already so: nothing new in the log
     other = signed(client, "POST", "carol", "payoutElect", "/api/v1/distributions/election",
                    {"asset": "EUR"})  # fmt: skip
-    assert problem(other, 409, "refused").startswith("payout_elected_already")
+    # Typed refusals (issue 10, part 2): the code is the distribution core's own, not "refused".
+    assert problem(other, 409, "payout_elected_already")
     bad = signed(client, "POST", "carol", "payoutElect", "/api/v1/distributions/election",
                  {"asset": "BTC"})  # fmt: skip
     problem(bad, 400, "invalid_parameter")

@@ -32,6 +32,7 @@ from reclaim.adapters.rails.usdc import UsdcRail
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.export import export_log
 from reclaim.app.log_service import LogService
+from reclaim.app.refusals import WithdrawalServiceCode
 from reclaim.app.request_signing import Param, sign_request
 from reclaim.app.withdrawal_ports import MemoryBatchBook, rails_by_name
 from reclaim.app.withdrawals import (
@@ -54,8 +55,8 @@ from reclaim.core.withdrawals.reconcile import (
 from reclaim.entrypoints.api.app import create_app
 from reclaim.verifier import VerifyReport, verify_log
 from tests.api.conftest import FIXED_TIME, TestClient
-from tests.factories import key_for
-from tests.withdrawal_world import (
+from tests.support.factories import key_for
+from tests.support.withdrawal_world import (
     CREDITORS,
     LEAD,
     SteppedClock,
@@ -306,7 +307,8 @@ def test_export_then_reconcile_the_sample_statement(setup: Setup) -> None:
     assert b"<Nm>ALICE Test</Nm>" in batch.content
     assert b"<EndToEndId>W0003</EndToEndId>" in batch.content
     again = service.export_batch("sepa", date(2026, 11, 26))
-    assert again == Refused("nothing_to_export", "no sepa withdrawal is waiting")
+    waiting = "no sepa withdrawal is waiting"
+    assert again == Refused(WithdrawalServiceCode.nothing_to_export, waiting)
 
     lines = read_statement(DATA / "camt053-001-02.xml")
     size_before = log.size - 1

@@ -48,7 +48,7 @@ EIP55: Final = (
 
 
 def problem(found: Beneficiary | BeneficiaryProblem) -> str:
-    return found.code if isinstance(found, BeneficiaryProblem) else "ok"
+    return found.code.name if isinstance(found, BeneficiaryProblem) else "ok"
 
 
 # SEPA -------------------------------------------------------------------------------------------

@@ -95,6 +95,8 @@ from reclaim.app.ports import (
     is_confirmation_key,
     normalise_code,
 )
+from reclaim.app.refusals import OnboardingCode, refused
+from reclaim.app.refusals import Refused as Refused
 from reclaim.core import limits
 from reclaim.core.claims import (
     CloseConflict,
@@ -119,7 +121,9 @@ CODE_TEMPLATE: Final = "sign_up_code"
 SIGN_UP_CHALLENGE: Final = "sign_up"
 KEY_CHALLENGE: Final = "key_add"
 #: The refusal of a sign-up or key addition whose new key did not sign the challenge.
-POSSESSION_NOT_PROVED: Final = "possession_not_proved"
+POSSESSION_NOT_PROVED: Final = OnboardingCode.possession_not_proved.name
+#: A malformed address, password or key, or a possession not proved: a ``Refused`` like the others.
+InputRefused = Refused
 #: Domain separation of what a new key signs (``sign_up_message``, ``key_add_message``).
 SIGN_UP_PROOF_LABEL: Final = b"reclaim/sign-up-possession/v1"
 KEY_ADD_PROOF_LABEL: Final = b"reclaim/key-add-possession/v1"
@@ -159,20 +163,6 @@ class KeyAdded:
 @dataclass(frozen=True, slots=True)
 class CodeRefused:
     """A code that proves nothing: wrong, expired, used, or burnt (the answer does not say)."""
-
-
-@dataclass(frozen=True, slots=True)
-class InputRefused:
-    code: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """The log refused: ``code`` is the core's (a link code, a KYC code, or a rejection)."""
-
-    code: str
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +290,9 @@ class OnboardingService:
         refused = _check_sign_up(email, password)
         key = _verifier(public_key_b64)
         if refused is None and key is None:
-            refused = InputRefused("public_key_invalid", "public_key is base64 of 32 bytes")
+            refused = InputRefused(
+                OnboardingCode.public_key_invalid, "public_key is base64 of 32 bytes"
+            )
         if refused is not None:
             return refused
         assert key is not None
@@ -315,9 +307,11 @@ class OnboardingService:
         creditor = creditor_name(commitment)
         holder = self.log.state.public_key_holder.get(key.public_key)
         if holder is not None and holder != creditor:
-            return Refused("key_in_use", "this public key is another actor's: make a new one")
+            return Refused(Code.key_in_use, "this public key is another actor's: make a new one")
         if not self.challenges.spend(SIGN_UP_CHALLENGE, commitment, challenge, now):
-            return InputRefused(POSSESSION_NOT_PROVED, "this challenge was used: ask for a new one")
+            return InputRefused(
+                OnboardingCode.possession_not_proved, "this challenge was used: ask for a new one"
+            )
         slot = _slot(commitment, key.public_key)
         for rule, identifier in (
             (self.rules.sends_per_client, client_id),
@@ -361,7 +355,7 @@ class OnboardingService:
         if verdict is not ChallengeVerdict.accepted:
             what = "expired" if verdict is ChallengeVerdict.challenge_expired else "not valid here"
             return InputRefused(
-                POSSESSION_NOT_PROVED, f"the challenge is {what}: ask for a new one"
+                OnboardingCode.possession_not_proved, f"the challenge is {what}: ask for a new one"
             )
         signature = _b64(signature_b64)
         if (
@@ -369,7 +363,9 @@ class OnboardingService:
             or len(signature) != SIGNATURE_BYTES
             or not key.verify(signature, message)
         ):
-            return InputRefused(POSSESSION_NOT_PROVED, "the signature is not the new key's")
+            return InputRefused(
+                OnboardingCode.possession_not_proved, "the signature is not the new key's"
+            )
         return None
 
     # 2. The code comes back -----------------------------------------------------------------------
@@ -409,10 +405,10 @@ class OnboardingService:
             outcome = self.log.submit(RegisterActor(creditor, "creditor", key_text),
                                       self.rules.gateway)  # fmt: skip
             if isinstance(outcome, Rejection):
-                return Refused(outcome.code.name, outcome.detail)
+                return refused(outcome)
         elif self.log.state.public_key_holder.get(key.public_key) != creditor:
             return Refused(
-                "creditor_exists",
+                OnboardingCode.creditor_exists,
                 "this address has an account: add this key from it (POST /onboarding/keys)",
             )
         self.vault.put(
@@ -424,7 +420,7 @@ class OnboardingService:
             return Verified(creditor, email_proved=False)
         outcome = self.log.submit(ProveEmail(creditor, commitment), self.rules.gateway)
         if isinstance(outcome, Rejection):
-            return _refused(outcome)
+            return refused(outcome)
         return Verified(creditor, email_proved=True)
 
     # Keys -----------------------------------------------------------------------------------------
@@ -441,18 +437,22 @@ class OnboardingService:
         signed by ``rules.key_signer`` and the core refuses a key another actor holds."""
         key = _verifier(public_key_b64)
         if key is None:
-            return InputRefused("public_key_invalid", "public_key is base64 of 32 bytes")
+            return InputRefused(
+                OnboardingCode.public_key_invalid, "public_key is base64 of 32 bytes"
+            )
         now = self.clock.now()
         message = key_add_message(self.log.state.origin, challenge, actor)
         proof = self._possession(KEY_CHALLENGE, actor, challenge, key, message, signature_b64, now)
         if proof is not None:
             return proof
         if not self.challenges.spend(KEY_CHALLENGE, actor, challenge, now):
-            return InputRefused(POSSESSION_NOT_PROVED, "this challenge was used: ask for a new one")
+            return InputRefused(
+                OnboardingCode.possession_not_proved, "this challenge was used: ask for a new one"
+            )
         named = VerifierKey.from_public_bytes(actor, key.public_key)
         outcome = self.log.submit(AddKey(actor, named.to_text()), self.rules.key_signer)
         if isinstance(outcome, Rejection):
-            return Refused(outcome.code.name, outcome.detail)
+            return refused(outcome)
         return KeyAdded(actor, named.key_id.hex(), outcome.seq)
 
     # 3. KYC -------------------------------------------------------------------------------------
@@ -460,11 +460,11 @@ class OnboardingService:
     def submit_kyc(self, creditor: str, provider: str) -> KycOpened | Refused:
         chosen = self.providers.get(provider)
         if chosen is None:
-            return Refused("provider_unknown", f"providers: {sorted(self.providers)}")
+            return Refused(OnboardingCode.provider_unknown, f"providers: {sorted(self.providers)}")
         reference = chosen.open_case(creditor, self.clock.now())
         outcome = self.log.submit(SubmitKyc(creditor, chosen.name, reference), self.rules.gateway)
         if isinstance(outcome, Rejection):
-            return _refused(outcome)
+            return refused(outcome)
         return KycOpened(chosen.name, reference)
 
     def decide_kyc(
@@ -473,7 +473,9 @@ class OnboardingService:
         """A KYC officer's decision on ``creditor``'s open case, signed by ``officer``."""
         record = self.log.state.claims.kyc.get(creditor)
         if record is None:
-            return Refused("kyc_case_not_found", f"creditor {creditor!r} has no KYC case")
+            return Refused(
+                OnboardingCode.kyc_case_not_found, f"creditor {creditor!r} has no KYC case"
+            )
         return self._decide(officer, creditor, state, reason, verified_name, record.reference)
 
     def receive_webhook(self, event: KycWebhookEvent) -> WebhookApplied | Refused:
@@ -502,16 +504,20 @@ class OnboardingService:
     ) -> Decided | Refused:  # fmt: skip
         record = self.log.state.claims.kyc.get(creditor)
         if record is None or record.reference != reference:
-            return Refused("kyc_case_mismatch", f"no open case {reference!r} of {creditor!r}")
+            return Refused(
+                OnboardingCode.kyc_case_mismatch, f"no open case {reference!r} of {creditor!r}"
+            )
         name = " ".join(verified_name.split())
         approved = state == "approved"
         if approved and not 0 < len(name) <= limits.verified_name_length_max_chars:
-            return Refused("verified_name_missing", "an approval names the verified person")
+            return Refused(
+                OnboardingCode.verified_name_missing, "an approval names the verified person"
+            )
         commitment = self.identity.holder_name(name) if approved else ""
         command = DecideKyc(creditor, state, record.provider, reference, reason, commitment)
         outcome = self.log.submit(command, signer)
         if isinstance(outcome, Rejection):
-            return _refused(outcome)
+            return refused(outcome)
         if approved:
             self.vault.put(_creditor_subject(creditor), {"verified_name": name}, self.clock.now())
         return Decided(creditor, state, outcome.seq)
@@ -533,7 +539,7 @@ class OnboardingService:
         holder = "" if claim is None else claim.linked_creditor or ""
         outcome = self.log.submit(UnlinkClaim(claim_id, reason), officer)
         if isinstance(outcome, Rejection):
-            return _refused(outcome)
+            return refused(outcome)
         return Linked(claim_id, holder, outcome.seq)
 
     def close_conflict(
@@ -541,7 +547,7 @@ class OnboardingService:
     ) -> Linked | Refused:
         outcome = self.log.submit(CloseConflict(claim_id, creditor, reason), officer)
         if isinstance(outcome, Rejection):
-            return _refused(outcome)
+            return refused(outcome)
         return Linked(claim_id, creditor, outcome.seq)
 
     # Queries --------------------------------------------------------------------------------------
@@ -623,7 +629,7 @@ def _creditor_subject(creditor: str) -> str:
 def _check_email(email: str) -> InputRefused | None:
     address = email.strip()
     if len(address.encode()) > limits.email_length_max_bytes or not _EMAIL_RE.fullmatch(address):
-        return InputRefused("email_invalid", "not an e-mail address")
+        return InputRefused(OnboardingCode.email_invalid, "not an e-mail address")
     return None
 
 
@@ -633,7 +639,7 @@ def _check_sign_up(email: str, password: str) -> InputRefused | None:
         return refused
     if not limits.password_length_min_chars <= len(password) <= limits.password_length_max_chars:
         return InputRefused(
-            "password_invalid",
+            OnboardingCode.password_invalid,
             f"a password has {limits.password_length_min_chars} to "
             f"{limits.password_length_max_chars} characters",
         )
@@ -665,20 +671,12 @@ def _case(record: Kyc) -> CaseView:
     )  # fmt: skip
 
 
-def _refused(rejection: Rejection) -> Refused:
-    """The core's code: for a claims refusal, the claims code its detail starts with."""
-    if rejection.code is Code.claims_refused:
-        name, _, detail = rejection.detail.partition(":")
-        return Refused(name.split(" ")[0], detail.strip())
-    return Refused(rejection.code.name, rejection.detail)
-
-
 def _link_answer(outcome: Accepted | Rejection, claim_id: str, creditor: str) -> Linked | Refused:
     if isinstance(outcome, Rejection):
-        return _refused(outcome)
+        return refused(outcome)
     (result,) = outcome.results
     if not result.accepted:
-        return Refused(result.code.name, "recorded for the operator's review")
+        return Refused(result.code, "recorded for the operator's review")
     if result.code is LinkCode.link_exists:
         return Linked(claim_id, creditor, None)
     return Linked(claim_id, creditor, outcome.seq)

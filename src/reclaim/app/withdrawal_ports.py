@@ -21,11 +21,14 @@ configuration (no network: files go to the bank or the custody desk by the opera
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Final, Protocol
+
+from reclaim.core.kinds import B, F, kind_table
 
 
 class RailError(Exception):
@@ -40,11 +43,34 @@ class BatchBookError(Exception):
     """The record of exported withdrawals could not be read or written."""
 
 
+class BeneficiaryCode(enum.Enum):
+    """Why a rail refuses a destination a creditor gave."""
+
+    beneficiary_field_unknown = 1
+    beneficiary_field_missing = 2
+    iban_invalid = 3
+    not_in_sepa_zone = 4
+    bic_invalid = 5
+    account_invalid = 6
+    address_invalid = 7
+    address_not_checksummed = 8
+    #: Not on the operator's allow-list of USDC addresses.
+    address_not_allowed = 9
+
+
+#: The kind of every rail refusal (``reclaim.core.kinds``).
+BENEFICIARY_KINDS: Final = kind_table(
+    (BeneficiaryCode,),
+    {code: B for code in BeneficiaryCode if code is not BeneficiaryCode.address_not_allowed}
+    | {BeneficiaryCode.address_not_allowed: F},
+)
+
+
 @dataclass(frozen=True, slots=True)
 class BeneficiaryProblem:
     """Why a rail refuses a destination: a stable ``code`` and a sentence."""
 
-    code: str
+    code: BeneficiaryCode
     detail: str
 
 

@@ -68,6 +68,8 @@ from typing import Final
 
 from reclaim.app.log_service import Accepted, LogService
 from reclaim.app.ports import Clock, CodeStore, CodeVerdict, Outbox, SubjectNotFound, Vault
+from reclaim.app.refusals import Refused as Refused
+from reclaim.app.refusals import WithdrawalServiceCode, refused
 from reclaim.app.withdrawal_ports import (
     BatchBook,
     Beneficiary,
@@ -81,7 +83,7 @@ from reclaim.core.events import format_time
 from reclaim.core.ledger import ExpirePending
 from reclaim.core.limits import withdrawal_batch_size_max, withdrawal_views_page_max
 from reclaim.core.machine import State
-from reclaim.core.rejections import Code, Rejection
+from reclaim.core.rejections import Rejection
 from reclaim.core.withdrawals import (
     DESTINATION_CONFIRMED,
     DESTINATION_PENDING,
@@ -126,12 +128,6 @@ PENDING: Final = "pending"  # added; waiting for the mailed code
 COOLING_OFF: Final = "cooling_off"  # confirmed; usable from ``usable_from``
 ACTIVE: Final = "active"  # confirmed, cooling-off over: withdrawals may go to it
 REMOVED: Final = "removed"
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    code: str
-    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +276,9 @@ class WithdrawalService:
         """The fee a request of ``amount_minor`` through ``rail`` pays under the terms now."""
         record = self.log.read(lambda s: s.withdrawals.terms.get(rail))
         if record is None:
-            return Refused("rail_not_configured", repr(rail))
+            return Refused(WithdrawalServiceCode.rail_not_configured, repr(rail))
         if amount_minor <= 0:
-            return Refused("amount_out_of_range", "an amount is positive")
+            return Refused(WithdrawalServiceCode.amount_out_of_range, "an amount is positive")
         return fee_minor(record.terms.schedule, amount_minor)
 
     # Requests -------------------------------------------------------------------------------
@@ -305,14 +301,17 @@ class WithdrawalService:
         of the creditor's destinations (``destination_id``; ``destination`` then empty)."""
         rail = self.rails.get(rail_name)
         if rail is None:
-            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+            return Refused(WithdrawalServiceCode.rail_unknown, f"rails: {sorted(self.rails)}")
         if destination_id is not None:
             assert not destination, "a destination id or the destination's fields, not both"
             own = self._own_destination(creditor, destination_id)
             if isinstance(own, Refused):
                 return own
             if own.rail != rail.name:
-                return Refused("destination_rail_mismatch", f"the destination is {own.rail}'s")
+                return Refused(
+                    WithdrawalServiceCode.destination_rail_mismatch,
+                    f"the destination is {own.rail}'s",
+                )
             beneficiary: str | Beneficiary = own.beneficiary
         else:
             checked = rail.check_beneficiary(destination)
@@ -322,7 +321,9 @@ class WithdrawalService:
         try:
             self.vault.get(creditor_subject(creditor), ["verified_name"]).text("verified_name")
         except (SubjectNotFound, KeyError):
-            return Refused("verified_name_missing", "the creditor has no KYC-verified name")
+            return Refused(
+                WithdrawalServiceCode.verified_name_missing, "the creditor has no KYC-verified name"
+            )
         ident = withdrawal_id_for(creditor, client_id) if client_id else self.new_id(request_key)
         if isinstance(beneficiary, str):
             commitment = beneficiary
@@ -347,7 +348,7 @@ class WithdrawalService:
         """Add a destination (pending) and mail its confirmation code (module doc, 5)."""
         rail = self.rails.get(rail_name)
         if rail is None:
-            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+            return Refused(WithdrawalServiceCode.rail_unknown, f"rails: {sorted(self.rails)}")
         checked = rail.check_beneficiary(destination)
         if isinstance(checked, BeneficiaryProblem):
             return Refused(checked.code, checked.detail)
@@ -355,7 +356,9 @@ class WithdrawalService:
             contact = self.vault.get(creditor_subject(creditor), ["email", "locale"])
             contact.text("email")
         except (SubjectNotFound, KeyError):
-            return Refused("email_not_on_file", "the creditor has no proved e-mail address")
+            return Refused(
+                WithdrawalServiceCode.email_not_on_file, "the creditor has no proved e-mail address"
+            )
         commitment = self.commitments.beneficiary(rail.name, checked.canonical)
         fields = {**checked.fields, "rail": rail.name, "masked": checked.masked}
         self.vault.put(beneficiary_subject(commitment), fields, self.clock.now())
@@ -392,11 +395,16 @@ class WithdrawalService:
         if found.status == DESTINATION_CONFIRMED:
             return self._destination_view(found)  # a retry: nothing to do, no code spent
         if found.status != DESTINATION_PENDING:
-            return Refused("destination_removed", "add it again: a new code is mailed")
+            return Refused(
+                WithdrawalServiceCode.destination_removed, "add it again: a new code is mailed"
+            )
         verdict = self.codes.check(DESTINATION_CODE_PURPOSE, destination_id, code,
                                    self.clock.now())  # fmt: skip
         if verdict is not CodeVerdict.accepted:
-            return Refused(verdict.name, "ask for a new code by adding the destination again")
+            return Refused(
+                WithdrawalServiceCode[verdict.name],
+                "ask for a new code by adding the destination again",
+            )
         command = ConfirmDestination(destination_id, self.cooling_off_seconds)
         outcome = self.log.submit(command, self.rules.gateway)
         if isinstance(outcome, Rejection):
@@ -431,7 +439,9 @@ class WithdrawalService:
     def _own_destination(self, creditor: str, destination_id: str) -> Destination | Refused:
         found = self.log.read(lambda s: s.withdrawals.destinations.get(destination_id))
         if found is None or found.creditor != creditor:  # another's is not found, never shown
-            return Refused("destination_not_found", "no such destination of yours")
+            return Refused(
+                WithdrawalServiceCode.destination_not_found, "no such destination of yours"
+            )
         return found
 
     def _destination_view(self, d: Destination) -> DestinationView:
@@ -482,14 +492,16 @@ class WithdrawalService:
         )
         rail = self.rails.get(rail_name)
         if rail is None:
-            return Refused("rail_unknown", f"rails: {sorted(self.rails)}")
+            return Refused(WithdrawalServiceCode.rail_unknown, f"rails: {sorted(self.rails)}")
         with self._export_lock:
             now = self.clock.now()
             time = format_time(now)
             due = self.log.read(lambda s: _waiting(s, rail_name, time))
             due = [w for w in due if self.batches.batch_of(w.id) is None][:limit]
             if not due:
-                return Refused("nothing_to_export", f"no {rail_name} withdrawal is waiting")
+                return Refused(
+                    WithdrawalServiceCode.nothing_to_export, f"no {rail_name} withdrawal is waiting"
+                )
             instructions = [self._instruction(w) for w in due]
             batch = batch_id or f"{rail_name.replace('_', '')}-{now:%Y%m%d%H%M%S}"
             made = rail.batch_file(batch, now, execution_date, instructions)
@@ -596,12 +608,3 @@ def _readable(code: str) -> str:
 
 def _seq(outcome: Accepted) -> int | None:
     return outcome.seq if outcome.events else None
-
-
-def refused(rejection: Rejection) -> Refused:
-    """The most specific code of a core refusal: the withdrawals core's ordered code inside a
-    ``withdrawal_refused``, else the shell's (``actor_unknown``...)."""
-    if rejection.code is Code.withdrawal_refused:
-        name, _, detail = rejection.detail.partition(":")
-        return Refused(name.split(" ")[0], detail.strip())
-    return Refused(rejection.code.name, rejection.detail)

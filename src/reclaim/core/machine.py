@@ -304,7 +304,7 @@ def _refused(domain: Domain[Any], sub: SubRejection) -> Rejection:
     """A sub-domain's refusal under its shell code, its own code kept as the ``reason``."""
     if isinstance(sub, Rejection):
         return sub
-    return Rejection(domain.refused, str(sub), sub.code, sub.position)
+    return Rejection(domain.refused, str(sub), sub.code, sub.position, sub.detail)
 
 
 def _guarded(item: object) -> Rejection | None:

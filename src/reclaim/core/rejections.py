@@ -9,7 +9,11 @@ renumbered, because they are published in API answers and in the verifier's repo
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
+
+from reclaim.core.kinds import B, C, F, Kind, kind_table
 
 
 class Code(enum.Enum):
@@ -50,19 +54,54 @@ class Code(enum.Enum):
     withdrawal_refused = 70
 
 
+#: The kind of every shell code (``reclaim.core.kinds``). The ``*_refused`` codes stand for a
+#: sub-domain's refusal, whose own code (``Rejection.reason``) has its own kind.
+KINDS: Final[Mapping[Code, Kind]] = kind_table(
+    (Code,),
+    {
+        Code.actor_unknown: F,
+        Code.actor_key_unknown: F,
+        Code.actor_key_revoked: F,
+        Code.actor_not_authorised: F,
+        Code.genesis_missing: C,
+        Code.genesis_repeated: C,
+        Code.event_type_unknown: B,
+        Code.event_version_unknown: B,
+        Code.event_time_regressed: C,
+        Code.payload_malformed: B,
+        Code.actor_exists: C,
+        Code.actor_name_invalid: B,
+        Code.role_unknown: B,
+        Code.key_malformed: B,
+        Code.key_exists: C,
+        Code.key_last_cannot_be_revoked: C,
+        Code.key_in_use: C,
+        Code.document_exists: C,
+        Code.document_hash_malformed: B,
+        Code.ledger_refused: C,
+        Code.claims_refused: C,
+        Code.distribution_refused: C,
+        Code.withdrawal_refused: C,
+    },
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """A refusal: a code and a sentence a person can read.
 
     For a sub-domain's refusal (``ledger_refused``, ``claims_refused``, ...), ``reason`` is that
-    sub-domain's own ordered code (an enum member, never text) and ``position`` the item of a
-    batch it concerns; ``specific`` is the most specific code either way.
+    sub-domain's own ordered code (an enum member, never text), ``position`` the item of a batch
+    it concerns and ``reason_detail`` its own sentence; ``specific`` is the most specific code
+    either way.
     """
 
     code: Code
     detail: str
     reason: enum.Enum | None = None
     position: int | None = None
+    #: The sub-domain's own sentence (``detail`` is the whole text, its code first).
+    reason_detail: str = ""
 
     @property
     def specific(self) -> enum.Enum:

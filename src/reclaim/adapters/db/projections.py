@@ -35,12 +35,9 @@ from typing import Final
 from sqlalchemy import Connection, Dialect, Table, bindparam, update
 
 from reclaim.adapters.db import tables
-from reclaim.core.claims import CLAIMS_EVENT_TYPES
-from reclaim.core.distribution.payloads import DISTRIBUTION_EVENT_TYPES
 from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.machine import EVENT_TYPES
-from reclaim.core.withdrawals.payloads import WITHDRAWAL_EVENT_TYPES
 
 #: A row in the column order of its table (``tables``), ready for ``executemany``.
 Row = tuple[object, ...]
@@ -114,15 +111,9 @@ def _from_entities(changes: Changes, seq: int, event: Event) -> None:
 
 
 PROJECTORS: Final[dict[str, Callable[[Changes, int, Event], None]]] = {
-    "ledger.accounts_opened": _from_entities,
-    "ledger.transfers_created": _from_entities,
-    "ledger.pending_expired": _from_entities,
-    # Claims, KYC and links are read from the service's state for now (no SQL projection yet).
-    **dict.fromkeys(CLAIMS_EVENT_TYPES, _from_entities),
-    # Distributions move money through the ledger: their account/transfer entities are projected.
-    **dict.fromkeys(DISTRIBUTION_EVENT_TYPES, _from_entities),
-    # Withdrawals move money through the ledger too; their own records are read from the state.
-    **dict.fromkeys(WITHDRAWAL_EVENT_TYPES, _from_entities),
+    # Every sub-domain's events move money through the ledger, whose account and transfer
+    # entities are projected; their own records are read from the service's state for now.
+    **dict.fromkeys(EVENT_TYPES, _from_entities),
     "log.genesis": _genesis,
     "actor.registered": _registered,
     "actor.key_added": _key_added,

@@ -46,6 +46,7 @@ from schwifty.exceptions import SchwiftyException
 from reclaim.adapters.rails import latin_name, spreadsheet_safe
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
+    BeneficiaryCode,
     BeneficiaryProblem,
     PayoutInstruction,
     RailFile,
@@ -102,29 +103,31 @@ class HkWireRail:
         unknown = sorted(set(fields) - FIELDS)
         if unknown:
             return BeneficiaryProblem(
-                "beneficiary_field_unknown", f"hk_wire takes account, bic: {unknown}"
+                BeneficiaryCode.beneficiary_field_unknown, f"hk_wire takes account, bic: {unknown}"
             )
         raw_account = fields.get("account", "").strip().upper()
         raw_bic = fields.get("bic", "").strip()
         if not raw_account or not raw_bic:
-            return BeneficiaryProblem("beneficiary_field_missing", "account and bic are required")
+            return BeneficiaryProblem(
+                BeneficiaryCode.beneficiary_field_missing, "account and bic are required"
+            )
         try:
             bic = BIC(raw_bic)
         except SchwiftyException as exc:
-            return BeneficiaryProblem("bic_invalid", str(exc))
+            return BeneficiaryProblem(BeneficiaryCode.bic_invalid, str(exc))
         account = re.sub(r"[\s-]", "", raw_account)
         if _IBAN_START.match(account):
             try:
                 iban = IBAN(account)
             except SchwiftyException as exc:
-                return BeneficiaryProblem("account_invalid", f"not an IBAN: {exc}")
+                return BeneficiaryProblem(BeneficiaryCode.account_invalid, f"not an IBAN: {exc}")
             if iban.country_code != bic.country_code:
                 return BeneficiaryProblem(
-                    "bic_invalid", f"bank {bic.compact} is not in {iban.country_code}"
+                    BeneficiaryCode.bic_invalid, f"bank {bic.compact} is not in {iban.country_code}"
                 )
             account = iban.compact
         elif not _LOCAL_ACCOUNT.fullmatch(account):
-            return BeneficiaryProblem("account_invalid", "6 to 34 letters and digits")
+            return BeneficiaryProblem(BeneficiaryCode.account_invalid, "6 to 34 letters and digits")
         checked = {"account": account, "bic": bic.compact}
         masked = f"{bic.compact} ****{account[-4:]}"
         return Beneficiary(NAME, checked, f"{bic.compact}/{account}", masked)

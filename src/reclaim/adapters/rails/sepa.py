@@ -37,6 +37,7 @@ from sepaxml.validation import ValidationError
 from reclaim.adapters.rails import latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
+    BeneficiaryCode,
     BeneficiaryProblem,
     PayoutInstruction,
     RailFile,
@@ -89,24 +90,28 @@ class SepaRail:
         unknown = sorted(set(fields) - FIELDS)
         if unknown:
             return BeneficiaryProblem(
-                "beneficiary_field_unknown", f"sepa takes iban, bic: {unknown}"
+                BeneficiaryCode.beneficiary_field_unknown, f"sepa takes iban, bic: {unknown}"
             )
         text = fields.get("iban", "").strip()
         if not text:
-            return BeneficiaryProblem("beneficiary_field_missing", "an IBAN is required")
+            return BeneficiaryProblem(
+                BeneficiaryCode.beneficiary_field_missing, "an IBAN is required"
+            )
         try:
             iban = IBAN(text)
         except SchwiftyException as exc:
-            return BeneficiaryProblem("iban_invalid", str(exc))
+            return BeneficiaryProblem(BeneficiaryCode.iban_invalid, str(exc))
         if not iban.in_sepa_zone:
-            return BeneficiaryProblem("not_in_sepa_zone", f"{iban.country_code} is not in SEPA")
+            return BeneficiaryProblem(
+                BeneficiaryCode.not_in_sepa_zone, f"{iban.country_code} is not in SEPA"
+            )
         checked = {"iban": iban.compact}
         bic_text = fields.get("bic", "").strip()
         if bic_text:
             try:
                 checked["bic"] = BIC(bic_text).compact
             except SchwiftyException as exc:
-                return BeneficiaryProblem("bic_invalid", str(exc))
+                return BeneficiaryProblem(BeneficiaryCode.bic_invalid, str(exc))
         compact = iban.compact
         return Beneficiary(NAME, checked, compact, f"{compact[:4]} **** {compact[-4:]}")
 

@@ -35,6 +35,7 @@ from eth_utils.address import is_checksum_address, to_checksum_address
 from reclaim.adapters.rails import spreadsheet_safe
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
+    BeneficiaryCode,
     BeneficiaryProblem,
     PayoutInstruction,
     RailFile,
@@ -71,19 +72,25 @@ class UsdcRail:
     def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
         unknown = sorted(set(fields) - FIELDS)
         if unknown:
-            return BeneficiaryProblem("beneficiary_field_unknown", f"usdc takes address: {unknown}")
+            return BeneficiaryProblem(
+                BeneficiaryCode.beneficiary_field_unknown, f"usdc takes address: {unknown}"
+            )
         address = fields.get("address", "").strip()
         if not address:
-            return BeneficiaryProblem("beneficiary_field_missing", "an address is required")
+            return BeneficiaryProblem(
+                BeneficiaryCode.beneficiary_field_missing, "an address is required"
+            )
         if not _HEX_ADDRESS.fullmatch(address):
-            return BeneficiaryProblem("address_invalid", "not 0x and 40 hex digits")
+            return BeneficiaryProblem(BeneficiaryCode.address_invalid, "not 0x and 40 hex digits")
         if not is_checksum_address(address):
             mixed = address[2:] not in (address[2:].lower(), address[2:].upper())
             detail = "the EIP-55 checksum does not match" if mixed else "no EIP-55 checksum"
-            return BeneficiaryProblem("address_not_checksummed", detail)
+            return BeneficiaryProblem(BeneficiaryCode.address_not_checksummed, detail)
         checked = to_checksum_address(address)
         if checked not in self._allowed:
-            return BeneficiaryProblem("address_not_allowed", "not on the operator's allow-list")
+            return BeneficiaryProblem(
+                BeneficiaryCode.address_not_allowed, "not on the operator's allow-list"
+            )
         return Beneficiary(NAME, {"address": checked}, checked, f"{checked[:6]}…{checked[-4:]}")
 
     def batch_file(

@@ -25,8 +25,11 @@ so (``exists``, ``link_exists``), and the answer says it, like the ledger's ``ex
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from reclaim.core.kinds import B, C, F, Kind, N, kind_table
 
 
 class EventCode(enum.Enum):
@@ -237,3 +240,96 @@ class ClaimsRejection:
     def __str__(self) -> str:
         where = "" if self.position is None else f" (item {self.position})"
         return f"{self.code.name}{where}: {self.detail}"
+
+
+#: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).
+KINDS: Final[Mapping[ClaimsCode, Kind]] = kind_table(
+    (
+        EventCode,
+        EstateCode,
+        ClaimCode,
+        PolicyCode,
+        ProofCode,
+        KycCode,
+        LinkCode,
+    ),
+    {
+        EventCode.event_type_unknown: B,
+        EventCode.payload_malformed: B,
+        EventCode.batch_too_large: B,
+        EstateCode.estate_id_malformed: B,
+        EstateCode.estate_exists: C,
+        EstateCode.name_invalid: B,
+        EstateCode.petition_date_invalid: B,
+        EstateCode.classes_count_out_of_range: B,
+        EstateCode.class_code_malformed: B,
+        EstateCode.class_code_duplicated: C,
+        EstateCode.class_name_invalid: B,
+        EstateCode.class_priority_out_of_range: B,
+        EstateCode.convenience_class_unknown: B,
+        EstateCode.convenience_threshold_out_of_range: B,
+        EstateCode.consensus_rate_out_of_range: B,
+        EstateCode.interest_method_unknown: B,
+        EstateCode.day_count_unknown: B,
+        ClaimCode.estate_not_found: N,
+        ClaimCode.register_id_malformed: B,
+        ClaimCode.claim_id_malformed: B,
+        ClaimCode.amendment_field_unknown: B,
+        ClaimCode.customer_code_malformed: B,
+        ClaimCode.email_commitment_malformed: B,
+        ClaimCode.holder_commitment_malformed: B,
+        ClaimCode.jurisdiction_unknown: B,
+        ClaimCode.class_unknown: B,
+        ClaimCode.amount_out_of_range: B,
+        ClaimCode.status_unknown: B,
+        ClaimCode.claim_id_duplicated: C,
+        ClaimCode.amendment_duplicated: C,
+        ClaimCode.claim_not_found: N,
+        ClaimCode.claim_in_other_estate: C,
+        ClaimCode.claim_exists: C,
+        ClaimCode.amendment_old_value_mismatch: C,
+        ClaimCode.amendment_changes_nothing: B,
+        ClaimCode.linked_claim_identity_change: C,
+        ClaimCode.estate_total_exceeds_bigint: C,
+        PolicyCode.iso_unknown: B,
+        PolicyCode.status_unknown: B,
+        PolicyCode.reason_invalid: B,
+        PolicyCode.source_invalid: B,
+        PolicyCode.effective_date_invalid: B,
+        PolicyCode.rail_malformed: B,
+        PolicyCode.sanctioned_with_rails: C,
+        PolicyCode.entry_duplicated: C,
+        PolicyCode.history_full: C,
+        ProofCode.creditor_name_invalid: B,
+        ProofCode.email_commitment_malformed: B,
+        ProofCode.email_matches_no_claim: C,
+        ProofCode.email_proofs_per_creditor_exceeded: C,
+        KycCode.creditor_name_invalid: B,
+        KycCode.kyc_state_unknown: B,
+        KycCode.provider_malformed: B,
+        KycCode.reference_malformed: B,
+        KycCode.reason_unknown: B,
+        KycCode.reason_not_expected: B,
+        KycCode.name_commitment_malformed: B,
+        KycCode.name_commitment_not_expected: B,
+        KycCode.kyc_transition_invalid: C,
+        KycCode.kyc_case_mismatch: C,
+        LinkCode.creditor_name_invalid: B,
+        LinkCode.claim_id_malformed: B,
+        LinkCode.reason_invalid: B,
+        LinkCode.conflict_code_unknown: B,
+        LinkCode.claim_not_found: N,
+        LinkCode.claim_not_linked: C,
+        LinkCode.linked_to_other_creditor: C,
+        LinkCode.conflict_not_found: N,
+        LinkCode.conflict_exists: C,
+        LinkCode.claim_expunged: C,
+        LinkCode.email_not_proved: C,
+        LinkCode.kyc_not_approved: C,
+        LinkCode.claim_already_linked: C,
+        LinkCode.kyc_name_mismatch: C,
+        LinkCode.links_per_creditor_exceeded: C,
+        LinkCode.conflict_not_reproduced: C,
+    },
+    ACCEPTED,
+)

@@ -17,7 +17,11 @@ neighbours and no value is ever reused. Each code reads as a sentence about the 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
+
+from reclaim.core.kinds import B, C, F, Kind, N, kind_table
 
 
 class DistributionCode(enum.Enum):
@@ -118,3 +122,83 @@ class DistributionRejection:
     def __str__(self) -> str:
         where = "" if self.position is None else f" (item {self.position})"
         return f"{self.code.name}{where}: {self.detail}"
+
+
+#: Answers that accept a command (they have no kind).
+ACCEPTED: Final[frozenset[DistributionCode]] = frozenset({DistributionCode.ok})
+
+
+#: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).
+KINDS: Final[Mapping[DistributionCode, Kind]] = kind_table(
+    (DistributionCode,),
+    {
+        DistributionCode.payload_malformed: B,
+        DistributionCode.batch_too_large: B,
+        DistributionCode.estate_unknown: N,
+        DistributionCode.plan_class_unknown: B,
+        DistributionCode.plan_cap_out_of_range: B,
+        DistributionCode.plan_status_unknown: B,
+        DistributionCode.plan_date_invalid: B,
+        DistributionCode.plan_kyc_missed_unknown: B,
+        DistributionCode.plan_missing: B,
+        DistributionCode.round_id_malformed: B,
+        DistributionCode.round_exists: C,
+        DistributionCode.round_dates_invalid: B,
+        DistributionCode.round_class_unknown: B,
+        DistributionCode.round_class_duplicated: C,
+        DistributionCode.round_target_unknown: B,
+        DistributionCode.round_target_invalid: B,
+        DistributionCode.round_too_many: C,
+        DistributionCode.round_unknown: N,
+        DistributionCode.funding_amount_invalid: B,
+        DistributionCode.round_funded_already: C,
+        DistributionCode.approval_not_as_computed: C,
+        DistributionCode.round_not_funded: C,
+        DistributionCode.round_approved_already: C,
+        DistributionCode.approval_digest_malformed: B,
+        DistributionCode.approval_totals_invalid: B,
+        DistributionCode.approval_rate_not_latest: C,
+        DistributionCode.pool_insufficient: C,
+        DistributionCode.round_not_approved: C,
+        DistributionCode.round_completed_already: C,
+        DistributionCode.line_out_of_order: C,
+        DistributionCode.line_beyond_approved: C,
+        DistributionCode.line_claim_unknown: N,
+        DistributionCode.line_amount_invalid: B,
+        DistributionCode.line_account_mismatch: C,
+        DistributionCode.line_conversion_mismatch: C,
+        DistributionCode.line_exceeds_entitlement: C,
+        DistributionCode.ledger_refused: C,
+        DistributionCode.round_incomplete: C,
+        DistributionCode.round_digest_mismatch: C,
+        DistributionCode.line_payee_unknown: N,
+        DistributionCode.another_round_executing: C,
+        DistributionCode.escrow_claim_unknown: N,
+        DistributionCode.escrow_empty: C,
+        DistributionCode.escrow_reason_unknown: B,
+        DistributionCode.escrow_still_restricted: F,
+        DistributionCode.escrow_no_residence: C,
+        DistributionCode.escrow_no_upheld_objection: C,
+        DistributionCode.escrow_holder_not_payable: C,
+        DistributionCode.forfeiture_order_missing: B,
+        DistributionCode.forfeiture_not_ordered_by_plan: C,
+        DistributionCode.claim_unknown: N,
+        DistributionCode.assignee_unknown: N,
+        DistributionCode.assignment_from_not_holder: C,
+        DistributionCode.assignment_to_self: B,
+        DistributionCode.assignment_date_invalid: B,
+        DistributionCode.evidence_malformed: B,
+        DistributionCode.residence_iso_unknown: B,
+        DistributionCode.residence_date_invalid: B,
+        DistributionCode.objection_outcome_unknown: B,
+        DistributionCode.reference_malformed: B,
+        DistributionCode.creditor_unknown: N,
+        DistributionCode.fx_asset_unknown: B,
+        DistributionCode.fx_rate_invalid: B,
+        DistributionCode.fx_source_invalid: B,
+        DistributionCode.fx_time_invalid: B,
+        DistributionCode.payout_asset_unknown: B,
+        DistributionCode.payout_elected_already: C,
+    },
+    ACCEPTED,
+)

@@ -16,8 +16,11 @@ itself; an accepted transfer's id is remembered and answers ``exists`` forever.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from reclaim.core.kinds import B, C, Kind, N, kind_table
 
 
 class TransferCode(enum.Enum):
@@ -201,3 +204,82 @@ def transient(code: TransferCode | AccountCode) -> bool:
     if isinstance(code, AccountCode):
         return False
     return _TRANSIENT_TRANSFER[code]
+
+
+#: Answers that accept a command (they have no kind).
+ACCEPTED: Final[frozenset[LedgerCode]] = frozenset(
+    {TransferCode.ok, TransferCode.exists, AccountCode.ok, AccountCode.exists}
+)
+
+
+#: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).
+KINDS: Final[Mapping[LedgerCode, Kind]] = kind_table(
+    (
+        TransferCode,
+        AccountCode,
+        EventCode,
+    ),
+    {
+        TransferCode.linked_event_failed: C,
+        TransferCode.id_must_not_be_empty: B,
+        TransferCode.id_malformed: B,
+        TransferCode.kind_unknown: B,
+        TransferCode.exists_with_different_kind: C,
+        TransferCode.exists_with_different_pending_id: C,
+        TransferCode.exists_with_different_timeout: C,
+        TransferCode.exists_with_different_debit_account_id: C,
+        TransferCode.exists_with_different_credit_account_id: C,
+        TransferCode.exists_with_different_amount: C,
+        TransferCode.exists_with_different_asset: C,
+        TransferCode.exists_with_different_code: C,
+        TransferCode.exists_with_different_refs: C,
+        TransferCode.debit_account_id_must_not_be_empty: B,
+        TransferCode.credit_account_id_must_not_be_empty: B,
+        TransferCode.accounts_must_be_different: B,
+        TransferCode.pending_id_must_be_empty: B,
+        TransferCode.pending_id_must_not_be_empty: B,
+        TransferCode.pending_id_must_be_different: B,
+        TransferCode.timeout_reserved_for_pending_transfer: B,
+        TransferCode.timeout_out_of_range: B,
+        TransferCode.asset_unknown: B,
+        TransferCode.code_unknown: B,
+        TransferCode.ref_kind_unknown: B,
+        TransferCode.ref_malformed: B,
+        TransferCode.amount_must_not_be_negative: B,
+        TransferCode.amount_must_not_be_zero: B,
+        TransferCode.amount_exceeds_bigint: B,
+        TransferCode.debit_account_not_found: N,
+        TransferCode.credit_account_not_found: N,
+        TransferCode.accounts_must_have_the_same_asset: B,
+        TransferCode.transfer_must_have_the_same_asset_as_accounts: B,
+        TransferCode.pending_transfer_not_found: N,
+        TransferCode.pending_transfer_not_pending: C,
+        TransferCode.pending_transfer_has_different_debit_account_id: C,
+        TransferCode.pending_transfer_has_different_credit_account_id: C,
+        TransferCode.pending_transfer_has_different_asset: C,
+        TransferCode.exceeds_pending_transfer_amount: C,
+        TransferCode.pending_transfer_has_different_amount: C,
+        TransferCode.pending_transfer_already_posted: C,
+        TransferCode.pending_transfer_already_voided: C,
+        TransferCode.pending_transfer_expired: C,
+        TransferCode.overflows_asset_total: C,
+        TransferCode.exceeds_credits: C,
+        TransferCode.exceeds_debits: C,
+        AccountCode.linked_event_failed: C,
+        AccountCode.id_malformed: B,
+        AccountCode.owner_malformed: B,
+        AccountCode.asset_unknown: B,
+        AccountCode.purpose_unknown: B,
+        AccountCode.flag_unknown: B,
+        AccountCode.flags_are_mutually_exclusive: B,
+        AccountCode.balances_must_be_zero: B,
+        AccountCode.exists_with_different_flags: C,
+        EventCode.event_type_unknown: B,
+        EventCode.payload_malformed: B,
+        EventCode.batch_too_large: B,
+        EventCode.expires_at_mismatch: B,
+        EventCode.expiry_not_pending: C,
+        EventCode.expiry_not_due: C,
+    },
+    ACCEPTED,
+)

@@ -23,8 +23,11 @@ the same fields gets ``exists`` and appends nothing.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
+
+from reclaim.core.kinds import B, C, F, Kind, N, U, kind_table
 
 
 class EventCode(enum.Enum):
@@ -210,3 +213,75 @@ class WithdrawalsRejection:
     def __str__(self) -> str:
         where = "" if self.position is None else f" (item {self.position})"
         return f"{self.code.name}{where}: {self.detail}"
+
+
+#: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).
+KINDS: Final[Mapping[WithdrawalsCode, Kind]] = kind_table(
+    (
+        EventCode,
+        FeesCode,
+        RequestCode,
+        SettleCode,
+        DestinationCode,
+    ),
+    {
+        EventCode.event_type_unknown: B,
+        EventCode.payload_malformed: B,
+        EventCode.batch_too_large: B,
+        EventCode.event_version_retired: C,
+        EventCode.transfer_id_reserved: C,
+        FeesCode.rail_unknown: B,
+        FeesCode.asset_not_served_by_rail: B,
+        FeesCode.tiers_malformed: B,
+        FeesCode.fee_out_of_range: B,
+        FeesCode.bps_out_of_range: B,
+        FeesCode.base_unknown: B,
+        FeesCode.cap_below_fixed: B,
+        FeesCode.minimum_out_of_range: B,
+        FeesCode.timeout_out_of_range: B,
+        FeesCode.settlement_account_invalid: B,
+        FeesCode.fee_account_invalid: B,
+        FeesCode.rail_duplicated: C,
+        RequestCode.withdrawal_id_malformed: B,
+        RequestCode.creditor_name_invalid: B,
+        RequestCode.rail_unknown: B,
+        RequestCode.asset_not_served_by_rail: B,
+        RequestCode.amount_out_of_range: B,
+        RequestCode.fee_out_of_range: B,
+        RequestCode.beneficiary_malformed: B,
+        RequestCode.exists_with_different_fields: C,
+        RequestCode.destination_not_confirmed: F,
+        RequestCode.destination_cooling_off: F,
+        RequestCode.kyc_not_approved: F,
+        RequestCode.rail_not_configured: U,
+        RequestCode.jurisdiction_unknown: F,
+        RequestCode.jurisdiction_sanctioned: F,
+        RequestCode.jurisdiction_unlisted: F,
+        RequestCode.rail_not_allowed: F,
+        RequestCode.amount_below_minimum: B,
+        RequestCode.fee_mismatch: B,
+        RequestCode.open_withdrawals_exceeded: C,
+        RequestCode.account_not_found: N,
+        RequestCode.insufficient_funds: C,
+        RequestCode.rail_funds_insufficient: C,
+        RequestCode.ledger_refused: C,
+        SettleCode.withdrawal_id_malformed: B,
+        SettleCode.rail_reference_malformed: B,
+        SettleCode.reason_unknown: B,
+        SettleCode.withdrawal_not_found: N,
+        SettleCode.withdrawal_already_confirmed: C,
+        SettleCode.withdrawal_already_failed: C,
+        SettleCode.withdrawal_expired: C,
+        SettleCode.ledger_refused: C,
+        DestinationCode.destination_id_malformed: B,
+        DestinationCode.creditor_name_invalid: B,
+        DestinationCode.rail_unknown: B,
+        DestinationCode.beneficiary_malformed: B,
+        DestinationCode.destination_id_mismatch: C,
+        DestinationCode.cooling_off_out_of_range: B,
+        DestinationCode.destination_not_found: N,
+        DestinationCode.destination_removed: C,
+        DestinationCode.destinations_exceeded: C,
+    },
+    ACCEPTED,
+)

@@ -26,23 +26,19 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reclaim.app.log_service import LogService
+from reclaim.app.refusals import refused
 from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.distribution.payees import PAYOUT_ASSETS, classify, current_holder
 from reclaim.core.distribution.state import RoundProgress
 from reclaim.core.machine import State
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
-from reclaim.entrypoints.api.problems import (
-    NotFoundError,
-    ProblemKind,
-    RefusedError,
-)
+from reclaim.entrypoints.api.problems import NotFoundError, refused_error
 from reclaim.entrypoints.api.schemas import DecimalString, Problem
 
 router = APIRouter(tags=["distributions"])
 ROUND_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 NO_STORE: Final = "no-store"
-REFUSED: Final = ProblemKind(409, "refused", "Refused by the distribution rules")
 #: The actor that records a creditor's signed API instruction in the log.
 GATEWAY: Final = "gateway"
 
@@ -231,7 +227,7 @@ def post_election(
     assert asset in PAYOUT_ASSETS
     (outcome,) = log.submit_many([(ElectPayout(actor, asset), GATEWAY)])
     if isinstance(outcome, Rejection):
-        raise RefusedError(REFUSED, outcome.detail)
+        raise refused_error(refused(outcome))
     seq = str(outcome.seq) if outcome.events else None
     return Election(creditor=actor, asset=asset, seq=seq)
 

@@ -77,27 +77,27 @@ from reclaim.app.onboarding import (
     Refused,
 )
 from reclaim.app.ports import KycWebhook, WebhookMalformed, WebhookSignatureInvalid
+from reclaim.app.refusals import OnboardingCode
 from reclaim.core import limits
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
-from reclaim.entrypoints.api.problems import ProblemKind, RefusedError
+from reclaim.entrypoints.api.problems import (
+    FORBIDDEN,
+    OPERATOR_KEY_NOT_HELD,
+    RATE_LIMITED,
+    WEBHOOK_MALFORMED,
+    WEBHOOK_NOT_CONFIGURED,
+    WEBHOOK_SIGNATURE_INVALID,
+    BodyTooLargeError,
+    RefusedError,
+    refused_error,
+)
 
 OPERATOR_ROLES: Final = frozenset({"kyc_officer", "admin"})
 NO_STORE: Final = {"Cache-Control": "no-store"}
 SIGN_UP_ANSWER: Final = (
     b'{"status":"accepted","detail":"If this address can be used, a code is on its way to it."}'
 )
-_NOT_FOUND: Final = frozenset({"claim_not_found", "kyc_case_not_found"})
-_MALFORMED: Final = frozenset(
-    {
-        "email_invalid", "password_invalid", "public_key_invalid", "code_invalid",
-        "possession_not_proved",
-        "provider_unknown", "reason_invalid", "reason_unknown", "kyc_state_unknown",
-        "claim_id_malformed", "creditor_name_invalid", "provider_malformed",
-        "reference_malformed", "verified_name_missing", "webhook_malformed",
-        "reason_not_expected", "name_commitment_malformed", "name_commitment_not_expected",
-    }
-)  # fmt: skip
 
 router = APIRouter(tags=["onboarding"])
 #: Query parameters the operator routes share: an operator's reason, recorded in the log, and
@@ -215,32 +215,17 @@ def _client(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def _problem(
-    status: int, code: str, detail: str, headers: dict[str, str] | None = None
-) -> NoReturn:
-    title = code.replace("_", " ").capitalize()
-    raise RefusedError(ProblemKind(status, code, title), detail, headers)
-
-
 def _raise_refusal(answer: Refused | InputRefused | RateLimited | CodeRefused) -> NoReturn:
     if isinstance(answer, RateLimited):
         retry = str(max(1, answer.retry_after_seconds))
         detail = f"too many attempts; retry in {retry} s"
         if answer.confirmation_key_works:
             detail += ", or enter the confirmation key from the e-mail instead of the code"
-        _problem(429, "rate_limited", detail, {"Retry-After": retry})
+        raise RefusedError(RATE_LIMITED, detail, {"Retry-After": retry})
     if isinstance(answer, CodeRefused):
-        _problem(400, "code_invalid", "the code is wrong, expired or used: ask for a new one")
-    assert isinstance(answer, Refused | InputRefused)
-    if answer.code in _NOT_FOUND:
-        status = 404
-    elif answer.code in _MALFORMED:
-        status = 400
-    elif answer.code == "actor_not_authorised":
-        status = 403
-    else:
-        status = 409
-    _problem(status, answer.code, answer.detail or answer.code)
+        wrong = "the code is wrong, expired or used: ask for a new one"
+        raise refused_error(Refused(OnboardingCode.code_invalid, wrong))
+    raise refused_error(answer)
 
 
 def _utc(moment: datetime) -> str:
@@ -249,15 +234,15 @@ def _utc(moment: datetime) -> str:
 
 def _creditor(request: Request, actor: str) -> str:
     if _service(request).role_of(actor) != "creditor":
-        _problem(403, "forbidden", f"{actor!r} is not a creditor")
+        raise RefusedError(FORBIDDEN, f"{actor!r} is not a creditor")
     return actor
 
 
 def _operator(request: Request, actor: str) -> str:
     if _service(request).role_of(actor) not in OPERATOR_ROLES:
-        _problem(403, "forbidden", f"{actor!r} is not a KYC officer or an admin")
+        raise RefusedError(FORBIDDEN, f"{actor!r} is not a KYC officer or an admin")
     if actor not in request.app.state.operator_signers:
-        _problem(403, "operator_key_not_held", f"this server holds no key of {actor!r}")
+        raise RefusedError(OPERATOR_KEY_NOT_HELD, f"this server holds no key of {actor!r}")
     return actor
 
 
@@ -397,19 +382,19 @@ async def kyc_webhook(request: Request) -> Outcome:
     """A hosted KYC provider's decision, HMAC-signed (``X-Reclaim-Kyc-Signature``)."""
     webhook: KycWebhook | None = request.app.state.kyc_webhook
     if webhook is None:
-        _problem(404, "webhook_not_configured", "this server has no hosted KYC provider")
+        raise RefusedError(WEBHOOK_NOT_CONFIGURED, "this server has no hosted KYC provider")
     assert webhook is not None
     body = await request.body()
     if len(body) > limits.kyc_webhook_body_max_bytes:
-        _problem(413, "request_too_large", "a KYC webhook is small")
+        raise BodyTooLargeError("a KYC webhook is small")
     service = _service(request)
     try:
         header = request.headers.get(webhook.signature_header)
         event = webhook.verify(header, body, service.clock.now())
     except WebhookSignatureInvalid as exc:
-        _problem(401, "webhook_signature_invalid", str(exc))
+        raise RefusedError(WEBHOOK_SIGNATURE_INVALID, str(exc)) from None
     except WebhookMalformed as exc:
-        _problem(400, "webhook_malformed", str(exc))
+        raise RefusedError(WEBHOOK_MALFORMED, str(exc)) from None
     answer = service.receive_webhook(event)
     if isinstance(answer, Refused):
         _raise_refusal(answer)

@@ -17,9 +17,9 @@ Error tree of the API layer itself (raised by ``app.py``)::
     ├── NotFoundError             nothing there yet (no checkpoint published)
     ├── BodyTooLargeError         a request body over the limit
     ├── QueryTooLongError         a query string over the limit
-    ├── RefusedError              onboarding refusals with their own code and status
-    │                             (``onboarding.py``: ``code_invalid``, ``rate_limited``, the
-    │                             core's link and KYC codes, ``webhook_signature_invalid``...)
+    ├── RefusedError              a service's refusal (``app.refusals.Refused``: its code's
+    │                             name, the status of its kind, ``STATUS_OF_KIND``), or a
+    │                             route's own problem (``rate_limited``, ``forbidden``...)
     └── AuthenticationError       a signed request refused (``auth.py``, Backpack's scheme)
         ├── SignatureMissingError         a signing header is absent
         ├── SignatureInvalidError         malformed headers, or a signature that does not verify
@@ -50,10 +50,14 @@ The mapping (``PROBLEMS``; the most specific class in an exception's MRO wins):
 | ``ports.RequestAlreadyAccepted`` (another process stored it first) | 409 | ``request_replayed`` |
 | ``ReplayCacheFullError`` (+ Retry-After)     | 429    | ``too_many_requests`` |
 | ``ports.StoreCorrupt``                       | 500    | ``store_corrupt``     |
-| ``merkle.NodeLookupError``                   | 500    | ``store_corrupt``     |
+| ``merkle_plan.NodeLookupError``              | 500    | ``store_corrupt``     |
 | ``ports.StoreError`` (any other)             | 500    | ``store_error``       |
 | ``ports.StoreUnavailable`` (+ Retry-After)   | 503    | ``store_unavailable`` |
 | any other exception (a bug)                  | 500    | ``internal_error``    |
+
+A service's refusal (``reclaim.app.refusals.Refused``) answers with its code's name and the status
+of its kind, mapped here once (``STATUS_OF_KIND``): ``bad_input`` 400, ``forbidden`` 403,
+``not_found`` 404, ``conflict`` 409, ``unavailable`` 503 (``refused_error``).
 
 The ``detail`` of a 5xx problem never carries the exception's message (it may name database
 hosts, paths or SQL); the handler logs it instead.
@@ -83,6 +87,8 @@ from reclaim.app.ports import (
     StoreError,
     StoreUnavailable,
 )
+from reclaim.app.refusals import Refused
+from reclaim.core.kinds import Kind
 from reclaim.log.merkle import ProofError
 from reclaim.log.merkle_plan import NodeLookupError
 
@@ -183,6 +189,18 @@ TOO_MANY_REQUESTS: Final = ProblemKind(429, "too_many_requests", "Too many signe
 #: Seconds a client should wait when the replay cache is full (the shortest window is 1 ms, the
 #: default 5 s: within a second, most remembered signatures have expired).
 RETRY_AFTER_BUSY_SECONDS: Final = 1
+#: A route's own authority check: the signer's role may not use it.
+FORBIDDEN: Final = ProblemKind(403, "forbidden", "Forbidden")
+OPERATOR_KEY_NOT_HELD: Final = ProblemKind(
+    403, "operator_key_not_held", "This server holds no key of the operator"
+)
+#: Sign-up, code and login attempts over their budget (+ Retry-After).
+RATE_LIMITED: Final = ProblemKind(429, "rate_limited", "Rate limited")
+WEBHOOK_NOT_CONFIGURED: Final = ProblemKind(404, "webhook_not_configured", "Webhook not configured")
+WEBHOOK_SIGNATURE_INVALID: Final = ProblemKind(
+    401, "webhook_signature_invalid", "Webhook signature invalid"
+)
+WEBHOOK_MALFORMED: Final = ProblemKind(400, "webhook_malformed", "Webhook malformed")
 STORE_CORRUPT: Final = ProblemKind(500, "store_corrupt", "The log store is inconsistent")
 STORE_ERROR: Final = ProblemKind(500, "store_error", "The log store failed")
 INTERNAL_ERROR: Final = ProblemKind(500, "internal_error", "Internal server error")
@@ -225,8 +243,30 @@ ALL_KINDS: Final = (
     INVALID_PARAMETER, RANGE_NOT_AVAILABLE, NOT_FOUND, METHOD_NOT_ALLOWED, REQUEST_TOO_LARGE,
     QUERY_TOO_LONG, STORE_CORRUPT, STORE_ERROR, INTERNAL_ERROR, STORE_UNAVAILABLE,
     SIGNATURE_MISSING, SIGNATURE_INVALID, TIMESTAMP_OUTSIDE_WINDOW, KEY_UNKNOWN, REQUEST_REPLAYED,
-    TOO_MANY_REQUESTS, BODY_MALFORMED,
+    TOO_MANY_REQUESTS, BODY_MALFORMED, FORBIDDEN, OPERATOR_KEY_NOT_HELD, RATE_LIMITED,
+    WEBHOOK_NOT_CONFIGURED, WEBHOOK_SIGNATURE_INVALID, WEBHOOK_MALFORMED,
 )  # fmt: skip
+
+
+#: The one mapping of a refusal's kind to its HTTP status (``reclaim.core.kinds``).
+STATUS_OF_KIND: Final[Mapping[Kind, int]] = {
+    Kind.bad_input: 400,
+    Kind.forbidden: 403,
+    Kind.not_found: 404,
+    Kind.conflict: 409,
+    Kind.unavailable: 503,
+}
+
+
+def refusal_kind(answer: Refused) -> ProblemKind:
+    """The problem of a service's refusal: its kind's status, its code's name."""
+    code = answer.code.name
+    return ProblemKind(STATUS_OF_KIND[answer.kind], code, code.replace("_", " ").capitalize())
+
+
+def refused_error(answer: Refused, headers: Mapping[str, str] | None = None) -> RefusedError:
+    """The exception that answers ``answer`` as problem+json (raise it from a route)."""
+    return RefusedError(refusal_kind(answer), answer.detail or answer.code.name, headers)
 
 
 def kind_of(exc: BaseException) -> ProblemKind:

@@ -96,13 +96,15 @@ from reclaim.app.withdrawals import (
 from reclaim.core.events import format_time
 from reclaim.core.limits import client_id_max, withdrawals_page_max
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
+from reclaim.core.withdrawals import RequestCode
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import instruction
 from reclaim.entrypoints.api.problems import (
+    FORBIDDEN,
     BodyMalformedError,
     InvalidParameterError,
-    ProblemKind,
     RefusedError,
+    refused_error,
 )
 from reclaim.entrypoints.api.schemas import Problem, QueryInt
 
@@ -116,26 +118,6 @@ PAGE_DEFAULT: Final = 100
 STATUS: Final = {"requested": "pending", "confirmed": "confirmed", "failed": "failed",
                  "expired": "expired"}  # fmt: skip
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_BAD_INPUT: Final = frozenset(
-    {
-        "iban_invalid", "bic_invalid", "not_in_sepa_zone", "account_invalid", "address_invalid",
-        "address_not_checksummed", "beneficiary_field_missing", "beneficiary_field_unknown",
-        "rail_unknown", "asset_not_served_by_rail", "amount_out_of_range",
-        "amount_below_minimum", "fee_mismatch", "fee_out_of_range", "withdrawal_id_malformed",
-        "beneficiary_malformed", "destination_rail_mismatch", "destination_id_malformed",
-    }
-)  # fmt: skip
-_FORBIDDEN: Final = frozenset(
-    {
-        "kyc_not_approved", "jurisdiction_unknown", "jurisdiction_sanctioned",
-        "jurisdiction_unlisted", "rail_not_allowed", "address_not_allowed",
-        "verified_name_missing", "actor_not_authorised", "actor_unknown",
-        "destination_not_confirmed", "destination_cooling_off", "email_not_on_file",
-        "code_invalid", "code_expired", "code_attempts_exhausted",
-    }
-)  # fmt: skip
-_NOT_FOUND: Final = frozenset({"destination_not_found"})
-_UNAVAILABLE: Final = frozenset({"rail_not_configured"})
 #: The body field that carries the destination, by rail.
 _ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
 
@@ -259,7 +241,7 @@ SignedBody = Annotated[tuple[RequestMark, dict[str, Any]], Depends(_signed_body)
 def _creditor(service: WithdrawalService, actor: str) -> str:
     role = service.log.read(lambda s: s.actors[actor].role if actor in s.actors else None)
     if role != "creditor":
-        _problem(403, "forbidden", f"{actor!r} is not a creditor")
+        raise RefusedError(FORBIDDEN, f"{actor!r} is not a creditor")
     return actor
 
 
@@ -280,7 +262,7 @@ def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Respon
     creditor = _creditor(service, actor)
     asset = asset_of(body.symbol)
     if asset is None:
-        _problem(400, "invalid_parameter", f"symbol {body.symbol!r} is not an asset")
+        raise InvalidParameterError(f"symbol {body.symbol!r} is not an asset")
     try:
         amount = parse_amount(body.quantity, asset)
         fee = None if body.fee is None else parse_amount(body.fee, asset)
@@ -288,9 +270,11 @@ def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Respon
         raise InvalidParameterError(f"quantity or fee: {exc}") from None
     rail = service.rails.get(body.blockchain)
     if rail is not None and rail.asset != asset.code:
-        _problem(400, "asset_not_served_by_rail", f"{rail.name} pays out {rail.asset}")
+        raise refused_error(
+            Refused(RequestCode.asset_not_served_by_rail, f"{rail.name} pays out {rail.asset}")
+        )
     if (body.address is None) == (body.destinationId is None):
-        _problem(400, "invalid_parameter", "give exactly one of address and destinationId")
+        raise InvalidParameterError("give exactly one of address and destinationId")
     destination = {}
     if body.address is not None:
         destination = _destination_fields(body.blockchain, body.address, body.bankBic)
@@ -440,22 +424,8 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"
 
 
-def _problem(status: int, code: str, detail: str) -> NoReturn:
-    raise RefusedError(ProblemKind(status, code, code.replace("_", " ").capitalize()), detail)
-
-
 def _raise(answer: Refused) -> NoReturn:
-    if answer.code in _BAD_INPUT:
-        status = 400
-    elif answer.code in _FORBIDDEN:
-        status = 403
-    elif answer.code in _UNAVAILABLE:
-        status = 503
-    elif answer.code in _NOT_FOUND:
-        status = 404
-    else:
-        status = 409
-    _problem(status, answer.code, answer.detail or answer.code)
+    raise refused_error(answer)
 
 
 def install(app: FastAPI, service: WithdrawalService) -> None:

@@ -104,7 +104,7 @@ def _service(chosen: Settings) -> Iterator[WithdrawalService]:
 
 
 def _refused(answer: Refused) -> typer.Exit:
-    err.print(f"[bold red]refused[/] {answer.code}: {escape(answer.detail)}", soft_wrap=True)
+    err.print(f"[bold red]refused[/] {answer.name}: {escape(answer.detail)}", soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -358,7 +358,7 @@ def reconcile_statement(
         m = applied.match
         outcome = applied.outcome
         action = "" if outcome is None else (
-            f"refused {outcome.code}" if isinstance(outcome, Refused) else outcome.status
+            f"refused {outcome.name}" if isinstance(outcome, Refused) else outcome.status
         )  # fmt: skip
         rows.append({
             "line": str(m.line.line), "kind": m.kind, "withdrawal": m.withdrawal_id,

@@ -1,0 +1,183 @@
+"""One refusal type for every application service, its code always an enum member.
+
+A service answers a refusal as ``Refused(code, detail)``: ``code`` is the most specific code there
+is — a sub-domain's own ordered code out of the core's ``Rejection`` (``refused``), the shell's
+``rejections.Code``, or one of the codes the services themselves invent (``OnboardingCode``,
+``WithdrawalServiceCode``, ``PortalCode``; the rails' ``BeneficiaryCode`` lives with their
+port) — and never text. Every code has exactly one ``Kind`` (``reclaim.core.kinds``), looked
+up by ``kind_of`` in ``KINDS``, the union of every code enum's table; the API maps a kind to an
+HTTP status once
+(``entrypoints.api.problems.refused_error``) and a code's problem+json ``code`` is its name.
+
+Adding a code: add the member to its enum and its kind to that enum's table (the import fails
+otherwise), and ``tests/tidy/test_refusal_kinds.py`` shows its status.
+
+Imported by the services, the API and the web portal.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from reclaim.app.withdrawal_ports import BENEFICIARY_KINDS
+from reclaim.core import rejections
+from reclaim.core.claims import codes as claims_codes
+from reclaim.core.distribution import codes as distribution_codes
+from reclaim.core.kinds import B, C, F, Kind, N, U, kind_table
+from reclaim.core.ledger import codes as ledger_codes
+from reclaim.core.market import codes as market_codes
+from reclaim.core.notes import codes as notes_codes
+from reclaim.core.rejections import Rejection
+from reclaim.core.withdrawals import codes as withdrawals_codes
+
+
+class OnboardingCode(enum.Enum):
+    """Refusals the onboarding service decides itself (before or beside the core)."""
+
+    email_invalid = 1
+    password_invalid = 2
+    public_key_invalid = 3
+    #: The sign-up or key addition did not prove possession of the new key (issue 9).
+    possession_not_proved = 4
+    #: The code is wrong, expired, used or burnt (the answer does not say which).
+    code_invalid = 5
+    #: The address has an account already: add the key from it.
+    creditor_exists = 6
+    provider_unknown = 7
+    kyc_case_not_found = 8
+    kyc_case_mismatch = 9
+    #: An approval must name the verified person.
+    verified_name_missing = 10
+
+
+class WithdrawalServiceCode(enum.Enum):
+    """Refusals the withdrawal service decides itself (rails, destinations, exports)."""
+
+    rail_unknown = 1
+    rail_not_configured = 2
+    amount_out_of_range = 3
+    destination_rail_mismatch = 4
+    #: The creditor has no KYC-verified name to pay to.
+    verified_name_missing = 5
+    #: The creditor has no proved e-mail address to confirm a destination with.
+    email_not_on_file = 6
+    destination_not_found = 7
+    destination_removed = 8
+    #: A destination's confirmation code (``ports.CodeVerdict``): wrong, expired, burnt.
+    code_invalid = 9
+    code_expired = 10
+    code_attempts_exhausted = 11
+    nothing_to_export = 12
+
+
+class PortalCode(enum.Enum):
+    """Refusals the web portal's account service decides itself (``app.web_accounts``)."""
+
+    document_type_unsupported = 1
+    document_size_invalid = 2
+    #: The console's round desk (``app.web_operator.RoundDesk``): the round changed since the
+    #: preview the treasurer approves; the lines to execute are no longer the approved ones;
+    #: the round is not approved; the round cannot be computed or executed (no plan, FX rate).
+    preview_changed = 3
+    lines_changed = 4
+    round_not_approved = 5
+    round_cannot_be_previewed = 6
+    round_cannot_be_executed = 7
+
+
+_PORTAL_KINDS: Final = kind_table(
+    (PortalCode,),
+    {
+        PortalCode.document_type_unsupported: B,
+        PortalCode.document_size_invalid: B,
+        PortalCode.preview_changed: C,
+        PortalCode.lines_changed: C,
+        PortalCode.round_not_approved: C,
+        PortalCode.round_cannot_be_previewed: C,
+        PortalCode.round_cannot_be_executed: C,
+    },
+)
+_ONBOARDING_KINDS: Final = kind_table(
+    (OnboardingCode,),
+    {
+        OnboardingCode.email_invalid: B,
+        OnboardingCode.password_invalid: B,
+        OnboardingCode.public_key_invalid: B,
+        OnboardingCode.possession_not_proved: B,
+        OnboardingCode.code_invalid: B,
+        OnboardingCode.creditor_exists: C,
+        OnboardingCode.provider_unknown: B,
+        OnboardingCode.kyc_case_not_found: N,
+        OnboardingCode.kyc_case_mismatch: C,
+        OnboardingCode.verified_name_missing: B,
+    },
+)
+_WITHDRAWAL_SERVICE_KINDS: Final = kind_table(
+    (WithdrawalServiceCode,),
+    {
+        WithdrawalServiceCode.rail_unknown: B,
+        WithdrawalServiceCode.rail_not_configured: U,
+        WithdrawalServiceCode.amount_out_of_range: B,
+        WithdrawalServiceCode.destination_rail_mismatch: B,
+        WithdrawalServiceCode.verified_name_missing: F,
+        WithdrawalServiceCode.email_not_on_file: F,
+        WithdrawalServiceCode.destination_not_found: N,
+        WithdrawalServiceCode.destination_removed: C,
+        WithdrawalServiceCode.code_invalid: F,
+        WithdrawalServiceCode.code_expired: F,
+        WithdrawalServiceCode.code_attempts_exhausted: F,
+        WithdrawalServiceCode.nothing_to_export: C,
+    },
+)
+
+def _joined(*tables: Mapping[Any, Kind]) -> dict[enum.Enum, Kind]:
+    joined: dict[enum.Enum, Kind] = {}
+    for table in tables:
+        joined.update(table)
+    return joined
+
+
+#: Every code enum's kind table, joined: code member → kind.
+KINDS: Final[Mapping[enum.Enum, Kind]] = _joined(
+    rejections.KINDS,
+    ledger_codes.KINDS,
+    claims_codes.KINDS,
+    distribution_codes.KINDS,
+    withdrawals_codes.KINDS,
+    market_codes.KINDS,
+    notes_codes.KINDS,
+    BENEFICIARY_KINDS,
+    _ONBOARDING_KINDS,
+    _WITHDRAWAL_SERVICE_KINDS,
+    _PORTAL_KINDS,
+)
+
+
+def kind_of(code: enum.Enum) -> Kind:
+    """The kind of a refusal's code (``KeyError`` for an accepting answer: a bug)."""
+    return KINDS[code]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A service's refusal: the most specific code (an enum member) and a sentence."""
+
+    code: enum.Enum
+    detail: str
+
+    @property
+    def kind(self) -> Kind:
+        return kind_of(self.code)
+
+    @property
+    def name(self) -> str:
+        """The code's stable name (the API's problem ``code``)."""
+        return self.code.name
+
+
+def refused(rejection: Rejection) -> Refused:
+    """The core's refusal as a service's: its most specific code, and its own sentence."""
+    return Refused(rejection.specific, rejection.reason_detail or rejection.detail)
