@@ -23,7 +23,7 @@ from reclaim.app.claims_import import CLAIM_SUBJECT_PREFIX, HOLDER_NAME_FIELD
 from reclaim.app.log_service import LogService
 from reclaim.app.onboarding import Refused
 from reclaim.app.ports import SubjectErased, SubjectNotFound, Vault
-from reclaim.app.web_accounts import refused
+from reclaim.app.refusals import refused
 from reclaim.core.claims import treatment
 from reclaim.core.distribution.commands import ReleaseEscrow
 from reclaim.core.distribution.payees import CREDITOR, classify, current_holder, escrow_account_id
