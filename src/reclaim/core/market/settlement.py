@@ -210,10 +210,14 @@ def _run(view: View, accounts: Sequence[Account], transfers: Sequence[Transfer],
             if account_code is not AccountCode.ok:
                 return LedgerRefused("account", index, account_code, account.id)
         view.put_account(account)
+    if not check:  # checked before (``check_moves``): apply, resolving posts and voids
+        for t in transfers:
+            pending = view.transfer(t.pending_id) if t.pending_id else None
+            apply_transfer(view, resolved(t, pending), time, "")
+        return None
     for index, t in enumerate(transfers):
         code, record = transfer_ladder(view, t, time)
         if code is not TransferCode.ok:
-            assert check, f"settlement: {t.id} refused on apply: {code.name}"
             return LedgerRefused("transfer", index, code, t.id)
         apply_transfer(view, resolved(t, record), time, "")
     return None
