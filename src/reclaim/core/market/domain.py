@@ -207,6 +207,7 @@ def _escrow_named(items: object) -> str | None:
         return None
     prefix = settlement.ESCROW_OWNER_PREFIX
     for item in items:
+        names: tuple[str, ...]
         if isinstance(item, Transfer):
             names = (item.debit_account_id, item.credit_account_id)
         elif isinstance(item, Account):

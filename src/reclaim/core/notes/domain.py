@@ -220,10 +220,8 @@ def _evolve(ns: NotesState, world: World, event: Event) -> None:
         decision = decide(ns, Context(world), command_of(logged), world.events, event.time)
         assert isinstance(decision, NotesDecision), decision
         allocation = decision.allocation
-    moves = _moves(ns, logged, allocation) if not isinstance(logged, ClaimConverted) else None
+    moves = _moves(ns, logged, allocation)  # before ``evolve``: it reads the state before
     evolve(ns, logged)
-    if moves is None:  # the conversion's series is known (defined before)
-        moves = _moves(ns, logged, ())
     apply_moves(world.ledger, {}, moves, event.time)
 
 
