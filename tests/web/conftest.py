@@ -221,6 +221,11 @@ def portal(
     free, taken = portal_world.prepare(data)
     (root / "hk.toml").write_text(portal_world.HK_WIRE_TERMS)
     reclaim("withdrawals", "set-fees", str(root / "hk.toml"), "--data-dir", str(data), cwd=root)
+    spec = root / "rounds.toml"  # the shipped plan and a fifth round, declared and funded
+    spec.write_text(portal_world.shipped_rounds() + portal_world.FIFTH_ROUND)
+    reclaim("distribute", "declare", portal_world.FIFTH_ROUND_ID, "--spec", str(spec),
+            "--data-dir", str(data), cwd=root)  # fmt: skip
+    reclaim("distribute", "fund", portal_world.FIFTH_ROUND_ID, "--data-dir", str(data), cwd=root)
     inbox, smtp_port = smtp
     env = {**os.environ, "RECLAIM_SMTP_HOST": "127.0.0.1", "RECLAIM_SMTP_PORT": str(smtp_port),
            "RECLAIM_DESTINATION_COOLING_OFF_SECONDS": "0"}  # fmt: skip

@@ -10,6 +10,7 @@ Set-up before the server starts (the server then owns the data directory):
   treasury) and the Hong Kong USD
   wire's terms (``reclaim withdrawals set-fees``): the demo sets SEPA only, and a claim released
   from escrow pays USD;
+- a fifth FTX round, declared and funded (``reclaim distribute``), for the console to run;
 - the register's claims nobody holds yet, by jurisdiction (``Holder``): each test signs up with
   its own, so tests do not meet.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import reclaim
 from reclaim import bootstrap
 from reclaim.app.web_accounts import WebAccounts
 from reclaim.app.web_queries import claim_distributions
@@ -60,6 +62,20 @@ minimum = "10.00"
 timeout_seconds = 1209600
 settlement_account = "operator/USD/rail_settlement"
 fee_account = "operator/USD/fees"
+"""
+#: A round after the demo's four, for the console to preview, approve and execute.
+FIFTH_ROUND_ID: Final = "ftx-5"
+FIFTH_ROUND: Final = """
+[[rounds]]
+round_id = "ftx-5"
+record_date = "2026-11-30"
+payment_date = "2026-12-31"
+funding_minor = 50_000_000_000
+
+[[rounds.classes]]
+class_code = "5A"
+target = "percent"
+cumulative_bps = 10_000
 """
 MAIL_WAIT_SECONDS: Final = 30
 TAKEN_COUNT: Final = 3
@@ -171,6 +187,11 @@ def prepare(data_dir: Path) -> tuple[dict[str, list[Holder]], tuple[Taken, ...]]
         return free, tuple(taken)
     finally:
         container.close()
+
+
+def shipped_rounds() -> str:
+    """The shipped FTX plan and rounds file (``reclaim distribute --ftx``)."""
+    return (Path(reclaim.__file__).parent / "data" / "rounds" / "ftx.toml").read_text()
 
 
 def handing_out(free: dict[str, list[Holder]]) -> dict[str, Iterator[Holder]]:

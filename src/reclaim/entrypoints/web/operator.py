@@ -12,6 +12,9 @@ called with the session's actor as the signer), so the log shows who authorised 
 | ``GET /operator/escrow`` | treasury, auditor | escrows the plan would now pay |
 | ``POST /operator/escrow/release`` | treasury | ``escrow.released`` (signed) |
 | ``GET /operator/rounds`` | every role | each round's report: funding, approval, execution |
+| ``POST /operator/rounds/preview`` | treasury | the computed round: totals, escrow, digest |
+| ``POST /operator/rounds/approve`` | treasury | ``distribution.round_approved`` of what was seen |
+| ``POST /operator/rounds/execute`` | treasury | the approved lines posted, the round completed |
 | ``GET /operator/withdrawals`` | treasury, auditor | every withdrawal and its status |
 | ``POST /operator/withdrawals/batch`` | treasury | the rail's batch file (pain.001 for SEPA) |
 
@@ -21,6 +24,7 @@ reads no identity document); a creditor's session is no operator's: ``303`` to t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Final
 
@@ -61,6 +65,7 @@ PERMISSIONS: Final = {
     "escrow_view": frozenset({"treasury", "auditor"}),
     "escrow_release": frozenset({"treasury"}),
     "rounds_view": frozenset({"admin", "kyc_officer", "treasury", "auditor"}),
+    "rounds_run": frozenset({"treasury"}),
     "withdrawals_view": frozenset({"treasury", "auditor"}),
     "withdrawals_batch": frozenset({"treasury"}),
 }
@@ -82,7 +87,7 @@ def allowed(operator: Principal) -> dict[str, bool]:
     return {name: operator.role in roles for name, roles in PERMISSIONS.items()}
 
 
-def _page(request: Request, operator: Principal, template: str, context: dict[str, object],
+def _page(request: Request, operator: Principal, template: str, context: Mapping[str, object],
           status: int = 200) -> Response:  # fmt: skip
     return page(request, template, {"operator": operator, "can": allowed(operator), **context},
                 status)  # fmt: skip
@@ -208,8 +213,55 @@ def _release(request: Request, form: forms.Form) -> Response:
 @router.get("/operator/rounds")
 def rounds_page(request: Request) -> Response:
     services, operator = operator_of(request, "rounds_view")
-    return _page(request, operator, "operator_rounds.html",
-                 {"rounds": services.log.read(rounds)})  # fmt: skip
+    return _rounds(request, services, operator, "", "")
+
+
+def _rounds(request: Request, services: CreditorServices, operator: Principal, error: str,
+            notice: str, status: int = 200) -> Response:  # fmt: skip
+    context = {"rounds": services.log.read(rounds), "error": error, "done": notice}
+    return _page(request, operator, "operator_rounds.html", context, status)
+
+
+@router.post("/operator/rounds/preview")
+async def round_preview_post(request: Request) -> Response:
+    return await post(request, _round_preview)
+
+
+def _round_preview(request: Request, form: forms.Form) -> Response:
+    services, operator = operator_of(request, "rounds_run")
+    round_id = form.get("round_id")[:web_form_id_max_chars]
+    answer = services.rounds.preview(round_id)
+    if isinstance(answer, Refused):
+        return _rounds(request, services, operator, code_name(answer.code), "", 409)
+    return _page(request, operator, "operator_round_preview.html",
+                 {"round_id": round_id, "preview": answer})  # fmt: skip
+
+
+@router.post("/operator/rounds/approve")
+async def round_approve_post(request: Request) -> Response:
+    return await post(request, _round_approve)
+
+
+def _round_approve(request: Request, form: forms.Form) -> Response:
+    services, operator = operator_of(request, "rounds_run")
+    round_id = form.get("round_id")[:web_form_id_max_chars]
+    answer = services.rounds.approve(operator.actor, round_id, form.get("digest")[:64])
+    if isinstance(answer, Refused):
+        return _rounds(request, services, operator, code_name(answer.code), "", 409)
+    return _rounds(request, services, operator, "", "approved")
+
+
+@router.post("/operator/rounds/execute")
+async def round_execute_post(request: Request) -> Response:
+    return await post(request, _round_execute)
+
+
+def _round_execute(request: Request, form: forms.Form) -> Response:
+    services, operator = operator_of(request, "rounds_run")
+    answer = services.rounds.execute(operator.actor, form.get("round_id")[:web_form_id_max_chars])
+    if isinstance(answer, Refused):
+        return _rounds(request, services, operator, code_name(answer.code), "", 409)
+    return _rounds(request, services, operator, "", "executed")
 
 
 def _withdrawals(request: Request, permission: str) -> tuple[WithdrawalService, Principal]:

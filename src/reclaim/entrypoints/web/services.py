@@ -18,6 +18,7 @@ from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.onboarding import OnboardingService
 from reclaim.app.web_accounts import WebAccounts
+from reclaim.app.web_operator import RoundDesk
 from reclaim.app.withdrawals import WithdrawalService
 
 
@@ -28,6 +29,7 @@ class CreditorServices:
     accounts: WebAccounts
     withdrawals: WithdrawalService | None
     liabilities: LiabilitiesService | None
+    rounds: RoundDesk
 
     @classmethod
     def of(
@@ -39,4 +41,5 @@ class CreditorServices:
         withdrawals = getattr(app.state, "withdrawals", None)
         if not isinstance(withdrawals, WithdrawalService):
             withdrawals = None
-        return cls(log, onboarding, WebAccounts(onboarding, log), withdrawals, liabilities)
+        return cls(log, onboarding, WebAccounts(onboarding, log), withdrawals, liabilities,
+                   RoundDesk(log))  # fmt: skip
