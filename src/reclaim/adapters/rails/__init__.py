@@ -15,6 +15,8 @@ custody desk by the operator's own channel; what comes back is a statement
 ``VaultBeneficiaryCommitments`` commits a destination with the PII vault's secret
 (``Commitments``, kind ``beneficiary``, value ``<rail>:<canonical>``), so the log names a
 destination only by its HMAC and equal destinations have equal commitments.
+
+Imported by ``reclaim.bootstrap`` (through ``app.withdrawal_ports.rails_by_name``) and the tests.
 """
 
 from __future__ import annotations

@@ -7,4 +7,6 @@ post-petition interest; ``compute`` the vectorised round (the preview); ``payees
 ``payload_codec`` (their reading and writing), ``rounds``, ``escrow`` and ``holders`` (the checks
 and ledger effects of each kind of event), and ``machine``, which dispatches: decide, check and
 evolve by event type, and the invariants. See each module's docstring.
+
+Imported by ``core.machine`` (through ``domain``), the app's distribution service and the tests.
 """

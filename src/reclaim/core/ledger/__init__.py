@@ -115,6 +115,9 @@ Known limits
   periodic sweep, not a per-transfer cost. Until it runs, an expired pending still holds its
   reservation, but can no longer be posted or voided.
 - No balancing transfers, account closing, or history queries (the projections answer those).
+
+Imported by ``core.machine`` (through ``domain``), the other sub-domains (which post to it),
+the app and the tests.
 """
 
 from reclaim.core.ledger.codes import (

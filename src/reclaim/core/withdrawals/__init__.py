@@ -122,6 +122,8 @@ Known limits
 - The fee is reserved and posted with the amount; a failed withdrawal costs nothing.
 - ``open_count`` walks the creditor's open set, which keeps expired ids for good (nothing
   settles them): O(``open_withdrawals_per_creditor_max`` + the creditor's expired ones).
+
+Imported by ``core.machine`` (through ``domain``), the app's withdrawal service and the tests.
 """
 
 from reclaim.core.limits import destination_cooling_off_max_seconds, destinations_per_creditor_max
