@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reclaim.core.kinds import B, C, F, Kind, N, kind_table
+from reclaim.core.kinds import B, C, Kind, N, kind_table
 
 
 class EventCode(enum.Enum):
