@@ -365,6 +365,9 @@ def test_a_plain_ledger_transfer_of_notes_is_refused(world: MarketWorld) -> None
                      "bob/NOTE-FTX5A/creditor_available", NOTE, 1, "correction")  # fmt: skip
     answer = refused(world, CreateTransfers((steal,)), "treasury")
     assert answer.reason is GuardCode.note_transfer_reserved
+    trap = Account.of("carol", NOTE, "creditor_available")  # no flag: could go negative
+    answer = refused(world, OpenAccounts((trap,)), "treasury")
+    assert answer.reason is GuardCode.note_transfer_reserved
 
 
 def test_plain_ledger_commands_may_not_touch_the_escrow(world: MarketWorld) -> None:

@@ -103,8 +103,9 @@ class GuardCode(enum.Enum):
     event's shape."""
 
     ok = 0
-    #: A plain ledger transfer of a ``NOTE-`` asset: notes move only with notes and market
-    #: events (conversion, fills), so the holdings at a record position are the log's.
+    #: A plain ledger transfer of a ``NOTE-`` asset, or a plain opening of a note account:
+    #: notes move only with notes and market events (conversion, fills), so the holdings at a
+    #: record position are the log's.
     note_transfer_reserved = 1
     #: A logged notes event whose payload has not its type's shape, or is not what its
     #: command decides.

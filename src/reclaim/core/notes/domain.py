@@ -35,7 +35,13 @@ from typing import Final, NamedTuple
 from reclaim.core.claims.model import APPROVED
 from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
-from reclaim.core.ledger.model import Account, CreateTransfers, Transfer, account_id
+from reclaim.core.ledger.model import (
+    Account,
+    CreateTransfers,
+    OpenAccounts,
+    Transfer,
+    account_id,
+)
 from reclaim.core.market.machine import MarketState
 from reclaim.core.market.settlement import Moves, apply_moves, available_account, check_moves
 from reclaim.core.notes.codes import GuardCode, NotesRejection, PassCode
@@ -62,7 +68,6 @@ from reclaim.core.notes.payloads import (
     to_payload,
 )
 from reclaim.core.rejections import Code
-from reclaim.core.types import JsonValue
 
 USD: Final = "USD"
 ISSUING_PURPOSE: Final = "holding_entity"
@@ -247,16 +252,20 @@ def _invariants(ns: NotesState, world: World, full: bool) -> None:
         assert posted == expected, (name, posted, expected)
 
 
-def _touches_notes(transfers: list[JsonValue] | tuple[Transfer, ...]) -> str | None:
-    for t in transfers:
+def _names_notes(items: object) -> str | None:
+    """The id of the first transfer or account of ``items`` (records or payload objects) of a
+    ``NOTE-`` asset, or ``None``."""
+    if not isinstance(items, list | tuple):
+        return None
+    for item in items:
         fields: tuple[str, ...]
-        if isinstance(t, Transfer):
-            fields = (t.asset, t.debit_account_id, t.credit_account_id)
-            ident = t.id
-        elif isinstance(t, dict):
-            fields = tuple(str(t.get(k, "")) for k in ("asset", "debit_account_id",
-                                                        "credit_account_id"))  # fmt: skip
-            ident = str(t.get("id", ""))
+        if isinstance(item, Transfer):
+            fields, ident = (item.asset, item.debit_account_id, item.credit_account_id), item.id
+        elif isinstance(item, Account):
+            fields, ident = (item.asset,), item.id
+        elif isinstance(item, dict):
+            keys = ("asset", "debit_account_id", "credit_account_id", "id")
+            fields, ident = tuple(str(item.get(k, "")) for k in keys), str(item.get("id", ""))
         else:
             continue
         if any(f.startswith(NOTE_PREFIX) or f"/{NOTE_PREFIX}" in f for f in fields):
@@ -265,17 +274,21 @@ def _touches_notes(transfers: list[JsonValue] | tuple[Transfer, ...]) -> str | N
 
 
 def _guard(item: object) -> NotesRejection | None:
-    """A plain ledger transfer of notes (module docstring)."""
+    """A plain ledger command or event that opens a note account or moves notes (module
+    docstring): note accounts are opened, and notes moved, by notes and market events only, so
+    their flags are the programme's and the holdings at a record position are the log's."""
+    found: str | None = None
     if isinstance(item, CreateTransfers):
-        found = _touches_notes(item.transfers)
+        found = _names_notes(item.transfers)
+    elif isinstance(item, OpenAccounts):
+        found = _names_notes(item.accounts)
     elif isinstance(item, Event) and item.type == "ledger.transfers_created":
-        listed = item.payload.get("transfers")
-        found = _touches_notes(listed) if isinstance(listed, list) else None
-    else:
-        return None
+        found = _names_notes(item.payload.get("transfers"))
+    elif isinstance(item, Event) and item.type == "ledger.accounts_opened":
+        found = _names_notes(item.payload.get("accounts"))
     if found is None:
         return None
-    detail = f"{found!r}: notes move only with notes and market events"
+    detail = f"{found!r}: note accounts and notes move only with notes and market events"
     return NotesRejection(GuardCode.note_transfer_reserved, detail)
 
 
