@@ -35,7 +35,9 @@ The clerk's side of a conversion: the admin records ``claim.assigned`` (creditor
 entity, with ``reclaim.adapters.files.form2100a.evidence_sha256`` of the evidence), so the
 distribution core pays the holding entity as holder of record once the 21-day window has run,
 and the claim's escrow is released to it (``escrow.released``, ``converted_to_notes``);
-``form2100a.render`` makes the PDF of the evidence.
+``form2100a.render`` makes the PDF of the evidence. ``calendar.series_calendar`` gives what a
+series shows: its next record date, the last transfer date that makes it, the ex-date and each
+converted claim's window.
 
 Known limits
 ------------
