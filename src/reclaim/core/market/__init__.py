@@ -103,7 +103,9 @@ State (``reclaim.core.machine.State.market``, a ``MarketState``; read only):
 - ``pending[order_id]`` the resting order's open ledger transfer ``(id, amount)``.
 
 Market data (``data``): ``depth(book, levels)``, ``ticker(trades, start, end)`` (24 hours:
-first, last, high, low, volumes, count), ``klines(trades, start, end, interval_seconds)``.
+first, last, high, low, volumes, count), ``klines(trades, start, end, interval_seconds)``; a
+series' next record date, last transfer date and ex-date:
+``reclaim.core.notes.calendar.series_calendar(state.notes, state.distribution, series, today)``.
 
 A trader's balances: ``data.balances(state.ledger, data.market_assets(markets.values()),
 trader)`` → ``{asset: Balance(available_minor, locked_minor)}`` from the ledger accounts
