@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Final
@@ -156,6 +158,15 @@ def test_a_chinese_creditor_goes_from_sign_up_to_a_withdrawal_without_javascript
         assert document["index"] == seq
         keys = httpx.get(f"{portal.base_url}/log/keys").json()
         check_inclusion_document(document, VerifierKey.parse(keys["log_key"]))
+        command = page.locator("#check-proof").inner_text().split()
+        assert command[:2] == ["reclaim", "check-proof"]
+        assert command[3:] == ["--log-key", keys["log_key"]], "the page names the log's key"
+        saved = shots.parent / command[2]
+        saved.write_bytes(Path(download.value.path()).read_bytes())
+        offline = [sys.executable, "-m", "reclaim", "check-proof", str(saved), *command[3:]]
+        checked = subprocess.run(offline, capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, checked.stderr
+        assert "OK" in checked.stdout
 
         # The treasury releases the escrow (signed by the treasury's key).
         treasury = operator_login(ops, portal, "treasury")

@@ -141,6 +141,13 @@ def _signup(request: Request, form: forms.Form) -> Response:
     return page(request, "code.html", context)
 
 
+@router.get("/signup/code")
+def code_page(request: Request) -> Response:
+    """The code form is the answer to a sign-up (it carries the sign-up's key): asked for on
+    its own (the language switch, a bookmark), it is the sign-up page."""
+    return see_other("/signup")
+
+
 @router.post("/signup/code")
 async def code_post(request: Request) -> Response:
     return await post(request, _code)
@@ -241,6 +248,7 @@ def me_page(request: Request) -> Response:
         "notice": request.query_params.get("done", "")[:32],
         "error": request.query_params.get("error", "")[:48],
         "withdrawals_open": services.withdrawals is not None,
+        "log_key": services.log.read(lambda s: s.log_key),
     }
     return page(request, "me.html", context)
 
@@ -305,7 +313,8 @@ def claim_page(request: Request, claim_id: str) -> Response:
     if not found:  # another's claim, or none: the same answer
         raise StarletteHTTPException(404)
     received = claim_distributions(services.log.store, creditor, claim_id)
-    context = {"claim": found[0], "mine": mine, "received": received}
+    context = {"claim": found[0], "mine": mine, "received": received,
+               "log_key": services.log.read(lambda s: s.log_key)}  # fmt: skip
     return page(request, "claim.html", context)
 
 
@@ -332,8 +341,8 @@ def liability_proof(request: Request, asset: str) -> Response:
         raise StarletteHTTPException(404)
     try:
         proof = services.liabilities.proof(creditor, asset)
-    except (NoSnapshotError, LookupError) as exc:
-        raise StarletteHTTPException(404) from exc
+    except (NoSnapshotError, LookupError):  # the balance is newer than the signed statement
+        return see_other("/me?error=liability_not_in_statement")
     return _download(proof_to_json(proof), f"liability-{asset}.json")
 
 

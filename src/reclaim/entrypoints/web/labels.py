@@ -109,6 +109,9 @@ REFUSAL: Final[Mapping[str, str]] = {
     "creditor_exists": N_("This address already has an account. Log in instead."),
     "key_in_use": N_("This sign-up cannot be used. Please start again."),
     "login_refused": N_("The e-mail address or the password is not right."),
+    "liability_not_in_statement": N_(
+        "Your balance is not in a signed statement yet. The next statement will include it."
+    ),
     "document_missing": N_("Choose a file to upload."),
     "document_type_unsupported": N_("The document must be a JPEG, PNG or PDF file."),
     "document_size_invalid": N_("The document is too large: at most 64 KB."),
