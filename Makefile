@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check lint typecheck imports bench install clean catalogues
+.PHONY: demo test check lint typecheck imports bench install clean catalogues compare-exports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ imports: $(STAMP)
 	$(BIN)/lint-imports
 
 check: lint typecheck imports test
+
+# The demo's exported public log at OLD (a commit) and in the working tree, byte for byte.
+compare-exports: $(STAMP)
+	scripts/compare-demo-exports $(OLD)
 
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do \
