@@ -367,6 +367,8 @@ def test_every_code_is_exercised() -> None:
         Code.claims_refused,
         Code.distribution_refused,  # tests/scenarios/test_distribution_scenarios.py
         Code.withdrawal_refused,  # tests/scenarios/test_withdrawal_scenarios.py
+        Code.market_refused,  # tests/scenarios/test_market_*.py
+        Code.notes_refused,  # tests/scenarios/test_notes_*.py
     }
     assert exercised - {None} == set(Code)
 

@@ -52,6 +52,10 @@ class Code(enum.Enum):
     distribution_refused = 60
     # Withdrawals (the withdrawals core's ordered codes are in ``detail``).
     withdrawal_refused = 70
+    # The note market (the market core's ordered codes are the ``reason``).
+    market_refused = 80
+    # Recovery notes: series, conversion, pass-through (the notes core's codes are the ``reason``).
+    notes_refused = 90
 
 
 #: The kind of every shell code (``reclaim.core.kinds``). The ``*_refused`` codes stand for a
@@ -82,6 +86,8 @@ KINDS: Final[Mapping[Code, Kind]] = kind_table(
         Code.claims_refused: C,
         Code.distribution_refused: C,
         Code.withdrawal_refused: C,
+        Code.market_refused: C,
+        Code.notes_refused: C,
     },
 )
 

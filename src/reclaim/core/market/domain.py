@@ -266,7 +266,7 @@ DOMAIN: Final[Domain[MarketState]] = Domain(
     },
     event_types={name: EventType(*entry) for name, entry in MARKET_EVENT_TYPES.items()},
     entity_kinds=frozenset({"market", "order"}),
-    refused=Code.ledger_refused,
+    refused=Code.market_refused,
     decide=_decide,
     check=_check,
     evolve=_evolve,

@@ -302,7 +302,7 @@ DOMAIN: Final[Domain[NotesState]] = Domain(
     },
     event_types={name: EventType(*entry) for name, entry in NOTES_EVENT_TYPES.items()},
     entity_kinds=frozenset({"note_series", "note_conversion", "pass_through"}),
-    refused=Code.claims_refused,
+    refused=Code.notes_refused,
     decide=_decide,
     check=_check,
     evolve=_evolve,
