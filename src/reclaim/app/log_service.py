@@ -58,6 +58,9 @@ from typing import Final, TypeVar
 
 from reclaim.app import signed_requests
 from reclaim.app.key_index import PublicKeyIndex
+from reclaim.app.log_batch import Accepted as Accepted
+from reclaim.app.log_batch import Answer, Prepared, Work
+from reclaim.app.log_batch import Outcome as Outcome
 from reclaim.app.ports import (
     AppendResult,
     Clock,
@@ -65,7 +68,6 @@ from reclaim.app.ports import (
     EventStore,
     PendingSignatures,
     RequestAlreadyAccepted,
-    RequestMark,
     Signer,
     SigningRequests,
     StoredCheckpoint,
@@ -75,7 +77,6 @@ from reclaim.core.events import Event, parse_time
 from reclaim.core.machine import (
     Command,
     Decided,
-    ItemResult,
     State,
     assert_invariants,
     check,
@@ -100,30 +101,6 @@ class SignatureInvalid(ValueError):
     """An externally signed event whose signature does not verify against its actor's key."""
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """An accepted command: its events at ``first_seq`` onwards, and its per-item results
-    (batch commands). A retried command may be accepted with no new event at all."""
-
-    first_seq: int
-    events: tuple[Event, ...]
-    results: tuple[ItemResult, ...] = ()
-
-    @property
-    def seq(self) -> int:
-        """The seq of the command's last event (of its only event, for most commands)."""
-        assert self.events, "a command accepted with no event has no seq"
-        return self.first_seq + len(self.events) - 1
-
-    @property
-    def event(self) -> Event:
-        assert len(self.events) == 1, "this command has not exactly one event"
-        return self.events[0]
-
-
-Outcome = Accepted | Rejection
-
-
 @dataclass(slots=True)
 class KeyRing:
     """The private keys this process holds: operator role keys and the log signer."""
@@ -136,80 +113,6 @@ class KeyRing:
             return self.actors[name]
         except KeyError:
             raise UnknownSigner(name) from None
-
-
-class _Answer:
-    """One caller's answer on the threaded path: set once by the writer, waited for once by
-    the caller. The caller blocks on a bare lock that the writer releases — the cheapest
-    wake-up CPython has (``concurrent.futures.Future`` takes a condition and its lock per
-    caller, several times the cost with tens of callers per batch)."""
-
-    __slots__ = ("_error", "_outcome", "_ready", "_set")
-
-    def __init__(self) -> None:
-        self._ready = threading.Lock()
-        self._ready.acquire()
-        self._set = False
-        self._outcome: Outcome | None = None
-        self._error: BaseException | None = None
-
-    def done(self) -> bool:
-        return self._set
-
-    def set_result(self, outcome: Outcome) -> None:
-        assert not self._set, "a caller is answered once"
-        self._outcome, self._set = outcome, True
-        self._ready.release()
-
-    def set_exception(self, error: BaseException) -> None:
-        assert not self._set, "a caller is answered once"
-        self._error, self._set = error, True
-        self._ready.release()
-
-    def result(self) -> Outcome:
-        with self._ready:  # blocks until the writer answers
-            pass
-        if self._error is not None:
-            raise self._error
-        assert self._outcome is not None
-        return self._outcome
-
-
-@dataclass(slots=True)
-class _Work:
-    command: Command | log_event.SignedEvent
-    actor: str
-    future: _Answer | None = None  # the threaded path; the bulk path reads `outcome`
-    mark: RequestMark | None = None  # the signed API request it answers (``signed_requests``)
-    outcome: Outcome | None = None
-    error: BaseException | None = None
-
-    def answer(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-        if self.future is not None:
-            self.future.set_result(outcome)
-
-    def fail(self, error: BaseException) -> None:
-        self.error = error
-        if self.future is not None:
-            self.future.set_exception(error)
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """A batch after ``prepare``: decided, evolved into the state, signatures on their way."""
-
-    works: list[_Work]
-    events: list[Event | log_event.SignedEvent]  # every accepted work's events, in order
-    accepted: dict[int, tuple[int, tuple[ItemResult, ...]]]  # id(work) -> (event count, results)
-    bodies: list[bytes]
-    signatures: PendingSignatures | None
-    entities: list[EntityChange] = field(default_factory=list)
-    #: Projected keys changed in the batch -> the index in ``entities`` of their first change.
-    touched: dict[str, int] = field(default_factory=dict)
-    #: Projected keys changed again after their first change -> the position of the last one
-    #: (its value is taken once the batch is decided).
-    later: dict[str, int] = field(default_factory=dict)
 
 
 class _Signed:
@@ -270,7 +173,7 @@ class LogService:
         self._clock = clock
         self._signer: Signer = signer if signer is not None else InlineSigner(keys.for_actor)
         self._lock = threading.RLock()  # held while the state and the store are written
-        self._queue: queue.Queue[_Work | object] = queue.Queue()
+        self._queue: queue.Queue[Work | object] = queue.Queue()
         self._enqueue_lock = threading.Lock()  # a ``submit_many`` run is queued whole
         #: Digests of the signed requests of prepared batches not yet stored (``_prepare``).
         self._marks_in_flight: set[bytes] = set()
@@ -374,10 +277,10 @@ class LogService:
         """Whether a signed request with this signature digest was stored (window open)."""
         return self._store.request_seen(digest)
 
-    def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> _Answer:
+    def _enqueue(self, command: Command | log_event.SignedEvent, actor: str) -> Answer:
         assert self._writer is not None, "call start() before submit()"
-        future = _Answer()
-        work = _Work(command, actor, future, mark=signed_requests.take())
+        future = Answer()
+        work = Work(command, actor, future, mark=signed_requests.take())
         with self._enqueue_lock:
             self._queue.put(work)
         return future
@@ -392,7 +295,7 @@ class LogService:
         Either way a batch is one transaction, and an error raises the first failed
         command's error. The caller's signed API request (``signed_requests``) goes with the
         first command, as in ``submit``."""
-        works = [_Work(command, actor) for command, actor in commands]
+        works = [Work(command, actor) for command, actor in commands]
         if works:  # the caller's signed API request, if any, is stored with its first command
             works[0].mark = signed_requests.take()
         if self._writer is not None and len(works) <= limits.append_batch_max:
@@ -411,9 +314,9 @@ class LogService:
             outcomes.append(work.outcome)
         return outcomes
 
-    def _submit_queued(self, works: list[_Work]) -> list[Outcome]:
+    def _submit_queued(self, works: list[Work]) -> list[Outcome]:
         for work in works:
-            work.future = _Answer()
+            work.future = Answer()
         with self._enqueue_lock:  # one run in the queue: taken in order by the writer
             for work in works:
                 self._queue.put(work)
@@ -453,7 +356,7 @@ class LogService:
 
     # The pipeline ----------------------------------------------------------------------------
 
-    def _pipeline(self, batches: Iterable[list[_Work]]) -> None:
+    def _pipeline(self, batches: Iterable[list[Work]]) -> None:
         """Prepare each batch while the previous one's signatures are made, then finish it.
 
         A checkpoint that falls due is cut between two batches without draining the pipeline:
@@ -462,9 +365,9 @@ class LogService:
         """
         if self._stale:  # a failed pipeline could not rebuild the state: do it before any other
             self.reload()
-        pending: _Prepared | None = None
+        pending: Prepared | None = None
         due: tuple[int, bytes] | None = None
-        unanswered: list[list[_Work]] = []  # batches taken and not yet answered, oldest first
+        unanswered: list[list[Work]] = []  # batches taken and not yet answered, oldest first
         try:
             for batch in batches:
                 unanswered.append(batch)
@@ -500,7 +403,7 @@ class LogService:
                 self._answer_failed(unanswered, exc)
             raise
 
-    def _answer_failed(self, unanswered: list[list[_Work]], exc: BaseException) -> None:
+    def _answer_failed(self, unanswered: list[list[Work]], exc: BaseException) -> None:
         raced = isinstance(exc, RequestAlreadyAccepted)
         for batch in unanswered:
             for work in batch:
@@ -515,11 +418,11 @@ class LogService:
                 else:
                     work.fail(exc)
 
-    def _stored_elsewhere(self, work: _Work) -> bool:
+    def _stored_elsewhere(self, work: Work) -> bool:
         """Whether ``work``'s signed request was stored (by another process: ours failed)."""
         return work.mark is not None and self._store.request_seen(work.mark.digest)
 
-    def _cut_checkpoint(self, pending: _Prepared | None) -> tuple[int, bytes]:
+    def _cut_checkpoint(self, pending: Prepared | None) -> tuple[int, bytes]:
         """The size and state digest of the log once ``pending`` is stored."""
         size = self._size + (len(pending.events) if pending is not None else 0)
         assert self.state.events == size, "the state holds exactly the prepared events"
@@ -531,10 +434,10 @@ class LogService:
             first = self._next_work()
             if first is _STOP:
                 return
-            assert isinstance(first, _Work)
+            assert isinstance(first, Work)
             stop = False
 
-            def batches(head: _Work) -> Iterator[list[_Work]]:
+            def batches(head: Work) -> Iterator[list[Work]]:
                 nonlocal stop
                 batch = [head]
                 while True:
@@ -554,7 +457,7 @@ class LogService:
             if stop:
                 return
 
-    def _gather(self, batch: list[_Work]) -> bool:
+    def _gather(self, batch: list[Work]) -> bool:
         """Take queued work into ``batch`` (up to ``append_batch_max``); ``True`` on ``_STOP``.
 
         The callers the last batch answered were woken while this thread held the GIL, so
@@ -580,7 +483,7 @@ class LogService:
                 continue
             if item is _STOP:
                 return True
-            assert isinstance(item, _Work)
+            assert isinstance(item, Work)
             batch.append(item)
         return False
 
@@ -600,8 +503,8 @@ class LogService:
         elapsed = time.monotonic() - self._last_checkpoint_at
         return max(0.01, self._checkpoint_seconds - elapsed)
 
-    def _prepare(self, batch: Sequence[_Work]) -> _Prepared:
-        prepared = _Prepared(list(batch), [], {}, [], None)
+    def _prepare(self, batch: Sequence[Work]) -> Prepared:
+        prepared = Prepared(list(batch), [], {}, [], None)
         requests: list[tuple[str, bytes]] = []
         for work in batch:
             if work.mark is not None and not self._admit_mark(work):
@@ -632,7 +535,7 @@ class LogService:
         self._last_values(prepared)
         return prepared
 
-    def _admit_mark(self, work: _Work) -> bool:
+    def _admit_mark(self, work: Work) -> bool:
         """Whether ``work``'s signed request may join the batch: not if a prepared batch not
         yet stored carries the same one (the same signed bytes submitted twice at once). The
         store would refuse the whole batch for it; only that caller is refused instead."""
@@ -648,12 +551,12 @@ class LogService:
         work.mark = None  # never stored for this caller: the first one's is
         return False
 
-    def _release_mark(self, work: _Work) -> None:
+    def _release_mark(self, work: Work) -> None:
         if work.mark is not None:
             self._marks_in_flight.discard(work.mark.digest)
             work.mark = None  # an operating error, not a decision: the request may come again
 
-    def _last_values(self, prepared: _Prepared) -> None:
+    def _last_values(self, prepared: Prepared) -> None:
         """Once the batch is decided: the value each projected key has now goes to the store
         (when it changed again after its first change) and to the digest (``note``), so
         neither builds it again."""
@@ -668,7 +571,7 @@ class LogService:
                 entities.append(EntityChange(position, key, value))
             note(key, value)
 
-    def _finish(self, prepared: _Prepared) -> None:
+    def _finish(self, prepared: Prepared) -> None:
         signatures = iter(prepared.signatures.wait() if prepared.signatures else ())
         bodies = iter(prepared.bodies)
         signed_event = log_event.SignedEvent
@@ -711,7 +614,7 @@ class LogService:
         assert offset == len(signed)
 
     def _decide(
-        self, work: _Work, prepared: _Prepared
+        self, work: Work, prepared: Prepared
     ) -> Decided | log_event.SignedEvent | Rejection:
         if isinstance(work.command, log_event.SignedEvent):
             signed = self._check_signed(work.command)
@@ -727,7 +630,7 @@ class LogService:
             self._track(prepared, len(prepared.events) + offset)
         return decided
 
-    def _track(self, prepared: _Prepared, position: int) -> None:
+    def _track(self, prepared: Prepared, position: int) -> None:
         """After an event is evolved: its changed entities go to the digest, and the ledger's
         go to the store's projections with the value the core computed.
 
@@ -764,7 +667,7 @@ class LogService:
 
     # Checkpoints -----------------------------------------------------------------------------
 
-    def _checkpoint_due(self, pending: _Prepared | None) -> bool:
+    def _checkpoint_due(self, pending: Prepared | None) -> bool:
         new_events = self._size - self._last_checkpoint_size
         if pending is not None:
             new_events += len(pending.events)
