@@ -5,9 +5,9 @@ is — a sub-domain's own ordered code out of the core's ``Rejection`` (``refuse
 ``rejections.Code``, or one of the codes the services themselves invent (``OnboardingCode``,
 ``WithdrawalServiceCode``, ``PortalCode``; the rails' ``BeneficiaryCode`` lives with their
 port) — and never text. Every code has exactly one ``Kind`` (``reclaim.core.kinds``), looked
-up by ``kind_of`` in ``KINDS``, the union of every code enum's table; the API maps a kind to an
-HTTP status once
-(``entrypoints.api.problems.refused_error``) and a code's problem+json ``code`` is its name.
+up by ``kind_of`` in ``KINDS``, the union of every domain's table (``Domain.kinds``) and the
+services' own; the API maps a kind to an HTTP status once (``entrypoints.api.problems.
+refused_error``) and a code's problem+json ``code`` is its name.
 
 Adding a code: add the member to its enum and its kind to that enum's table (the import fails
 otherwise), and ``tests/tidy/test_refusal_kinds.py`` shows its status.
@@ -23,15 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from reclaim.app.withdrawal_ports import BENEFICIARY_KINDS
-from reclaim.core import rejections
-from reclaim.core.claims import codes as claims_codes
-from reclaim.core.distribution import codes as distribution_codes
 from reclaim.core.kinds import B, C, F, Kind, N, U, kind_table
-from reclaim.core.ledger import codes as ledger_codes
-from reclaim.core.market import codes as market_codes
-from reclaim.core.notes import codes as notes_codes
+from reclaim.core.machine import DOMAINS
 from reclaim.core.rejections import Rejection
-from reclaim.core.withdrawals import codes as withdrawals_codes
 
 
 class OnboardingCode(enum.Enum):
@@ -86,6 +80,9 @@ class PortalCode(enum.Enum):
     round_not_approved = 5
     round_cannot_be_previewed = 6
     round_cannot_be_executed = 7
+    #: The rail cannot write its batch file: its settings (SEPA debtor, wire correspondent) are
+    #: missing from the server's configuration.
+    batch_file_unavailable = 8
 
 
 _PORTAL_KINDS: Final = kind_table(
@@ -98,6 +95,7 @@ _PORTAL_KINDS: Final = kind_table(
         PortalCode.round_not_approved: C,
         PortalCode.round_cannot_be_previewed: C,
         PortalCode.round_cannot_be_executed: C,
+        PortalCode.batch_file_unavailable: U,
     },
 )
 _ONBOARDING_KINDS: Final = kind_table(
@@ -133,6 +131,7 @@ _WITHDRAWAL_SERVICE_KINDS: Final = kind_table(
     },
 )
 
+
 def _joined(*tables: Mapping[Any, Kind]) -> dict[enum.Enum, Kind]:
     joined: dict[enum.Enum, Kind] = {}
     for table in tables:
@@ -142,13 +141,7 @@ def _joined(*tables: Mapping[Any, Kind]) -> dict[enum.Enum, Kind]:
 
 #: Every code enum's kind table, joined: code member → kind.
 KINDS: Final[Mapping[enum.Enum, Kind]] = _joined(
-    rejections.KINDS,
-    ledger_codes.KINDS,
-    claims_codes.KINDS,
-    distribution_codes.KINDS,
-    withdrawals_codes.KINDS,
-    market_codes.KINDS,
-    notes_codes.KINDS,
+    *(domain.kinds for domain in DOMAINS),
     BENEFICIARY_KINDS,
     _ONBOARDING_KINDS,
     _WITHDRAWAL_SERVICE_KINDS,

@@ -40,7 +40,7 @@ from reclaim.core.claims import CLAIMS_ROLES
 from reclaim.core.domain import Domain, EventType, World
 from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
-from reclaim.core.rejections import Code, Rejection
+from reclaim.core.rejections import KINDS, Code, Rejection
 from reclaim.core.types import JsonValue
 
 ROLES: Final = (
@@ -422,4 +422,5 @@ DOMAIN: Final[Domain[ActorsState]] = Domain(
     evolve=evolve_actors,
     assert_invariants=assert_actors_invariants,
     written_versions={"actor.registered": KEY_RULE_VERSION, "actor.key_added": KEY_RULE_VERSION},
+    kinds=KINDS,
 )

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
 from reclaim.core.events import Event
+from reclaim.core.kinds import Kind
 from reclaim.core.rejections import Code
 from reclaim.core.types import JsonValue
 
@@ -145,6 +146,8 @@ class Domain(Generic[S]):
     names_creditor: bool = False
     #: Veto over any command or event, run after the head of the ladder (``None``: no veto).
     guard: Callable[[object], SubRejection | None] = _no_guard
+    #: The kind of every refusal code of this domain (its ``codes.KINDS``), for the edges.
+    kinds: Mapping[Any, Kind] = field(default_factory=dict)
 
 
 #: The entity kind of the log's own entity.

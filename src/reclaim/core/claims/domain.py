@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from reclaim.core.claims.codes import ClaimsRejection
+from reclaim.core.claims.codes import KINDS, ClaimsRejection
 from reclaim.core.claims.machine import (
     assert_claims_invariants,
     check_claims,
@@ -80,4 +80,5 @@ DOMAIN: Final[Domain[ClaimsState]] = Domain(
     evolve=_evolve,
     assert_invariants=_invariants,
     names_creditor=True,
+    kinds=KINDS,
 )

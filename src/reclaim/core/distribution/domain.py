@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-from reclaim.core.distribution.codes import DistributionRejection
+from reclaim.core.distribution.codes import KINDS, DistributionRejection
 from reclaim.core.distribution.commands import EVENT_OF, Context, DistributionCommand
 from reclaim.core.distribution.machine import (
     assert_distribution_invariants,
@@ -67,4 +67,5 @@ DOMAIN: Final[Domain[DistributionState]] = Domain(
     check=_check,
     evolve=_evolve,
     assert_invariants=_invariants,
+    kinds=KINDS,
 )

@@ -10,7 +10,7 @@ from typing import Final
 
 from reclaim.core.domain import Domain, EventType, World
 from reclaim.core.events import Event
-from reclaim.core.ledger.codes import LedgerRejection
+from reclaim.core.ledger.codes import KINDS, LedgerRejection
 from reclaim.core.ledger.machine import (
     Decision,
     assert_ledger_invariants,
@@ -72,4 +72,5 @@ DOMAIN: Final[Domain[LedgerState]] = Domain(
     check=_check,
     evolve=_evolve,
     assert_invariants=_invariants,
+    kinds=KINDS,
 )

@@ -29,7 +29,7 @@ from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
 from reclaim.core.ledger.model import Account, CreateTransfers, OpenAccounts, Transfer
 from reclaim.core.market import settlement
-from reclaim.core.market.codes import EventCode, MarketRejection, OrderCode
+from reclaim.core.market.codes import KINDS, EventCode, MarketRejection, OrderCode
 from reclaim.core.market.machine import MarketState, apply, assert_invariants, command_of, decide
 from reclaim.core.market.model import (
     CancelAll,
@@ -272,4 +272,5 @@ DOMAIN: Final[Domain[MarketState]] = Domain(
     evolve=_evolve,
     assert_invariants=_invariants,
     guard=_guard,
+    kinds=KINDS,
 )

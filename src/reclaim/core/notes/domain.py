@@ -44,7 +44,7 @@ from reclaim.core.ledger.model import (
 )
 from reclaim.core.market.machine import MarketState
 from reclaim.core.market.settlement import Moves, apply_moves, available_account, check_moves
-from reclaim.core.notes.codes import GuardCode, NotesRejection, PassCode
+from reclaim.core.notes.codes import KINDS, GuardCode, NotesRejection, PassCode
 from reclaim.core.notes.machine import NotesState, assert_invariants, decide, evolve
 from reclaim.core.notes.model import (
     ClaimConverted,
@@ -309,4 +309,5 @@ DOMAIN: Final[Domain[NotesState]] = Domain(
     assert_invariants=_invariants,
     names_creditor=True,
     guard=_guard,
+    kinds=KINDS,
 )

@@ -37,6 +37,7 @@ from reclaim.core.withdrawals import (
     evolve_withdrawals,
     reserved_transfer,
 )
+from reclaim.core.withdrawals.codes import KINDS
 
 
 def _decide(
@@ -100,4 +101,5 @@ DOMAIN: Final[Domain[WithdrawalsState]] = Domain(
     written_versions=WRITTEN_VERSIONS,
     names_creditor=True,
     guard=_guard,
+    kinds=KINDS,
 )
