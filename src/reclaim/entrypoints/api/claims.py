@@ -143,6 +143,10 @@ class EntryPublic(_Public):
     source: str
     effective_date: str
     rails: list[str] = Field(description="payout rails that may serve it; [] for none")
+    notes_buyers: str | None = Field(
+        None, description="whether its residents may buy recovery notes: allowed or excluded"
+    )
+    notes_buyers_source: str | None = Field(None, description="the source of notes_buyers")
 
 
 class HistoryEntryPublic(EntryPublic):
