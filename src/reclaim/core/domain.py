@@ -48,7 +48,15 @@ if TYPE_CHECKING:
     from reclaim.core.notes.machine import NotesState
     from reclaim.core.withdrawals import WithdrawalsState
 
-__all__ = ["Decision", "Domain", "EventType", "Payload", "SubRejection", "World"]
+__all__ = [
+    "CodedRejection",
+    "Decision",
+    "Domain",
+    "EventType",
+    "Payload",
+    "SubRejection",
+    "World",
+]
 
 Payload = dict[str, JsonValue]
 
@@ -97,6 +105,24 @@ class SubRejection(Protocol):
     def position(self) -> int | None: ...
     @property
     def detail(self) -> str: ...
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+@dataclass(frozen=True, slots=True)
+class CodedRejection(Generic[E]):
+    """The ``SubRejection`` record a sub-domain subclasses with its code union (the subclass
+    keeps its own name, for ``isinstance`` and ``repr``); ``str`` reads
+    ``<code>[ (item <position>)]: <detail>``."""
+
+    code: E
+    position: int | None
+    detail: str
+
+    def __str__(self) -> str:
+        where = "" if self.position is None else f" (item {self.position})"
+        return f"{self.code.name}{where}: {self.detail}"
 
 
 class Decision(Protocol):

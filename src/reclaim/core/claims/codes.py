@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.domain import CodedRejection
 from reclaim.core.kinds import B, C, Kind, N, kind_table
 
 
@@ -229,17 +229,10 @@ CONFLICT_CODES: Final[frozenset[LinkCode]] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimsRejection:
+class ClaimsRejection(CodedRejection[ClaimsCode]):
     """A refused command or logged event: the code, which item (if one), and why."""
 
-    code: ClaimsCode
-    position: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = "" if self.position is None else f" (item {self.position})"
-        return f"{self.code.name}{where}: {self.detail}"
+    __slots__ = ()
 
 
 #: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).

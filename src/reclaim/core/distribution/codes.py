@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.domain import CodedRejection
 from reclaim.core.kinds import B, C, F, Kind, N, kind_table
 
 
@@ -111,17 +111,10 @@ class DistributionCode(enum.Enum):
     payout_elected_already = 95
 
 
-@dataclass(frozen=True, slots=True)
-class DistributionRejection:
+class DistributionRejection(CodedRejection[DistributionCode]):
     """A refused command or logged event: the code, which item (if one), and why."""
 
-    code: DistributionCode
-    position: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = "" if self.position is None else f" (item {self.position})"
-        return f"{self.code.name}{where}: {self.detail}"
+    __slots__ = ()
 
 
 #: Answers that accept a command (they have no kind).

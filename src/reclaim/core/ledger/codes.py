@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.domain import CodedRejection
 from reclaim.core.kinds import B, C, Kind, N, kind_table
 
 
@@ -128,17 +128,10 @@ class EventCode(enum.Enum):
 LedgerCode = TransferCode | AccountCode | EventCode
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerRejection:
+class LedgerRejection(CodedRejection[LedgerCode]):
     """A refused ledger command or logged event: the code, which item (if one), and why."""
 
-    code: LedgerCode
-    position: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = "" if self.position is None else f" (item {self.position})"
-        return f"{self.code.name}{where}: {self.detail}"
+    __slots__ = ()
 
 
 _TRANSIENT_TRANSFER: Final[dict[TransferCode, bool]] = {

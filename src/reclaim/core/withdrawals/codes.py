@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.domain import CodedRejection
 from reclaim.core.kinds import B, C, F, Kind, N, U, kind_table
 
 
@@ -202,17 +202,10 @@ ACCEPTED: Final[frozenset[WithdrawalsCode]] = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class WithdrawalsRejection:
+class WithdrawalsRejection(CodedRejection[WithdrawalsCode]):
     """A refused command or logged event: the code, which item (if one), and why."""
 
-    code: WithdrawalsCode
-    position: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = "" if self.position is None else f" (item {self.position})"
-        return f"{self.code.name}{where}: {self.detail}"
+    __slots__ = ()
 
 
 #: The kind of every refusal (``reclaim.core.kinds``: what the API maps to a status, once).
