@@ -37,6 +37,7 @@ from reclaim.log.checkpoint import CheckpointError, open_checkpoint
 from reclaim.log.event import EventFormatError, parse_leaf
 from reclaim.log.keys import VerifierKey
 from reclaim.log.merkle import ProofError, leaf_hash, verify_inclusion
+from reclaim.log.reasons import ReasonError
 
 DOCUMENT_FIELDS = frozenset(
     {"origin", "index", "size", "leaf", "leaf_hash", "proof", "root", "checkpoint"}
@@ -58,12 +59,8 @@ class ProofCheckReason(StrEnum):
     proof_invalid = "proof_invalid"
 
 
-class ProofCheckError(ValueError):
+class ProofCheckError(ReasonError[ProofCheckReason]):
     """An inclusion proof document that does not check out."""
-
-    def __init__(self, reason: ProofCheckReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 def inclusion_proof_document(

@@ -36,6 +36,7 @@ from reclaim.log.note import (
     open_note,
     sign_note,
 )
+from reclaim.log.reasons import ReasonError
 
 ROOT_SIZE_BYTES: Final = 32
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -52,12 +53,8 @@ class CheckpointErrorReason(StrEnum):
     origin_mismatch = "origin_mismatch"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ReasonError[CheckpointErrorReason]):
     """A checkpoint that cannot be accepted (or built)."""
-
-    def __init__(self, reason: CheckpointErrorReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ from typing import Final
 
 from reclaim.core import limits
 from reclaim.core.limits import merkle_leaves_max
+from reclaim.log.reasons import ReasonError
 
 HASH_SIZE_BYTES: Final = 32
 #: MTH({}) = SHA-256 of the empty string (RFC 9162 §2.1.1).
@@ -70,12 +71,8 @@ class ProofErrorReason(StrEnum):
     root_mismatch = "root_mismatch"
 
 
-class ProofError(ValueError):
+class ProofError(ReasonError[ProofErrorReason]):
     """A Merkle proof that does not verify, or a proof request that has no answer."""
-
-    def __init__(self, reason: ProofErrorReason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 # Hashing -----------------------------------------------------------------------------------------
