@@ -88,6 +88,12 @@ def test_a_restricted_creditor_converts_a_claim_into_notes(world: MarketWorld) -
     assert (record.status, record.transfer.amount_minor) == (POSTED, 1_000_000)
 
 
+def test_a_conversions_result_is_the_notes_minted(world: MarketWorld) -> None:
+    decided = world.ok(ConvertClaim("FTX5A", "B1", "bob", "2025-06-03"), "bob")
+    assert decided.results == (1_000_000,)
+    assert world.held("bob", NOTE) == 1_000_000
+
+
 def test_converting_the_same_claim_twice_is_refused(world: MarketWorld) -> None:
     answer = refused(world, ConvertClaim("FTX5A", "M1", "mei", "2025-06-03"), "mei")
     assert answer.reason is ConvertCode.claim_already_assigned

@@ -47,6 +47,10 @@ Known limits
   the ledger refuses more than its cash. The notes core does not match it to the round's lines.
 - A claim's filing date on the evidence is the estate's petition date (scheduled claims are
   deemed filed; the register has no filing date).
+- The conversion (the creditor's signature) and the filing (the admin's ``claim.assigned``)
+  are two events: until the filing, and for 21 days after it, the creditor stays holder of
+  record, and a round with an earlier record date pays the creditor, not the series. The
+  shell submits both in one batch.
 """
 
 from reclaim.core.notes.codes import (

@@ -191,8 +191,12 @@ def _decide(ns: NotesState, world: World, command: NotesCommand, time: str
         return decision
     if decision.event is None:
         return Decided([])
-    results = decision.allocation or (decision.notes_minted,)
-    return Decided([to_payload(decision.event)], tuple(results))
+    results: tuple[object, ...] = ()
+    if isinstance(decision.event, ClaimConverted):
+        results = (decision.notes_minted,)
+    elif isinstance(decision.event, PassedThrough):
+        results = decision.allocation
+    return Decided([to_payload(decision.event)], results)
 
 
 def command_of(event: NotesEvent) -> NotesCommand:
