@@ -15,6 +15,7 @@ problems come out as ``BootstrapError``.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +59,9 @@ from reclaim.adapters.signing import ProcessSigner
 from reclaim.adapters.vault import Commitments, FileKeyWrapper, SqlVault
 from reclaim.app.liabilities import CheckpointSource, LiabilitiesService
 from reclaim.app.log_service import KeyRing, LogService
+from reclaim.app.market import MarketService
+from reclaim.app.market_desk import MarketDesk
+from reclaim.app.notes import NotesService
 from reclaim.app.onboarding import OnboardingRules, OnboardingService
 from reclaim.app.ports import (
     Clock,
@@ -73,6 +77,7 @@ from reclaim.config import Settings
 from reclaim.core import limits
 from reclaim.core.machine import Command, Genesis, RegisterActor
 from reclaim.core.rejections import Rejection
+from reclaim.log.keys import SignerKey
 from reclaim.verifier import LogSource
 
 
@@ -127,6 +132,14 @@ class Container:
                 usdc_allow_list=self.settings.usdc_addresses(),
             )
         return self._withdrawals
+
+    def notes(self) -> NotesService:
+        """The notes service (series, conversions, pass-through) over this container's log."""
+        return NotesService(self.log)
+
+    def market_desk(self) -> MarketDesk:
+        """The operator's market desk over a market service following this container's log."""
+        return MarketDesk(MarketService(self.log))
 
     def close(self) -> None:
         self._stop_mail.set()
@@ -185,6 +198,18 @@ def init_keys(settings: Settings) -> dict[str, str]:
     returns the verifier keys by file stem. ``BootstrapError`` if there are keys already."""
     with _key_files():
         return init_key_files(settings.keys_dir, settings.origin)
+
+
+def holding_entity_key(settings: Settings, name: str) -> str:
+    """The verifier key of holding entity ``name``: of ``<keys dir>/<name>.key``, created (mode
+    0600) on first use. The holding entity signs nothing itself (the admin records its
+    assignments, the treasury its pass-throughs); the key makes it an actor of the log."""
+    path = settings.keys_dir / f"{name}.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(SignerKey.generate(name).to_private_text() + "\n")
+    return SignerKey.parse(path.read_text()).verifier.to_text()
 
 
 def open_log_source(location: str) -> LogSource:
