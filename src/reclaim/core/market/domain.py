@@ -27,7 +27,13 @@ from reclaim.core.claims.policy import treatment
 from reclaim.core.distribution.payees import residence_on
 from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
-from reclaim.core.ledger.model import Account, CreateTransfers, OpenAccounts, Transfer
+from reclaim.core.ledger.model import (
+    Account,
+    CreateTransfers,
+    LedgerState,
+    OpenAccounts,
+    Transfer,
+)
 from reclaim.core.market import settlement
 from reclaim.core.market.codes import KINDS, EventCode, MarketRejection, OrderCode
 from reclaim.core.market.machine import MarketState, apply, assert_invariants, command_of, decide
@@ -119,8 +125,13 @@ class Context:
         return None
 
 
-def _moves(ms: MarketState, event: MarketEvent, placements: tuple[Placement, ...],
-           cancels: tuple[Cancelled, ...]) -> settlement.Moves:  # fmt: skip
+def _moves(
+    ms: MarketState,
+    ledger: LedgerState,
+    event: MarketEvent,
+    placements: tuple[Placement, ...],
+    cancels: tuple[Cancelled, ...],
+) -> settlement.Moves:
     """The ledger chain of an event's outcome (a batch may span markets: each market's orders
     are settled in turn, in symbol order; resting orders belong to one market)."""
     if isinstance(event, MarketListed):
@@ -130,14 +141,16 @@ def _moves(ms: MarketState, event: MarketEvent, placements: tuple[Placement, ...
     else:
         symbols = [event.symbol]
     if len(symbols) == 1:
-        return settlement.moves_of(ms.markets[symbols[0]], ms.pending, placements, cancels)
+        return settlement.moves_of(
+            ms.markets[symbols[0]], ms.pending, placements, cancels, ledger.accounts
+        )
     accounts: tuple[Account, ...] = ()
     transfers: tuple[Transfer, ...] = ()
     pending: dict[int, tuple[str, int] | None] = {}
     for symbol in symbols:
         part = settlement.moves_of(
             ms.markets[symbol], ms.pending, [p for p in placements if p.request.symbol == symbol],
-            (),
+            (), ledger.accounts,
         )  # fmt: skip
         accounts, transfers = accounts + part.accounts, transfers + part.transfers
         pending.update(part.pending)
@@ -160,7 +173,7 @@ def _decide(ms: MarketState, world: World, command: MarketCommand, time: str
         return decision
     if decision.event is None:
         return Decided([], _results(decision))
-    moves = _moves(ms, decision.event, decision.placements, decision.cancels)
+    moves = _moves(ms, world.ledger, decision.event, decision.placements, decision.cancels)
     refused = settlement.check_moves(world.ledger, moves, time)
     if refused is not None:
         return MarketRejection(EventCode.ledger_refused, None, str(refused))
@@ -181,7 +194,7 @@ def _check(ms: MarketState, world: World, event: Event) -> MarketRejection | Non
         return MarketRejection(first.code, first.position, first.detail)
     if decision.event != logged:
         return MarketRejection(EventCode.payload_malformed, None, "not what its command decides")
-    moves = _moves(ms, logged, decision.placements, decision.cancels)
+    moves = _moves(ms, world.ledger, logged, decision.placements, decision.cancels)
     refused = settlement.check_moves(world.ledger, moves, event.time)
     if refused is not None:
         return MarketRejection(EventCode.ledger_refused, None, str(refused))
@@ -191,7 +204,7 @@ def _check(ms: MarketState, world: World, event: Event) -> MarketRejection | Non
 def _evolve(ms: MarketState, world: World, event: Event) -> None:
     logged = from_payload(event.type, event.payload, world.events, event.time)
     outcome = apply(ms, logged)
-    moves = _moves(ms, logged, outcome.placements, outcome.cancels)
+    moves = _moves(ms, world.ledger, logged, outcome.placements, outcome.cancels)
     settlement.apply_moves(world.ledger, ms.pending, moves, event.time)
     if isinstance(logged, MarketListed):
         ms.trades[logged.market.symbol] = []

@@ -29,7 +29,7 @@ other pending transfer into an escrow is open — a fill or a cancel leaves no r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import Final, NamedTuple
 
 from reclaim.core.ledger.codes import AccountCode, TransferCode
@@ -115,13 +115,19 @@ def moves_of(
     pending: dict[int, tuple[str, int]],
     placements: Sequence[Placement],
     cancels: Iterable[Cancelled],
+    opened: Container[str] = (),
 ) -> Moves:
     """The chain an event's outcome implies, given the resting orders' pending transfers
-    before it (``pending`` is only read)."""
+    before it (``pending`` is only read) and the ids of the accounts open (``opened``: the
+    ledger's ``accounts``; the others the chain opens first)."""
     usd, notes = market.quote_asset, market.base_asset
     accounts: list[Account] = []
     transfers: list[Transfer] = []
     now: dict[int, tuple[str, int] | None] = {}
+
+    def need(owner: str, asset: str) -> None:
+        if available_id(owner, asset) not in opened:
+            accounts.append(available_account(owner, asset))
 
     def current(order_id: int) -> tuple[str, int]:
         found = now[order_id] if order_id in now else pending.get(order_id)
@@ -146,7 +152,8 @@ def moves_of(
         taker = p.order_id
         own = usd if p.request.side is Side.Bid else notes
         other = notes if own == usd else usd
-        accounts += (available_account(p.trader, own), available_account(p.trader, other))
+        need(p.trader, own)
+        need(p.trader, other)
         consumed = (
             p.executed_cash_minor + p.fee_minor if own == usd else sum(f.notes for f in p.fills)
         )
@@ -175,7 +182,8 @@ def moves_of(
                 now[maker] = (new, left)
             else:
                 now[maker] = None
-            accounts += (available_account(f.maker, usd), available_account(f.maker, notes))
+            need(f.maker, usd)
+            need(f.maker, notes)
             ref = f"mf:{taker}:{maker}"
             single(f"{ref}:n", escrow_id(market, notes), available_id(f.buyer, notes), notes,
                    f.notes, maker)  # fmt: skip
@@ -183,7 +191,7 @@ def moves_of(
                    f.cash_minor - f.seller_fee_minor, maker)  # fmt: skip
             fees = f.maker_fee_minor + f.taker_fee_minor
             if fees:
-                accounts.append(available_account(market.fee_owner, usd))
+                need(market.fee_owner, usd)
             single(f"{ref}:f", escrow_id(market, usd), available_id(market.fee_owner, usd), usd,
                    fees, maker)  # fmt: skip
         if p.resting_steps:
