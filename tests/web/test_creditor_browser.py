@@ -208,6 +208,12 @@ def test_a_chinese_creditor_goes_from_sign_up_to_a_withdrawal_without_javascript
         treasury.goto(f"{portal.base_url}/operator/withdrawals")
         assert treasury.locator("#ops-withdrawals tbody tr").count() >= 1
         shoot(treasury, shots, "operator-withdrawals", "en")
+        treasury.select_option("#batch-rail", "hk_wire")  # the demo configures no correspondent
+        treasury.click("form[action='/operator/withdrawals/batch'] button")
+        assert treasury.get_attribute("#form-error", "data-code") == "batch_file_unavailable"
+        treasury.select_option("#batch-rail", "sepa")  # the demo's SEPA batch went out already
+        treasury.click("form[action='/operator/withdrawals/batch'] button")
+        assert treasury.get_attribute("#form-error", "data-code") == "nothing_to_export"
     finally:
         ops.close()
 

@@ -112,6 +112,10 @@ REFUSAL: Final[Mapping[str, str]] = {
     "liability_not_in_statement": N_(
         "Your balance is not in a signed statement yet. The next statement will include it."
     ),
+    "nothing_to_export": N_("No withdrawal is waiting on this rail."),
+    "batch_file_unavailable": N_(
+        "This rail cannot write its file: its settings are missing on the server."
+    ),
     "document_missing": N_("Choose a file to upload."),
     "document_type_unsupported": N_("The document must be a JPEG, PNG or PDF file."),
     "document_size_invalid": N_("The document is too large: at most 64 KB."),

@@ -24,6 +24,7 @@ reads no identity document); a creditor's session is no operator's: ``303`` to t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date
 from typing import Final
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from reclaim.app.onboarding import Decided, RateLimited, Refused
+from reclaim.app.refusals import PortalCode
 from reclaim.app.web_accounts import Principal
 from reclaim.app.web_operator import (
     register_names,
@@ -40,6 +42,7 @@ from reclaim.app.web_operator import (
     release_escrow,
     rounds,
 )
+from reclaim.app.withdrawal_ports import RailFileError
 from reclaim.app.withdrawals import Refused as WithdrawalRefused
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.core.limits import web_escrow_page_max, web_form_id_max_chars
@@ -57,6 +60,7 @@ from reclaim.entrypoints.web.creditor import (
 from reclaim.entrypoints.web.pages import WebRoute
 from reclaim.entrypoints.web.services import CreditorServices
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PERMISSIONS: Final = {
     "kyc_view": frozenset({"kyc_officer", "admin", "auditor"}),
@@ -69,6 +73,7 @@ PERMISSIONS: Final = {
     "withdrawals_view": frozenset({"treasury", "auditor"}),
     "withdrawals_batch": frozenset({"treasury"}),
 }
+BATCH_UNAVAILABLE: Final = PortalCode.batch_file_unavailable
 DECISIONS: Final = ("approved", "rejected", "resubmission_requested")
 
 
@@ -289,7 +294,11 @@ def _batch(request: Request, form: forms.Form) -> Response:
     rail = form.get("rail")
     if rail not in RAIL_ASSETS:
         return see_other("/operator/withdrawals")
-    made = service.export_batch(rail, date.today())
+    try:
+        made = service.export_batch(rail, date.today())
+    except RailFileError:  # the rail's file settings are missing (no debtor, no correspondent)
+        log.exception("the %s batch file could not be made", rail)
+        made = WithdrawalRefused(BATCH_UNAVAILABLE, "the rail's file settings are missing")
     if isinstance(made, WithdrawalRefused):
         return _page(request, operator, "operator_withdrawals.html",
                      {"withdrawals": service.views(limit=200), "rails": sorted(RAIL_ASSETS),
