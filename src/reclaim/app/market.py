@@ -7,9 +7,10 @@ Theory of operation
 portal **gateway** (the trader's private key never reaches the server), with the trader's own
 authorisation — the Backpack signing string it signed, its signature and its API key
 (``SignedRequest``) — in the command, so the logged event keeps who authorised it and
-``reclaim verify`` can check that signature against the trader's registered key on replay
-(``AUTHORISATION_FIELD``). The signed request's mark (``app.signed_requests``) goes into the same
-transaction, so replaying the same signed bytes is refused, also after a restart.
+``reclaim verify`` checks that signature against the trader's registered key on replay
+(``core.market.Authorisation``, the payload's ``authorisation``; ``verifier.authorisations``).
+The signed request's mark (``app.signed_requests``) goes into the same transaction, so
+replaying the same signed bytes is refused, also after a restart.
 
 **Reads.** The service keeps its own **replica** of the market's state: it follows the log,
 parses each ``market.*`` event (``core.market.payloads``) and applies it with the pure core
@@ -57,10 +58,6 @@ from reclaim.log import event as log_event
 if TYPE_CHECKING:
     from reclaim.core.machine import Command
 
-#: The field of an order or cancel event's payload that keeps the trader's authorisation:
-#: ``{"api_key": <base64 32 bytes>, "signed": <the Backpack signing string>, "signature":
-#: <base64 64 bytes>}`` (the verifier checks the signature against the trader's key).
-AUTHORISATION_FIELD: Final = "authorisation"
 #: Note units per face dollar (one note unit is one cent of face value).
 NOTE_UNITS_PER_DOLLAR: Final = 100
 NOTE_DECIMALS: Final = 2
@@ -73,7 +70,6 @@ _BALANCE_ASSETS: Final = "creditor_available"
 _T = TypeVar("_T")
 #: Levels of one side of a book: (price ticks, steps), best first.
 Levels = list[tuple[int, int]]
-_C = TypeVar("_C")
 
 
 # Values -----------------------------------------------------------------------------------------
@@ -293,11 +289,7 @@ class MarketService:
             return self._position
 
     def _apply(self, seq: int, event: Event) -> None:
-        try:
-            market_event = payloads.from_payload(event.type, event.payload, seq, event.time)
-        except payloads.PayloadError:  # a core that does not read the authorisation field
-            payload = {k: v for k, v in event.payload.items() if k != AUTHORISATION_FIELD}
-            market_event = payloads.from_payload(event.type, payload, seq, event.time)
+        market_event = payloads.from_payload(event.type, event.payload, seq, event.time)
         outcome = mk.apply(self._state, market_event)
         self._state.drain_changed()
         history = self._history
@@ -394,7 +386,7 @@ class MarketService:
         self, trader: str, orders: Sequence[mk.OrderRequest], signed: SignedRequest | None
     ) -> Placed | Refusal:
         """Place one order or a batch for ``trader``; per request its record or its refusal."""
-        command = _with_authorisation(mk.PlaceOrders(trader, tuple(orders)), signed)
+        command = mk.PlaceOrders(trader, tuple(orders), _authorisation(signed))
         outcome = self._submit(command)
         if isinstance(outcome, Rejection):  # the whole command (a batch's chain, its size)
             return _refusal(outcome)
@@ -414,15 +406,14 @@ class MarketService:
         self, trader: str, symbol: str, order_id: int | None, client_id: int | None,
         signed: SignedRequest | None,
     ) -> list[OrderRecord] | Refusal:  # fmt: skip
-        command = _with_authorisation(
-            mk.CancelOrder(trader, symbol, order_id=order_id, client_id=client_id), signed
-        )
+        command = mk.CancelOrder(trader, symbol, order_id=order_id, client_id=client_id,
+                                 authorisation=_authorisation(signed))  # fmt: skip
         return self._cancel(command)
 
     def cancel_all(
         self, trader: str, symbol: str, signed: SignedRequest | None
     ) -> list[OrderRecord] | Refusal:
-        return self._cancel(_with_authorisation(mk.CancelAll(trader, symbol), signed))
+        return self._cancel(mk.CancelAll(trader, symbol, _authorisation(signed)))
 
     def _cancel(self, command: mk.CancelOrder | mk.CancelAll) -> list[OrderRecord] | Refusal:
         outcome = self._submit(command)
@@ -600,19 +591,11 @@ class MarketService:
 # Helpers ----------------------------------------------------------------------------------------
 
 
-def _with_authorisation(command: _C, signed: SignedRequest | None) -> _C:
-    """The command with the trader's authorisation, where the core's command has the field
-    (``AUTHORISATION_FIELD``); as it is otherwise."""
-    if signed is None or not dataclasses.is_dataclass(command):
-        return command
-    names = {f.name for f in dataclasses.fields(command)}
-    if AUTHORISATION_FIELD not in names:
-        return command
-    value: object = signed
-    maker = getattr(mk, "Authorisation", None)
-    if maker is not None:
-        value = maker(signed.api_key, signed.signed, signed.signature)
-    return dataclasses.replace(command, **{AUTHORISATION_FIELD: value})  # type: ignore[type-var]
+def _authorisation(signed: SignedRequest | None) -> mk.Authorisation | None:
+    """The core's record of the trader's signed request (kept in the event)."""
+    if signed is None:
+        return None
+    return mk.Authorisation(signed.api_key, signed.signed, signed.signature)
 
 
 def _time_of(trade: TradeRecord) -> str:
