@@ -3,8 +3,9 @@
 One module per group, each parsing, calling the application (through ``bootstrap``'s
 container) and rendering, with no logic of its own: ``log`` (keys, checkpoints, export, verify,
 proofs, serve, mail), ``liabilities``, ``claims`` (estates, import, policy, report),
-``distribute`` (rounds, FX, escrow), ``withdrawals`` and ``demo``; ``common`` holds what they
-share. The order below is the order ``reclaim --help`` lists them in.
+``distribute`` (rounds, FX, escrow), ``withdrawals``, ``notes`` (series, conversions,
+pass-through), ``market`` (list, open, halt, book, trades) and ``demo``; ``common`` holds what
+they share. The order below is the order ``reclaim --help`` lists them in.
 
 Exit codes: 0 success; 1 a verification or proof check failed, or a refusal (the report says
 which); 2 bad usage or settings (Typer's own, and ours).
@@ -15,7 +16,16 @@ from __future__ import annotations
 import typer
 
 from reclaim import bootstrap
-from reclaim.entrypoints.cli import claims, demo, distribute, liabilities, log, withdrawals
+from reclaim.entrypoints.cli import (
+    claims,
+    demo,
+    distribute,
+    liabilities,
+    log,
+    market,
+    notes,
+    withdrawals,
+)
 
 app = typer.Typer(
     name="reclaim",
@@ -34,6 +44,8 @@ app.add_typer(distribute.distribute_app, name="distribute", no_args_is_help=True
 app.add_typer(distribute.fx_app, name="fx", no_args_is_help=True)
 app.add_typer(distribute.escrow_app, name="escrow", no_args_is_help=True)
 app.add_typer(withdrawals.withdrawals_app, name="withdrawals")
+app.add_typer(notes.notes_app, name="notes")
+app.add_typer(market.market_app, name="market")
 app.command()(log.checkpoint)
 app.command("export-log")(log.export_log_command)
 app.command()(log.verify)
