@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -435,3 +436,32 @@ def test_the_clients_see_refusals_as_backpack_errors(base: str) -> None:
         sdk(base, "mei").execute_order("Limit", "Bid", SYMBOL, price="0.50", quantity="1.00")
     assert (raised.value.code, raised.value.status_code) == ("FORBIDDEN", 400)
     assert size(base) == before
+
+
+# The public log --------------------------------------------------------------------------------
+
+
+def test_reclaim_verify_checks_the_traders_signatures(base: str, data_dir: Path) -> None:
+    """Once the server's checkpoint covers every event (it publishes one within
+    ``limits.checkpoint_interval_seconds`` of new events), ``reclaim verify`` over the server's
+    URL replays the log and reports the traders' signatures of every order and cancel above."""
+    deadline = time.monotonic() + 30
+    while True:
+        note = httpx.get(f"{base}/log/checkpoint").text
+        if int(note.splitlines()[1]) == size(base):
+            break
+        assert time.monotonic() < deadline, "no checkpoint of the whole log"
+        time.sleep(0.5)
+    done = subprocess.run([sys.executable, "-m", "reclaim", "verify", base], cwd=data_dir.parent,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    signatures = re.search(r"; ([0-9,]+) traders' signatures", done.stdout)
+    assert signatures is not None, done.stdout
+    entries = httpx.get(f"{base}/log/entries", params={"start": 0, "end": size(base)})
+    authorised = [
+        event for event in map(json.loads, entries.text.splitlines())
+        if event["type"] in ("market.orders_placed", "market.orders_cancelled")
+        and "authorisation" in event["payload"]
+    ]  # fmt: skip
+    assert len(authorised) >= 10  # every order and cancel of the tests above
+    assert int(signatures.group(1).replace(",", "")) == len(authorised)
