@@ -21,13 +21,22 @@ Imported by ``reclaim.bootstrap`` (through ``app.withdrawal_ports.rails_by_name`
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from text_unidecode import unidecode
 
 from reclaim.adapters.vault import Commitments
+from reclaim.app.withdrawal_ports import (
+    BeneficiaryCode,
+    BeneficiaryProblem,
+    PayoutInstruction,
+    RailFile,
+)
 
 #: The commitment kind of a withdrawal's destination.
 BENEFICIARY_KIND: Final = "beneficiary"
@@ -61,3 +70,43 @@ def latin_name(name: str, max_chars: int) -> str:
     (``张伟`` → ``Zhang Wei``), reduced to the SWIFT character set, spaces collapsed, cut."""
     latin = _NOT_SWIFT.sub(" ", unidecode(unicodedata.normalize("NFC", name)))
     return " ".join(latin.split())[:max_chars].strip()
+
+
+def fields_problem(
+    rail: str,
+    fields: Mapping[str, str],
+    known: Sequence[str],
+    required: Sequence[str],
+    missing: str,
+) -> BeneficiaryProblem | None:
+    """The first rung of every rail's destination check: a field ``rail`` does not take
+    (``beneficiary_field_unknown``), or a ``required`` one blank (``beneficiary_field_missing``,
+    the sentence ``missing``); else ``None``."""
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        detail = f"{rail} takes {', '.join(known)}: {unknown}"
+        return BeneficiaryProblem(BeneficiaryCode.beneficiary_field_unknown, detail)
+    if any(not fields.get(name, "").strip() for name in required):
+        return BeneficiaryProblem(BeneficiaryCode.beneficiary_field_missing, missing)
+    return None
+
+
+#: The media type of the rails' CSV batch files.
+CSV_MEDIA_TYPE: Final = "text/csv"
+
+
+def csv_file(
+    filename: str,
+    header: Sequence[str],
+    instructions: Sequence[PayoutInstruction],
+    row: Callable[[PayoutInstruction], Sequence[str]],
+) -> RailFile:
+    """A CSV batch file (``\\n`` line ends): ``header``, then ``row`` of each instruction with
+    every cell spreadsheet-safe; it pays the instructions' count and total."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for ins in instructions:
+        writer.writerow([spreadsheet_safe(cell) for cell in row(ins)])
+    total = sum(ins.amount_minor for ins in instructions)
+    return RailFile(filename, CSV_MEDIA_TYPE, out.getvalue().encode(), len(instructions), total)

@@ -32,8 +32,6 @@ with the bank.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +41,7 @@ from typing import Final
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from reclaim.adapters.rails import latin_name, spreadsheet_safe
+from reclaim.adapters.rails import csv_file, fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -57,13 +55,12 @@ from reclaim.core.money import ASSETS, format_amount
 
 NAME: Final = "hk_wire"
 ASSET: Final = "USD"
-FIELDS: Final = frozenset({"account", "bic"})
+FIELDS: Final = ("account", "bic")
 HEADER: Final = (
     "batch_id", "end_to_end_id", "value_date", "currency", "amount", "ordering_account",
     "ordering_name", "beneficiary_name", "beneficiary_account", "beneficiary_bank_bic",
     "intermediary_bic", "charges", "remittance",
 )  # fmt: skip
-MEDIA_TYPE: Final = "text/csv"
 _IBAN_START: Final = re.compile(r"[A-Z]{2}[0-9]{2}")
 _LOCAL_ACCOUNT: Final = re.compile(r"[A-Z0-9]{6,34}")
 
@@ -80,6 +77,9 @@ class Correspondent:
 class HkWireRail:
     """The ``Rail`` of USD wires through the Hong Kong correspondent."""
 
+    name: Final = NAME
+    asset: Final = ASSET
+
     def __init__(self, correspondent: Correspondent | None) -> None:
         """``correspondent``: the operator's account in Hong Kong; ``None`` checks destinations
         only (a batch file then raises ``RailFileError``). A malformed BIC raises here."""
@@ -91,26 +91,12 @@ class HkWireRail:
             )
         self._correspondent = correspondent
 
-    @property
-    def name(self) -> str:
-        return NAME
-
-    @property
-    def asset(self) -> str:
-        return ASSET
-
     def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
-        unknown = sorted(set(fields) - FIELDS)
-        if unknown:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_unknown, f"hk_wire takes account, bic: {unknown}"
-            )
-        raw_account = fields.get("account", "").strip().upper()
-        raw_bic = fields.get("bic", "").strip()
-        if not raw_account or not raw_bic:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_missing, "account and bic are required"
-            )
+        problem = fields_problem(NAME, fields, FIELDS, FIELDS, "account and bic are required")
+        if problem is not None:
+            return problem
+        raw_account = fields["account"].strip().upper()
+        raw_bic = fields["bic"].strip()
         try:
             bic = BIC(raw_bic)
         except SchwiftyException as exc:
@@ -140,16 +126,13 @@ class HkWireRail:
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
         assert 0 < len(instructions) <= hk_wire_payments_per_file_max, "a batch pays 1 … 1,000"
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HEADER)
         c = self._correspondent
         if c is None:
             raise RailFileError("no correspondent account is configured for wire files")
-        total = 0
-        for ins in instructions:
+
+        def row(ins: PayoutInstruction) -> tuple[str, ...]:
             assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on hk_wire"
-            row = (
+            return (
                 batch_id, ins.withdrawal_id, execution_date.isoformat(), ASSET,
                 format_amount(ins.amount_minor, ASSETS[ASSET]), c.account,
                 latin_name(c.account_name, hk_wire_name_length_max_chars),
@@ -157,7 +140,5 @@ class HkWireRail:
                 ins.beneficiary["account"], ins.beneficiary["bic"], c.bank_bic, "OUR",
                 f"reclaim withdrawal {ins.withdrawal_id}",
             )  # fmt: skip
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
-            total += ins.amount_minor
-        content = out.getvalue().encode()
-        return RailFile(f"{batch_id}.hk-wire.csv", MEDIA_TYPE, content, len(instructions), total)
+
+        return csv_file(f"{batch_id}.hk-wire.csv", HEADER, instructions, row)

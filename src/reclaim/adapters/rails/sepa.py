@@ -34,7 +34,7 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
-from reclaim.adapters.rails import latin_name
+from reclaim.adapters.rails import fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -52,7 +52,7 @@ from reclaim.core.limits import (
 NAME: Final = "sepa"
 ASSET: Final = "EUR"
 SCHEMAS: Final = ("pain.001.001.03", "pain.001.001.09", "pain.001.001.10", "pain.001.001.11")
-FIELDS: Final = frozenset({"iban", "bic"})
+FIELDS: Final = ("iban", "bic")
 MEDIA_TYPE: Final = "application/xml"
 
 
@@ -68,6 +68,9 @@ class SepaDebtor:
 class SepaRail:
     """The ``Rail`` of SEPA credit transfers in EUR."""
 
+    name: Final = NAME
+    asset: Final = ASSET
+
     def __init__(self, debtor: SepaDebtor | None, schema: str = SCHEMAS[0]) -> None:
         """``debtor``: the operator's paying account; ``None`` checks destinations only (a
         batch file then raises ``RailFileError``). A malformed IBAN or BIC raises here."""
@@ -78,25 +81,11 @@ class SepaRail:
         self._debtor = debtor
         self._schema = schema
 
-    @property
-    def name(self) -> str:
-        return NAME
-
-    @property
-    def asset(self) -> str:
-        return ASSET
-
     def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
-        unknown = sorted(set(fields) - FIELDS)
-        if unknown:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_unknown, f"sepa takes iban, bic: {unknown}"
-            )
-        text = fields.get("iban", "").strip()
-        if not text:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_missing, "an IBAN is required"
-            )
+        problem = fields_problem(NAME, fields, FIELDS, ("iban",), "an IBAN is required")
+        if problem is not None:
+            return problem
+        text = fields["iban"].strip()
         try:
             iban = IBAN(text)
         except SchwiftyException as exc:

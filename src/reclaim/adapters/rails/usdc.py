@@ -23,8 +23,6 @@ withdrawal (``rail_reference``).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -32,7 +30,7 @@ from typing import Final
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 
-from reclaim.adapters.rails import spreadsheet_safe
+from reclaim.adapters.rails import csv_file, fields_problem
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -45,14 +43,16 @@ from reclaim.core.money import ASSETS, format_amount
 
 NAME: Final = "usdc"
 ASSET: Final = "USDC"
-FIELDS: Final = frozenset({"address"})
+FIELDS: Final = ("address",)
 HEADER: Final = ("batch_id", "withdrawal_id", "network", "to", "amount", "asset")
-MEDIA_TYPE: Final = "text/csv"
 _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
 class UsdcRail:
     """The ``Rail`` of USDC transfers to allow-listed addresses on ``network``."""
+
+    name: Final = NAME
+    asset: Final = ASSET
 
     def __init__(self, allow_list: Iterable[str], network: str = "ethereum") -> None:
         allowed = frozenset(allow_list)
@@ -61,25 +61,11 @@ class UsdcRail:
         self._allowed = allowed
         self._network = network
 
-    @property
-    def name(self) -> str:
-        return NAME
-
-    @property
-    def asset(self) -> str:
-        return ASSET
-
     def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
-        unknown = sorted(set(fields) - FIELDS)
-        if unknown:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_unknown, f"usdc takes address: {unknown}"
-            )
-        address = fields.get("address", "").strip()
-        if not address:
-            return BeneficiaryProblem(
-                BeneficiaryCode.beneficiary_field_missing, "an address is required"
-            )
+        problem = fields_problem(NAME, fields, FIELDS, FIELDS, "an address is required")
+        if problem is not None:
+            return problem
+        address = fields["address"].strip()
         if not _HEX_ADDRESS.fullmatch(address):
             return BeneficiaryProblem(BeneficiaryCode.address_invalid, "not 0x and 40 hex digits")
         if not is_checksum_address(address):
@@ -101,16 +87,11 @@ class UsdcRail:
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
         assert 0 < len(instructions) <= usdc_payments_per_file_max, "a batch pays 1 … 500"
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HEADER)
-        total = 0
-        for ins in instructions:
+
+        def row(ins: PayoutInstruction) -> tuple[str, ...]:
             assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on usdc"
             amount = format_amount(ins.amount_minor, ASSETS[ASSET])
-            row = (batch_id, ins.withdrawal_id, self._network, ins.beneficiary["address"],
-                   amount, ASSET)  # fmt: skip
-            writer.writerow([spreadsheet_safe(cell) for cell in row])
-            total += ins.amount_minor
-        content = out.getvalue().encode()
-        return RailFile(f"{batch_id}.usdc.csv", MEDIA_TYPE, content, len(instructions), total)
+            return (batch_id, ins.withdrawal_id, self._network, ins.beneficiary["address"],
+                    amount, ASSET)  # fmt: skip
+
+        return csv_file(f"{batch_id}.usdc.csv", HEADER, instructions, row)
