@@ -63,8 +63,11 @@ def shoot(page: Page, shots: Path, name: str, lang: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def sign_up(page: Page, portal: Portal, holder: Holder) -> str:
-    """Sign up and enter the mailed code: the page is then /me. The creditor's actor name."""
+def sign_up(
+    page: Page, portal: Portal, holder: Holder, shots: tuple[Path, str] | None = None
+) -> str:
+    """Sign up and enter the mailed code (the code page shot into ``shots``, a folder and a
+    language, if given): the page is then /me. The session cookie's value."""
     page.goto(f"{portal.base_url}/signup")
     page.fill("#email", holder.email)
     page.fill("#password", CREDITOR_PASSWORD)
@@ -72,6 +75,8 @@ def sign_up(page: Page, portal: Portal, holder: Holder) -> str:
     before = len(portal.inbox.messages)
     page.click("form.stack button[type=submit]")
     assert page.locator("#code").count() == 1, page.content()
+    if shots is not None:
+        shoot(page, shots[0], "code", shots[1])
     code = portal.code_for(holder.email, before)
     page.fill("#code", code)
     page.click("form.stack button[type=submit]")
@@ -102,7 +107,7 @@ def test_a_chinese_creditor_goes_from_sign_up_to_a_withdrawal_without_javascript
     assert page.get_attribute("html", "lang") == "zh-Hans"
     assert page.locator("h1").inner_text() == "查找我的债权"
     shoot(page, shots, "signup", "zh")
-    sign_up(page, portal, holder)
+    sign_up(page, portal, holder, (shots, "zh"))
     assert page.locator("h1").inner_text() == "我的债权"
     assert page.get_attribute("#kyc-state", "data-state") == "not_started"
     assert holder.claim_id in page.locator("#to-link-later").inner_text()
@@ -226,7 +231,7 @@ def test_the_pages_in_english(nojs: BrowserContext, portal: Portal, shots: Path)
     shoot(page, shots, "signup", "en")
     page.goto(f"{portal.base_url}/login")
     shoot(page, shots, "login", "en")
-    sign_up(page, portal, portal.holder("FR"))
+    sign_up(page, portal, portal.holder("FR"), (shots, "en"))
     assert page.locator("h1").inner_text() == "My claims"
     shoot(page, shots, "me", "en")
     page.goto(f"{portal.base_url}/withdrawals")
