@@ -27,7 +27,6 @@ verify``, which reports the traders' signatures it checked::
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import signal
@@ -45,77 +44,30 @@ from typing import Final
 import httpx
 import pytest
 from bpx.account import Account as BpxAccount
+from tests.support.bond_market_world import DEPOSIT_MINOR, key, run_round, seed, world
 
 from reclaim import bootstrap
-from reclaim.app import distributions
 from reclaim.app.notes import PassedView
 from reclaim.app.refusals import Refused
 from reclaim.config import Settings
-from reclaim.core.actors import RegisterActor
-from reclaim.core.claims import (
-    ClaimClass,
-    CreateEstate,
-    DecideKyc,
-    ImportClaims,
-    LinkClaim,
-    PolicyEntry,
-    ProveEmail,
-    RegisterRow,
-    SetPolicy,
-    SubmitKyc,
-)
-from reclaim.core.distribution.commands import ProveResidence, SetPlan
-from reclaim.core.distribution.model import ClassRound, ClassTerms, Plan, Round
-from reclaim.core.distribution.payloads import LINES_HEADER
+from reclaim.core.distribution.model import ClassRound, Round
 from reclaim.core.distribution.rounds import pool_id
-from reclaim.core.distribution.state import Line
-from reclaim.core.ledger import (
-    CREDITS_MUST_NOT_EXCEED_DEBITS,
-    DEBITS_MUST_NOT_EXCEED_CREDITS,
-    Account,
-    CreateTransfers,
-    OpenAccounts,
-    Transfer,
-)
-from reclaim.core.machine import Command
 from reclaim.core.rejections import Rejection
-from reclaim.log.keys import SignerKey
 
 SYMBOL: Final = "FTX5A_USD"
 SERIES: Final = "FTX5A"
 NOTE: Final = "NOTE-FTX5A"
 HOLDING: Final = "programme"
-#: creditor -> (claim, residence, admitted cents, linked)
-CREDITORS: Final = {
-    "mei": ("C-mei", "CN", 10_000_000, True),
-    "lin": ("C-lin", "CN", 2_000_000, True),
-    "paul": ("C-paul", "FR", 3_000_000, True),
-    "anon": ("C-anon", "JP", 500_000, False),
-    "jean": ("", "FR", 0, False),
-}
 START_SECONDS: Final = 60
-DEPOSIT_MINOR: Final = 5_000_000
 FUNDING_MINOR: Final = 10_000_000
 TODAY: Final = datetime.now(UTC).date()
 RECORD: Final = (TODAY + timedelta(days=21)).isoformat()
 PAYMENT: Final = (TODAY + timedelta(days=21)).isoformat()
 
 
-def _commit(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _seed(name: str) -> bytes:
-    return hashlib.sha256(f"bond market story {name}".encode()).digest()
-
-
-def _key(name: str) -> SignerKey:
-    return SignerKey.from_seed(name, _seed(name))
-
-
 def bpx(base: str, name: str) -> BpxAccount:
-    public = base64.b64encode(_key(name).verifier.public_key).decode()
-    account = BpxAccount(public, base64.b64encode(_seed(name)).decode())
+    public = base64.b64encode(key(name).verifier.public_key).decode()
+    account = BpxAccount(public, base64.b64encode(seed(name)).decode())
     account.BPX_API_URL = base + "/"
     return account
 
@@ -125,52 +77,6 @@ def reclaim(*args: str, cwd: Path) -> str:
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr + done.stdout
     return done.stdout
-
-
-def world() -> list[tuple[Command, str]]:
-    out: list[tuple[Command, str]] = [
-        (SetPolicy((
-            PolicyEntry("CN", "restricted", "Restricted Jurisdiction Procedures motion",
-                        "https://example.org/motion", "2025-01-01", ()),
-            PolicyEntry("FR", "open", "Served", "https://example.org/policy", "2025-01-01",
-                        ("sepa",)),
-        )), "admin"),
-        (CreateEstate("ftx", "FTX Trading Ltd.", "2022-11-11",
-                      (ClaimClass("5A", "Dotcom customer entitlement", 1),)), "admin"),
-    ]  # fmt: skip
-    rows = tuple(
-        RegisterRow(claim, f"CUST-{name}", _commit(f"email:{name}"), _commit(f"name:{name}"),
-                    iso, "5A", cents, "allowed")
-        for name, (claim, iso, cents, _) in CREDITORS.items() if claim
-    )  # fmt: skip
-    out.append((ImportClaims("ftx", _commit("register:v1"), rows), "admin"))
-    for name, (claim, iso, _, linked) in CREDITORS.items():
-        if name == "anon":
-            continue
-        out += [
-            (RegisterActor(name, "creditor", _key(name).verifier.to_text()), "gateway"),
-        ]
-        if claim:
-            out.append((ProveEmail(name, _commit(f"email:{name}")), "gateway"))
-        out += [
-            (SubmitKyc(name, "manual", f"case-{name}"), "gateway"),
-            (DecideKyc(name, "approved", "manual", f"case-{name}", "", _commit(f"name:{name}")),
-             "kyc-officer"),
-            (ProveResidence(name, iso, "2025-01-01"), "kyc-officer"),
-        ]  # fmt: skip
-        if linked:
-            out.append((LinkClaim(claim, name), "gateway"))
-    rail = Account.of("operator", "USD", "rail_settlement",
-                      frozenset({CREDITS_MUST_NOT_EXCEED_DEBITS}))  # fmt: skip
-    jean = Account.of("jean", "USD", "creditor_available",
-                      frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS}))  # fmt: skip
-    out.append((OpenAccounts((rail, jean)), "treasury"))
-    deposit = Transfer("dep-jean", rail.id, jean.id, "USD", DEPOSIT_MINOR, "deposit")
-    out.append((CreateTransfers((deposit,)), "treasury"))
-    plan = Plan("ftx", {"5A": ClassTerms("5A", 10_000, False)}, ("allowed",), ("disputed",),
-                "", "", "forfeit_on_order")  # fmt: skip
-    out.append((SetPlan(plan), "admin"))
-    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,18 +139,6 @@ def serve(data_dir: Path) -> Iterator[str]:
 def usd_of(opened: bootstrap.Container, owner: str) -> int:
     found = opened.log.state.ledger.accounts.get(f"{owner}/USD/creditor_available")
     return 0 if found is None else found.available_minor
-
-
-def run_round(opened: bootstrap.Container, round_: Round) -> None:
-    log = opened.log
-    assert not isinstance(distributions.declare(log, round_), Rejection)
-    assert not isinstance(distributions.fund(log, round_.round_id), Rejection)
-    computed = distributions.preview(log, round_.round_id)
-    lines = [Line(*row) for row in computed.lines.frame.iter_rows()]
-    sha = hashlib.sha256((LINES_HEADER + "".join(x.text() for x in lines)).encode()).hexdigest()
-    assert not isinstance(distributions.approve(log, round_.round_id, sha, computed), Rejection)
-    done = distributions.execute(log, round_.round_id, lines)
-    assert done == distributions.Executed(len(lines), 0, True)
 
 
 def test_a_restricted_creditor_sells_notes_and_the_buyer_is_paid_through(root: Path) -> None:

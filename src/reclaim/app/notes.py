@@ -87,6 +87,8 @@ class NotesServiceCode(enum.Enum):
     round_not_completed = 5
     #: No event dated after the record date is logged yet: the record position is not known.
     record_date_not_passed = 6
+    #: The log's first event is dated after the record date: nothing was held at it.
+    record_date_before_log = 7
 
 
 #: ``NotesServiceCode`` kinds (to be joined into ``app.refusals.KINDS``).
@@ -99,6 +101,7 @@ KINDS: Final = kind_table(
         NotesServiceCode.round_not_found: N,
         NotesServiceCode.round_not_completed: C,
         NotesServiceCode.record_date_not_passed: C,
+        NotesServiceCode.record_date_before_log: C,
     },
 )
 
@@ -211,12 +214,14 @@ class NotesService:
         terms, before = known
         if terms is None:
             return Refused(NotesServiceCode.series_not_found, f"no series {series!r}")
-        if before is None:
+        holding = terms.holding_entity
+        if before is None or self._assignment(before.sequence, claim_id, holding) is not None:
+            # the core decides, and refuses a claim converted and assigned already
             outcome = self._submit(ConvertClaim(series, claim_id, creditor, date), self.gateway)
             if isinstance(outcome, Refused):
                 return outcome
             seq = outcome.seq
-        else:  # converted before: record the assignment if it is missing
+        else:  # converted, but the clerk's assignment is missing: record it
             seq = before.sequence
         converted = self._signed(seq)
         event = from_payload(converted.event.type, converted.event.payload, seq,
@@ -224,10 +229,10 @@ class NotesService:
         assert isinstance(event, ClaimConverted), event
         evidence = event.evidence
         digest = evidence_digest(evidence)
-        assigned = self._assignment(seq, claim_id, terms.holding_entity)
+        assigned = self._assignment(seq, claim_id, holding)
         if assigned is None:
             outcome = self._submit(
-                AssignClaim(claim_id, terms.holding_entity, evidence.transfer_date, digest),
+                AssignClaim(claim_id, holding, evidence.transfer_date, digest),
                 self.admin,
             )
             if isinstance(outcome, Refused):
@@ -275,7 +280,10 @@ class NotesService:
         if size == 0 or self._date_at(size - 1) <= record_date:
             return Refused(NotesServiceCode.record_date_not_passed,
                            f"no event after {record_date} is logged yet")  # fmt: skip
-        lo, hi = 0, size - 1  # the answer is in [lo - 1, hi): the first later event is at hi
+        if self._date_at(0) > record_date:
+            return Refused(NotesServiceCode.record_date_before_log,
+                           f"the log begins after {record_date}")  # fmt: skip
+        lo, hi = 0, size - 1  # the first event dated after the record date is in [lo, hi]
         while lo < hi:
             mid = (lo + hi) // 2
             if self._date_at(mid) <= record_date:
