@@ -277,11 +277,18 @@ def websocket_client(base: str, name: str | None) -> WebSocketClient:
 
 def test_public_and_private_streams(base: str) -> None:
     public, private = websocket_client(base, None), websocket_client(base, "buyer")
-    seen: dict[str, list[dict[str, Any]]] = {"trade": [], "depth": [], "order": [], "book": []}
+    seen: dict[str, list[dict[str, Any]]] = {
+        "trade": [],
+        "depth": [],
+        "order": [],
+        "book": [],
+        "ticker": [],
+    }
     try:
         public.subscribe([f"trade.{SYMBOL}"], seen["trade"].append)
         public.subscribe([f"depth.{SYMBOL}"], seen["depth"].append)
         public.subscribe([f"bookTicker.{SYMBOL}"], seen["book"].append)
+        public.subscribe([f"ticker.{SYMBOL}"], seen["ticker"].append)
         private.subscribe(["account.orderUpdate"], seen["order"].append, is_private=True)
         time.sleep(0.5)  # the subscriptions are in
         seller, buyer = bpx(base, "seller"), bpx(base, "buyer")
@@ -301,6 +308,10 @@ def test_public_and_private_streams(base: str) -> None:
         wait_for(lambda: any(d["a"] == [["0.90", "0.00"]] for d in seen["depth"]))
         assert seen["book"]
         assert seen["book"][-1]["e"] == "bookTicker"
+        wait_for(lambda: bool(seen["ticker"]))
+        ticker = seen["ticker"][-1]
+        assert (ticker["e"], ticker["s"], ticker["c"]) == ("ticker", SYMBOL, "0.90")
+        assert isinstance(ticker["n"], int)
     finally:
         for client in (public, private):
             client.ws.on_close = None  # no reconnection once the test is done

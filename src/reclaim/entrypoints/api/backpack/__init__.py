@@ -30,6 +30,12 @@ Units: a price is a fraction of face value (``0.72``); a quantity of notes is in
 face value** (``"100.00"`` is 10,000 note units), so price × quantity is the cash in USD;
 cash is USD with cents. ``GET /api/v1/capital`` is the ledger's: notes there are note units
 (cents of face), keyed ``NOTE-<series>`` like the market's ``baseSymbol``.
+
+Known limits: ``/api/v1/capital`` and ``/wapi/v1/capital/withdrawals`` answer errors as the
+ledger and withdrawal APIs do (problem+json), not in Backpack's shape; signed writes share the
+per-actor rate of ``auth.SIGNED_WRITES`` (a burst of 120, then one every 5 s), which a market
+maker quoting by the second reaches; trades, fills and order history are the process's replica
+of the log, rebuilt on start.
 """
 
 from __future__ import annotations
