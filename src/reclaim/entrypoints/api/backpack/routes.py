@@ -391,11 +391,13 @@ async def execute_order(request: Request) -> JSONResponse:
     order = shapes.order_request(body, markets)
     signed_requests.hold(verified.mark)
     answer = await blocking(lambda: service.place(verified.actor, [order], verified.signed))
-    (item,) = _placed(service, answer)
-    if item.get("operation") == "Err":
-        raise BackpackError(400, item["code"], item["message"])
-    item.pop("operation")
-    return ok(item)
+    if isinstance(answer, Refusal):
+        raise shapes.refusal_error(answer)
+    (placed,) = answer.items
+    if isinstance(placed, Refusal):
+        raise shapes.refusal_error(placed)
+    m = (await blocking(lambda: _markets(service)))[placed.symbol]
+    return ok(shapes.order(m, placed))
 
 
 async def signed_body_of(
