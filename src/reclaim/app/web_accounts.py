@@ -19,8 +19,10 @@ Theory of operation
 - **Sessions** (``open_session``, ``session``, ``close_session``): a session id is 256 random
   bits; the vault keeps ``websession:<SHA-256 of the id>`` (the creditor, when and from where
   it was opened, its expiry) — the recorded session of DESIGN.md §3, encrypted as PII and
-  erasable; the id itself is never stored. ``session`` answers the creditor of a live record,
-  else ``None``.
+  erasable; the id itself is never stored. ``session`` answers who a live record is, else
+  ``None``. Each POST a session makes is logged by the portal with the record's name (the last
+  12 hex of its digest), the path and the answer, so an action signed by the gateway traces
+  back to the session that asked for it.
 - ``elect_payout``: ``ElectPayout`` signed by the gateway, as ``POST
   /api/v1/distributions/election`` does.
 - ``store_kyc_document``: the uploaded document goes to the vault (``kycdoc:<creditor>``,

@@ -44,7 +44,7 @@ from reclaim.app.onboarding import (
     Verified,
 )
 from reclaim.app.prove import ProofRequestError, inclusion_proof_document
-from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp
+from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp, session_subject
 from reclaim.app.web_queries import balances, claim_distributions, holds, my_claims
 from reclaim.core.distribution.payees import PAYOUT_ASSETS
 from reclaim.core.limits import claim_id_length_max_chars, web_token_max_chars
@@ -108,7 +108,12 @@ async def post(request: Request, work: Work) -> Response:
     form = await forms.read_form(request)
     visitor = await run_in_threadpool(forms.visitor_of, request, accounts)
     forms.check_post(request, visitor, form, portal.csrf)
-    return await run_in_threadpool(work, request, form)
+    response = await run_in_threadpool(work, request, form)
+    if visitor.principal is not None and visitor.session_id:  # the session behind the action
+        log.info("web %s %s by %s %s in session %s: %s", request.method, request.url.path,
+                 visitor.principal.kind, visitor.principal.actor,
+                 session_subject(visitor.session_id)[-12:], response.status_code)  # fmt: skip
+    return response
 
 
 # Sign-up and the code ---------------------------------------------------------------------------
