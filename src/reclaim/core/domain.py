@@ -56,6 +56,8 @@ __all__ = [
     "Payload",
     "SubRejection",
     "World",
+    "on_event_fields",
+    "world_blind",
 ]
 
 Payload = dict[str, JsonValue]
@@ -144,6 +146,32 @@ def _no_invariants(sub: object, world: World, full: bool) -> None:
 
 def _no_guard(item: object) -> SubRejection | None:
     return None
+
+
+Cmd = TypeVar("Cmd")
+Out = TypeVar("Out")
+
+
+def world_blind(decide: Callable[[S, Cmd, str], Out]) -> Callable[[S, World, Cmd, str], Out]:
+    """``decide(sub, command, time)`` of a sub-domain that reads nothing of the others, in the
+    seam's order."""
+
+    def seam(sub: S, world: World, command: Cmd, time: str) -> Out:
+        return decide(sub, command, time)
+
+    return seam
+
+
+def on_event_fields(
+    apply: Callable[[S, str, Mapping[str, JsonValue], str], Out],
+) -> Callable[[S, World, Event], Out]:
+    """``apply(sub, event type, payload, time)`` — a ``check`` or ``evolve`` that reads nothing
+    of the others — in the seam's order."""
+
+    def seam(sub: S, world: World, event: Event) -> Out:
+        return apply(sub, event.type, event.payload, event.time)
+
+    return seam
 
 
 @dataclass(frozen=True, slots=True)

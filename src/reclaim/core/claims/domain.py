@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from reclaim.core.claims.codes import KINDS, ClaimsRejection
+from reclaim.core.claims.codes import KINDS
 from reclaim.core.claims.machine import (
     assert_claims_invariants,
     check_claims,
@@ -17,12 +17,10 @@ from reclaim.core.claims.machine import (
 from reclaim.core.claims.model import (
     ENTITY_KINDS,
     AmendClaims,
-    ClaimsCommand,
     ClaimsState,
     CloseConflict,
     CreateEstate,
     DecideKyc,
-    Decision,
     ImportClaims,
     LinkClaim,
     LinkOnReview,
@@ -32,23 +30,8 @@ from reclaim.core.claims.model import (
     UnlinkClaim,
 )
 from reclaim.core.claims.payloads import CLAIMS_EVENT_TYPES
-from reclaim.core.domain import Domain, EventType, World
-from reclaim.core.events import Event
+from reclaim.core.domain import Domain, EventType, World, on_event_fields, world_blind
 from reclaim.core.rejections import Code
-
-
-def _decide(
-    claims: ClaimsState, world: World, command: ClaimsCommand, time: str
-) -> Decision | ClaimsRejection:
-    return decide_claims(claims, command, time)
-
-
-def _check(claims: ClaimsState, world: World, event: Event) -> ClaimsRejection | None:
-    return check_claims(claims, event.type, event.payload, event.time)
-
-
-def _evolve(claims: ClaimsState, world: World, event: Event) -> None:
-    evolve_claims(claims, event.type, event.payload, event.time)
 
 
 def _invariants(claims: ClaimsState, world: World, full: bool) -> None:
@@ -75,9 +58,9 @@ DOMAIN: Final[Domain[ClaimsState]] = Domain(
     event_types={name: EventType(*entry) for name, entry in CLAIMS_EVENT_TYPES.items()},
     entity_kinds=frozenset(ENTITY_KINDS),
     refused=Code.claims_refused,
-    decide=_decide,
-    check=_check,
-    evolve=_evolve,
+    decide=world_blind(decide_claims),
+    check=on_event_fields(check_claims),
+    evolve=on_event_fields(evolve_claims),
     assert_invariants=_invariants,
     names_creditor=True,
     kinds=KINDS,

@@ -142,8 +142,8 @@ def check_claims(
 
 def evolve_claims(
     state: ClaimsState, event_type: str, payload: Mapping[str, JsonValue], time: str
-) -> ClaimsState:
-    """Apply a checked claims event (logged at ``time``) to ``state`` in place; return it."""
+) -> None:
+    """Apply a checked claims event (logged at ``time``) to ``state`` in place."""
     p: Mapping[str, object] = payload
     match event_type:
         case "claims.imported":
@@ -168,7 +168,6 @@ def evolve_claims(
             onboarding.evolve_close(state, p)
         case _:  # pragma: no cover - check_claims refuses unknown types first
             raise AssertionError(f"evolve_claims: unhandled event type {event_type}")
-    return state
 
 
 # invariants -------------------------------------------------------------------------------------

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from reclaim.core.domain import Domain, EventType, World
-from reclaim.core.events import Event
-from reclaim.core.ledger.codes import KINDS, LedgerRejection
+from reclaim.core.domain import Domain, EventType, World, on_event_fields, world_blind
+from reclaim.core.ledger.codes import KINDS
 from reclaim.core.ledger.machine import (
-    Decision,
     assert_ledger_invariants,
     check_ledger,
     decide_ledger,
@@ -21,7 +19,6 @@ from reclaim.core.ledger.machine import (
 from reclaim.core.ledger.model import (
     CreateTransfers,
     ExpirePending,
-    LedgerCommand,
     LedgerState,
     OpenAccounts,
 )
@@ -32,20 +29,6 @@ LEDGER_EVENT_TYPES: Final[dict[str, EventType]] = {
     "ledger.transfers_created": EventType(frozenset({1}), frozenset({"treasury"})),
     "ledger.pending_expired": EventType(frozenset({1}), frozenset({"treasury"})),
 }
-
-
-def _decide(
-    ledger: LedgerState, world: World, command: LedgerCommand, time: str
-) -> Decision | LedgerRejection:
-    return decide_ledger(ledger, command, time)
-
-
-def _check(ledger: LedgerState, world: World, event: Event) -> LedgerRejection | None:
-    return check_ledger(ledger, event.type, event.payload, event.time)
-
-
-def _evolve(ledger: LedgerState, world: World, event: Event) -> None:
-    evolve_ledger(ledger, event.type, event.payload, event.time)
 
 
 def _invariants(ledger: LedgerState, world: World, full: bool) -> None:
@@ -68,9 +51,9 @@ DOMAIN: Final[Domain[LedgerState]] = Domain(
     event_types=LEDGER_EVENT_TYPES,
     entity_kinds=frozenset({"account", "transfer"}),
     refused=Code.ledger_refused,
-    decide=_decide,
-    check=_check,
-    evolve=_evolve,
+    decide=world_blind(decide_ledger),
+    check=on_event_fields(check_ledger),
+    evolve=on_event_fields(evolve_ledger),
     assert_invariants=_invariants,
     kinds=KINDS,
 )

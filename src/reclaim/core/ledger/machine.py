@@ -334,8 +334,8 @@ def _check_expiry(
 
 def evolve_ledger(
     ledger: LedgerState, event_type: str, payload: Mapping[str, JsonValue], time: str
-) -> LedgerState:
-    """Apply a checked ledger event (logged at ``time``) to ``ledger`` in place; return it."""
+) -> None:
+    """Apply a checked ledger event (logged at ``time``) to ``ledger`` in place."""
     if event_type == TRANSFERS_CREATED:
         for item in cast("list[dict[str, Any]]", payload["transfers"]):
             t = Transfer(
@@ -352,7 +352,6 @@ def evolve_ledger(
             apply_expiry(ledger, ident)
     else:  # pragma: no cover - check_ledger refuses unknown types first
         raise AssertionError(f"evolve_ledger: unhandled event type {event_type}")
-    return ledger
 
 
 # invariants -------------------------------------------------------------------------------------
