@@ -69,20 +69,23 @@ class MarketDesk:
         return self.set_status(market.symbol, mk.MarketStatus.Open)
 
     def views(self) -> list[MarketView]:
-        def q(s: mk.MarketState, h: object) -> list[MarketView]:
-            out: list[MarketView] = []
-            for symbol in sorted(s.markets):
-                book = s.books[symbol]
-                resting = sum(1 for o in s.orders.values() if o.symbol == symbol)
-                trades = s.trades.get(symbol, [])
-                out.append(MarketView(s.markets[symbol], s.status[symbol],
-                                      book.bids.best_price(), book.asks.best_price(), resting,
-                                      len(trades), None))  # fmt: skip
-            return out
+        """Every market, by symbol (the trade counts are the log state's: every fill)."""
 
-        views = self.service.read(q)
+        def q(
+            s: mk.MarketState, h: object
+        ) -> list[tuple[mk.Market, mk.MarketStatus, int | None, int | None, int]]:
+            return [
+                (s.markets[k], s.status[k], s.books[k].bids.best_price(),
+                 s.books[k].asks.best_price(), sum(1 for o in s.orders.values() if o.symbol == k))
+                for k in sorted(s.markets)
+            ]  # fmt: skip
+
+        rows = self.service.read(q)
+        counts = self.service.log.read(
+            lambda state: {k: len(v) for k, v in state.market.trades.items()}
+        )
         return [
-            MarketView(v.market, v.status, v.best_bid_ticks, v.best_ask_ticks, v.resting_orders,
-                       v.trades, next(iter(self.service.trades(v.market.symbol, 1)), None))
-            for v in views
+            MarketView(m, status, bid, ask, resting, counts.get(m.symbol, 0),
+                       next(iter(self.service.trades(m.symbol, 1)), None))
+            for m, status, bid, ask, resting in rows
         ]  # fmt: skip

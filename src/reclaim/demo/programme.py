@@ -22,7 +22,10 @@ log, with the operator keys of the demo's key directory (every step a signed eve
    address (the demo's mailbox is a ``RecordingMailSender``: the demo's addresses are not
    real). The demo runs on the system clock, so it cannot wait out a day: its withdrawal
    service confirms with a cooling-off of 0 (recorded as such in each ``destination.confirmed``);
-   ``reclaim serve`` uses the setting (default 24 h).
+   ``reclaim serve`` uses the setting (default 24 h);
+7. the bond market (``market``): after ftx-2, series for the FTX classes, conversions by
+   restricted creditors, resting orders on both sides and trades; after ftx-3, its
+   pass-through to the note holders.
 
 Deterministic for a given seed.
 """
@@ -82,7 +85,7 @@ from reclaim.core.ledger import (
 from reclaim.core.machine import Command, RegisterActor
 from reclaim.core.money import format_usd as usd
 from reclaim.core.rejections import Rejection
-from reclaim.demo import foundation
+from reclaim.demo import foundation, market
 from reclaim.log.keys import SignerKey
 
 CLASSES: Final = ("5A", "5A", "5A", "5B", "6A", "6B")
@@ -104,6 +107,7 @@ class ProgrammeSummary:
     released: int
     forfeited: int
     withdrawals: int
+    market: market.MarketSummary | None = None
 
 
 class DemoFailed(RuntimeError):
@@ -152,7 +156,11 @@ def run_programme(
     spec = load_round_spec(shipped_round_spec("ftx"))
     _ok(distributions.set_plan(container.log, spec.plan), "plan")
     lines = paid = escrowed = 0
+    bonds: market.DemoMarket | None = None
+    record = 0
     for round_ in spec.rounds:
+        if round_.round_id == market.PASSED_ROUND:
+            record = container.log.size - 1  # the demo compresses time (``market``)
         _ok(distributions.declare(container.log, round_), round_.round_id)
         _ok(distributions.fund(container.log, round_.round_id), round_.round_id)
         computed = distributions.preview(container.log, round_.round_id)
@@ -171,10 +179,20 @@ def run_programme(
             f"round {round_.round_id}: {summary.lines:,} lines, paid "
             f"{usd(summary.paid_usd_minor)}, escrowed {usd(summary.escrowed_usd_minor)}"
         )
+        if round_.round_id == market.OPEN_AFTER_ROUND:
+            bonds = market.open_market(container, data_dir, people, rng)
+            market.trade(bonds, rng)
+        elif bonds is not None and round_.round_id == market.PASSED_ROUND:
+            for passed in market.pass_through(bonds, round_.round_id, record):
+                console.print(
+                    f"pass-through {round_.round_id}: {usd(passed.amount_minor)} to "
+                    f"{len(passed.allocation)} note holders at record position {record:,}"
+                )
     released, forfeited = _escrow_events(container, people)
     withdrawn = _withdrawals(container, data_dir, people, rng)
+    bond_market = None if bonds is None else market.summary(bonds)
     return ProgrammeSummary(claims, onboarded, len(spec.rounds), lines, paid, escrowed,
-                            released, forfeited, withdrawn)  # fmt: skip
+                            released, forfeited, withdrawn, bond_market)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,3 +62,10 @@ def populate(
         f"in {time.perf_counter() - started:.1f} s; "
         f"log size {container.log.size:,}"
     )
+    m = programme.market
+    if m is not None:
+        console.print(
+            f"market: {m.series} note series, {m.conversions} claims converted by restricted "
+            f"creditors, {m.orders} signed orders, {m.trades} trades, {m.resting} resting; "
+            f"{usd(m.passed_minor)} passed through to note holders"
+        )

@@ -50,6 +50,12 @@ def demo_command(
         f"  .venv/bin/reclaim distribute status --data-dir {data_dir}   the FTX rounds\n"
         f"  cat {data_dir}/rounds/ftx-4/report.md   a round's report (lines.csv beside it)\n"
         f"  ls {data_dir}/withdrawals/   the SEPA batch (ISO 20022 pain.001) the bank was sent\n"
+        f"  curl {base}/api/v1/markets   the bond market (Backpack API; bpx-py and the SDK work)\n"
+        f"  curl '{base}/api/v1/depth?symbol=FTX5A_USD'   its book; /api/v1/trades, /ticker\n"
+        f"  .venv/bin/reclaim market book FTX5A_USD --data-dir {data_dir}   the operator's view\n"
+        f"  .venv/bin/reclaim notes series --data-dir {data_dir}   series, record and ex-dates\n"
+        f"  .venv/bin/reclaim notes holders FTX5A --data-dir {data_dir}   who holds the notes\n"
+        f"  ls {data_dir}/forms/   each conversion's Form 2100A (evidence of transfer)\n"
     )
     if serve_api:
         serve_container(container, "127.0.0.1", port)
