@@ -54,6 +54,7 @@ from reclaim.core.distribution.model import ClassRound, Round
 from reclaim.core.distribution.rounds import pool_id
 from reclaim.core.rejections import Rejection
 
+pytestmark = pytest.mark.slow
 SYMBOL: Final = "FTX5A_USD"
 SERIES: Final = "FTX5A"
 NOTE: Final = "NOTE-FTX5A"

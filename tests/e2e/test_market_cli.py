@@ -10,7 +10,11 @@ pays the holding entity for the claim mei converted with a transfer dated 60 day
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -25,6 +29,7 @@ from reclaim.core.distribution.model import ClassRound, Round
 from reclaim.core.rejections import Rejection
 from reclaim.entrypoints.cli.app import app
 
+pytestmark = pytest.mark.slow
 TODAY: Final = datetime.now(UTC).date()
 SYMBOL: Final = "FTX5A_USD"
 
@@ -138,3 +143,36 @@ def test_notes_commands_from_series_to_pass_through(data_dir: Path, tmp_path: Pa
     repeat = run(data_dir, "notes", "pass-through", "FTX5A", "--round", "r1", "--record-seq",
                  str(position))  # fmt: skip
     assert "passed through already" in repeat.stdout
+
+
+def test_the_demo_runs_a_market_whose_log_verifies(tmp_path: Path) -> None:
+    """``reclaim demo``'s bond market: conversions with their Form 2100A, signed orders on both
+    sides, trades, a pass-through; ``reclaim verify`` checks every trader's signature."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reclaim", "demo", "--no-serve", "--creditors", "300",
+         "--data-dir", "d"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        env=os.environ | {"COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr + done.stdout
+    text = " ".join(done.stdout.split())
+    found = re.search(r"market: 4 note series, (\d+) claims converted by restricted creditors, "
+                      r"(\d+) signed orders, (\d+) trades, (\d+) resting", text)  # fmt: skip
+    assert found is not None, text
+    conversions, orders, trades, resting = (int(g) for g in found.groups())
+    assert conversions > 0
+    assert trades > 0
+    assert resting > 0
+    signatures = re.search(r"OK .* ([0-9,]+) traders' signatures", text)
+    assert signatures is not None, text
+    assert int(signatures.group(1).replace(",", "")) == orders
+    assert len(list((tmp_path / "d" / "forms").glob("form-2100a-*.pdf"))) == conversions
+    assert "pass-through ftx-3: $" in text
+    d = tmp_path / "d"
+    markets = as_json(run(d, "market", "list", "--json"))
+    assert isinstance(markets, list)
+    assert any(m["best_bid"] for m in markets), "bids rest"
+    assert any(m["best_ask"] for m in markets), "asks rest"
+    series = as_json(run(d, "notes", "series", "--json"))
+    assert isinstance(series, list)
+    assert sum(s["conversions"] for s in series) == conversions
+    assert any(s["passed_through"] != "0.00" for s in series)
