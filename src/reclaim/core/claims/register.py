@@ -9,9 +9,9 @@ and returns the commands that bring the register to it (new claims, explicit ame
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, cast
+from typing import Any, Final, Generic, TypeVar, cast
 
 from reclaim.core.claims.codes import ClaimCode, ClaimsCode, ClaimsRejection, EstateCode, EventCode
 from reclaim.core.claims.model import (
@@ -77,6 +77,7 @@ _claim_id_form = CLAIM_ID_RE.fullmatch
 _hex64_form = HEX64_RE.fullmatch
 _intern = sys.intern
 _tuple_new = tuple.__new__
+T = TypeVar("T")
 
 
 # Estates ----------------------------------------------------------------------------------------
@@ -238,36 +239,11 @@ _FIELD_FAULTS: Final = {
 
 
 def decide_import(state: ClaimsState, command: ImportClaims) -> Decision | ClaimsRejection:
-    rows = command.claims
-    if len(rows) > claims_per_event_max:
-        return ClaimsRejection(
-            EventCode.batch_too_large, None, f"more than {claims_per_event_max} claims"
-        )
-    if not rows:
-        return Decision([])
-    refused = import_rejection(state, command.estate_id, command.register_id, rows)
-    if refused is not None:
-        return refused
-    claims: list[JsonValue] = [claim_payload(row) for row in rows]
-    payload: Payload = {
-        "estate_id": command.estate_id,
-        "register_id": command.register_id,
-        "claims": claims,
-    }
-    return Decision([(CLAIMS_IMPORTED, payload)])
+    return _decide_batch(state, command.estate_id, command.register_id, command.claims, _IMPORT)
 
 
 def check_import(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
-    items = items_of(payload, "claims", frozenset({"estate_id", "register_id"}))
-    if len(items) > claims_per_event_max:
-        return ClaimsRejection(EventCode.batch_too_large, None, f"{len(items)} claims")
-    rows: list[RegisterRow] = []
-    for index, item in enumerate(items):
-        try:
-            rows.append(claim_from_payload(item))
-        except PayloadError as exc:
-            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
-    return import_rejection(state, text(payload, "estate_id"), text(payload, "register_id"), rows)
+    return _check_batch(state, payload, _IMPORT)
 
 
 def import_rejection(
@@ -328,37 +304,12 @@ def evolve_import(state: ClaimsState, payload: Mapping[str, Any]) -> None:
 
 
 def decide_amend(state: ClaimsState, command: AmendClaims) -> Decision | ClaimsRejection:
-    amendments = command.amendments
-    if len(amendments) > amendments_per_event_max:
-        return ClaimsRejection(
-            EventCode.batch_too_large, None, f"more than {amendments_per_event_max} amendments"
-        )
-    if not amendments:
-        return Decision([])
-    refused = amend_rejection(state, command.estate_id, command.register_id, amendments)
-    if refused is not None:
-        return refused
-    items: list[JsonValue] = [amendment_payload(a) for a in amendments]
-    payload: Payload = {
-        "estate_id": command.estate_id,
-        "register_id": command.register_id,
-        "amendments": items,
-    }
-    return Decision([(CLAIMS_AMENDED, payload)])
+    c = command
+    return _decide_batch(state, c.estate_id, c.register_id, c.amendments, _AMEND)
 
 
 def check_amend(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
-    items = items_of(payload, "amendments", frozenset({"estate_id", "register_id"}))
-    if len(items) > amendments_per_event_max:
-        return ClaimsRejection(EventCode.batch_too_large, None, f"{len(items)} amendments")
-    amendments: list[Amendment] = []
-    for index, item in enumerate(items):
-        try:
-            amendments.append(amendment_from_payload(item))
-        except PayloadError as exc:
-            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
-    estate_id, register_id = text(payload, "estate_id"), text(payload, "register_id")
-    return amend_rejection(state, estate_id, register_id, amendments)
+    return _check_batch(state, payload, _AMEND)
 
 
 def amend_rejection(
@@ -380,6 +331,63 @@ def amend_rejection(
     if total > integer_max:
         return ClaimsRejection(_C.estate_total_exceeds_bigint, None, f"estate {estate_id!r}")
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch(Generic[T]):
+    """A register event of items (``claims.imported``, ``claims.amended``): its type, the
+    payload list ``key`` (the noun of its refusals), its bound, the item codec and the ladder."""
+
+    event_type: str
+    key: str
+    bound: int
+    encode: Callable[[T], dict[str, JsonValue]]
+    decode: Callable[[JsonValue], T]
+    rejection: Callable[[ClaimsState, str, str, Sequence[T]], ClaimsRejection | None]
+
+
+_IMPORT: Final = _Batch(
+    CLAIMS_IMPORTED, "claims", claims_per_event_max, claim_payload, claim_from_payload,
+    import_rejection,
+)  # fmt: skip
+_AMEND: Final = _Batch(
+    CLAIMS_AMENDED, "amendments", amendments_per_event_max, amendment_payload,
+    amendment_from_payload, amend_rejection,
+)  # fmt: skip
+
+
+def _decide_batch(
+    state: ClaimsState, estate_id: str, register_id: str, items: Sequence[T], batch: _Batch[T]
+) -> Decision | ClaimsRejection:
+    if len(items) > batch.bound:
+        return ClaimsRejection(
+            EventCode.batch_too_large, None, f"more than {batch.bound} {batch.key}"
+        )
+    if not items:
+        return Decision([])
+    refused = batch.rejection(state, estate_id, register_id, items)
+    if refused is not None:
+        return refused
+    encoded: list[JsonValue] = [batch.encode(item) for item in items]
+    payload: Payload = {"estate_id": estate_id, "register_id": register_id, batch.key: encoded}
+    return Decision([(batch.event_type, payload)])
+
+
+def _check_batch(
+    state: ClaimsState, payload: Mapping[str, JsonValue], batch: _Batch[T]
+) -> ClaimsRejection | None:
+    items = items_of(payload, batch.key, frozenset({"estate_id", "register_id"}))
+    if len(items) > batch.bound:
+        return ClaimsRejection(EventCode.batch_too_large, None, f"{len(items)} {batch.key}")
+    decode = batch.decode
+    decoded: list[T] = []
+    for index, item in enumerate(items):
+        try:
+            decoded.append(decode(item))
+        except PayloadError as exc:
+            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
+    estate_id, register_id = text(payload, "estate_id"), text(payload, "register_id")
+    return batch.rejection(state, estate_id, register_id, decoded)
 
 
 def amendment_code(
