@@ -63,8 +63,9 @@ RESTRICTED_ON: Final = "2025-07-02"
 #: The round after which the market opens, and the round passed through.
 OPEN_AFTER_ROUND: Final = "ftx-2"
 PASSED_ROUND: Final = "ftx-3"
-CONVERSIONS_MAX: Final = 8
-BUYERS_MAX: Final = 8
+#: How many restricted creditors convert, and how many buyers bid (the demo's cast).
+CONVERTERS: Final = 8
+BUYERS: Final = 8
 CAPTION: Final = form2100a.Caption(
     "United States Bankruptcy Court for the District of Delaware", "FTX Trading Ltd., et al.",
     "22-11068 (JTD)",
@@ -143,7 +144,7 @@ def open_market(
         entry = treatment(state.claims, person.iso, RESTRICTED_ON)
         restricted = entry is not None and entry.status == "restricted"
         if restricted and claim.class_code in CLASSES and claim.status == "allowed":
-            if len(sellers) < CONVERSIONS_MAX:
+            if len(sellers) < CONVERTERS:
                 series = f"FTX{claim.class_code}"
                 done = notes.convert(series, claim.id, creditor, CONVERSION_DATE)
                 if isinstance(done, Refused):
@@ -155,7 +156,7 @@ def open_market(
                 pdf = form2100a.render(done.evidence, CAPTION, signatures)
                 (forms / f"form-2100a-{claim.id}.pdf").write_bytes(pdf)
                 sellers.append((creditor, series))
-        elif entry is None and len(buyers) < BUYERS_MAX:
+        elif entry is None and len(buyers) < BUYERS:
             cash = state.ledger.accounts.get(f"{creditor}/USD/creditor_available")
             if cash is not None and cash.available_minor >= 500_000:
                 buyers.append(creditor)
