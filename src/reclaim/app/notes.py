@@ -30,7 +30,17 @@ A conversion is two events: if the clerk's ``claim.assigned`` is refused after t
 was logged, ``convert`` answers the refusal, and calling it again records the assignment of the
 claim already converted (it does not convert twice).
 
-Refusals: ``Refused`` with the core's own code, or one of ``NotesServiceCode``.
+Refusals: ``Refused`` with the core's own code, or one of ``NotesServiceCode`` (its ``KINDS``
+table is not yet joined into ``app.refusals.KINDS``: ``Refused.kind`` of these codes is unknown).
+
+Known limits
+------------
+- ``received`` scans the ledger's transfers (O(transfers)) for the round's lines.
+- An escrow released to the holding entity (``converted_to_notes``) is not a round's line:
+  ``pass_through`` does not pass it on (the core's ``PassThrough`` can, under a round id the
+  operator chooses).
+- ``convert`` does not release a claim's escrow: that waits for the 21-day window
+  (``reclaim escrow``).
 """
 
 from __future__ import annotations
@@ -69,6 +79,13 @@ if TYPE_CHECKING:
     from reclaim.core.machine import Command, State
 
 HOLDING_ROLE: Final = "holding_entity"
+#: The capacities in which ``Converted.signatures`` signed, as the Form 2100A prints them: the
+#: gateway converts for the transferor (the creditor's own session or API request asked for
+#: it), the admin records the transfer.
+SIGNATURE_CAPACITIES: Final = (
+    "Conversion for the transferor (notes.claim_converted)",
+    "Transfer recorded (claim.assigned)",
+)
 USD: Final = "USD"
 #: Leaves read at a time when looking for an assignment after its conversion.
 _SCAN_LEAVES: Final = 256

@@ -43,7 +43,7 @@ from reclaim.app.market import (
     price_text,
     quantity_text,
 )
-from reclaim.app.notes import NotesService, PassedView
+from reclaim.app.notes import SIGNATURE_CAPACITIES, NotesService, PassedView
 from reclaim.app.refusals import Refused
 from reclaim.app.request_signing import sign_request, signing_string
 from reclaim.core import market as mk
@@ -150,8 +150,8 @@ def open_market(
                 if isinstance(done, Refused):
                     raise DemoMarketFailed(f"convert {claim.id}: {done.name}: {done.detail}")
                 signatures = [
-                    form2100a.signature_of(done.signatures[0], "Transferor"),
-                    form2100a.signature_of(done.signatures[1], "Transfer recorded"),
+                    form2100a.signature_of(done.signatures[0], SIGNATURE_CAPACITIES[0]),
+                    form2100a.signature_of(done.signatures[1], SIGNATURE_CAPACITIES[1]),
                 ]
                 pdf = form2100a.render(done.evidence, CAPTION, signatures)
                 (forms / f"form-2100a-{claim.id}.pdf").write_bytes(pdf)

@@ -31,7 +31,7 @@ from rich.table import Table
 
 from reclaim import bootstrap
 from reclaim.adapters.files import form2100a
-from reclaim.app.notes import NotesService
+from reclaim.app.notes import SIGNATURE_CAPACITIES, NotesService
 from reclaim.app.refusals import Refused
 from reclaim.core.notes import Series
 from reclaim.entrypoints.cli.common import (
@@ -145,8 +145,8 @@ def convert(
     caption = CAPTIONS.get(e.estate, form2100a.Caption("United States Bankruptcy Court",
                                                         e.estate, ""))  # fmt: skip
     signatures = [
-        form2100a.signature_of(answer.signatures[0], "Transferor (notes.claim_converted)"),
-        form2100a.signature_of(answer.signatures[1], "Transfer recorded (claim.assigned)"),
+        form2100a.signature_of(answer.signatures[0], SIGNATURE_CAPACITIES[0]),
+        form2100a.signature_of(answer.signatures[1], SIGNATURE_CAPACITIES[1]),
     ]
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"form-2100a-{e.claim_id}.pdf"
