@@ -82,7 +82,7 @@ def test_market_commands(data_dir: Path) -> None:
     assert "no market 'NOPE_USD'" in missing.output
     odd = run(data_dir, "market", "open", "FTX6_USD", "--step-notes", "1", "--price-decimals",
               "4", code=1)  # fmt: skip
-    assert "refused" in odd.output
+    assert "refused lot_cash_not_whole" in odd.output, "a tick on a step is not whole cents"
     table = run(data_dir, "market", "list").stdout
     assert SYMBOL in table
     assert "FTX6_USD" not in table, "a refused listing changes nothing"
