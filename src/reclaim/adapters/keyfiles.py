@@ -37,9 +37,10 @@ import os
 import re
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from reclaim.app.log_service import KeyRing
 from reclaim.log.keys import SignerKey
@@ -56,6 +57,8 @@ LOG_KEY_FILE: Final = "log.key"
 LIABILITIES_SECRET_FILE: Final = "liabilities.secret"  # noqa: S105 - a file name
 #: Size of the salt secret: HMAC-SHA256 keys of 32 bytes give its full strength.
 LIABILITIES_SECRET_SIZE_BYTES: Final = 32
+
+T = TypeVar("T")
 
 
 class KeyFileError(Exception):
@@ -127,17 +130,23 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _read_private(path: Path) -> SignerKey:
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text()
-    except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"key file {path} is readable by others (chmod 600 it)")
+    text = _read_private_file(path, Path.read_text)
     try:
         return SignerKey.parse(text)
     except ValueError as exc:
         raise KeyFileError(f"key file {path}: {exc}") from exc
+
+
+def _read_private_file(path: Path, read: Callable[[Path], T]) -> T:
+    """``read(path)`` of a key file that only its owner may read."""
+    try:
+        mode = path.stat().st_mode
+        content = read(path)
+    except OSError as exc:
+        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from exc
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyFileError(f"key file {path} is readable by others (chmod 600 it)")
+    return content
 
 
 # The PII keys (issue 4) --------------------------------------------------------------------------
@@ -199,7 +208,7 @@ def load_pii_keys(directory: Path) -> PiiKeys:
 def load_vault_keks(directory: Path) -> VaultKeks:
     """Parse ``vault.key``: one KEK a line, the first one active, ids unique."""
     path = directory / VAULT_KEY_FILE
-    text = _read_private_bytes(path).decode("ascii", errors="replace")
+    text = _read_private_file(path, Path.read_bytes).decode("ascii", errors="replace")
     keys: dict[str, bytes] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         match = _KEK_LINE.fullmatch(line.strip())
@@ -228,7 +237,7 @@ def rotate_vault_key(directory: Path) -> str:
     """
     path = directory / VAULT_KEY_FILE
     load_vault_keks(directory)  # refuse to rotate a file that does not load
-    old = _read_private_bytes(path)
+    old = _read_private_file(path, Path.read_bytes)
     line = _kek_line()
     temporary = path.with_name(f".{VAULT_KEY_FILE}.{secrets.token_hex(4)}")
     _create_private_bytes(temporary, line.encode("ascii") + old)
@@ -253,19 +262,8 @@ def _create_private_bytes(path: Path, content: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _read_private_bytes(path: Path) -> bytes:
-    try:
-        mode = path.stat().st_mode
-        content = path.read_bytes()
-    except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(f"key file {path} is readable by others (chmod 600 it)")
-    return content
-
-
 def _load_secret_bytes(path: Path) -> bytes:
-    secret = _read_private_bytes(path)
+    secret = _read_private_file(path, Path.read_bytes)
     if len(secret) != PII_KEY_SIZE_BYTES:
         raise KeyFileError(f"{path} is {len(secret)} bytes, not {PII_KEY_SIZE_BYTES}")
     return secret
