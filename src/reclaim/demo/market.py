@@ -13,9 +13,11 @@ event, through the real services: ``app.notes``, ``app.market_desk``, ``app.mark
    of record for ftx-3, and their shares of it are paid to the holding entity instead of waiting
    in escrow as a restricted creditor's;
 2. ``trade``: each converter offers part of its notes at 70–78 cents on the dollar; buyers in
-   open jurisdictions, paid in USD by rounds ftx-1 and ftx-2, bid: some bids take asks (trades),
-   the rest rest below them — every order signed by its trader as a Backpack ``orderExecute``
-   request (``app.request_signing``), which the event keeps and ``reclaim verify`` checks;
+   open jurisdictions, paid in USD by rounds ftx-1 and ftx-2, bid: the first buyer of each
+   market takes its cheapest asks at 74 (trades), the others rest at 60–65: resting orders on
+   both sides of every book. Every order is signed by its trader as a Backpack
+   ``orderExecute`` request (``app.request_signing``), which the event keeps and ``reclaim
+   verify`` checks;
 3. ``pass_through`` (after ftx-3): what ftx-3 paid the holding entity for each series, split
    over the note holders at the record position.
 
@@ -209,7 +211,8 @@ def trade(demo: DemoMarket, rng: random.Random) -> None:
         symbol = symbols[index % len(symbols)]
         cash = demo.market.balances(buyer).get("USD")
         budget = 0 if cash is None else cash.available_minor // 3
-        price = 66 + rng.randrange(10)  # 66–75: the dearer bids take the cheaper asks
+        # The first buyer of each market takes its cheapest asks; the others bid below them.
+        price = 74 if index < len(symbols) else 60 + rng.randrange(6)
         steps = min(budget // price, 2_000)
         if steps:
             bid = mk.OrderRequest(symbol, mk.Side.Bid, mk.OrderType.Limit,
