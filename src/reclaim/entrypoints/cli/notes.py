@@ -115,11 +115,11 @@ def series(
     if not rows:
         console.print("no series (reclaim notes series NAME --class C)")
         return
-    table = Table("series", "class", "holding entity", "face issued", "claims", "passed (USD)",
+    table = Table("series", "class", "holding entity", "face issued", "claims", "passed through",
                   "next record", "last transfer", "ex-date")  # fmt: skip
     for r in rows:
         table.add_row(str(r["series"]), f"{r['estate']} {r['class']}", str(r["holding_entity"]),
-                      str(r["face"]), str(r["conversions"]), str(r["passed_through"]),
+                      str(r["face"]), str(r["conversions"]), usd(r["passed_through"]),
                       str(r["record_date"] or ""), str(r["last_transfer_date"] or ""),
                       str(r["ex_date"] or ""))  # fmt: skip
     console.print(table)
@@ -188,8 +188,8 @@ def holders(
         return
     table = Table("holder", "notes", "face", title=f"{series_name} at log position {position:,}")
     for r in rows:
-        table.add_row(r["holder"], r["notes"], r["face"])
-    table.add_row("total", str(total), usd(total), style="bold")
+        table.add_row(r["holder"], f"{int(r['notes']):,}", r["face"])
+    table.add_row("total", f"{total:,}", usd(total), style="bold")
     console.print(table)
 
 
