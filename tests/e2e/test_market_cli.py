@@ -114,6 +114,8 @@ def test_notes_commands_from_series_to_pass_through(data_dir: Path, tmp_path: Pa
     held = as_json(run(data_dir, "notes", "holders", "FTX5A", "--json"))
     assert isinstance(held, dict)
     assert held["holders"] == [{"holder": "mei", "notes": "10000000", "face": "$100,000.00"}]
+    beyond = run(data_dir, "notes", "holders", "FTX5A", "--at", "1000000", code=1)
+    assert "refused position_out_of_range" in beyond.output
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     early = run(data_dir, "notes", "holders", "FTX5A", "--record-date", tomorrow, code=1)
     assert "refused record_date_not_passed" in early.output

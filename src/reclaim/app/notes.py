@@ -56,7 +56,7 @@ from reclaim.app.refusals import Refused, refused
 from reclaim.core.actors import RegisterActor
 from reclaim.core.distribution.commands import AssignClaim
 from reclaim.core.distribution.payloads import CLAIM_ASSIGNED
-from reclaim.core.kinds import C, N, kind_table
+from reclaim.core.kinds import B, C, N, kind_table
 from reclaim.core.notes import (
     ClaimConverted,
     ConvertClaim,
@@ -106,6 +106,8 @@ class NotesServiceCode(enum.Enum):
     record_date_not_passed = 6
     #: The log's first event is dated after the record date: nothing was held at it.
     record_date_before_log = 7
+    #: A log position that is negative or not in the log yet.
+    position_out_of_range = 8
 
 
 #: ``NotesServiceCode`` kinds (to be joined into ``app.refusals.KINDS``).
@@ -119,6 +121,7 @@ KINDS: Final = kind_table(
         NotesServiceCode.round_not_completed: C,
         NotesServiceCode.record_date_not_passed: C,
         NotesServiceCode.record_date_before_log: C,
+        NotesServiceCode.position_out_of_range: B,
     },
 )
 
@@ -286,6 +289,9 @@ class NotesService:
         def q(state: State) -> dict[str, int] | Refused:
             if series not in state.notes.series:
                 return Refused(NotesServiceCode.series_not_found, f"no series {series!r}")
+            if not 0 <= record_sequence < state.events:
+                detail = f"position {record_sequence} of a log of {state.events}"
+                return Refused(NotesServiceCode.position_out_of_range, detail)
             return holdings(state.notes, state.market, series, record_sequence)
 
         return self.log.read(q)
