@@ -62,10 +62,11 @@ from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from reclaim.adapters.db import ledger_projections, migrate, projections, tables
+from reclaim.adapters.db.transactions import transaction
 from reclaim.app.ports import (
     AppendResult,
     EntityChange,
@@ -77,7 +78,6 @@ from reclaim.app.ports import (
     StoreCorrupt,
     StoredCheckpoint,
     StoredLiabilitiesSnapshot,
-    StoreError,
     StoreUnavailable,
 )
 from reclaim.core import limits
@@ -192,22 +192,12 @@ class SqlEventStore:
     @contextmanager
     def _transaction(self, *, write: bool = False) -> Iterator[Connection]:
         """One transaction; driver errors leave as the port's ``StoreError`` subclasses."""
+        contradicts = "the batch contradicts the stored log"
         try:
-            with self._engine.connect() as connection:
-                if write:
-                    connection.execution_options(**{_WRITE: True})
-                with connection.begin():
-                    yield connection
-        except IntegrityError as exc:
-            raise StoreCorrupt(f"the batch contradicts the stored log: {exc.orig}") from exc
+            with transaction(self._engine, write=write, contradicts=contradicts) as connection:
+                yield connection
         except projections.ProjectionError as exc:
             raise StoreCorrupt(f"the batch contradicts the stored projections: {exc}") from exc
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, OperationalError) or exc.connection_invalidated:
-                raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
-            raise StoreError(f"the database refused: {exc.orig}") from exc
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
 
     # Reading -------------------------------------------------------------------------------
 

@@ -30,8 +30,14 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
-    """One transaction; database errors leave as the ports' ``StoreError`` subclasses."""
+def transaction(
+    engine: Engine,
+    *,
+    write: bool = False,
+    contradicts: str = "the write contradicts the stored rows",
+) -> Iterator[Connection]:
+    """One transaction; database errors leave as the ports' ``StoreError`` subclasses (an
+    ``IntegrityError`` as ``StoreCorrupt`` saying ``contradicts``)."""
     try:
         with engine.connect() as connection:
             if write:
@@ -39,7 +45,7 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
             with connection.begin():
                 yield connection
     except IntegrityError as exc:
-        raise StoreCorrupt(f"the write contradicts the stored rows: {exc.orig}") from exc
+        raise StoreCorrupt(f"{contradicts}: {exc.orig}") from exc
     except (OperationalError, DBAPIError) as exc:
         if isinstance(exc, OperationalError) or exc.connection_invalidated:
             raise StoreUnavailable(f"the database is unavailable: {exc.orig}") from exc
