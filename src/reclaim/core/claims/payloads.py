@@ -32,9 +32,10 @@ Shapes (version 1):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, TypeVar
 
+from reclaim.core.claims.codes import ClaimsRejection, EventCode
 from reclaim.core.claims.model import (
     Amendment,
     ClaimClass,
@@ -192,6 +193,23 @@ def entry_from_payload(item: JsonValue) -> PolicyEntry:
         text(p, "notes_buyers") if buyers else "",
         text(p, "notes_buyers_source") if buyers else "",
     )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def decode_items(
+    items: list[JsonValue], decode: Callable[[JsonValue], T]
+) -> list[T] | ClaimsRejection:
+    """Every item of a logged list through ``decode``, or ``payload_malformed`` at the first
+    one it refuses."""
+    decoded: list[T] = []
+    for index, item in enumerate(items):
+        try:
+            decoded.append(decode(item))
+        except PayloadError as exc:
+            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
+    return decoded
 
 
 def items_of(payload: Mapping[str, JsonValue], name: str, extra: frozenset[str]) -> list[JsonValue]:

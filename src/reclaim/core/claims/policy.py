@@ -33,7 +33,7 @@ from reclaim.core.claims.model import (
     is_text,
     policy_entry_payload,
 )
-from reclaim.core.claims.payloads import POLICY_SET, PayloadError, entry_from_payload, items_of
+from reclaim.core.claims.payloads import POLICY_SET, decode_items, entry_from_payload, items_of
 from reclaim.core.iso3166 import ALPHA2
 from reclaim.core.limits import (
     policy_entries_per_event_max,
@@ -77,12 +77,9 @@ def check_policy(state: ClaimsState, payload: Mapping[str, JsonValue]) -> Claims
     items = items_of(payload, "entries", frozenset())
     if len(items) > policy_entries_per_event_max:
         return ClaimsRejection(EventCode.batch_too_large, None, f"{len(items)} entries")
-    entries: list[PolicyEntry] = []
-    for index, item in enumerate(items):
-        try:
-            entries.append(entry_from_payload(item))
-        except PayloadError as exc:
-            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
+    entries = decode_items(items, entry_from_payload)
+    if isinstance(entries, ClaimsRejection):
+        return entries
     for index, code in enumerate(policy_codes(state, entries)):
         if code is not _P.ok:  # an entry already in the history is no change to log
             return ClaimsRejection(code, index, f"entry for {entries[index].iso!r}")

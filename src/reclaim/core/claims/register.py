@@ -50,6 +50,7 @@ from reclaim.core.claims.payloads import (
     claim_payload,
     class_from_payload,
     class_payload,
+    decode_items,
     estate_fields,
     integer,
     items_of,
@@ -379,13 +380,9 @@ def _check_batch(
     items = items_of(payload, batch.key, frozenset({"estate_id", "register_id"}))
     if len(items) > batch.bound:
         return ClaimsRejection(EventCode.batch_too_large, None, f"{len(items)} {batch.key}")
-    decode = batch.decode
-    decoded: list[T] = []
-    for index, item in enumerate(items):
-        try:
-            decoded.append(decode(item))
-        except PayloadError as exc:
-            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
+    decoded = decode_items(items, batch.decode)
+    if isinstance(decoded, ClaimsRejection):
+        return decoded
     estate_id, register_id = text(payload, "estate_id"), text(payload, "register_id")
     return batch.rejection(state, estate_id, register_id, decoded)
 
