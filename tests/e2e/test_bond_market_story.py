@@ -27,6 +27,7 @@ verify``, which reports the traders' signatures it checked::
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import signal
@@ -75,7 +76,8 @@ def bpx(base: str, name: str) -> BpxAccount:
 
 def reclaim(*args: str, cwd: Path) -> str:
     done = subprocess.run([sys.executable, "-m", "reclaim", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+                          capture_output=True, text=True, timeout=300,
+                          env=os.environ | {"COLUMNS": "200"})  # fmt: skip
     assert done.returncode == 0, done.stderr + done.stdout
     return done.stdout
 
@@ -162,6 +164,15 @@ def test_a_restricted_creditor_sells_notes_and_the_buyer_is_paid_through(root: P
     trades = reclaim("market", "trades", SYMBOL, "--data-dir", d, cwd=root)
     assert "21600.00" in trades
     pass_through(root)
+    # What the operator's command line shows of it afterwards (reads only).
+    holders = json.loads(reclaim("notes", "holders", SERIES, "--record-date", RECORD, "--json",
+                                 "--data-dir", d, cwd=root))  # fmt: skip
+    assert holders["holders"] == [
+        {"holder": "jean", "notes": "3000000", "face": "$30,000.00"},
+        {"holder": "mei", "notes": "7000000", "face": "$70,000.00"},
+    ]
+    (series,) = json.loads(reclaim("notes", "series", "--json", "--data-dir", d, cwd=root))
+    assert (series["passed_through"], series["conversions"]) == ("20000.00", 1)
     public = root / "public-log"
     reclaim("export-log", str(public), "--data-dir", d, cwd=root)
     verified = reclaim("verify", str(public), cwd=root)
