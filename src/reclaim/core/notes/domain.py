@@ -30,20 +30,31 @@ Imported by ``reclaim.core.machine`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
+from operator import attrgetter
 from typing import Final, NamedTuple
 
 from reclaim.core.claims.model import APPROVED
 from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
 from reclaim.core.ledger.model import (
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
     Account,
     CreateTransfers,
     OpenAccounts,
     Transfer,
     account_id,
 )
+from reclaim.core.ledger.split import Split, SplitRefused, apply_split, check_split
 from reclaim.core.market.machine import MarketState
-from reclaim.core.market.settlement import Moves, apply_moves, available_account, check_moves
+from reclaim.core.market.settlement import (
+    AVAILABLE_PURPOSE,
+    LedgerRefused,
+    Moves,
+    apply_moves,
+    available_account,
+    check_moves,
+)
 from reclaim.core.notes.codes import KINDS, GuardCode, NotesRejection, PassCode
 from reclaim.core.notes.machine import NotesState, assert_invariants, decide, evolve
 from reclaim.core.notes.model import (
@@ -72,6 +83,8 @@ from reclaim.core.rejections import Code
 USD: Final = "USD"
 ISSUING_PURPOSE: Final = "holding_entity"
 NOTE_PREFIX: Final = "NOTE-"
+#: A holder's cash account, opened by a pass-through when missing (``available_account``).
+AVAILABLE_FLAGS: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
 
 
 class Decided(NamedTuple):
@@ -84,12 +97,18 @@ def issuing_id(holding_entity: str, series: str) -> str:
     return account_id(holding_entity, NOTE_PREFIX + series, ISSUING_PURPOSE)
 
 
+_CREDITOR: Final = attrgetter("creditor")
+_NOTES: Final = attrgetter("notes")
+
+
 def holdings(notes: NotesState, market: MarketState, series: str, upto: int) -> dict[str, int]:
     """Note units of ``series`` each owner holds once the event at position ``upto`` is applied
     (module docstring): O(conversions + the series' trades)."""
-    held: dict[str, int] = {}
-    for c in notes.conversions.values():
-        if c.series == series and c.sequence <= upto:
+    picked = [c for c in notes.conversions.values() if c.sequence <= upto and c.series == series]
+    held = dict(zip(map(_CREDITOR, picked), map(_NOTES, picked), strict=True))  # in C
+    if len(held) < len(picked):  # a creditor converted more than one claim: add them up
+        held = {}
+        for c in picked:
             held[c.creditor] = held.get(c.creditor, 0) + c.notes
     for symbol, m in market.markets.items():
         if m.series != series:
@@ -100,8 +119,11 @@ def holdings(notes: NotesState, market: MarketState, series: str, upto: int) -> 
             f = trade.fill
             held[f.buyer] = held.get(f.buyer, 0) + f.notes
             held[f.seller] = held.get(f.seller, 0) - f.notes
-    assert all(n >= 0 for n in held.values()), held
-    return {owner: n for owner, n in sorted(held.items()) if n}
+    assert min(held.values(), default=0) >= 0, held
+    owners = sorted(held)
+    if 0 in held.values():  # a seller who sold every note holds none
+        owners = [owner for owner in owners if held[owner]]
+    return dict(zip(owners, map(held.__getitem__, owners), strict=True))
 
 
 class Context:
@@ -133,38 +155,44 @@ class Context:
         return holdings(self.world.notes, self.world.market, series, sequence)
 
 
-def _moves(ns: NotesState, event: NotesEvent, allocation: tuple[tuple[str, int], ...]) -> Moves:
+def _moves(ns: NotesState, event: SeriesDefined | ClaimConverted) -> Moves:
     if isinstance(event, SeriesDefined):
         s = event.series
         return Moves((Account.of(s.holding_entity, s.asset, ISSUING_PURPOSE),), (), {})
-    if isinstance(event, ClaimConverted):
-        series = ns.series[event.series]
-        target = available_account(event.creditor, series.asset)
-        mint = Transfer(
-            f"nc:{event.sequence}", issuing_id(series.holding_entity, series.series), target.id,
-            series.asset, event.notes, "note_issuance", {"claim": event.evidence.claim_id},
-        )  # fmt: skip
-        return Moves((target,), (mint,), {})
+    series = ns.series[event.series]
+    target = available_account(event.creditor, series.asset)
+    mint = Transfer(
+        f"nc:{event.sequence}", issuing_id(series.holding_entity, series.series), target.id,
+        series.asset, event.notes, "note_issuance", {"claim": event.evidence.claim_id},
+    )  # fmt: skip
+    return Moves((target,), (mint,), {})
+
+
+def _split(ns: NotesState, event: PassedThrough, allocation: tuple[tuple[str, int], ...]
+           ) -> Split:  # fmt: skip
+    """``pt:<position>:<i>`` from the holding entity's cash to the ``i``-th holder's, for each
+    holder whose part is not zero, the accounts missing opened (one fan-out posting)."""
     holder = ns.series[event.series].holding_entity
-    source = account_id(holder, USD, "creditor_available")
-    accounts: list[Account] = []
-    transfers: list[Transfer] = []
-    for index, (owner, amount) in enumerate(allocation):
-        if amount:
-            target = available_account(owner, USD)
-            accounts.append(target)
-            transfers.append(
-                Transfer(
-                    f"pt:{event.sequence}:{index}",
-                    source,
-                    target.id,
-                    USD,
-                    amount,
-                    "distribution",
-                    {"distribution": event.round_id},
-                )
-            )
-    return Moves(tuple(accounts), tuple(transfers), {})
+    owners, amounts = zip(*allocation, strict=True) if allocation else ((), ())
+    paid = list(compress(range(len(amounts)), amounts))
+    if len(paid) < len(amounts):  # a holder whose part is zero gets no transfer
+        owners, amounts = tuple(owners[i] for i in paid), tuple(amounts[i] for i in paid)
+    ids = list(map(f"pt:{event.sequence}:".__add__, map(str, paid)))
+    return Split(
+        account_id(holder, USD, "creditor_available"), USD, "distribution",
+        {"distribution": event.round_id}, AVAILABLE_PURPOSE, AVAILABLE_FLAGS,
+        ids, owners, amounts,
+    )  # fmt: skip
+
+
+def _check_ledger(ns: NotesState, world: World, decision: NotesDecision, time: str
+                  ) -> LedgerRefused | SplitRefused | None:  # fmt: skip
+    event = decision.event
+    if isinstance(event, PassedThrough):
+        split = _split(ns, event, decision.allocation)
+        return check_split(world.ledger, split, time) if split.ids else None  # else: no move
+    assert event is not None
+    return check_moves(world.ledger, _moves(ns, event), time)
 
 
 def _ledger_code(event: NotesEvent) -> PassCode | GuardCode:
@@ -178,7 +206,7 @@ def _decided(ns: NotesState, world: World, command: NotesCommand, time: str
     decision = decide(ns, Context(world), command, world.events, time)
     if isinstance(decision, NotesRejection) or decision.event is None:
         return decision
-    refused = check_moves(world.ledger, _moves(ns, decision.event, decision.allocation), time)
+    refused = _check_ledger(ns, world, decision, time)
     if refused is not None:
         return NotesRejection(_ledger_code(decision.event), str(refused))
     return decision
@@ -224,12 +252,15 @@ def _check(ns: NotesState, world: World, event: Event) -> NotesRejection | None:
 
 def _evolve(ns: NotesState, world: World, event: Event) -> None:
     logged = from_payload(event.type, event.payload, world.events, event.time)
-    allocation: tuple[tuple[str, int], ...] = ()
-    if isinstance(logged, PassedThrough):
+    if isinstance(logged, PassedThrough):  # the allocation memoised by its decide or check
         decision = decide(ns, Context(world), command_of(logged), world.events, event.time)
         assert isinstance(decision, NotesDecision), decision
-        allocation = decision.allocation
-    moves = _moves(ns, logged, allocation)  # before ``evolve``: it reads the state before
+        split = _split(ns, logged, decision.allocation)
+        evolve(ns, logged)
+        if split.ids:
+            apply_split(world.ledger, split, event.time)
+        return
+    moves = _moves(ns, logged)  # before ``evolve``: it reads the state before
     evolve(ns, logged)
     apply_moves(world.ledger, {}, moves, event.time)
 

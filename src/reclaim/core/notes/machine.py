@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -55,6 +56,13 @@ class NotesState:
     #: Cents passed through per series (the reconciliation: series received = passed through).
     passed_minor: dict[str, int] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
+    #: The last pass-through allocation computed, by (series, record position, cents): a memo,
+    #: not state (no entity, no digest). The holdings at a past log position never change, so
+    #: the ``evolve`` after a ``decide`` (or a ``check``) of a pass-through over a million
+    #: holders reuses the split instead of recomputing it; the ledger's checks are not memoised.
+    allocated: dict[tuple[str, int, int], tuple[tuple[str, int], ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     # The digest's view.
 
@@ -245,17 +253,27 @@ def _pass(
         if same:
             return NotesDecision(None)
         return no(PassCode.pass_through_exists_with_different_fields, "passed through before")
-    holdings = ctx.holdings_at(p.series, p.record_sequence)
-    holders = {a: n for a, n in holdings.items() if n}
-    if p.amount_minor and not holders:
-        return no(PassCode.no_notes_outstanding, "no note was held at the record position")
-    if len(holders) > limits.allocation_parts_max:
-        return no(PassCode.holders_exceeded, f"{len(holders)} holders")
-    parts = allocate_pass_through(p.amount_minor, holders)
+    key = (p.series, p.record_sequence, p.amount_minor)
+    allocation = state.allocated.get(key)
+    if allocation is None:
+        holdings = ctx.holdings_at(p.series, p.record_sequence)
+        held = holdings if all(holdings.values()) else {a: n for a, n in holdings.items() if n}
+        holders = list(held)
+        if not all(map(operator.lt, holders, holders[1:])):  # the context gives them ascending
+            holders.sort()
+        if p.amount_minor and not holders:
+            return no(PassCode.no_notes_outstanding, "no note was held at the record position")
+        if len(holders) > limits.allocation_parts_max:
+            return no(PassCode.holders_exceeded, f"{len(holders)} holders")
+        weights = list(map(held.__getitem__, holders))
+        parts = money.allocate_pro_rata_sorted(p.amount_minor, holders, weights)
+        allocation = tuple(zip(holders, parts, strict=True))
+        state.allocated.clear()  # one entry: the allocation the next step asks for again
+        state.allocated[key] = allocation
     event = PassedThrough(
         sequence, time, p.series, p.round_id, p.amount_minor, p.record_sequence, p.record_date
     )
-    return NotesDecision(event, allocation=tuple(sorted(parts.items())))
+    return NotesDecision(event, allocation=allocation)
 
 
 def evolve(state: NotesState, event: NotesEvent) -> NotesState:
