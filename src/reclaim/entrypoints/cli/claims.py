@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final, Literal
@@ -53,9 +54,16 @@ from reclaim.app.claims_queries import (
     report_document,
 )
 from reclaim.core.claims.model import is_date
-from reclaim.core.rejections import Rejection
 from reclaim.core.types import JsonValue
-from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, open_container, usd
+from reclaim.entrypoints.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    accepted,
+    console,
+    err,
+    open_container,
+    usd,
+)
 
 estate_app = typer.Typer(help="Estates: their classes, convenience class and interest.")
 policy_app = typer.Typer(help="Jurisdiction policy: dated, sourced entries per ISO code.")
@@ -102,14 +110,9 @@ def estate_create(
         for fault in exc.faults:
             err.print(f"  {escape(fault)}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         outcome = create_estate(container.log, command)
-    finally:
-        container.close()
-    if isinstance(outcome, Rejection):
-        err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
-        raise typer.Exit(1)
+    outcome = accepted(outcome)
     if outcome.seq is None:
         console.print(f"estate {command.estate_id} exists already on the same terms")
     else:
@@ -154,8 +157,7 @@ def import_claims(
     no longer lists are expunged (unless --supplement). An interrupted import is resumed by
     running it again.
     """
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         try:
             vault, commitments = bootstrap.open_claims_vault(container)
         except bootstrap.BootstrapError as exc:
@@ -174,8 +176,6 @@ def import_claims(
                 container.log, vault, commitments, estate, file, _Bars(progress),
                 read=read_register, full_schedule=not supplement,
             )  # fmt: skip
-    finally:
-        container.close()
     if isinstance(outcome, ImportReport):
         _print_import_report(outcome, file)
         raise typer.Exit(1)
@@ -258,14 +258,9 @@ def policy_set(
         console.print(table)
         err.print(f"[bold red]refused[/]: {entries.errors_total:,} fault(s); nothing was set")
         raise typer.Exit(1)
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         outcome = set_policy(container.log, entries)
-    finally:
-        container.close()
-    if isinstance(outcome, Rejection):
-        err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
-        raise typer.Exit(1)
+    outcome = accepted(outcome)
     console.print(
         f"set {outcome.entries_set:,} entries ({outcome.events_appended} events); "
         f"{outcome.entries_unchanged:,} were set already"
@@ -283,11 +278,8 @@ def policy_show(
 ) -> None:
     """The jurisdiction policy in force on a date (every jurisdiction with an entry)."""
     on_date = _on(on)
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         entries = container.log.read(lambda state: policy_in_force(state, on_date))
-    finally:
-        container.close()
     if output == "json":
         items = [e._asdict() | {"rails": list(e.rails)} for e in entries]
         sys.stdout.write(json.dumps({"on": on_date, "jurisdictions": items}, indent=2) + "\n")
@@ -316,11 +308,8 @@ def report(
     """Claims and admitted amounts by jurisdiction and status under the policy in force on a
     date: how much sits in restricted jurisdictions, and each one's share of it."""
     on_date = _on(on)
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         document = container.log.read(lambda state: report_document(state, estate, on_date))
-    finally:
-        container.close()
     if document is None:
         err.print(f"[red]no estate {escape(estate)!r}[/]")
         raise typer.Exit(1)

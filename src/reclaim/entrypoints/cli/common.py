@@ -9,7 +9,7 @@ key file that cannot be used, a log of another origin), as Typer answers bad usa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from reclaim import bootstrap
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import ASSETS, asset_of, format_amount, format_usd, parse_amount
+from reclaim.core.rejections import Rejection
 from reclaim.core.types import JsonValue
 
 console = Console()
@@ -26,6 +27,8 @@ err = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
+
+T = TypeVar("T")
 
 
 def settings(
@@ -56,6 +59,14 @@ def open_container(data_dir: Path | None, database_url: str | None) -> bootstrap
     """The container of a command's ``--data-dir`` and ``--database-url`` (``settings``, then
     ``container``)."""
     return container(settings(data_dir, database_url))
+
+
+def accepted(outcome: T | Rejection) -> T:
+    """``outcome``; a refusal of the core is printed on standard error and exits 1."""
+    if isinstance(outcome, Rejection):
+        err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
+        raise typer.Exit(1)
+    return outcome
 
 
 def progress() -> Progress:

@@ -20,6 +20,7 @@ Exit codes: 0 done; 1 refused (by the core, or a stale preview); 2 bad usage, se
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Final
@@ -48,7 +49,15 @@ from reclaim.app.log_service import Accepted
 from reclaim.core.distribution.commands import ForfeitEscrow, RecordFxRate, ReleaseEscrow
 from reclaim.core.distribution.payees import RELEASE_REASONS
 from reclaim.core.rejections import Rejection
-from reclaim.entrypoints.cli.common import DatabaseUrl, DataDir, console, err, open_container, usd
+from reclaim.entrypoints.cli.common import (
+    DatabaseUrl,
+    DataDir,
+    accepted,
+    console,
+    err,
+    open_container,
+    usd,
+)
 
 distribute_app = typer.Typer(help="Distribution rounds: plan, declare, fund, preview, approve, "
                              "execute.")  # fmt: skip
@@ -75,10 +84,7 @@ def _spec(spec: Path | None, ftx: bool) -> RoundSpec:
 
 
 def _done(outcome: Accepted | Rejection, what: str) -> None:
-    if isinstance(outcome, Rejection):
-        err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
-        raise typer.Exit(1)
-    console.print(f"{what} (event {outcome.seq})")
+    console.print(f"{what} (event {accepted(outcome).seq})")
 
 
 def _round_dir(container: bootstrap.Container, round_id: str) -> Path:
@@ -90,15 +96,12 @@ def plan(spec: Spec = None, ftx: Ftx = False, data_dir: DataDir = None,
          database_url: DatabaseUrl = None) -> None:  # fmt: skip
     """Set the estate's distribution plan (classes' caps, interest, statuses, KYC deadlines)."""
     loaded = _spec(spec, ftx)
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         current = container.log.read(lambda s: s.distribution.plans.get(loaded.plan.estate_id))
         if current is not None and current == replace(loaded.plan, set_at=current.set_at):
             console.print(f"the plan of {loaded.plan.estate_id} is set already")
             return
         _done(distributions.set_plan(container.log, loaded.plan), "plan set")
-    finally:
-        container.close()
 
 
 @distribute_app.command("declare")
@@ -115,21 +118,17 @@ def declare(
     if not found:
         err.print(f"[red]no round {escape(round_id)!r} in the file[/]")
         raise typer.Exit(2)
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         if container.log.read(lambda s: round_id in s.distribution.rounds):
             console.print(f"round {round_id} is declared already")
             return
         _done(distributions.declare(container.log, found[0]), f"declared round {round_id}")
-    finally:
-        container.close()
 
 
 @distribute_app.command("fund")
 def fund(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Pay the round's funding into the estate's pool (a signed ledger transfer)."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         funded = container.log.read(
             lambda s: (
                 s.distribution.rounds[round_id].funded_minor
@@ -146,19 +145,14 @@ def fund(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = No
             err.print(f"[red]{escape(str(exc))}[/]")
             raise typer.Exit(2) from exc
         _done(outcome, f"funded round {round_id}")
-    finally:
-        container.close()
 
 
 @distribute_app.command("preview")
 def preview(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Compute the round from the log now and write its lines and report; changes nothing."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         computed = _compute(container, round_id)
         files = write_round_preview(_round_dir(container, round_id), computed.lines)
-    finally:
-        container.close()
     summary = computed.lines.summary()
     table = Table(title=f"round {round_id}: {summary.lines:,} lines, {usd(summary.usd_minor)}")
     for name in ("class", "claims", "entitled", "received before", "lines", "this round"):
@@ -187,8 +181,7 @@ def _compute(container: bootstrap.Container, round_id: str) -> distributions.Pre
 @distribute_app.command("approve")
 def approve(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Sign the previewed round (treasury key), after checking the preview is still current."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         directory = _round_dir(container, round_id)
         lines_path = directory / LINES_FILE
         if not lines_path.exists():
@@ -204,8 +197,6 @@ def approve(round_id: str, data_dir: DataDir = None, database_url: DatabaseUrl =
             raise typer.Exit(1)
         outcome = distributions.approve(container.log, round_id, on_disk, computed)
         _done(outcome, f"approved round {round_id}: sha256 {on_disk}")
-    finally:
-        container.close()
 
 
 @distribute_app.command("execute")
@@ -218,8 +209,7 @@ def execute(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Post the approved lines in batches; run again after a crash to resume (never twice)."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         approval = container.log.read(
             lambda s: (
                 s.distribution.rounds[round_id].approval
@@ -246,23 +236,16 @@ def execute(
             except (OSError, RoundFileError) as exc:
                 err.print(f"[bold red]cannot read the approved lines:[/] {escape(str(exc))}")
                 raise typer.Exit(1) from exc
-        if isinstance(outcome, Rejection):
-            err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
-            raise typer.Exit(1)
+        outcome = accepted(outcome)
         console.print(f"round {round_id} complete: {outcome.posted:,} lines posted now, "
                       f"{outcome.already:,} before")  # fmt: skip
-    finally:
-        container.close()
 
 
 @distribute_app.command("status")
 def status(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Every round: funded, approved, executed, completed."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         rounds = container.log.read(lambda s: list(s.distribution.rounds.values()))
-    finally:
-        container.close()
     table = Table()
     for name in ("round", "estate", "record", "payment", "funded", "approved", "executed",
                  "completed"):  # fmt: skip
@@ -286,14 +269,11 @@ def fx_record(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Record an FX rate as a signed event (treasury)."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         (outcome,) = container.log.submit_many(
             [(RecordFxRate(asset, rate, source, observed_at), "treasury")]
         )
         _done(outcome, f"recorded {asset} at {rate} per USD")
-    finally:
-        container.close()
 
 
 @escrow_app.command("release")
@@ -304,12 +284,9 @@ def escrow_release(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Release a claim's escrow to its holder, for the reason that cleared it."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         (outcome,) = container.log.submit_many([(ReleaseEscrow(claim_id, reason), "treasury")])
         _done(outcome, f"released the escrow of {claim_id}")
-    finally:
-        container.close()
 
 
 @escrow_app.command("forfeit")
@@ -321,10 +298,7 @@ def escrow_forfeit(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Forfeit a claim's escrow back to the estate's pool, as a court order directs (admin)."""
-    container = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as container:
         command = ForfeitEscrow(claim_id, reason, order)
         (outcome,) = container.log.submit_many([(command, "admin")])
         _done(outcome, f"forfeited the escrow of {claim_id}")
-    finally:
-        container.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated
 
@@ -60,12 +61,9 @@ def keys_init(
 
 def checkpoint(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Publish a signed checkpoint of the log now."""
-    opened = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as opened:
         stored = opened.log.publish_checkpoint()
         console.print(stored.note, end="")
-    finally:
-        opened.close()
 
 
 def export_log_command(
@@ -74,12 +72,9 @@ def export_log_command(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write the public log (events, checkpoints, public keys) as files."""
-    opened = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as opened:
         opened.log.publish_checkpoint()
         summary = export_with_progress(opened, directory)
-    finally:
-        opened.close()
     console.print(f"exported {summary.events:,} events and {summary.checkpoints:,} checkpoints")
 
 
@@ -196,14 +191,11 @@ def serve_container(opened: bootstrap.Container, host: str, port: int) -> None:
 @mail_app.command("deliver")
 def mail_deliver(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Send the code e-mails that are due now (``reclaim serve`` does it every few seconds)."""
-    opened = open_container(data_dir, database_url)
-    try:
+    with closing(open_container(data_dir, database_url)) as opened:
         if opened.onboarding is None:
             err.print("[red]no onboarding here:[/] a SQL store and the PII keys are needed")
             raise typer.Exit(2)
         report = opened.onboarding.deliver_mail()
-    finally:
-        opened.close()
     console.print(
         f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}, "
         f"deferred {report.deferred}"
