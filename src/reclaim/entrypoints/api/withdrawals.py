@@ -77,7 +77,7 @@ limit); 503 ``rail_not_configured``; and the signature problems of ``auth.py``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -235,6 +235,7 @@ async def _signed_body(request: Request) -> tuple[RequestMark, dict[str, Any]]:
     return await auth.authenticate(Request(scope)), body
 
 
+M = TypeVar("M", bound=BaseModel)
 SignedBody = Annotated[tuple[RequestMark, dict[str, Any]], Depends(_signed_body)]
 
 
@@ -255,10 +256,7 @@ def request_withdrawal(service: ServiceDep, signed: SignedBody, response: Respon
     fee is reserved with it and charged when the rail confirms."""
     mark, raw = signed
     actor = mark.actor
-    try:
-        body = WithdrawalRequest.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidParameterError(_first_error(exc)) from None
+    body = _parsed(WithdrawalRequest, raw)
     creditor = _creditor(service, actor)
     asset = asset_of(body.symbol)
     if asset is None:
@@ -324,10 +322,7 @@ def add_destination(service: ServiceDep, signed: SignedBody, response: Response)
     """Add a withdrawal destination: a code goes to your proved e-mail address; withdrawals to
     it are possible once you confirm it and its cooling-off has passed."""
     mark, raw = signed
-    try:
-        body = DestinationRequest.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidParameterError(_first_error(exc)) from None
+    body = _parsed(DestinationRequest, raw)
     creditor = _creditor(service, mark.actor)
     fields = _destination_fields(body.blockchain, body.address, body.bankBic)
     answer = service.add_destination(creditor, body.blockchain, fields)
@@ -342,10 +337,7 @@ def add_destination(service: ServiceDep, signed: SignedBody, response: Response)
 def confirm_destination(service: ServiceDep, signed: SignedBody, response: Response) -> Destination:
     """Confirm one of your destinations with the code mailed to you."""
     mark, raw = signed
-    try:
-        body = DestinationConfirmation.model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidParameterError(_first_error(exc)) from None
+    body = _parsed(DestinationConfirmation, raw)
     creditor = _creditor(service, mark.actor)
     answer = service.confirm_destination(creditor, body.destinationId, body.code)
     if isinstance(answer, Refused):
@@ -416,6 +408,15 @@ def render(v: View, client_id: str | None) -> Withdrawal:
 
 def _time_of_ms(ms: int) -> str:
     return format_time(_EPOCH + timedelta(milliseconds=min(ms, 253_402_300_799_000)))
+
+
+def _parsed(model: type[M], raw: dict[str, Any]) -> M:
+    """The signed body as ``model``; a body that does not fit is ``InvalidParameterError``
+    naming its first fault."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidParameterError(_first_error(exc)) from None
 
 
 def _first_error(exc: ValidationError) -> str:
