@@ -8,13 +8,16 @@ key file that cannot be used, a log of another origin), as Typer answers bad usa
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from reclaim import bootstrap
 from reclaim.config import Settings, SettingsError
@@ -67,6 +70,22 @@ def accepted(outcome: T | Rejection) -> T:
         err.print(f"[bold red]refused[/] {escape(str(outcome))}", soft_wrap=True)
         raise typer.Exit(1)
     return outcome
+
+
+Row = dict[str, Any]
+
+
+def print_rows(
+    rows: Sequence[Row], as_json: bool, empty: str, table: Callable[[Sequence[Row]], Table]
+) -> None:
+    """A listing: ``rows`` as JSON (``--json``), else ``empty`` when there are none, else the
+    ``table`` of them."""
+    if as_json:
+        console.print_json(json.dumps(rows))
+    elif not rows:
+        console.print(empty)
+    else:
+        console.print(table(rows))
 
 
 def progress() -> Progress:

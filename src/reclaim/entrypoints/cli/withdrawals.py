@@ -35,7 +35,7 @@ state — all listed); 2 bad usage, settings or keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,10 +57,12 @@ from reclaim.core.withdrawals.reconcile import ALREADY_SETTLED, MATCHED, RETURNE
 from reclaim.entrypoints.cli.common import (
     DatabaseUrl,
     DataDir,
+    Row,
     console,
     container,
     err,
     money,
+    print_rows,
     settings,
 )
 
@@ -240,17 +242,15 @@ def list_destinations(
          "added_at": v.added_at, "usable_from": v.usable_from, "removed_at": v.removed_at}
         for v in views
     ]  # fmt: skip
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    if not rows:
-        console.print("no destinations")
-        return
-    table = Table("id", "rail", "to", "status", "added", "usable from")
-    for r in rows:
-        table.add_row(r["id"], r["rail"], escape(r["to"]), r["status"], r["added_at"][:19],
-                      r["usable_from"][:19])  # fmt: skip
-    console.print(table)
+
+    def table(rows: Sequence[Row]) -> Table:
+        grid = Table("id", "rail", "to", "status", "added", "usable from")
+        for r in rows:
+            grid.add_row(r["id"], r["rail"], escape(r["to"]), r["status"], r["added_at"][:19],
+                          r["usable_from"][:19])  # fmt: skip
+        return grid
+
+    print_rows(rows, as_json, "no destinations", table)
 
 
 @withdrawals_app.command("destination-remove")
@@ -286,17 +286,16 @@ def list_withdrawals(
         }
         for v in views
     ]  # fmt: skip
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    if not rows:
-        console.print("no withdrawals")
-        return
-    table = Table("id", "creditor", "rail", "amount", "fee", "status", "requested", "to")
-    for r in rows:
-        table.add_row(r["id"], r["creditor"], r["rail"], f"{r['amount']} {r['asset']}", r["fee"],
-                      r["status"], r["requested_at"][:19], escape(r["to"]))  # fmt: skip
-    console.print(table)
+
+    def table(rows: Sequence[Row]) -> Table:
+        grid = Table("id", "creditor", "rail", "amount", "fee", "status", "requested", "to")
+        for r in rows:
+            grid.add_row(r["id"], r["creditor"], r["rail"], f"{r['amount']} {r['asset']}",
+                          r["fee"], r["status"], r["requested_at"][:19],
+                          escape(r["to"]))  # fmt: skip
+        return grid
+
+    print_rows(rows, as_json, "no withdrawals", table)
 
 
 @withdrawals_app.command("export-sepa")
