@@ -2,8 +2,9 @@
 
 ``install(app, log, liabilities)`` (called by ``entrypoints.api.app.create_app``, after the API's
 installers) adds the portal's routes to the API's app: the public transparency page
-(``pages.py``), the creditor pages (``creditor.py``) and their withdrawals (``money.py``) over
-the services the API installed (``services.py``):
+(``pages.py``), the creditor pages (``creditor.py``), their withdrawals (``money.py``), the
+conversion of a claim into recovery notes (``notes.py``) and the note market (``market.py``) over
+the services the API installed (``services.py``; the market's ``app.state.market``):
 
 - ``i18n.py``: the locale of a request, the gettext catalogues (``locale/``), Babel formatting;
 - ``security.py``: the security headers, the cookie and CSRF helpers, each with its threat;
@@ -24,7 +25,7 @@ from fastapi import FastAPI
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.transparency import TransparencyService
-from reclaim.entrypoints.web import creditor, money, operator
+from reclaim.entrypoints.web import creditor, market, money, notes, operator
 from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
 from reclaim.entrypoints.web.services import CreditorServices
 
@@ -41,5 +42,7 @@ def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | Non
     app.include_router(router)
     app.include_router(creditor.router)
     app.include_router(money.router)
+    app.include_router(notes.router)
+    app.include_router(market.router)
     app.include_router(operator.router)
     install_not_found_page(app)
