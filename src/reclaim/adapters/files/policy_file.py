@@ -46,7 +46,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from reclaim.adapters.files.register_format import RegisterError
+from reclaim.adapters.files.register_format import RegisterError, report_lines
 from reclaim.core import limits
 from reclaim.core.claims import POLICY_STATUSES, PolicyCode, PolicyEntry
 from reclaim.core.claims.model import NOTES_BUYERS, RAIL_RE, SANCTIONED, is_date, is_text
@@ -75,11 +75,7 @@ class PolicyReport:
     errors_total: int
 
     def lines(self) -> list[str]:
-        out = [error.line() for error in self.errors]
-        rest = self.errors_total - len(self.errors)
-        if rest:
-            out.append(f"... and {rest:,} more faults not listed")
-        return out
+        return report_lines(self.errors, self.errors_total)
 
 
 def shipped_policy(name: str) -> Path:

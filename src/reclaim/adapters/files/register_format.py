@@ -104,11 +104,17 @@ class RegisterReport:
 
     def lines(self) -> list[str]:
         """The report as text lines, with a last line counting faults not listed."""
-        out = [error.line() for error in self.errors]
-        rest = self.errors_total - len(self.errors)
-        if rest:
-            out.append(f"... and {rest:,} more faults not listed")
-        return out
+        return report_lines(self.errors, self.errors_total)
+
+
+def report_lines(errors: tuple[RegisterError, ...], errors_total: int) -> list[str]:
+    """A file's faults as text lines, with a last line counting those not listed (of
+    ``errors_total``)."""
+    out = [error.line() for error in errors]
+    rest = errors_total - len(errors)
+    if rest:
+        out.append(f"... and {rest:,} more faults not listed")
+    return out
 
 
 @dataclass(frozen=True, slots=True)
