@@ -23,6 +23,7 @@ from reclaim.core.distribution.state import (
     Approval,
     FxUse,
     Line,
+    class_round_json,
 )
 from reclaim.core.payload_fields import PayloadError, integer, record, text
 from reclaim.core.types import JsonValue
@@ -55,16 +56,7 @@ def plan_payload(plan: Plan) -> Payload:
 
 
 def round_payload(r: Round) -> Payload:
-    classes: list[JsonValue] = [
-        {
-            "class_code": c.class_code,
-            "target": c.target,
-            "cumulative_bps": str(c.cumulative_bps),
-            "pool_minor": str(c.pool_minor),
-            "interest_to": c.interest_to,
-        }
-        for c in sorted(r.classes)
-    ]
+    classes: list[JsonValue] = [class_round_json(c) for c in sorted(r.classes)]
     return {
         "round_id": r.round_id,
         "estate_id": r.estate_id,

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
-from reclaim.core.distribution.model import Plan, Round
+from reclaim.core.distribution.model import ClassRound, Plan, Round
 from reclaim.core.distribution.payloads import LINES_HEADER
 from reclaim.core.types import JsonValue
 
@@ -258,18 +258,21 @@ def plan_entity(plan: Plan) -> dict[str, JsonValue]:
     }
 
 
+def class_round_json(c: ClassRound) -> dict[str, JsonValue]:
+    """A class's share of a round, as the ``distribution.round_declared`` payload and the
+    round's entity write it."""
+    return {
+        "class_code": c.class_code,
+        "target": c.target,
+        "cumulative_bps": str(c.cumulative_bps),
+        "pool_minor": str(c.pool_minor),
+        "interest_to": c.interest_to,
+    }
+
+
 def round_entity(p: RoundProgress) -> dict[str, JsonValue]:
     r = p.round
-    classes: list[JsonValue] = [
-        {
-            "class_code": c.class_code,
-            "target": c.target,
-            "cumulative_bps": str(c.cumulative_bps),
-            "pool_minor": str(c.pool_minor),
-            "interest_to": c.interest_to,
-        }
-        for c in r.classes
-    ]
+    classes: list[JsonValue] = [class_round_json(c) for c in r.classes]
     approval: JsonValue = None
     if p.approval is not None:
         a = p.approval
