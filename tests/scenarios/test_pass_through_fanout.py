@@ -11,7 +11,11 @@ import copy
 from typing import Any
 
 from reclaim.core.ledger.model import POSTED
+from reclaim.core.market.machine import MarketState
 from reclaim.core.notes import PassCode, PassThrough
+from reclaim.core.notes.domain import holdings
+from reclaim.core.notes.machine import Conversion, NotesState
+from reclaim.core.notes.model import TransferEvidence
 from reclaim.core.rejections import Rejection
 from tests.scenarios.test_notes_scenarios import HOLDING_USD, fund_holding
 from tests.support.core_harness import Event, check, evolve, replay
@@ -68,3 +72,18 @@ def test_a_replay_refuses_a_tampered_pass_through_with_the_allocation_memoised()
     assert check(before, event) is None
     evolve(before, event)
     assert before.snapshot() == w.state.snapshot()
+
+
+def test_holdings_add_up_a_creditors_conversions_and_skip_later_ones() -> None:
+    """Conversions only (the sorted path): bob converted two claims — added up; one at a later
+    position than the record's is not counted; owners come ascending."""
+    notes, market = NotesState(), MarketState()
+    evidence = TransferEvidence("x", HOLDING, "X", "ftx", 1, "2022-11-11", "2025-06-02")
+    for claim, creditor, units, position in (
+        ("Z1", "zoe", 5, 3), ("B1", "bob", 2, 4), ("B2", "bob", 3, 5), ("A1", "amy", 7, 9),
+    ):  # fmt: skip
+        notes.conversions[claim] = Conversion("FTX5A", creditor, units, evidence, position)
+    held = holdings(notes, market, "FTX5A", 5)
+    assert list(held.items()) == [("bob", 5), ("zoe", 5)]
+    assert list(holdings(notes, market, "FTX5A", 9).items()) == [("amy", 7), ("bob", 5), ("zoe", 5)]
+    assert holdings(notes, market, "FTX5A", 2) == {}

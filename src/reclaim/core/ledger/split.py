@@ -220,9 +220,13 @@ def apply_split(ledger: LedgerState, s: Split, time: str) -> None:
     # ledger's events give (states are deep-copied; a mappingproxy is not), never mutated.
     refs = dict(s.refs)
     credits = s.credit_ids()
-    for owner, ident in zip(s.owners, credits, strict=True):
-        if ident not in accounts:
-            accounts[ident] = Account(ident, asset, owner, purpose, flags)
+    if accounts.keys().isdisjoint(credits):  # a first pass-through: every one new, in C
+        made = map(Account, credits, repeat(asset), s.owners, repeat(purpose), repeat(flags))
+        accounts.update(zip(credits, made, strict=True))
+    else:
+        for owner, ident in zip(s.owners, credits, strict=True):
+            if ident not in accounts:
+                accounts[ident] = Account(ident, asset, owner, purpose, flags)
     total = 0
     for account, amount in zip(map(accounts.__getitem__, credits), s.amounts_minor, strict=True):
         account.credits_posted += amount
@@ -230,14 +234,14 @@ def apply_split(ledger: LedgerState, s: Split, time: str) -> None:
         if CREDITS_MUST_NOT_EXCEED_DEBITS in account.flags:  # the only flag a credit can break
             assert_account(account)
     debit_id = s.debit_account_id
-    made = map(
+    chain = map(
         partial(tuple.__new__, Transfer),
         zip(s.ids, repeat(debit_id), credits, repeat(asset), s.amounts_minor, repeat(s.code),
             repeat(refs), repeat(SINGLE), repeat(""), repeat(0), strict=False),
     )  # fmt: skip
     records = map(
         partial(tuple.__new__, StoredTransfer),
-        zip(made, repeat(time), repeat(""), repeat(POSTED), repeat(0), strict=False),
+        zip(chain, repeat(time), repeat(""), repeat(POSTED), repeat(0), strict=False),
     )
     ledger.transfers.update(zip(s.ids, records, strict=True))
     debit = accounts[debit_id]

@@ -29,6 +29,7 @@ Imported by ``reclaim.core.machine`` only.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from itertools import compress
 from operator import attrgetter
@@ -47,6 +48,7 @@ from reclaim.core.ledger.model import (
 )
 from reclaim.core.ledger.split import Split, SplitRefused, apply_split, check_split
 from reclaim.core.market.machine import MarketState
+from reclaim.core.market.model import Fill
 from reclaim.core.market.settlement import (
     AVAILABLE_PURPOSE,
     LedgerRefused,
@@ -101,29 +103,37 @@ _CREDITOR: Final = attrgetter("creditor")
 _NOTES: Final = attrgetter("notes")
 
 
-def holdings(notes: NotesState, market: MarketState, series: str, upto: int) -> dict[str, int]:
-    """Note units of ``series`` each owner holds once the event at position ``upto`` is applied
-    (module docstring): O(conversions + the series' trades)."""
-    picked = [c for c in notes.conversions.values() if c.sequence <= upto and c.series == series]
-    held = dict(zip(map(_CREDITOR, picked), map(_NOTES, picked), strict=True))  # in C
-    if len(held) < len(picked):  # a creditor converted more than one claim: add them up
-        held = {}
-        for c in picked:
-            held[c.creditor] = held.get(c.creditor, 0) + c.notes
+def _fills(market: MarketState, series: str, upto: int) -> list[Fill]:
+    """The fills of ``series``' markets at positions ``≤ upto``, in log order per market."""
+    out: list[Fill] = []
     for symbol, m in market.markets.items():
         if m.series != series:
             continue
         for trade in market.trades.get(symbol, ()):
             if trade.sequence > upto:
                 break
-            f = trade.fill
-            held[f.buyer] = held.get(f.buyer, 0) + f.notes
-            held[f.seller] = held.get(f.seller, 0) - f.notes
+            out.append(trade.fill)
+    return out
+
+
+def holdings(notes: NotesState, market: MarketState, series: str, upto: int) -> dict[str, int]:
+    """Note units of ``series`` each owner holds once the event at position ``upto`` is applied
+    (module docstring), owners ascending, none at zero: O(conversions + the series' trades)."""
+    picked = [c for c in notes.conversions.values() if c.sequence <= upto and c.series == series]
+    fills = _fills(market, series, upto)
+    if not fills:  # conversions only: sorted by creditor, no dict to sort afterwards
+        picked.sort(key=_CREDITOR)
+        owners = list(map(_CREDITOR, picked))
+        if all(map(operator.lt, owners, owners[1:])):  # one conversion each (notes > 0)
+            return dict(zip(owners, map(_NOTES, picked), strict=True))
+    held: dict[str, int] = {}
+    for c in picked:
+        held[c.creditor] = held.get(c.creditor, 0) + c.notes
+    for f in fills:
+        held[f.buyer] = held.get(f.buyer, 0) + f.notes
+        held[f.seller] = held.get(f.seller, 0) - f.notes
     assert min(held.values(), default=0) >= 0, held
-    owners = sorted(held)
-    if 0 in held.values():  # a seller who sold every note holds none
-        owners = [owner for owner in owners if held[owner]]
-    return dict(zip(owners, map(held.__getitem__, owners), strict=True))
+    return {owner: held[owner] for owner in sorted(held) if held[owner]}
 
 
 class Context:
@@ -168,15 +178,15 @@ def _moves(ns: NotesState, event: SeriesDefined | ClaimConverted) -> Moves:
     return Moves((target,), (mint,), {})
 
 
-def _split(ns: NotesState, event: PassedThrough, allocation: tuple[tuple[str, int], ...]
-           ) -> Split:  # fmt: skip
+def _split(ns: NotesState, event: PassedThrough, decision: NotesDecision) -> Split:
     """``pt:<position>:<i>`` from the holding entity's cash to the ``i``-th holder's, for each
     holder whose part is not zero, the accounts missing opened (one fan-out posting)."""
     holder = ns.series[event.series].holding_entity
-    owners, amounts = zip(*allocation, strict=True) if allocation else ((), ())
+    owners, amounts = decision.holders, decision.parts
+    assert len(owners) == len(amounts) == len(decision.allocation), "an aligned allocation"
     paid = list(compress(range(len(amounts)), amounts))
     if len(paid) < len(amounts):  # a holder whose part is zero gets no transfer
-        owners, amounts = tuple(owners[i] for i in paid), tuple(amounts[i] for i in paid)
+        owners, amounts = [owners[i] for i in paid], [amounts[i] for i in paid]
     ids = list(map(f"pt:{event.sequence}:".__add__, map(str, paid)))
     return Split(
         account_id(holder, USD, "creditor_available"), USD, "distribution",
@@ -189,7 +199,7 @@ def _check_ledger(ns: NotesState, world: World, decision: NotesDecision, time: s
                   ) -> LedgerRefused | SplitRefused | None:  # fmt: skip
     event = decision.event
     if isinstance(event, PassedThrough):
-        split = _split(ns, event, decision.allocation)
+        split = _split(ns, event, decision)
         return check_split(world.ledger, split, time) if split.ids else None  # else: no move
     assert event is not None
     return check_moves(world.ledger, _moves(ns, event), time)
@@ -255,7 +265,8 @@ def _evolve(ns: NotesState, world: World, event: Event) -> None:
     if isinstance(logged, PassedThrough):  # the allocation memoised by its decide or check
         decision = decide(ns, Context(world), command_of(logged), world.events, event.time)
         assert isinstance(decision, NotesDecision), decision
-        split = _split(ns, logged, decision.allocation)
+        split = _split(ns, logged, decision)
+        ns.allocated.clear()  # used: a million holders' split is not kept in memory
         evolve(ns, logged)
         if split.ids:
             apply_split(world.ledger, split, event.time)

@@ -44,6 +44,10 @@ class Conversion(NamedTuple):
     sequence: int = 0
 
 
+#: A pass-through's allocation: the (holder, cents) pairs, and the holders and cents aligned.
+Allocated = tuple[tuple[tuple[str, int], ...], list[str], list[int]]
+
+
 @dataclass(slots=True)
 class NotesState:
     """Series, the claims converted into each, notes minted, and the rounds passed through."""
@@ -59,8 +63,9 @@ class NotesState:
     #: The last pass-through allocation computed, by (series, record position, cents): a memo,
     #: not state (no entity, no digest). The holdings at a past log position never change, so
     #: the ``evolve`` after a ``decide`` (or a ``check``) of a pass-through over a million
-    #: holders reuses the split instead of recomputing it; the ledger's checks are not memoised.
-    allocated: dict[tuple[str, int, int], tuple[tuple[str, int], ...]] = field(
+    #: holders reuses the split instead of recomputing it, and clears it; the ledger's checks
+    #: are not memoised.
+    allocated: dict[tuple[str, int, int], Allocated] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -254,26 +259,27 @@ def _pass(
             return NotesDecision(None)
         return no(PassCode.pass_through_exists_with_different_fields, "passed through before")
     key = (p.series, p.record_sequence, p.amount_minor)
-    allocation = state.allocated.get(key)
-    if allocation is None:
+    memo = state.allocated.get(key)
+    if memo is None:
         holdings = ctx.holdings_at(p.series, p.record_sequence)
-        held = holdings if all(holdings.values()) else {a: n for a, n in holdings.items() if n}
-        holders = list(held)
+        held = holdings if 0 not in holdings.values() else {a: n for a, n in holdings.items() if n}
+        holders, weights = list(held), list(held.values())  # aligned: one dict's order
         if not all(map(operator.lt, holders, holders[1:])):  # the context gives them ascending
             holders.sort()
+            weights = list(map(held.__getitem__, holders))
         if p.amount_minor and not holders:
             return no(PassCode.no_notes_outstanding, "no note was held at the record position")
         if len(holders) > limits.allocation_parts_max:
             return no(PassCode.holders_exceeded, f"{len(holders)} holders")
-        weights = list(map(held.__getitem__, holders))
         parts = money.allocate_pro_rata_sorted(p.amount_minor, holders, weights)
-        allocation = tuple(zip(holders, parts, strict=True))
+        memo = (tuple(zip(holders, parts, strict=True)), holders, parts)
         state.allocated.clear()  # one entry: the allocation the next step asks for again
-        state.allocated[key] = allocation
+        state.allocated[key] = memo
     event = PassedThrough(
         sequence, time, p.series, p.round_id, p.amount_minor, p.record_sequence, p.record_date
     )
-    return NotesDecision(event, allocation=allocation)
+    allocation, holders, parts = memo
+    return NotesDecision(event, allocation=allocation, holders=holders, parts=parts)
 
 
 def evolve(state: NotesState, event: NotesEvent) -> NotesState:

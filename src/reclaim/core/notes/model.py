@@ -9,8 +9,8 @@ Face unit (the documented choice): **one note unit = one cent of admitted face v
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
 #: Cents of admitted face value per note unit.
@@ -183,3 +183,7 @@ class NotesDecision:
     event: NotesEvent | None
     notes_minted: int = 0
     allocation: tuple[tuple[str, int], ...] = ()
+    #: The same allocation as two aligned sequences (holders ascending, their cents), for the
+    #: fan-out posting of a million holders without unzipping the pairs.
+    holders: Sequence[str] = field(default=(), compare=False, repr=False)
+    parts: Sequence[int] = field(default=(), compare=False, repr=False)
