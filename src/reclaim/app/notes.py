@@ -30,8 +30,7 @@ A conversion is two events: if the clerk's ``claim.assigned`` is refused after t
 was logged, ``convert`` answers the refusal, and calling it again records the assignment of the
 claim already converted (it does not convert twice).
 
-Refusals: ``Refused`` with the core's own code, or one of ``NotesServiceCode`` (its ``KINDS``
-table is not yet joined into ``app.refusals.KINDS``: ``Refused.kind`` of these codes is unknown).
+Refusals: ``Refused`` with the core's own code, or one of ``app.refusals.NotesServiceCode``.
 
 Known limits
 ------------
@@ -45,18 +44,17 @@ Known limits
 
 from __future__ import annotations
 
-import enum
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, cast
 
 from reclaim.app.log_service import Accepted, LogService
+from reclaim.app.refusals import NotesServiceCode as NotesServiceCode
 from reclaim.app.refusals import Refused, refused
 from reclaim.core.actors import RegisterActor
 from reclaim.core.distribution.commands import AssignClaim
 from reclaim.core.distribution.payloads import CLAIM_ASSIGNED
-from reclaim.core.kinds import B, C, N, kind_table
 from reclaim.core.notes import (
     ClaimConverted,
     ConvertClaim,
@@ -89,41 +87,6 @@ SIGNATURE_CAPACITIES: Final = (
 USD: Final = "USD"
 #: Leaves read at a time when looking for an assignment after its conversion.
 _SCAN_LEAVES: Final = 256
-
-
-class NotesServiceCode(enum.Enum):
-    """Refusals the notes service decides itself (before or beside the core)."""
-
-    #: The series' holding entity is not a registered actor and no key was given for it.
-    holding_entity_unknown = 1
-    #: The actor named as holding entity has another role.
-    holding_entity_role = 2
-    series_not_found = 3
-    round_not_found = 4
-    #: The round's lines are not all executed: what it paid is not final.
-    round_not_completed = 5
-    #: No event dated after the record date is logged yet: the record position is not known.
-    record_date_not_passed = 6
-    #: The log's first event is dated after the record date: nothing was held at it.
-    record_date_before_log = 7
-    #: A log position that is negative or not in the log yet.
-    position_out_of_range = 8
-
-
-#: ``NotesServiceCode`` kinds (to be joined into ``app.refusals.KINDS``).
-KINDS: Final = kind_table(
-    (NotesServiceCode,),
-    {
-        NotesServiceCode.holding_entity_unknown: N,
-        NotesServiceCode.holding_entity_role: C,
-        NotesServiceCode.series_not_found: N,
-        NotesServiceCode.round_not_found: N,
-        NotesServiceCode.round_not_completed: C,
-        NotesServiceCode.record_date_not_passed: C,
-        NotesServiceCode.record_date_before_log: C,
-        NotesServiceCode.position_out_of_range: B,
-    },
-)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,13 @@
 """One refusal type for every application service, its code always an enum member.
 
 A service answers a refusal as ``Refused(code, detail)``: ``code`` is the most specific code there
-is — a sub-domain's own ordered code out of the core's ``Rejection`` (``refused``), the shell's
-``rejections.Code``, or one of the codes the services themselves invent (``OnboardingCode``,
-``WithdrawalServiceCode``, ``PortalCode``; the rails' ``BeneficiaryCode`` lives with their
-port) — and never text. Every code has exactly one ``Kind`` (``reclaim.core.kinds``), looked
-up by ``kind_of`` in ``KINDS``, the union of every domain's table (``Domain.kinds``) and the
-services' own; the API maps a kind to an HTTP status once (``entrypoints.api.problems.
-refused_error``) and a code's problem+json ``code`` is its name.
+is, and never text — a sub-domain's own ordered code out of the core's ``Rejection``
+(``refused``), the shell's ``rejections.Code``, or one of the codes the services themselves
+invent (``OnboardingCode``, ``WithdrawalServiceCode``, ``NotesServiceCode``, ``PortalCode``; the
+rails' ``BeneficiaryCode`` lives with their port). Every code has exactly one ``Kind``
+(``reclaim.core.kinds``), looked up by ``kind_of`` in ``KINDS``: the union of every domain's
+table (``Domain.kinds``) and the services' own. The API maps a kind to an HTTP status once
+(``entrypoints.api.problems.refused_error``); a code's problem+json ``code`` is its name.
 
 Adding a code: add the member to its enum and its kind to that enum's table (the import fails
 otherwise), and ``tests/tidy/test_refusal_kinds.py`` shows its status.
@@ -65,6 +65,40 @@ class WithdrawalServiceCode(enum.Enum):
     code_expired = 10
     code_attempts_exhausted = 11
     nothing_to_export = 12
+
+
+class NotesServiceCode(enum.Enum):
+    """Refusals the notes service decides itself (before or beside the core)."""
+
+    #: The series' holding entity is not a registered actor and no key was given for it.
+    holding_entity_unknown = 1
+    #: The actor named as holding entity has another role.
+    holding_entity_role = 2
+    series_not_found = 3
+    round_not_found = 4
+    #: The round's lines are not all executed: what it paid is not final.
+    round_not_completed = 5
+    #: No event dated after the record date is logged yet: the record position is not known.
+    record_date_not_passed = 6
+    #: The log's first event is dated after the record date: nothing was held at it.
+    record_date_before_log = 7
+    #: A log position that is negative or not in the log yet.
+    position_out_of_range = 8
+
+
+_NOTES_SERVICE_KINDS: Final = kind_table(
+    (NotesServiceCode,),
+    {
+        NotesServiceCode.holding_entity_unknown: N,
+        NotesServiceCode.holding_entity_role: C,
+        NotesServiceCode.series_not_found: N,
+        NotesServiceCode.round_not_found: N,
+        NotesServiceCode.round_not_completed: C,
+        NotesServiceCode.record_date_not_passed: C,
+        NotesServiceCode.record_date_before_log: C,
+        NotesServiceCode.position_out_of_range: B,
+    },
+)
 
 
 class PortalCode(enum.Enum):
@@ -146,6 +180,7 @@ KINDS: Final[Mapping[enum.Enum, Kind]] = _joined(
     _ONBOARDING_KINDS,
     _WITHDRAWAL_SERVICE_KINDS,
     _PORTAL_KINDS,
+    _NOTES_SERVICE_KINDS,
 )
 
 
