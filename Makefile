@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# A realistic estate: 20,000 claims across the jurisdictions and FTX classes, 4,000 holders.
 demo: $(STAMP)
-	$(BIN)/reclaim demo
+	$(BIN)/reclaim demo --claims 20000 --creditors 4000
 
 test: $(STAMP)
 	$(BIN)/pytest -q

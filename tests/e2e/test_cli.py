@@ -35,6 +35,7 @@ def reclaim(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPr
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo")
     done = reclaim("demo", "--no-serve", "--creditors", "300", "--data-dir", "d", cwd=root)
+    (root / "demo.out").write_text(done.stdout)
     assert "reclaim verify" in done.stdout
     assert ": OK" in done.stdout
     assert "4 rounds" in done.stdout
@@ -129,3 +130,28 @@ def test_prove_beyond_the_log_is_a_clear_error(demo: Path) -> None:
     assert done.returncode == 1
     assert "no proof:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_demo_prints_a_web_login_per_console_role_and_each_logs_in(demo: Path) -> None:
+    """The demo's printed console logins are real: each one logs in with its role."""
+    from reclaim import bootstrap
+    from reclaim.app.web_accounts import Principal, WebAccounts
+    from reclaim.config import Settings
+    from reclaim.demo.logins import OPERATORS
+
+    out = demo / "demo.out"
+    printed = out.read_text() if out.exists() else ""
+    settings = Settings.from_env(data_dir=demo / "d", database_url=None).with_data_dir(demo / "d")
+    container = bootstrap.build(settings)
+    try:
+        assert container.onboarding is not None
+        accounts = WebAccounts(container.onboarding.service, container.log)
+        for actor, role, password in OPERATORS:
+            assert f"{actor}  {password}" in printed
+            answer = accounts.operator_login(actor, password, "test-client")
+            assert isinstance(answer, Principal), answer
+            assert answer.role == role
+            refused = accounts.operator_login(actor, password + "x", "test-client")
+            assert not isinstance(refused, Principal)
+    finally:
+        container.close()

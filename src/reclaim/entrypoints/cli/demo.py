@@ -11,6 +11,7 @@ import typer
 
 from reclaim import bootstrap
 from reclaim.demo import run
+from reclaim.demo.logins import give_logins
 from reclaim.entrypoints.cli.common import console, err, progress, settings
 from reclaim.entrypoints.cli.log import export_with_progress, serve_container
 from reclaim.verifier import VerifyFailure, verify_log
@@ -41,6 +42,7 @@ def demo_command(
         raise typer.Exit(1)
     console.print(f"[bold green]reclaim verify {public}: OK[/] {outcome}")
     base = f"http://127.0.0.1:{port}"
+    logins = give_logins(container)
     console.print(
         "\nNext:\n"
         f"  open {base}/docs                 the API (OpenAPI)\n"
@@ -56,7 +58,14 @@ def demo_command(
         f"  .venv/bin/reclaim notes series --data-dir {data_dir}   series, record and ex-dates\n"
         f"  .venv/bin/reclaim notes holders FTX5A --data-dir {data_dir}   who holds the notes\n"
         f"  ls {data_dir}/forms/   each conversion's Form 2100A (evidence of transfer)\n"
+        f"  open {base}/   the web portal (中文 / English / Français) and its transparency page\n"
     )
+    if logins:
+        console.print("Demo web logins (demo passwords; the portal at " + base + "):")
+        for login in logins:
+            console.print(
+                f"  {login.role:<12} {base}{login.path:<16} {login.login}  {login.password}"
+            )
     if serve_api:
         serve_container(container, "127.0.0.1", port)
     else:
