@@ -12,6 +12,8 @@ driven by Playwright (PyPI ``playwright``, no browser download: the system execu
   updates or sync).
 - ``page``: a new tab per test, cookies cleared, with every console error and uncaught page
   error collected in ``page_errors`` (a CSP violation is a console error).
+- ``market_portal``: another such server, for the note pages and the acceptance journey (its
+  fifth round is the journey's to run; one market halted);
 - ``portal``: a second ``reclaim serve`` over a copy of the demo (``portal_world.prepare``:
   console logins, a USD rail), mailing through a real SMTP server on loopback (aiosmtpd) whose
   inbox the tests read the codes from; new destinations usable at once (cooling-off 0).
@@ -215,7 +217,31 @@ def portal(
     demo_dir: Path, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[portal_world.Portal]:
     """``reclaim serve`` over a prepared copy of the demo, mailing to ``smtp``."""
-    root = tmp_path_factory.mktemp("portal")
+    with prepared_portal(demo_dir, smtp, tmp_path_factory.mktemp("portal")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def market_portal(
+    demo_dir: Path, smtp: tuple[Inbox, int], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[portal_world.Portal]:
+    """A portal of its own for the note pages and the acceptance journey (its fifth round is
+    the journey's to run), with the market ``HALTED_MARKET`` halted (cancels only)."""
+    root = tmp_path_factory.mktemp("market-portal")
+    with prepared_portal(demo_dir, smtp, root, ("market", "halt", HALTED_MARKET)) as running:
+        yield running
+
+
+#: The market ``market_portal`` halts before it serves.
+HALTED_MARKET: Final = "FTX6B_USD"
+
+
+@contextmanager
+def prepared_portal(
+    demo_dir: Path, smtp: tuple[Inbox, int], root: Path, *command: tuple[str, ...]
+) -> Iterator[portal_world.Portal]:
+    """A prepared copy of the demo under ``root`` (and each ``reclaim`` command run on it),
+    served, mailing to ``smtp``."""
     data = root / "d"
     shutil.copytree(demo_dir.parent / PRISTINE, data)
     free, taken = portal_world.prepare(data)
@@ -226,6 +252,8 @@ def portal(
     reclaim("distribute", "declare", portal_world.FIFTH_ROUND_ID, "--spec", str(spec),
             "--data-dir", str(data), cwd=root)  # fmt: skip
     reclaim("distribute", "fund", portal_world.FIFTH_ROUND_ID, "--data-dir", str(data), cwd=root)
+    for args in command:
+        reclaim(*args, "--data-dir", str(data), cwd=root)
     inbox, smtp_port = smtp
     env = {**os.environ, "RECLAIM_SMTP_HOST": "127.0.0.1", "RECLAIM_SMTP_PORT": str(smtp_port),
            "RECLAIM_DESTINATION_COOLING_OFF_SECONDS": "0"}  # fmt: skip

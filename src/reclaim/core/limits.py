@@ -452,8 +452,17 @@ import_chunk_claims_max: Final = 32_768
 typed_code_length_max_chars: Final = 64
 #: ``v1`` signatures read from one KYC webhook header (a key rotation needs two).
 kyc_webhook_signatures_max: Final = 4
-#: Largest KYC document kept (the API's request body limit bounds the upload anyway).
-kyc_document_max_bytes: Final = request_body_max_bytes
+#: Largest KYC document kept: a phone's photo of a passport or identity card (a 12-megapixel
+#: JPEG is 2 to 4 MiB) fits; a video or a whole scanned file does not.
+kyc_document_max_bytes: Final = 5 * 1024 * 1024
+#: Largest body of the portal's KYC upload (``POST /kyc``, multipart): the document and the
+#: form's envelope (boundaries, headers, the CSRF token). The request-limits middleware allows it
+#: on that route only; every other route keeps ``request_body_max_bytes``.
+kyc_upload_body_max_bytes: Final = kyc_document_max_bytes + 16 * 1024
+#: Bytes of an over-limit upload read and thrown away before the refusal page is sent (so a
+#: browser, which sends the whole body before reading the answer, sees the page and not a reset
+#: connection); a body declared or sent beyond it is cut off without a page.
+upload_drain_max_bytes: Final = 4 * kyc_upload_body_max_bytes
 #: Transfers of one claim's accounts the portal reads at most (a claim gets one per round, plus
 #: FX legs).
 claim_history_transfers_max: Final = 200

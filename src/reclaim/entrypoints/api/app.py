@@ -40,6 +40,7 @@ during the read may make it fail once (500) — ``LogService`` has no locked rea
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -435,12 +436,21 @@ class RequestLimits:
     nesting, huge numbers, NaN, lone surrogates, duplicate keys and invalid UTF-8 never reach
     ``json.loads`` or a route (issue 9, findings 3 and 4). The body, read once, is handed to
     the app as it came; bodies of other types are the route's to judge.
+
+    ``routes`` gives a few POST paths a bound of their own (the portal's KYC upload,
+    ``web.UPLOAD_ROUTES``): a body over it is read up to ``limits.upload_drain_max_bytes`` and
+    thrown away, then the route's own ``refuse`` answers (the portal's 413 page in the reader's
+    language), so a browser that sends the whole file first still sees a page.
     """
 
-    def __init__(self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, body_max_bytes: int, query_max_bytes: int,
+        routes: Mapping[str, web.UploadRoute] | None = None,
+    ) -> None:  # fmt: skip
         self.app = app
         self.body_max_bytes = body_max_bytes
         self.query_max_bytes = query_max_bytes
+        self.routes = dict(routes or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -453,6 +463,24 @@ class RequestLimits:
             await _refuse(problems.QUERY_TOO_LONG, detail, path, scope, receive, send)
             return
         declared = _content_length(scope)
+        own = self.routes.get(path) if scope.get("method") == "POST" else None
+        if own is not None:
+            limit = own.body_max_bytes
+            if declared is not None and declared > limits.upload_drain_max_bytes:
+                await own.refuse(scope, receive, send)  # cut off: never read
+                return
+            if declared is not None and declared > limit:
+                await _drain(receive)
+                await own.refuse(scope, receive, send)
+                return
+            body, more = await self._read(receive, limit)
+            if body is None:
+                if more:
+                    await _drain(receive)
+                await own.refuse(scope, receive, send)
+                return
+            await self.app(scope, _replay(body, more, receive), send)
+            return
         if declared is not None and declared > self.body_max_bytes:
             detail = f"body of {declared} bytes, more than {self.body_max_bytes}"
             await _refuse(problems.REQUEST_TOO_LARGE, detail, path, scope, receive, send)
@@ -470,8 +498,10 @@ class RequestLimits:
                 return
         await self.app(scope, _replay(body, more, receive), send)
 
-    async def _read(self, receive: Receive) -> tuple[bytes | None, bool]:
-        """The whole body (``None`` past the limit), and whether the client disconnected."""
+    async def _read(self, receive: Receive, limit: int | None = None) -> tuple[bytes | None, bool]:
+        """The whole body and whether the client disconnected; past the limit ``None`` and
+        whether more of the body is still to come."""
+        limit = self.body_max_bytes if limit is None else limit
         chunks: list[bytes] = []
         seen = 0
         while True:
@@ -480,11 +510,21 @@ class RequestLimits:
                 return b"".join(chunks), True
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.body_max_bytes:
-                return None, False
+            if seen > limit:  # with whether more of the body is still to come
+                return None, bool(message.get("more_body", False))
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks), False
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the rest of a body and throw it away, up to ``limits.upload_drain_max_bytes``."""
+    seen = 0
+    while seen <= limits.upload_drain_max_bytes:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            return
+        seen += len(message.get("body", b""))
 
 
 async def _refuse(
@@ -569,6 +609,7 @@ def create_app(
         RequestLimits,
         body_max_bytes=request_body_max_bytes,
         query_max_bytes=query_string_max_bytes,
+        routes=web.UPLOAD_ROUTES,
     )
     backpack.install(app)  # Backpack's trading API; last: its error bodies wrap the limits'
     return app

@@ -10,6 +10,7 @@ the services the API installed (``services.py``; the market's ``app.state.market
 - ``security.py``: the security headers, the cookie and CSRF helpers, each with its threat;
 - ``forms.py``: forms, the visitor (session, CSRF binding), the POST checks;
 - ``pages.py``: rendering, ``WebRoute`` (locale, error pages, headers on every answer), routes;
+- ``uploads.py``: the routes with a body bound of their own (the KYC upload) and their 413 page;
 - ``charts.py``: server-rendered SVG bar charts; ``labels.py``: words that come from data;
 - ``templates/`` (Jinja2, every string marked for translation), ``static/`` (CSS, no script).
 
@@ -28,6 +29,9 @@ from reclaim.app.transparency import TransparencyService
 from reclaim.entrypoints.web import creditor, market, money, notes, operator
 from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
 from reclaim.entrypoints.web.services import CreditorServices
+from reclaim.entrypoints.web.uploads import UPLOAD_ROUTES, UploadRoute
+
+__all__ = ["UPLOAD_ROUTES", "UploadRoute", "install"]
 
 
 def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | None) -> None:

@@ -118,7 +118,7 @@ REFUSAL: Final[Mapping[str, str]] = {
     ),
     "document_missing": N_("Choose a file to upload."),
     "document_type_unsupported": N_("The document must be a JPEG, PNG or PDF file."),
-    "document_size_invalid": N_("The document is too large: at most 64 KB."),
+    "document_size_invalid": N_("The document is too large: at most 5 MB."),
     "kyc_transition_invalid": N_("Your identity check is already open or decided."),
     "kyc_not_approved": N_("Your identity check must be approved before you link a claim."),
     "email_not_proved": N_("This claim belongs to another e-mail address."),

@@ -53,7 +53,7 @@ CACHE_STATIC: Final = "public, max-age=86400"
 CACHE_PAGE: Final = "no-cache"
 CACHE_ERROR: Final = "no-store"
 #: Error pages with words of their own (anything else is a 500).
-ERROR_STATUSES: Final = frozenset({400, 403, 404, 405, 429})
+ERROR_STATUSES: Final = frozenset({400, 403, 404, 405, 413, 429})
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
