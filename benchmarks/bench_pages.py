@@ -20,7 +20,10 @@ keep-alive connections (one ``httpx.AsyncClient``) asking for one URL as fast as
 
 Every answer is checked (status 200; the pages' length must not change during a run). Figures:
 requests/s, p50 and p99 latency per URL, and each page's rate as a ratio of the static rate.
-The client and the server share this machine's cores (the client's cost is in the baseline).
+The client and the server share this machine's cores (the client's cost is in the baseline),
+so the benchmark also prints the CPU time per request of each (the server's from ``/proc``, the
+client's from ``getrusage``) and the rate the server's CPU time alone bounds one core at: httpx
+spends more per request than the server does on the static file.
 
 ``python benchmarks/bench_pages.py --profile`` instead profiles each page in this process: the
 app as ``reclaim serve`` builds it, called through ``httpx.ASGITransport`` with its sync handlers
@@ -41,6 +44,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from resource import RUSAGE_SELF, getrusage
 from typing import Any, Final
 
 import httpx
@@ -53,7 +57,7 @@ CACHE: Final = (
     Path("/tmp/reclaim-bench-pages")
     / (hashlib.sha256(b"".join(p.read_bytes() for p in _SOURCES)).hexdigest()[:12])
 )
-CLIENTS: Final = 32
+CLIENTS: Final = 16
 WARMUP_SECONDS: Final = 1.0
 RUN_SECONDS: Final = 5.0
 TARGET_RPS: Final = 500.0
@@ -110,6 +114,25 @@ def open_session(data_dir: Path) -> tuple[str, str]:
         container.close()
 
 
+def server_cpu_seconds() -> float:
+    """CPU time (user + system) of this process's ``reclaim serve`` child, from ``/proc``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"serve" in command:
+            return (int(fields[11]) + int(fields[12])) / ticks
+    raise AssertionError("no reclaim serve child")
+
+
+def client_cpu_seconds() -> float:
+    usage = getrusage(RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     name: str
@@ -117,6 +140,8 @@ class Figure:
     seconds: float
     p50_seconds: float
     p99_seconds: float
+    server_cpu_seconds: float = 0.0
+    client_cpu_seconds: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -124,7 +149,9 @@ class Figure:
 
     def text(self) -> str:
         return (f"{self.rps:,.0f} requests/s, p50 {self.p50_seconds * 1000:.1f} ms, "
-                f"p99 {self.p99_seconds * 1000:.1f} ms ({self.requests:,} requests)")  # fmt: skip
+                f"p99 {self.p99_seconds * 1000:.1f} ms ({self.requests:,} requests; CPU per "
+                f"request: server {self.server_cpu_seconds / self.requests * 1000:.2f} ms, "
+                f"client {self.client_cpu_seconds / self.requests * 1000:.2f} ms)")  # fmt: skip
 
 
 async def load(base_url: str, name: str, path: str, cookies: dict[str, str]) -> Figure:
@@ -149,10 +176,17 @@ async def load(base_url: str, name: str, path: str, cookies: dict[str, str]) -> 
                 if sent >= measure_from:
                     latencies.append(done - sent)
 
+        async def measured() -> tuple[float, float]:
+            await asyncio.sleep(WARMUP_SECONDS)
+            return server_cpu_seconds(), client_cpu_seconds()
+
+        marking = asyncio.create_task(measured())
         await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+        marks = await marking
         seconds = max(loop.time(), stop_at) - measure_from
+        server, client_cpu = server_cpu_seconds() - marks[0], client_cpu_seconds() - marks[1]
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
-    return Figure(name, len(latencies), seconds, cuts[49], cuts[98])
+    return Figure(name, len(latencies), seconds, cuts[49], cuts[98], server, client_cpu)
 
 
 async def profile(app: object, name: str, path: str, cookies: dict[str, str]) -> None:
@@ -236,6 +270,9 @@ def main() -> None:
           f"clients, {RUN_SECONDS:.0f} s per URL after {WARMUP_SECONDS:.0f} s warm-up")  # fmt: skip
     static = figures[0]
     print(f"static {STATIC_PATH}: {static.text()}", flush=True)
+    for figure in figures:  # what one uvicorn process could answer were the client elsewhere
+        bound = figure.requests / figure.server_cpu_seconds
+        print(f"  {figure.name}: the server's CPU bounds it at {bound:,.0f} requests/s per core")
     for figure in figures[1:]:
         met = figure.rps >= TARGET_RPS and figure.p99_seconds <= TARGET_P99_SECONDS
         _common.report(f"page {figure.name}", figure.text(), figure.rps / static.rps,
