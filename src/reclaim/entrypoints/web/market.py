@@ -48,6 +48,7 @@ from reclaim.app.market import (
     quantity_steps_of,
 )
 from reclaim.core import market as mk
+from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import cash_minor, fee_total_minor
 from reclaim.core.market.model import pow10
 from reclaim.entrypoints.web import forms, note_labels
@@ -61,9 +62,6 @@ TRADES_SHOWN: Final = 20
 FILLS_SHOWN: Final = 50
 #: A price is typed in cents on the dollar: ticks of 10**-price_decimals are 10**(2 - d) cents.
 CENTS_DECIMALS: Final = 2
-SYMBOL_MAX_CHARS: Final = 32
-#: Largest Backpack client id (uint32).
-CLIENT_ID_MAX: Final = 2**32 - 1
 SIDES: Final = {"Bid": mk.Side.Bid, "Ask": mk.Side.Ask}
 
 
@@ -96,7 +94,7 @@ def market_service(request: Request) -> MarketService:
 
 
 def _market(service: MarketService, symbol: str) -> tuple[mk.Market, mk.MarketStatus]:
-    found = service.market(symbol[:SYMBOL_MAX_CHARS])
+    found = service.market(symbol)
     if found is None:
         raise StarletteHTTPException(404)
     return found[0], found[1]
@@ -273,7 +271,7 @@ def _quote(request: Request, form: forms.Form, symbol: str) -> Response:
     if isinstance(order, str):
         return _market_page(request, symbol, {"error": order, "form": typed}, 400)
     side, ticks, steps = order
-    quote = quote_of(m, side, ticks, steps, secrets.randbelow(CLIENT_ID_MAX) + 1, form,
+    quote = quote_of(m, side, ticks, steps, secrets.randbelow(client_id_max) + 1, form,
                      locale_of(request))  # fmt: skip
     return page(request, "order_confirm.html", {"m": m, "quote": quote, **_words()})
 
@@ -291,7 +289,7 @@ def _order(request: Request, form: forms.Form, symbol: str) -> Response:
              "quantity": form.get("quantity").strip()}  # fmt: skip
     order = _read_order(m, form)
     client = form.get("client_id")
-    if isinstance(order, str) or not client.isdigit() or not 0 < int(client) <= CLIENT_ID_MAX:
+    if isinstance(order, str) or not client.isdigit() or not 0 < int(client) <= client_id_max:
         error = order if isinstance(order, str) else "side_invalid"
         return _market_page(request, symbol, {"error": error, "form": typed}, 400)
     side, ticks, steps = order
@@ -313,7 +311,7 @@ async def cancel_post(request: Request) -> Response:
 def _cancel(request: Request, form: forms.Form) -> Response:
     service = market_service(request)
     _, creditor = creditor_of(request)
-    symbol, order_id = form.get("symbol")[:SYMBOL_MAX_CHARS], form.get("order_id")
+    symbol, order_id = form.get("symbol"), form.get("order_id")
     if not order_id.isdigit() or len(order_id) > 19:
         return _my_orders(request, "order_not_found", 400)
     answer = service.cancel(creditor, symbol, int(order_id), None, None)
