@@ -117,7 +117,11 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(
             parsed,
             connect_args={"check_same_thread": False},
-            **({"poolclass": StaticPool} if in_memory else {}),
+            **(
+                {"poolclass": StaticPool}
+                if in_memory
+                else {"pool_size": limits.store_sqlite_pool_connections}
+            ),
         )
         _configure_sqlite(engine, in_memory)
         return engine
