@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.transparency import TransparencyService
-from reclaim.entrypoints.web import creditor, market, money, notes, operator
+from reclaim.entrypoints.web import creditor, market, money, notes, operator, operator_market
 from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
 from reclaim.entrypoints.web.services import CreditorServices
 from reclaim.entrypoints.web.uploads import UPLOAD_ROUTES, UploadRoute
@@ -49,4 +49,5 @@ def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | Non
     app.include_router(notes.router)
     app.include_router(market.router)
     app.include_router(operator.router)
+    app.include_router(operator_market.router)
     install_not_found_page(app)

@@ -72,6 +72,10 @@ PERMISSIONS: Final = {
     "rounds_run": frozenset({"treasury"}),
     "withdrawals_view": frozenset({"treasury", "auditor"}),
     "withdrawals_batch": frozenset({"treasury"}),
+    # operator_market.py: note series and markets, the jurisdiction policy
+    "markets_view": frozenset({"admin", "auditor"}),
+    "markets_set": frozenset({"admin"}),
+    "policy_view": frozenset({"admin", "kyc_officer", "treasury", "auditor"}),
 }
 BATCH_UNAVAILABLE: Final = PortalCode.batch_file_unavailable
 DECISIONS: Final = ("approved", "rejected", "resubmission_requested")
