@@ -18,6 +18,9 @@ called with the session's actor as the signer), so the log shows who authorised 
 | ``GET /operator/withdrawals`` | treasury, auditor | every withdrawal and its status |
 | ``POST /operator/withdrawals/batch`` | treasury | the rail's batch file (pain.001 for SEPA) |
 
+The note series, markets and jurisdiction policy pages are ``operator_market.py``'s (their
+permissions are here: ``markets_view``, ``markets_set``, ``policy_view``).
+
 A role outside a page's list gets ``403`` (least privilege: the auditor reads, never signs, and
 reads no identity document); a creditor's session is no operator's: ``303`` to the login.
 """
