@@ -170,8 +170,11 @@ class CsrfToken:
     def __init__(self, tokens: security.CsrfTokens, visitor: Visitor) -> None:
         self._tokens = tokens
         self._visitor = visitor
+        #: Whether a template printed it (then the page is this visitor's own).
+        self.printed = False
 
     def __str__(self) -> str:
+        self.printed = True
         visitor = self._visitor
         if not (visitor.session_id and visitor.principal) and not visitor.form_id:
             visitor.new_form_id = visitor.new_form_id or security.new_session_id()

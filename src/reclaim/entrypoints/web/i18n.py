@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import decimal
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Final
@@ -132,13 +132,14 @@ def load_translations(locale: str) -> Translations:
 
 @dataclass(frozen=True, slots=True)
 class Localizer:
-    """Babel's formatting for one locale, as the templates' filters."""
+    """Babel's formatting for one locale, as the templates' filters. The locale is parsed once
+    (Babel parses a locale given as text on every call: a third of a number's cost)."""
 
     locale: str
+    babel: Locale = field(init=False, repr=False, compare=False)
 
-    @property
-    def babel(self) -> Locale:
-        return Locale.parse(self.locale)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "babel", Locale.parse(self.locale))
 
     @property
     def lang_tag(self) -> str:
@@ -146,7 +147,7 @@ class Localizer:
 
     def number(self, value: int) -> str:
         assert type(value) is int, "numbers on the page are integers"
-        return format_decimal(value, locale=self.locale)
+        return format_decimal(value, locale=self.babel)
 
     def money(self, amount_minor: int, code: str = "USD") -> str:
         """``amount_minor`` of ``code`` (its scale from ``core.money``) in the locale's form,
@@ -156,9 +157,9 @@ class Localizer:
         scale = 0 if asset is None else asset.scale
         value = _EXACT.scaleb(decimal.Decimal(amount_minor), -scale)
         if code in _ISO_CURRENCIES:
-            return format_currency(value, code, locale=self.locale, currency_digits=True)
+            return format_currency(value, code, locale=self.babel, currency_digits=True)
         pattern = "#,##0" + ("." + "0" * scale if scale else "")
-        return f"{format_decimal(value, format=pattern, locale=self.locale)} {code}"
+        return f"{format_decimal(value, format=pattern, locale=self.babel)} {code}"
 
     def share(self, part: int, whole: int) -> str:
         """``part`` of ``whole`` as a percentage with one decimal; ``–`` when ``whole`` is 0."""
@@ -168,7 +169,7 @@ class Localizer:
         value = _EXACT.scaleb(decimal.Decimal(per_mille), -3)
         pattern = parse_pattern(self.babel.percent_formats[None].pattern)  # the locale's spacing
         pattern.frac_prec = (1, 1)
-        shown: str = pattern.apply(value, self.locale)
+        shown: str = pattern.apply(value, self.babel)
         return shown
 
     def date(self, iso: str) -> str:
@@ -177,7 +178,7 @@ class Localizer:
             day = date.fromisoformat(iso)
         except ValueError:
             return iso
-        return format_date(day, format="medium", locale=self.locale)
+        return format_date(day, format="medium", locale=self.babel)
 
     def datetime(self, iso: str) -> str:
         """An RFC 3339 time, shown in UTC in the locale's medium form (``… UTC``)."""
@@ -187,7 +188,7 @@ class Localizer:
             return iso
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        shown = format_datetime(moment, format="medium", tzinfo=UTC, locale=self.locale)
+        shown = format_datetime(moment, format="medium", tzinfo=UTC, locale=self.babel)
         return f"{shown} UTC"
 
     def territory(self, iso: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -52,6 +53,9 @@ STATIC_PREFIX: Final = "/static/web/"
 CACHE_STATIC: Final = "public, max-age=86400"
 CACHE_PAGE: Final = "no-cache"
 CACHE_ERROR: Final = "no-store"
+#: Renderings of shared pages kept (languages × the addresses the server is reached at); at
+#: the bound the cache starts over, so a stream of made-up Host headers cannot grow it.
+SHARED_PAGES_MAX: Final = 32
 #: Error pages with words of their own (anything else is a 500).
 ERROR_STATUSES: Final = frozenset({400, 403, 404, 405, 413, 429})
 
@@ -65,6 +69,39 @@ class SwitchLink:
     name: str
     href: str
     current: bool
+
+
+class SharedPages:
+    """Pages that are the same for every visitor without a session (the public transparency
+    page), per (locale, base URL), each kept with the view it shows and served while the
+    service returns that very view (``TransparencyService.view`` returns its cached object
+    until the log, the checkpoint, the statement or the day changes, so ``is`` is the test).
+
+    Threat: a page printing a visitor's CSRF token or menu served to another; only a
+    rendering for nobody logged in, that printed no token, is kept (``Portal.render_html``).
+    """
+
+    def __init__(self, entries_max: int = SHARED_PAGES_MAX) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[str, str], tuple[object, str]] = {}
+        self._entries_max = entries_max
+        #: Renderings stored so far.
+        self.renders = 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def get(self, key: tuple[str, str], view: object) -> str | None:
+        with self._lock:
+            found = self._pages.get(key)
+        return found[1] if found is not None and found[0] is view else None
+
+    def put(self, key: tuple[str, str], view: object, html: str) -> None:
+        with self._lock:
+            self.renders += 1
+            if key not in self._pages and len(self._pages) >= self._entries_max:
+                self._pages.clear()
+            self._pages[key] = (view, html)
 
 
 class Portal:
@@ -81,6 +118,7 @@ class Portal:
         self.environments = {loc: _environment(loc, self.translations[loc]) for loc in i18n.LOCALES}
         package = resources.files("reclaim.entrypoints.web").joinpath("static")
         self.static = {name: package.joinpath(name).read_bytes() for name in STATIC_FILES}
+        self.shared = SharedPages()
 
     def render(
         self,
@@ -91,12 +129,21 @@ class Portal:
         status: int = 200,
         cache: str = CACHE_PAGE,
     ) -> HTMLResponse:
+        html, _ = self.render_html(request, template, context)
+        return HTMLResponse(html, status_code=status,
+                            headers=_page_headers(locale_of(request), cache))  # fmt: skip
+
+    def render_html(
+        self, request: Request, template: str, context: Mapping[str, Any]
+    ) -> tuple[str, bool]:
+        """The page, and whether it is the same for every visitor without a session (nobody
+        logged in, no CSRF token printed): then ``SharedPages`` may keep it."""
         locale = locale_of(request)
-        accounts = None if self.services is None else self.services.accounts
-        visitor = forms.visitor_of(request, accounts)
+        visitor = self.visitor(request)
+        token = forms.CsrfToken(self.csrf, visitor)
         extra = {
             "visitor": visitor,
-            "csrf_token": forms.CsrfToken(self.csrf, visitor),
+            "csrf_token": token,
             "csrf_field": security.CSRF_FIELD,
             "portal_open": self.services is not None,
         }
@@ -105,7 +152,10 @@ class Portal:
             .get_template(template)
             .render(**common_context(request, locale), **extra, **context)
         )
-        return HTMLResponse(html, status_code=status, headers=_page_headers(locale, cache))
+        return html, visitor.principal is None and not token.printed
+
+    def visitor(self, request: Request) -> forms.Visitor:
+        return forms.visitor_of(request, None if self.services is None else self.services.accounts)
 
 
 def _environment(locale: str, translations: Translations) -> Environment:
@@ -280,18 +330,27 @@ async def home(request: Request) -> Response:
 
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(request: Request) -> Response:
+    """The public page: for visitors without a session, rendered once per view, language and
+    address (``SharedPages``)."""
     portal = portal_of(request)
     view = portal.transparency.view()
     locale = locale_of(request)
-    fmt, gettext = i18n.Localizer(locale), portal.translations[locale].gettext
-    context = {
-        "view": view,
-        "jurisdiction_charts": {
-            e.estate_id: jurisdiction_chart(e.jurisdictions, fmt, gettext) for e in view.estates
-        },
-        "rounds_chart": rounds_chart(view, fmt),
-    }
-    return portal.render(request, "transparency.html", context)
+    key = (locale, str(request.base_url))
+    anonymous = portal.visitor(request).principal is None
+    html = portal.shared.get(key, view) if anonymous else None
+    if html is None:
+        fmt, gettext = i18n.Localizer(locale), portal.translations[locale].gettext
+        context = {
+            "view": view,
+            "jurisdiction_charts": {
+                e.estate_id: jurisdiction_chart(e.jurisdictions, fmt, gettext) for e in view.estates
+            },
+            "rounds_chart": rounds_chart(view, fmt),
+        }
+        html, shared = portal.render_html(request, "transparency.html", context)
+        if shared:
+            portal.shared.put(key, view, html)
+    return HTMLResponse(html, headers=_page_headers(locale, CACHE_PAGE))
 
 
 @router.get(STATIC_PREFIX + "{name}")
