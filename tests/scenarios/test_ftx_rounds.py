@@ -36,7 +36,7 @@ import pytest
 from reclaim.adapters.files.round_spec_file import load_round_spec, shipped_round_spec
 from reclaim.core.distribution.compute import RoundLines, compute_round
 from reclaim.core.distribution.model import CAP, PERCENT, Round
-from tests.distribution_frames import FTX_INTEREST, FX, Row, escrowed, frame
+from tests.support.distribution_frames import FTX_INTEREST, FX, Row, escrowed, frame
 
 #: The rounds table of FACTS.md: cumulative basis points per class, "cap" for class 7.
 TABLE: Final = {

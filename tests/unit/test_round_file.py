@@ -25,7 +25,15 @@ from reclaim.core.distribution.compute import RoundLines, compute_round
 from reclaim.core.distribution.model import ClassRound
 from reclaim.core.distribution.payloads import LINES_HEADER
 from reclaim.core.distribution.state import Line
-from tests.distribution_frames import FTX_INTEREST, FTX_PLAN, FX, Row, escrowed, frame, one_round
+from tests.support.distribution_frames import (
+    FTX_INTEREST,
+    FTX_PLAN,
+    FX,
+    Row,
+    escrowed,
+    frame,
+    one_round,
+)
 
 ROUND = one_round(
     "ftx-2",
