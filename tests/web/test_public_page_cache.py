@@ -17,8 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reclaim.app.log_service import LogService
+from reclaim.core.limits import shared_pages_max
 from reclaim.entrypoints.api.app import create_app
-from reclaim.entrypoints.web.pages import SHARED_PAGES_MAX, Portal
+from reclaim.entrypoints.web.pages import Portal
 from tests.api.conftest import document
 from tests.web.portal_world import Portal as LivePortal
 from tests.web.test_pages import HTML
@@ -83,13 +84,13 @@ def test_each_language_and_address_has_its_own_rendering(app_client: TestClient)
 
 
 def test_the_renderings_kept_are_bounded(app_client: TestClient) -> None:
-    for i in range(SHARED_PAGES_MAX + 5):
+    for i in range(shared_pages_max + 5):
         host = f"host-{i}.example"
         page = app_client.get("/transparency", headers={**HTML, "Host": host})
         assert f"reclaim verify http://{host} " in page.text
     shared = portal_of(app_client).shared
-    assert len(shared) <= SHARED_PAGES_MAX
-    assert shared.renders == SHARED_PAGES_MAX + 5
+    assert len(shared) <= shared_pages_max
+    assert shared.renders == shared_pages_max + 5
 
 
 def test_a_creditor_sees_their_own_menu_and_nobody_else_does(portal: LivePortal) -> None:

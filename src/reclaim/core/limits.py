@@ -490,6 +490,9 @@ accept_language_max_chars: Final = 512
 accept_language_ranges_max: Final = 32
 #: How long the portal's language cookie lives: a year, for the language choice.
 lang_cookie_max_age_seconds: Final = 365 * 24 * 3600
+#: Renderings of the portal's shared public pages kept (languages × the addresses the server is
+#: reached at); at the bound the cache starts over, so made-up Host headers cannot grow it.
+shared_pages_max: Final = 32
 #: Longest CSRF token or session id read (a bound on the work; real ones are 43 characters).
 web_token_max_chars: Final = 128
 #: Longest id (a destination, a creditor, a claim) the portal reads from a form field before it

@@ -37,7 +37,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from reclaim.app.transparency import JurisdictionRow, Transparency, TransparencyService
-from reclaim.core.limits import chart_jurisdictions_max, chart_rows_max, lang_cookie_max_age_seconds
+from reclaim.core.limits import (
+    chart_jurisdictions_max,
+    chart_rows_max,
+    lang_cookie_max_age_seconds,
+    shared_pages_max,
+)
 from reclaim.entrypoints.web import charts, forms, i18n, labels, security
 from reclaim.entrypoints.web.services import CreditorServices
 
@@ -53,9 +58,6 @@ STATIC_PREFIX: Final = "/static/web/"
 CACHE_STATIC: Final = "public, max-age=86400"
 CACHE_PAGE: Final = "no-cache"
 CACHE_ERROR: Final = "no-store"
-#: Renderings of shared pages kept (languages × the addresses the server is reached at); at
-#: the bound the cache starts over, so a stream of made-up Host headers cannot grow it.
-SHARED_PAGES_MAX: Final = 32
 #: Error pages with words of their own (anything else is a 500).
 ERROR_STATUSES: Final = frozenset({400, 403, 404, 405, 413, 429})
 
@@ -81,7 +83,7 @@ class SharedPages:
     rendering for nobody logged in, that printed no token, is kept (``Portal.render_html``).
     """
 
-    def __init__(self, entries_max: int = SHARED_PAGES_MAX) -> None:
+    def __init__(self, entries_max: int = shared_pages_max) -> None:
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str], tuple[object, str]] = {}
         self._entries_max = entries_max
