@@ -63,9 +63,14 @@ def demo_command(
     if logins:
         console.print("Demo web logins (demo passwords; the portal at " + base + "):")
         for login in logins:
-            console.print(
-                f"  {login.role:<12} {base}{login.path:<16} {login.login}  {login.password}"
-            )
+            where = f"{base}{login.path}"
+            line = f"  {login.role:<12} {where:<38} {login.login}  {login.password}"
+            console.print(line, soft_wrap=True)
+        console.print(
+            f"  creditors sign up at {base}/signup with a claim's e-mail; the code is mailed "
+            "(reclaim mail deliver, RECLAIM_SMTP_HOST)",
+            soft_wrap=True,
+        )
     if serve_api:
         serve_container(container, "127.0.0.1", port)
     else:
