@@ -217,6 +217,9 @@ def _run(view: View, accounts: Sequence[Account], transfers: Sequence[Transfer],
             account_code, _ = account_ladder(view, account)
             if account_code is not AccountCode.ok:
                 return LedgerRefused("account", index, account_code, account.id)
+            # The overlay posts to its accounts: a copy, so the caller's moves stay as they were
+            # and the same moves can then be applied (they would otherwise be credited twice).
+            account = account.copy()
         view.put_account(account)
     if not check:  # checked before (``check_moves``): apply, resolving posts and voids
         for t in transfers:
