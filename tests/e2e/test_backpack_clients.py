@@ -17,8 +17,6 @@ import base64
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +33,7 @@ from backpack_exchange_sdk.websocket import WebSocketClient
 from bpx.account import Account
 from bpx.public import Public
 from tests.api import backpack_world as world
+from tests.support.serving import serving
 
 from reclaim import bootstrap
 from reclaim.config import Settings
@@ -44,12 +43,6 @@ from reclaim.log.keys import SignerKey
 SYMBOL: Final = world.SYMBOL
 START_SECONDS: Final = 60
 WAIT_SECONDS: Final = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def run(*args: str, cwd: Path) -> None:
@@ -73,34 +66,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base(data_dir: Path) -> Iterator[str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (data_dir.parent / "serve.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reclaim", "serve", "--port", str(port), "--data-dir",
-         str(data_dir)], stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert process.poll() is None, "reclaim serve exited while starting"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "reclaim serve did not start"
-            time.sleep(0.1)
+    with serving(data_dir, data_dir.parent / "serve.log", env, START_SECONDS) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        log.close()
 
 
 def bpx(base: str, name: str) -> Account:

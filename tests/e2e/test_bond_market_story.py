@@ -30,11 +30,8 @@ import base64
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,10 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-import httpx
 import pytest
 from bpx.account import Account as BpxAccount
 from tests.support.bond_market_world import DEPOSIT_MINOR, key, run_round, seed, world
+from tests.support.serving import serving
 
 from reclaim import bootstrap
 from reclaim.app.notes import PassedView
@@ -108,35 +105,9 @@ def root(tmp_path: Path) -> Path:
 @contextmanager
 def serve(data_dir: Path) -> Iterator[str]:
     """A real ``reclaim serve`` on a free loopback port; its base URL once it answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECLAIM_")}
-    with (data_dir.parent / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "reclaim", "serve", "--port", str(port), "--data-dir",
-             str(data_dir)], stdout=log, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-        try:
-            deadline = time.monotonic() + START_SECONDS
-            while True:
-                assert process.poll() is None, "reclaim serve exited while starting"
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "reclaim serve did not start"
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+    with serving(data_dir, data_dir.parent / "serve.log", env, START_SECONDS) as url:
+        yield url
 
 
 def usd_of(opened: bootstrap.Container, owner: str) -> int:

@@ -26,17 +26,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -49,6 +45,7 @@ from playwright.sync_api import (
 )
 
 from tests.support.onboarding_world import Inbox, smtp_server
+from tests.support.serving import serving
 from tests.web import portal_world
 
 CHROMIUM_DEFAULT: Final = "/usr/bin/chromium"
@@ -63,7 +60,6 @@ CHROMIUM_ARGS: Final = (
     "--disable-sync",
 )
 DEMO_CREDITORS: Final = "300"
-SERVER_START_SECONDS: Final = 60
 COMMAND_TIMEOUT_SECONDS: Final = 600
 #: The demo's data as made, before a server opened it (what ``portal`` copies).
 PRISTINE: Final = "pristine"
@@ -74,12 +70,6 @@ def reclaim(*args: str, cwd: Path) -> str:
                           text=True, timeout=COMMAND_TIMEOUT_SECONDS)  # fmt: skip
     assert done.returncode == 0, done.stderr + done.stdout
     return done.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -103,39 +93,6 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reclaim("liabilities", "snapshot", "--data-dir", "d", cwd=root)
     shutil.copytree(root / "d", root / PRISTINE)  # before any server writes to "d"
     return root / "d"
-
-
-@contextmanager
-def serving(data_dir: Path, log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """``reclaim serve`` over ``data_dir`` in its own process, until the block ends; its URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    log_file = log_path.open("wb")
-    command = ["serve", "--port", str(port), "--data-dir", str(data_dir)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reclaim", *command], stdout=log_file, stderr=subprocess.STDOUT,
-        env=env,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert process.poll() is None, "reclaim serve exited while starting"
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "reclaim serve did not start in time"
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        log_file.close()
 
 
 @pytest.fixture(scope="session")
