@@ -34,7 +34,8 @@ closes the creditor's conflict on that claim; the operator closes others with a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import fields
+from typing import Any, Final, TypeVar
 
 from reclaim.core.claims.codes import (
     CONFLICT_CODES,
@@ -156,20 +157,13 @@ def evolve_proof(state: ClaimsState, payload: Mapping[str, Any], time: str) -> N
 def decide_submit(state: ClaimsState, command: SubmitKyc) -> Decision | ClaimsRejection:
     c = command
     code = submit_code(state, c.creditor, c.provider, c.reference)
-    if code is not _K.ok:
-        return ClaimsRejection(code, None, f"creditor {c.creditor!r}")
-    payload: dict[str, JsonValue] = {
-        "creditor": c.creditor,
-        "provider": c.provider,
-        "reference": c.reference,
-    }
-    return Decision([(KYC_SUBMITTED, payload)])
+    return _decided(code, KYC_SUBMITTED, c, f"creditor {c.creditor!r}")
 
 
 def check_submit(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
-    creditor, provider, reference = texts(payload, ("creditor", "provider", "reference"))
-    code = submit_code(state, creditor, provider, reference)
-    return None if code is _K.ok else ClaimsRejection(code, None, f"creditor {creditor!r}")
+    c = _command_of(SubmitKyc, payload)
+    code = submit_code(state, c.creditor, c.provider, c.reference)
+    return _kyc_refused(code, c.creditor)
 
 
 def submit_code(state: ClaimsState, creditor: str, provider: str, reference: str) -> KycCode:
@@ -186,16 +180,12 @@ def submit_code(state: ClaimsState, creditor: str, provider: str, reference: str
 
 def decide_decision(state: ClaimsState, command: DecideKyc) -> Decision | ClaimsRejection:
     code = decision_code(state, command)
-    if code is not _K.ok:
-        return ClaimsRejection(code, None, f"creditor {command.creditor!r}")
-    return Decision([(KYC_DECIDED, _decision_payload(command))])
+    return _decided(code, KYC_DECIDED, command, f"creditor {command.creditor!r}")
 
 
 def check_decision(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
-    names = ("creditor", "state", "provider", "reference", "reason", "name_commitment")
-    command = DecideKyc(*texts(payload, names))
-    code = decision_code(state, command)
-    return None if code is _K.ok else ClaimsRejection(code, None, f"creditor {command.creditor!r}")
+    command = _command_of(DecideKyc, payload)
+    return _kyc_refused(decision_code(state, command), command.creditor)
 
 
 def decision_code(state: ClaimsState, d: DecideKyc) -> KycCode:
@@ -225,15 +215,8 @@ def decision_code(state: ClaimsState, d: DecideKyc) -> KycCode:
     return _K.ok
 
 
-def _decision_payload(d: DecideKyc) -> dict[str, JsonValue]:
-    return {
-        "creditor": d.creditor,
-        "state": d.state,
-        "reason": d.reason,
-        "name_commitment": d.name_commitment,
-        "provider": d.provider,
-        "reference": d.reference,
-    }
+def _kyc_refused(code: KycCode, creditor: str) -> ClaimsRejection | None:
+    return None if code is _K.ok else ClaimsRejection(code, None, f"creditor {creditor!r}")
 
 
 def evolve_kyc(state: ClaimsState, event_type: str, payload: Mapping[str, Any], time: str) -> None:
@@ -308,14 +291,7 @@ def decide_review_link(state: ClaimsState, command: LinkOnReview) -> Decision | 
     result = (Result(0, c.claim_id, code),)
     if code is _L.link_exists:
         return Decision([], result)
-    if code is not _L.ok:
-        return ClaimsRejection(code, None, f"claim {c.claim_id!r}, creditor {c.creditor!r}")
-    payload: dict[str, JsonValue] = {
-        "claim_id": c.claim_id,
-        "creditor": c.creditor,
-        "reason": c.reason,
-    }
-    return Decision([(CLAIM_LINKED_ON_REVIEW, payload)], result)
+    return _decided(code, CLAIM_LINKED_ON_REVIEW, c, _claim_creditor(c), result)
 
 
 def review_link_code(state: ClaimsState, claim_id: str, creditor: str, reason: str) -> LinkCode:
@@ -331,8 +307,8 @@ def check_link(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRe
 def check_review_link(
     state: ClaimsState, payload: Mapping[str, JsonValue]
 ) -> ClaimsRejection | None:
-    claim_id, creditor, reason = texts(payload, ("claim_id", "creditor", "reason"))
-    return _refused(review_link_code(state, claim_id, creditor, reason), claim_id)
+    c = _command_of(LinkOnReview, payload)
+    return _refused(review_link_code(state, c.claim_id, c.creditor, c.reason), c.claim_id)
 
 
 def check_conflict(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
@@ -430,19 +406,12 @@ def evolve_unlink(state: ClaimsState, payload: Mapping[str, Any]) -> None:
 def decide_close(state: ClaimsState, command: CloseConflict) -> Decision | ClaimsRejection:
     c = command
     code = close_code(state, c.claim_id, c.creditor, c.reason)
-    if code is not _L.ok:
-        return ClaimsRejection(code, None, f"claim {c.claim_id!r}, creditor {c.creditor!r}")
-    payload: dict[str, JsonValue] = {
-        "claim_id": c.claim_id,
-        "creditor": c.creditor,
-        "reason": c.reason,
-    }
-    return Decision([(CONFLICT_CLOSED, payload)])
+    return _decided(code, CONFLICT_CLOSED, c, _claim_creditor(c))
 
 
 def check_close(state: ClaimsState, payload: Mapping[str, JsonValue]) -> ClaimsRejection | None:
-    claim_id, creditor, reason = texts(payload, ("claim_id", "creditor", "reason"))
-    return _refused(close_code(state, claim_id, creditor, reason), claim_id)
+    c = _command_of(CloseConflict, payload)
+    return _refused(close_code(state, c.claim_id, c.creditor, c.reason), c.claim_id)
 
 
 def close_code(state: ClaimsState, claim_id: str, creditor: str, reason: str) -> LinkCode:
@@ -476,3 +445,34 @@ def _forms(claim_id: str, creditor: str, reason: str) -> LinkCode:
 def _refused(code: LinkCode, claim_id: str) -> ClaimsRejection | None:
     """A logged event must change something: ``link_exists`` is a refusal on replay."""
     return None if code is _L.ok else ClaimsRejection(code, None, f"claim {claim_id!r}")
+
+
+# One event of text fields -----------------------------------------------------------------------
+
+#: A command whose fields, all text, are its event's payload (``SubmitKyc``, ``DecideKyc``,
+#: ``LinkOnReview``, ``CloseConflict``).
+_TextCommand = TypeVar("_TextCommand", SubmitKyc, DecideKyc, LinkOnReview, CloseConflict)
+
+
+def _decided(
+    code: KycCode | LinkCode,
+    event_type: str,
+    command: SubmitKyc | DecideKyc | LinkOnReview | CloseConflict,
+    subject: str,
+    results: tuple[Result, ...] = (),
+) -> Decision | ClaimsRejection:
+    """``command`` as the payload of one ``event_type`` event if ``code`` is ``ok``, else its
+    refusal about ``subject``."""
+    if code is not _K.ok and code is not _L.ok:
+        return ClaimsRejection(code, None, subject)
+    payload: dict[str, JsonValue] = {f.name: getattr(command, f.name) for f in fields(command)}
+    return Decision([(event_type, payload)], results)
+
+
+def _command_of(kind: type[_TextCommand], payload: Mapping[str, JsonValue]) -> _TextCommand:
+    """The command a logged event's payload records (exactly the command's fields, each text)."""
+    return kind(*texts(payload, tuple(f.name for f in fields(kind))))
+
+
+def _claim_creditor(c: LinkOnReview | CloseConflict) -> str:
+    return f"claim {c.claim_id!r}, creditor {c.creditor!r}"
