@@ -13,77 +13,77 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from reclaim.adapters.db.migrations._helpers import create_index, create_table, int64
+
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def _int64() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "events",
-        sa.Column("seq", _int64(), autoincrement=False),
+        sa.Column("seq", int64(), autoincrement=False),
         sa.Column("type", sa.Text(), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
         sa.Column("key_id", sa.Text(), nullable=False),
         sa.Column("time", sa.Text(), nullable=False),
         sa.Column("leaf", sa.LargeBinary(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_events")),
+        primary_key=["seq"],
     )
-    op.create_table(
+    create_table(
         "merkle_nodes",
-        sa.Column("node_key", _int64(), autoincrement=False),
+        sa.Column("node_key", int64(), autoincrement=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("node_key", name=op.f("pk_merkle_nodes")),
+        primary_key=["node_key"],
     )
-    log_head = op.create_table(
+    log_head = create_table(
         "log_head",
         sa.Column("id", sa.Integer(), autoincrement=False),
-        sa.Column("size", _int64(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_log_head")),
-        sa.CheckConstraint("id = 1", name=op.f("ck_log_head_one_row")),
-        sa.CheckConstraint("size >= 0", name=op.f("ck_log_head_size_not_negative")),
+        sa.Column("size", int64(), nullable=False),
+        primary_key=["id"],
+        constraints=[
+            sa.CheckConstraint("id = 1", name=op.f("ck_log_head_one_row")),
+            sa.CheckConstraint("size >= 0", name=op.f("ck_log_head_size_not_negative")),
+        ],
     )
     op.bulk_insert(log_head, [{"id": 1, "size": 0}])
-    op.create_table(
+    create_table(
         "checkpoints",
-        sa.Column("size", _int64(), autoincrement=False),
+        sa.Column("size", int64(), autoincrement=False),
         sa.Column("root", sa.LargeBinary(), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("size", name=op.f("pk_checkpoints")),
+        primary_key=["size"],
     )
-    op.create_table(
+    create_table(
         "actors",
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("role", sa.Text(), nullable=False),
-        sa.Column("registered_seq", _int64(), nullable=False),
-        sa.PrimaryKeyConstraint("name", name=op.f("pk_actors")),
+        sa.Column("registered_seq", int64(), nullable=False),
+        primary_key=["name"],
     )
-    op.create_table(
+    create_table(
         "actor_keys",
         sa.Column("key_id", sa.Text(), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
         sa.Column("verifier_key", sa.Text(), nullable=False),
-        sa.Column("revoked_seq", _int64(), nullable=True),
-        sa.PrimaryKeyConstraint("key_id", name=op.f("pk_actor_keys")),
-        sa.ForeignKeyConstraint(
-            ["actor"], ["actors.name"], name=op.f("fk_actor_keys_actor_actors")
-        ),
+        sa.Column("revoked_seq", int64(), nullable=True),
+        primary_key=["key_id"],
+        constraints=[
+            sa.ForeignKeyConstraint(
+                ["actor"], ["actors.name"], name=op.f("fk_actor_keys_actor_actors")
+            ),
+        ],
     )
-    op.create_index(op.f("ix_actor_keys_actor"), "actor_keys", ["actor"])
-    op.create_table(
+    create_index("actor_keys", ["actor"])
+    create_table(
         "documents",
         sa.Column("document_id", sa.Text(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("sha256", sa.Text(), nullable=False),
         sa.Column("media_type", sa.Text(), nullable=False),
-        sa.Column("published_seq", _int64(), nullable=False),
-        sa.PrimaryKeyConstraint("document_id", name=op.f("pk_documents")),
+        sa.Column("published_seq", int64(), nullable=False),
+        primary_key=["document_id"],
     )
 
 

@@ -7,8 +7,6 @@ codes) and state that is not in it (rate-limit buckets). On SQLite the two vault
 million subjects at once). Times are RFC 3339 UTC text of a fixed
 width (``...T...:...:...ffffffZ``), so text order is time order.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-01-25
 """
 
@@ -17,44 +15,42 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from reclaim.adapters.db.migrations._helpers import create_index, create_table, int64
+
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
-
-
-def _int64() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "pii_subjects",
         sa.Column("subject_id", sa.Text(), nullable=False),
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=True),
         sa.Column("kek_id", sa.Text(), nullable=True),
         sa.Column("created_at", sa.Text(), nullable=False),
         sa.Column("erased_at", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("subject_id", name=op.f("pk_pii_subjects")),
+        primary_key=["subject_id"],
         sqlite_with_rowid=False,
     )
-    op.create_table(
+    create_table(
         "pii_fields",
         sa.Column("subject_id", sa.Text(), nullable=False),
         sa.Column("field", sa.Text(), nullable=False),
         sa.Column("nonce", sa.LargeBinary(), nullable=False),
         sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("subject_id", "field", name=op.f("pk_pii_fields")),
-        sa.ForeignKeyConstraint(
-            ["subject_id"],
-            ["pii_subjects.subject_id"],
-            name=op.f("fk_pii_fields_subject_id_pii_subjects"),
-        ),
+        primary_key=["subject_id", "field"],
+        constraints=[
+            sa.ForeignKeyConstraint(
+                ["subject_id"],
+                ["pii_subjects.subject_id"],
+                name=op.f("fk_pii_fields_subject_id_pii_subjects"),
+            ),
+        ],
         sqlite_with_rowid=False,
     )
-    op.create_table(
+    create_table(
         "mail_outbox",
-        sa.Column("id", _int64(), autoincrement=True),
+        sa.Column("id", int64(), autoincrement=True),
         sa.Column("message_token", sa.Text(), nullable=False),
         sa.Column("to_subject", sa.Text(), nullable=False),
         sa.Column("to_field", sa.Text(), nullable=False),
@@ -68,17 +64,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Text(), nullable=False),
         sa.Column("sent_at", sa.Text(), nullable=True),
         sa.Column("failed_at", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
-        sa.CheckConstraint(
-            "status IN ('queued', 'sent', 'failed')", name=op.f("ck_mail_outbox_status_known")
-        ),
+        primary_key=["id"],
+        constraints=[
+            sa.CheckConstraint(
+                "status IN ('queued', 'sent', 'failed')", name=op.f("ck_mail_outbox_status_known")
+            ),
+        ],
     )
-    op.create_index(
-        op.f("ix_mail_outbox_status_next_attempt_at"),
-        "mail_outbox",
-        ["status", "next_attempt_at"],
-    )
-    op.create_table(
+    create_index("mail_outbox", ["status", "next_attempt_at"])
+    create_table(
         "one_time_codes",
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
@@ -87,16 +81,16 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Text(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("used_at", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("purpose", "subject", name=op.f("pk_one_time_codes")),
+        primary_key=["purpose", "subject"],
     )
-    op.create_index(op.f("ix_one_time_codes_expires_at"), "one_time_codes", ["expires_at"])
-    op.create_table(
+    create_index("one_time_codes", ["expires_at"])
+    create_table(
         "rate_limits",
         sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("tat_us", _int64(), nullable=False),
-        sa.PrimaryKeyConstraint("key", name=op.f("pk_rate_limits")),
+        sa.Column("tat_us", int64(), nullable=False),
+        primary_key=["key"],
     )
-    op.create_index(op.f("ix_rate_limits_tat_us"), "rate_limits", ["tat_us"])
+    create_index("rate_limits", ["tat_us"])
 
 
 def downgrade() -> None:

@@ -5,8 +5,6 @@ received is not in the log. A row is written in the same transaction as the even
 produced and pruned once its window (``until_ms``, milliseconds since the epoch) has closed, so
 no restart, second process or replica accepts the same signed bytes twice.
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -15,21 +13,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from reclaim.adapters.db.migrations._helpers import create_index, create_table, int64
+
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "request_signatures",
         sa.Column("digest", sa.LargeBinary(), nullable=False),
         sa.Column("actor", sa.Text(), nullable=False),
-        sa.Column("until_ms", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.PrimaryKeyConstraint("digest", name=op.f("pk_request_signatures")),
+        sa.Column("until_ms", int64(), nullable=False),
+        primary_key=["digest"],
     )
-    op.create_index(op.f("ix_request_signatures_until_ms"), "request_signatures", ["until_ms"])
+    create_index("request_signatures", ["until_ms"])
 
 
 def downgrade() -> None:

@@ -8,8 +8,6 @@ with the code; NULL for codes without one). ``used_challenges`` keeps, until it 
 HMAC of every proof-of-possession challenge a sign-up or a key addition spent, so none is
 accepted twice. Neither is a projection: none of this is in the log.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-08
 """
 
@@ -18,22 +16,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from reclaim.adapters.db.migrations._helpers import create_index, create_table
+
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.add_column("one_time_codes", sa.Column("binding", sa.LargeBinary(), nullable=True))
     op.add_column("one_time_codes", sa.Column("token_hash", sa.LargeBinary(), nullable=True))
-    op.create_table(
+    create_table(
         "used_challenges",
         sa.Column("digest", sa.LargeBinary(), nullable=False),
         sa.Column("expires_at", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("digest", name=op.f("pk_used_challenges")),
+        primary_key=["digest"],
     )
-    op.create_index(op.f("ix_used_challenges_expires_at"), "used_challenges", ["expires_at"])
+    create_index("used_challenges", ["expires_at"])
 
 
 def downgrade() -> None:
