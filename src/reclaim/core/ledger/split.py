@@ -36,14 +36,8 @@ from functools import partial
 from itertools import repeat
 from typing import NamedTuple
 
-from reclaim.core.ledger.codes import AccountCode, TransferCode
-from reclaim.core.ledger.engine import (
-    Overlay,
-    account_ladder,
-    apply_transfer,
-    assert_account,
-    transfer_ladder,
-)
+from reclaim.core.ledger.effects import LedgerRefused, first_refusal
+from reclaim.core.ledger.engine import assert_account
 from reclaim.core.ledger.model import (
     CREDITS_MUST_NOT_EXCEED_DEBITS,
     DEBITS_MUST_NOT_EXCEED_CREDITS,
@@ -100,24 +94,13 @@ class Split(NamedTuple):
         ]
 
 
-class SplitRefused(NamedTuple):
+def check_split(ledger: LedgerState, split: Split, time: str) -> LedgerRefused | None:
     """The first account (its position among the credits) or transfer (its position in the
-    chain) the ledger refuses, and why."""
-
-    what: str
-    position: int
-    code: AccountCode | TransferCode
-    ident: str
-
-    def __str__(self) -> str:
-        return f"{self.what} {self.ident!r}: {self.code.name}"
-
-
-def check_split(ledger: LedgerState, split: Split, time: str) -> SplitRefused | None:
-    """The first account or transfer of ``split`` the ledger refuses at ``time``, or ``None``."""
+    chain) of ``split`` the ledger refuses at ``time``, or ``None``: when the fast conditions
+    fail, the generic ladders over the chain (``effects.first_refusal``) give it exactly."""
     if _accepted(ledger, split):
         return None
-    return _first_refusal(ledger, split, time)
+    return first_refusal(ledger, split.accounts(), split.transfers(), time)
 
 
 def _accepted(ledger: LedgerState, s: Split) -> bool:
@@ -186,26 +169,6 @@ def _credits_acceptable(ledger: LedgerState, s: Split, credits: list[str]) -> bo
 
 def _refs_valid(refs: Mapping[str, str]) -> bool:
     return all(kind in REF_KINDS and REF_RE.fullmatch(ref) for kind, ref in refs.items())
-
-
-def _first_refusal(ledger: LedgerState, s: Split, time: str) -> SplitRefused | None:
-    """The generic ladders over the chain (an ``Overlay``): the first refusal, exactly."""
-    view = Overlay(ledger)
-    seen: set[str] = set()
-    for index, account in enumerate(s.accounts()):
-        if account.id in seen or view.account(account.id) is not None:
-            continue
-        seen.add(account.id)
-        account_code, _ = account_ladder(view, account)
-        if account_code is not AccountCode.ok:
-            return SplitRefused("account", index, account_code, account.id)
-        view.put_account(account)
-    for index, transfer in enumerate(s.transfers()):
-        code, _ = transfer_ladder(view, transfer, time)
-        if code is not TransferCode.ok:
-            return SplitRefused("transfer", index, code, transfer.id)
-        apply_transfer(view, transfer, time, "")
-    return None
 
 
 def apply_split(ledger: LedgerState, s: Split, time: str) -> None:

@@ -32,15 +32,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterable, Sequence
 from typing import Final, NamedTuple
 
-from reclaim.core.ledger.codes import AccountCode, TransferCode
-from reclaim.core.ledger.engine import (
-    Overlay,
-    View,
-    account_ladder,
-    apply_transfer,
-    resolved,
-    transfer_ladder,
-)
+from reclaim.core.ledger.effects import LedgerRefused, apply_chain, first_refusal
 from reclaim.core.ledger.model import (
     DEBITS_MUST_NOT_EXCEED_CREDITS,
     PENDING,
@@ -67,16 +59,6 @@ class Moves(NamedTuple):
     accounts: tuple[Account, ...]
     transfers: tuple[Transfer, ...]
     pending: dict[int, tuple[str, int] | None]
-
-
-class LedgerRefused(NamedTuple):
-    what: str
-    position: int
-    code: AccountCode | TransferCode
-    ident: str
-
-    def __str__(self) -> str:
-        return f"{self.what} {self.ident!r}: {self.code.name}"
 
 
 #: Every market escrow account's owner starts so (the market's guard keeps plain ledger
@@ -206,44 +188,16 @@ def moves_of(
     return Moves(tuple(accounts), tuple(transfers), now)
 
 
-def _run(view: View, accounts: Sequence[Account], transfers: Sequence[Transfer], time: str,
-         check: bool) -> LedgerRefused | None:  # fmt: skip
-    seen: set[str] = set()
-    for index, account in enumerate(accounts):
-        if account.id in seen or view.account(account.id) is not None:
-            continue
-        seen.add(account.id)
-        if check:
-            account_code, _ = account_ladder(view, account)
-            if account_code is not AccountCode.ok:
-                return LedgerRefused("account", index, account_code, account.id)
-            # The overlay posts to its accounts: a copy, so the caller's moves stay as they were
-            # and the same moves can then be applied (they would otherwise be credited twice).
-            account = account.copy()
-        view.put_account(account)
-    if not check:  # checked before (``check_moves``): apply, resolving posts and voids
-        for t in transfers:
-            pending = view.transfer(t.pending_id) if t.pending_id else None
-            apply_transfer(view, resolved(t, pending), time, "")
-        return None
-    for index, t in enumerate(transfers):
-        code, record = transfer_ladder(view, t, time)
-        if code is not TransferCode.ok:
-            return LedgerRefused("transfer", index, code, t.id)
-        apply_transfer(view, resolved(t, record), time, "")
-    return None
-
-
 def check_moves(ledger: LedgerState, moves: Moves, time: str) -> LedgerRefused | None:
     """The first account or transfer the ledger would refuse at ``time``, or ``None``."""
-    return _run(Overlay(ledger), moves.accounts, moves.transfers, time, check=True)
+    return first_refusal(ledger, moves.accounts, moves.transfers, time)
 
 
 def apply_moves(
     ledger: LedgerState, pending: dict[int, tuple[str, int]], moves: Moves, time: str
 ) -> None:
     """Post checked moves to the ledger and update the resting orders' pending transfers."""
-    _run(ledger, moves.accounts, moves.transfers, time, check=False)
+    apply_chain(ledger, moves.accounts, moves.transfers, time)
     for order_id, entry in moves.pending.items():
         if entry is None:
             pending.pop(order_id, None)

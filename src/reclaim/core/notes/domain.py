@@ -38,6 +38,7 @@ from typing import Final, NamedTuple
 from reclaim.core.claims.model import APPROVED
 from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
+from reclaim.core.ledger.effects import LedgerRefused
 from reclaim.core.ledger.model import (
     DEBITS_MUST_NOT_EXCEED_CREDITS,
     Account,
@@ -46,12 +47,11 @@ from reclaim.core.ledger.model import (
     Transfer,
     account_id,
 )
-from reclaim.core.ledger.split import Split, SplitRefused, apply_split, check_split
+from reclaim.core.ledger.split import Split, apply_split, check_split
 from reclaim.core.market.machine import MarketState
 from reclaim.core.market.model import Fill
 from reclaim.core.market.settlement import (
     AVAILABLE_PURPOSE,
-    LedgerRefused,
     Moves,
     apply_moves,
     available_account,
@@ -196,7 +196,7 @@ def _split(ns: NotesState, event: PassedThrough, decision: NotesDecision) -> Spl
 
 
 def _check_ledger(ns: NotesState, world: World, decision: NotesDecision, time: str
-                  ) -> LedgerRefused | SplitRefused | None:  # fmt: skip
+                  ) -> LedgerRefused | None:  # fmt: skip
     event = decision.event
     if isinstance(event, PassedThrough):
         split = _split(ns, event, decision)
