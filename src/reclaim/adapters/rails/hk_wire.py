@@ -33,15 +33,14 @@ with the bank.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Final
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from reclaim.adapters.rails import csv_file, fields_problem, latin_name
+from reclaim.adapters.rails import BatchRail, PayoutBatch, csv_file, fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -74,11 +73,12 @@ class Correspondent:
     account_name: str
 
 
-class HkWireRail:
+class HkWireRail(BatchRail):
     """The ``Rail`` of USD wires through the Hong Kong correspondent."""
 
-    name: Final = NAME
-    asset: Final = ASSET
+    name = NAME
+    asset = ASSET
+    payments_per_file_max = hk_wire_payments_per_file_max
 
     def __init__(self, correspondent: Correspondent | None) -> None:
         """``correspondent``: the operator's account in Hong Kong; ``None`` checks destinations
@@ -118,22 +118,15 @@ class HkWireRail:
         masked = f"{bic.compact} ****{account[-4:]}"
         return Beneficiary(NAME, checked, f"{bic.compact}/{account}", masked)
 
-    def batch_file(
-        self,
-        batch_id: str,
-        created_at: datetime,
-        execution_date: date,
-        instructions: Sequence[PayoutInstruction],
-    ) -> RailFile:
-        assert 0 < len(instructions) <= hk_wire_payments_per_file_max, "a batch pays 1 … 1,000"
+    def write_file(self, batch: PayoutBatch) -> RailFile:
         c = self._correspondent
         if c is None:
             raise RailFileError("no correspondent account is configured for wire files")
+        value_date = batch.execution_date.isoformat()
 
         def row(ins: PayoutInstruction) -> tuple[str, ...]:
-            assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on hk_wire"
             return (
-                batch_id, ins.withdrawal_id, execution_date.isoformat(), ASSET,
+                batch.batch_id, ins.withdrawal_id, value_date, ASSET,
                 format_amount(ins.amount_minor, ASSETS[ASSET]), c.account,
                 latin_name(c.account_name, hk_wire_name_length_max_chars),
                 latin_name(ins.beneficiary_name, hk_wire_name_length_max_chars),
@@ -141,4 +134,4 @@ class HkWireRail:
                 f"reclaim withdrawal {ins.withdrawal_id}",
             )  # fmt: skip
 
-        return csv_file(f"{batch_id}.hk-wire.csv", HEADER, instructions, row)
+        return csv_file(f"{batch.batch_id}.hk-wire.csv", HEADER, batch.instructions, row)

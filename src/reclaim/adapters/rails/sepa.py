@@ -24,9 +24,9 @@ execution date applies to the whole batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from schwifty import BIC, IBAN
@@ -34,12 +34,11 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
-from reclaim.adapters.rails import fields_problem, latin_name
+from reclaim.adapters.rails import BatchRail, PayoutBatch, fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
     BeneficiaryProblem,
-    PayoutInstruction,
     RailFile,
     RailFileError,
 )
@@ -65,11 +64,12 @@ class SepaDebtor:
     bic: str
 
 
-class SepaRail:
+class SepaRail(BatchRail):
     """The ``Rail`` of SEPA credit transfers in EUR."""
 
-    name: Final = NAME
-    asset: Final = ASSET
+    name = NAME
+    asset = ASSET
+    payments_per_file_max = sepa_payments_per_file_max
 
     def __init__(self, debtor: SepaDebtor | None, schema: str = SCHEMAS[0]) -> None:
         """``debtor``: the operator's paying account; ``None`` checks destinations only (a
@@ -104,15 +104,9 @@ class SepaRail:
         compact = iban.compact
         return Beneficiary(NAME, checked, compact, f"{compact[:4]} **** {compact[-4:]}")
 
-    def batch_file(
-        self,
-        batch_id: str,
-        created_at: datetime,
-        execution_date: date,
-        instructions: Sequence[PayoutInstruction],
-    ) -> RailFile:
+    def write_file(self, batch: PayoutBatch) -> RailFile:
+        batch_id = batch.batch_id
         assert 0 < len(batch_id) <= sepa_id_length_max_chars - 6, f"batch id {batch_id!r}"
-        assert 0 < len(instructions) <= sepa_payments_per_file_max, "a batch pays 1 … 10,000"
         debtor = self._debtor
         if debtor is None:
             raise RailFileError("no debtor account is configured for SEPA batch files")
@@ -123,15 +117,14 @@ class SepaRail:
             "batch": True,
             "currency": ASSET,
         }
-        document = _DeterministicTransfer(config, self._schema, batch_id, created_at)
+        document = _DeterministicTransfer(config, self._schema, batch_id, batch.created_at)
         total = 0
-        for ins in instructions:
-            assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on sepa"
+        for ins in batch.instructions:
             payment: dict[str, Any] = {
                 "name": latin_name(ins.beneficiary_name, sepa_name_length_max_chars),
                 "IBAN": ins.beneficiary["iban"],
                 "amount": ins.amount_minor,
-                "execution_date": execution_date,
+                "execution_date": batch.execution_date,
                 "description": f"reclaim withdrawal {ins.withdrawal_id}",
                 "endtoend_id": ins.withdrawal_id,
             }
@@ -143,7 +136,8 @@ class SepaRail:
             content: bytes = document.export(validate=True)
         except ValidationError as exc:
             raise RailFileError(f"batch {batch_id} does not validate: {exc.__cause__}") from exc
-        return RailFile(f"{batch_id}.pain.001.xml", MEDIA_TYPE, content, len(instructions), total)
+        count = len(batch.instructions)
+        return RailFile(f"{batch_id}.pain.001.xml", MEDIA_TYPE, content, count, total)
 
 
 class _DeterministicTransfer(SepaTransfer):  # type: ignore[misc] # sepaxml has no type hints

@@ -24,13 +24,12 @@ withdrawal (``rail_reference``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 
-from reclaim.adapters.rails import csv_file, fields_problem
+from reclaim.adapters.rails import BatchRail, PayoutBatch, csv_file, fields_problem
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -48,11 +47,12 @@ HEADER: Final = ("batch_id", "withdrawal_id", "network", "to", "amount", "asset"
 _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-class UsdcRail:
+class UsdcRail(BatchRail):
     """The ``Rail`` of USDC transfers to allow-listed addresses on ``network``."""
 
-    name: Final = NAME
-    asset: Final = ASSET
+    name = NAME
+    asset = ASSET
+    payments_per_file_max = usdc_payments_per_file_max
 
     def __init__(self, allow_list: Iterable[str], network: str = "ethereum") -> None:
         allowed = frozenset(allow_list)
@@ -79,19 +79,10 @@ class UsdcRail:
             )
         return Beneficiary(NAME, {"address": checked}, checked, f"{checked[:6]}…{checked[-4:]}")
 
-    def batch_file(
-        self,
-        batch_id: str,
-        created_at: datetime,
-        execution_date: date,
-        instructions: Sequence[PayoutInstruction],
-    ) -> RailFile:
-        assert 0 < len(instructions) <= usdc_payments_per_file_max, "a batch pays 1 … 500"
-
+    def write_file(self, batch: PayoutBatch) -> RailFile:
         def row(ins: PayoutInstruction) -> tuple[str, ...]:
-            assert ins.asset == ASSET, f"{ins.withdrawal_id}: {ins.asset} on usdc"
             amount = format_amount(ins.amount_minor, ASSETS[ASSET])
-            return (batch_id, ins.withdrawal_id, self._network, ins.beneficiary["address"],
+            return (batch.batch_id, ins.withdrawal_id, self._network, ins.beneficiary["address"],
                     amount, ASSET)  # fmt: skip
 
-        return csv_file(f"{batch_id}.usdc.csv", HEADER, instructions, row)
+        return csv_file(f"{batch.batch_id}.usdc.csv", HEADER, batch.instructions, row)
