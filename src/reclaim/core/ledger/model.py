@@ -194,6 +194,22 @@ class Transfer(NamedTuple):
     timeout_seconds: int = 0
 
 
+def transfer_terms(t: Transfer) -> dict[str, JsonValue]:
+    """A transfer's terms but its id, canonical-JSON-ready: its entity's (``LedgerState.entity``)
+    and its event item's (``payloads.transfer_payload``)."""
+    return {
+        "kind": t.kind,
+        "debit_account_id": t.debit_account_id,
+        "credit_account_id": t.credit_account_id,
+        "asset": t.asset,
+        "amount_minor": str(t.amount_minor),
+        "code": t.code,
+        "refs": dict(sorted(t.refs.items())) if t.refs else {},
+        "pending_id": t.pending_id,
+        "timeout_seconds": str(t.timeout_seconds),
+    }
+
+
 class StoredTransfer(NamedTuple):
     """An accepted transfer as the ledger keeps it (post/void with their fields filled in).
 
@@ -379,17 +395,8 @@ class LedgerState:
             r = self.transfers.get(ident)
             if r is None:
                 return None
-            t = r.transfer
             return {
-                "kind": t.kind,
-                "debit_account_id": t.debit_account_id,
-                "credit_account_id": t.credit_account_id,
-                "asset": t.asset,
-                "amount_minor": str(t.amount_minor),
-                "code": t.code,
-                "refs": dict(sorted(t.refs.items())) if t.refs else {},
-                "pending_id": t.pending_id,
-                "timeout_seconds": str(t.timeout_seconds),
+                **transfer_terms(r.transfer),
                 "created_at": r.created_at,
                 "expires_at": r.expires_at,
                 "status": r.status,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from reclaim.core.ledger.model import Account, Transfer
+from reclaim.core.ledger.model import Account, Transfer, transfer_terms
 from reclaim.core.payload_fields import PayloadError as PayloadError
 from reclaim.core.payload_fields import integer as _int
 from reclaim.core.payload_fields import record as _record
@@ -66,20 +66,7 @@ def account_payload(account: Account) -> dict[str, JsonValue]:
 
 
 def transfer_payload(transfer: Transfer, expires_at: str) -> dict[str, JsonValue]:
-    t = transfer
-    return {
-        "id": t.id,
-        "kind": t.kind,
-        "debit_account_id": t.debit_account_id,
-        "credit_account_id": t.credit_account_id,
-        "asset": t.asset,
-        "amount_minor": str(t.amount_minor),
-        "code": t.code,
-        "refs": {k: t.refs[k] for k in sorted(t.refs)} if t.refs else {},
-        "pending_id": t.pending_id,
-        "timeout_seconds": str(t.timeout_seconds),
-        "expires_at": expires_at,
-    }
+    return {"id": transfer.id, **transfer_terms(transfer), "expires_at": expires_at}
 
 
 # Strict readers (the verifier's) ----------------------------------------------------------------

@@ -50,6 +50,7 @@ from reclaim.core.market.model import (
     order_id_of,
     pow10,
 )
+from reclaim.core.market.payloads import market_payload
 from reclaim.core.types import JsonValue
 
 USER: Final = "user"
@@ -119,17 +120,8 @@ class MarketState:
     def entity(self, key: str) -> JsonValue:
         kind, _, ident = key.partition("/")
         if kind == "market" and ident in self.markets:
-            m = self.markets[ident]
             return {
-                "symbol": m.symbol,
-                "series": m.series,
-                "quote_asset": m.quote_asset,
-                "price_decimals": str(m.price_decimals),
-                "step_notes": str(m.step_notes),
-                "min_quantity_steps": str(m.min_quantity_steps),
-                "maker_fee_bps": str(m.maker_fee_bps),
-                "taker_fee_bps": str(m.taker_fee_bps),
-                "fee_owner": m.fee_owner,
+                **market_payload(self.markets[ident]),
                 "status": self.status[ident].value,
                 "next_trade_id": str(self.next_trade_id[ident]),
             }
