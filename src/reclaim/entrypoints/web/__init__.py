@@ -26,12 +26,22 @@ from fastapi import FastAPI
 from reclaim.app.liabilities import LiabilitiesService
 from reclaim.app.log_service import LogService
 from reclaim.app.transparency import TransparencyService
-from reclaim.entrypoints.web import creditor, market, money, notes, operator, operator_market
+from reclaim.entrypoints.web import (
+    creditor,
+    market,
+    money,
+    notes,
+    operator,
+    operator_files,
+    operator_market,
+)
 from reclaim.entrypoints.web.pages import Portal, install_not_found_page, router
 from reclaim.entrypoints.web.services import CreditorServices
-from reclaim.entrypoints.web.uploads import UPLOAD_ROUTES, UploadRoute
+from reclaim.entrypoints.web.uploads import UPLOAD_ROUTES as KYC_UPLOAD_ROUTES
+from reclaim.entrypoints.web.uploads import UploadRoute
 
 __all__ = ["UPLOAD_ROUTES", "UploadRoute", "install"]
+UPLOAD_ROUTES = {**KYC_UPLOAD_ROUTES, **operator_files.UPLOAD_ROUTES}
 
 
 def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | None) -> None:
@@ -50,4 +60,5 @@ def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | Non
     app.include_router(market.router)
     app.include_router(operator.router)
     app.include_router(operator_market.router)
+    app.include_router(operator_files.router)
     install_not_found_page(app)

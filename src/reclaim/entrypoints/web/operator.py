@@ -79,6 +79,9 @@ PERMISSIONS: Final = {
     "markets_view": frozenset({"admin", "auditor"}),
     "markets_set": frozenset({"admin"}),
     "policy_view": frozenset({"admin", "kyc_officer", "treasury", "auditor"}),
+    # operator_files.py: the register import, statement reconciliation
+    "register_import": frozenset({"admin"}),
+    "statements_reconcile": frozenset({"treasury"}),
 }
 BATCH_UNAVAILABLE: Final = PortalCode.batch_file_unavailable
 DECISIONS: Final = ("approved", "rejected", "resubmission_requested")
