@@ -6,7 +6,7 @@ Each implements ``reclaim.app.liabilities.CheckpointSource`` (``name``, ``note_a
 - ``CheckpointFile(path)``: one signed checkpoint note in a file (what ``GET /log/checkpoint``
   or ``reclaim checkpoint`` printed). It is returned whatever size is asked for: the comparison
   with the statement then names any difference.
-- ``ExportedCheckpoints(directory)``: an exported log (``reclaim export-log``), whose
+- ``ExportedCheckpoints(path)``: the directory of an exported log (``reclaim export-log``), whose
   ``checkpoints/<size>`` files are every checkpoint the log published.
 - ``ServerCheckpoints(base_url)``: a running server, ``GET /log/checkpoints?start=<size>&limit=1``
   (the checkpoint of exactly that size, if it was published); ``log_key()`` reads the log's
@@ -37,11 +37,22 @@ _DECIMAL: Final = re.compile(r"0|[1-9][0-9]{0,19}")
 http_timeout_seconds: Final = 30
 
 
-class CheckpointFile:
-    """One checkpoint note in a file."""
+class _LocalCheckpoints:
+    """A source on this machine's disk, at ``path``: it publishes no key (an exported log's keys
+    are checked by ``reclaim verify``, not taken from here) and holds nothing to close."""
 
     def __init__(self, path: Path) -> None:
         self._path = Path(path)
+
+    def log_key(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class CheckpointFile(_LocalCheckpoints):
+    """One checkpoint note in a file."""
 
     @property
     def name(self) -> str:
@@ -50,37 +61,20 @@ class CheckpointFile:
     def note_at(self, size: int) -> str | None:
         return _read_note(self._path)
 
-    def log_key(self) -> None:
-        """A note file publishes no key."""
-        return None
 
-    def close(self) -> None:
-        pass
-
-
-class ExportedCheckpoints:
-    """The ``checkpoints/<size>`` files of an exported log."""
-
-    def __init__(self, directory: Path) -> None:
-        self._directory = Path(directory)
+class ExportedCheckpoints(_LocalCheckpoints):
+    """The ``checkpoints/<size>`` files of an exported log (``path`` is its directory)."""
 
     @property
     def name(self) -> str:
-        return f"the exported log {self._directory}"
+        return f"the exported log {self._path}"
 
     def note_at(self, size: int) -> str | None:
-        folder = self._directory / "checkpoints"
+        folder = self._path / "checkpoints"
         if not folder.is_dir():
             raise SourceError(f"{folder} is not a directory: not an exported log")
         path = folder / str(size)
         return _read_note(path) if path.is_file() else None
-
-    def log_key(self) -> None:
-        """An exported log's keys are checked by ``reclaim verify``, not taken from here."""
-        return None
-
-    def close(self) -> None:
-        pass
 
 
 class ServerCheckpoints:
