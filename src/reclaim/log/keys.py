@@ -66,16 +66,10 @@ class VerifierKey:
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """Parse ``<name>+<hex id>+<base64(0x01 || key)>``; the id must match the key."""
-        parts = text.strip().split("+", 2)
-        if len(parts) != 3:
-            raise KeyFormatError("a verifier key is <name>+<hex key id>+<base64 key>")
-        name, hex_id, encoded = parts
-        raw = _b64(encoded, "verifier key")
-        if len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise KeyFormatError("verifier key is not 0x01 followed by a 32-byte Ed25519 key")
-        key = cls.from_public_bytes(name, raw[1:])
-        if hex_id != key.key_id.hex():
-            raise KeyFormatError(f"verifier key id {hex_id} does not match its key")
+        form = "<name>+<hex key id>+<base64 key>"
+        name, hex_id, public_key = _key_fields(text.strip(), "verifier", form, "Ed25519 key")
+        key = cls.from_public_bytes(name, public_key)
+        _check_key_id(key.key_id, hex_id, "verifier")
         return key
 
     def to_text(self) -> str:
@@ -114,16 +108,10 @@ class SignerKey:
         text = text.strip()
         if not text.startswith(_PRIVATE_PREFIX):
             raise KeyFormatError("a signer key starts with PRIVATE+KEY+")
-        parts = text[len(_PRIVATE_PREFIX) :].split("+", 2)
-        if len(parts) != 3:
-            raise KeyFormatError("a signer key is PRIVATE+KEY+<name>+<hex id>+<base64 seed>")
-        name, hex_id, encoded = parts
-        raw = _b64(encoded, "signer key")
-        if len(raw) != 33 or raw[0] != ALG_ED25519:
-            raise KeyFormatError("signer key is not 0x01 followed by a 32-byte seed")
-        key = cls.from_seed(check_key_name(name), raw[1:])
-        if hex_id != key.key_id.hex():
-            raise KeyFormatError(f"signer key id {hex_id} does not match its key")
+        body, form = text[len(_PRIVATE_PREFIX) :], "PRIVATE+KEY+<name>+<hex id>+<base64 seed>"
+        name, hex_id, seed = _key_fields(body, "signer", form, "seed")
+        key = cls.from_seed(check_key_name(name), seed)
+        _check_key_id(key.key_id, hex_id, "signer")
         return key
 
     @classmethod
@@ -155,3 +143,22 @@ def _b64(text: str, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise KeyFormatError(f"{what}: not base64") from exc
+
+
+def _key_fields(body: str, kind: str, form: str, material: str) -> tuple[str, str, bytes]:
+    """The name, hex key id and 32 key bytes of ``<name>+<hex id>+<base64(0x01 || 32 bytes)>``,
+    the text of a ``kind`` key (``form`` and ``material`` name its parts in the errors)."""
+    parts = body.split("+", 2)
+    if len(parts) != 3:
+        raise KeyFormatError(f"a {kind} key is {form}")
+    name, hex_id, encoded = parts
+    raw = _b64(encoded, f"{kind} key")
+    if len(raw) != 33 or raw[0] != ALG_ED25519:
+        raise KeyFormatError(f"{kind} key is not 0x01 followed by a 32-byte {material}")
+    return name, hex_id, raw[1:]
+
+
+def _check_key_id(key_id: bytes, hex_id: str, kind: str) -> None:
+    """The id written in a ``kind`` key's text is the id of its key."""
+    if hex_id != key_id.hex():
+        raise KeyFormatError(f"{kind} key id {hex_id} does not match its key")
