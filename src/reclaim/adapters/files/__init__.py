@@ -17,3 +17,18 @@ They import only the core (and each other): no database, network or key. So they
 part of ``reclaim.adapters`` the entry points may import directly (an import-linter contract in
 ``pyproject.toml``); the rest of ``adapters`` is reached through ``reclaim.bootstrap``.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FileFaultsError(ValueError):
+    """A file whose content was refused, with every fault found (``faults``); its message names
+    the file and joins the faults with ``; ``. The estate and round-spec readers raise one."""
+
+    def __init__(self, path: Path, faults: list[str]) -> None:
+        assert faults, "an error names at least one fault"
+        super().__init__(f"{path}: " + "; ".join(faults))
+        self.path = path
+        self.faults = tuple(faults)

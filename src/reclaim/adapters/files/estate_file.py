@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
+from reclaim.adapters.files import FileFaultsError
 from reclaim.core.claims import ClaimClass, CreateEstate
 
 _REQUIRED: Final = ("estate_id", "name", "petition_date", "classes")
@@ -51,14 +52,8 @@ _CLASS_KEYS: Final = ("code", "name", "priority")
 SHIPPED_ESTATES: Final = ("ftx",)
 
 
-class EstateFileError(ValueError):
+class EstateFileError(FileFaultsError):
     """An estate file whose content is not an estate: every fault found, one per line."""
-
-    def __init__(self, path: Path, faults: list[str]) -> None:
-        assert faults, "an error names at least one fault"
-        super().__init__(f"{path}: " + "; ".join(faults))
-        self.path = path
-        self.faults = tuple(faults)
 
 
 def shipped_estate(name: str) -> Path:

@@ -49,6 +49,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Final, NamedTuple
 
+from reclaim.adapters.files import FileFaultsError
 from reclaim.core import limits
 from reclaim.core.claims.model import CLASS_CODE_RE, ESTATE_ID_RE, STATUSES, is_date
 from reclaim.core.distribution.model import (
@@ -96,14 +97,8 @@ _TARGET_REQUIRED: Final = {PERCENT: ("cumulative_bps",), CAP: (), POOL: ("pool_m
 _ROUND_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{round_id_length_max_chars - 1}}}")
 
 
-class RoundSpecError(ValueError):
+class RoundSpecError(FileFaultsError):
     """A plan/rounds file whose content is not a plan and rounds: every fault, by field."""
-
-    def __init__(self, path: Path, faults: list[str]) -> None:
-        assert faults, "an error names at least one fault"
-        super().__init__(f"{path}: " + "; ".join(faults))
-        self.path = path
-        self.faults = tuple(faults)
 
 
 class RoundSpec(NamedTuple):
