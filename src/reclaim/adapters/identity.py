@@ -12,20 +12,14 @@ from __future__ import annotations
 from typing import Final
 
 from reclaim.adapters.files.register_file import fold, fold_name
-from reclaim.adapters.vault import Commitments
+from reclaim.adapters.vault import CommitmentsAdapter
 
 EMAIL_KIND: Final = "email"
 HOLDER_NAME_KIND: Final = "holder_name"
 
 
-class FoldedCommitments:
+class FoldedCommitments(CommitmentsAdapter):
     """The ``IdentityCommitments`` port over the vault's ``Commitments``."""
-
-    def __init__(self, commitments: Commitments) -> None:
-        self._commitments = commitments
-
-    def __repr__(self) -> str:
-        return "FoldedCommitments(<secret>)"
 
     def email(self, address: str) -> str:
         return self._commitments.commit(EMAIL_KIND, fold(address))

@@ -196,6 +196,16 @@ class Commitments:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
 
+class CommitmentsAdapter:
+    """The base of a port that commits values with ``Commitments``; its repr hides the secret."""
+
+    def __init__(self, commitments: Commitments) -> None:
+        self._commitments = commitments
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<secret>)"
+
+
 # The vault --------------------------------------------------------------------------------------
 
 

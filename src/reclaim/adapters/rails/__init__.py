@@ -37,7 +37,7 @@ from typing import ClassVar, Final
 
 from text_unidecode import unidecode
 
-from reclaim.adapters.vault import Commitments
+from reclaim.adapters.vault import CommitmentsAdapter
 from reclaim.app.withdrawal_ports import (
     BeneficiaryCode,
     BeneficiaryProblem,
@@ -49,14 +49,8 @@ from reclaim.app.withdrawal_ports import (
 BENEFICIARY_KIND: Final = "beneficiary"
 
 
-class VaultBeneficiaryCommitments:
+class VaultBeneficiaryCommitments(CommitmentsAdapter):
     """``BeneficiaryCommitments`` over the vault's ``Commitments``."""
-
-    def __init__(self, commitments: Commitments) -> None:
-        self._commitments = commitments
-
-    def __repr__(self) -> str:
-        return "VaultBeneficiaryCommitments(<secret>)"
 
     def beneficiary(self, rail: str, canonical: str) -> str:
         value = unicodedata.normalize("NFC", f"{rail}:{canonical}")
