@@ -129,17 +129,8 @@ def _csv_line(number: int, row: dict[str, str], problems: list[str]) -> Statemen
         problems.append(f"{where}: booking_date {booking_date!r} is not YYYY-MM-DD")
         return None
     currency = row["currency"].strip()
-    asset = ASSETS.get(currency)
-    if asset is None:
-        problems.append(f"{where}: currency {currency!r} is not one of {sorted(ASSETS)}")
-        return None
-    try:
-        signed = parse_amount(row["amount"].strip(), asset, signed=True)
-    except AmountError as exc:
-        problems.append(f"{where}: amount: {exc}")
-        return None
-    if signed == 0:
-        problems.append(f"{where}: amount is zero")
+    signed = _amount(where, currency, row["amount"].strip(), problems, signed=True)
+    if signed is None:
         return None
     reason = (row.get("return_reason") or "").strip()
     if reason and not _REASON.fullmatch(reason):
@@ -147,12 +138,38 @@ def _csv_line(number: int, row: dict[str, str], problems: list[str]) -> Statemen
         return None
     reference = _reference(row["end_to_end_id"])
     bank_reference = (row.get("bank_reference") or "").strip()
-    if max(len(reference), len(bank_reference)) > reference_length_max_chars:
-        problems.append(f"{where}: a reference longer than {reference_length_max_chars}")
+    if not _references_fit(where, reference, bank_reference, problems):
         return None
     direction = DEBIT if signed < 0 else CREDIT
     return StatementLine(number, reference, abs(signed), currency, direction, booking_date,
                          bank_reference, reason)  # fmt: skip
+
+
+def _amount(
+    where: str, currency: str, text: str, problems: list[str], *, signed: bool
+) -> int | None:
+    """``text`` in minor units of ``currency``, not zero; else ``None``, the fault noted."""
+    asset = ASSETS.get(currency)
+    if asset is None:
+        problems.append(f"{where}: currency {currency!r} is not one of {sorted(ASSETS)}")
+        return None
+    try:
+        amount = parse_amount(text, asset, signed=signed)
+    except AmountError as exc:
+        problems.append(f"{where}: amount: {exc}")
+        return None
+    if amount == 0:
+        problems.append(f"{where}: amount is zero")
+        return None
+    return amount
+
+
+def _references_fit(where: str, reference: str, bank_reference: str, problems: list[str]) -> bool:
+    """Both references within ``reference_length_max_chars``; else the fault in ``problems``."""
+    if max(len(reference), len(bank_reference)) > reference_length_max_chars:
+        problems.append(f"{where}: a reference longer than {reference_length_max_chars}")
+        return False
+    return True
 
 
 def _reference(text: str) -> str:
@@ -241,23 +258,13 @@ def _line(
     bank_reference: str, reason: str, problems: list[str],
 ) -> StatementLine | None:  # fmt: skip
     currency = node.get("Ccy", "")
-    asset = ASSETS.get(currency)
-    if asset is None:
-        problems.append(f"{where}: currency {currency!r} is not one of {sorted(ASSETS)}")
-        return None
-    try:
-        amount = parse_amount((node.text or "").strip(), asset)
-    except AmountError as exc:
-        problems.append(f"{where}: amount: {exc}")
-        return None
-    if amount == 0:
-        problems.append(f"{where}: amount is zero")
+    amount = _amount(where, currency, (node.text or "").strip(), problems, signed=False)
+    if amount is None:
         return None
     if reason and not _REASON.fullmatch(reason):
         problems.append(f"{where}: return reason {reason!r} is not an ISO reason code")
         return None
-    if max(len(reference), len(bank_reference)) > reference_length_max_chars:
-        problems.append(f"{where}: a reference longer than {reference_length_max_chars}")
+    if not _references_fit(where, reference, bank_reference, problems):
         return None
     return StatementLine(number, reference, amount, currency, direction, booking,
                          bank_reference, reason)  # fmt: skip
