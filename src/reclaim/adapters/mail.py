@@ -94,13 +94,32 @@ class MailTemplate:
 
 _NBSP: Final = "\u00a0"  # French puts a no-break space before ":" and ";"
 
+#: How every e-mail opens and closes, by locale: the greeting and blank line before the body,
+#: and the blank line and signature ("-- " and a line: RFC 3676's signature separator) after it.
+_GREETING: Final = {"en": "Hello,\n\n", "zh-Hans": "您好：\n\n", "fr": "Bonjour,\n\n"}
+_SIGN_OFF: Final = {
+    "en": "\n-- \nreclaim (an automatic message; replies are not read)\n",
+    "zh-Hans": "\n-- \nreclaim（系统自动发送的邮件，请勿回复）\n",
+    "fr": f"\n-- \nreclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n",
+}
+
+
+def _localised(mails: Mapping[str, tuple[str, str]]) -> dict[str, MailTemplate]:
+    """A template's e-mails by locale, from each locale's subject and body (between the
+    locale's greeting and sign-off)."""
+    return {
+        locale: MailTemplate(
+            Template(subject), Template(_GREETING[locale] + body + _SIGN_OFF[locale])
+        )
+        for locale, (subject, body) in mails.items()
+    }
+
+
 TEMPLATES: Final[dict[str, dict[str, MailTemplate]]] = {
-    ONE_TIME_CODE: {
-        "en": MailTemplate(
-            Template("Your reclaim verification code"),
-            Template(
-                "Hello,\n"
-                "\n"
+    ONE_TIME_CODE: _localised(
+        {
+            "en": (
+                "Your reclaim verification code",
                 "Your verification code is:\n"
                 "\n"
                 "    $code\n"
@@ -112,17 +131,10 @@ TEMPLATES: Final[dict[str, dict[str, MailTemplate]]] = {
                 "by e-mail, telephone or chat.\n"
                 "\n"
                 "If you did not ask for this code, ignore this message: nothing happens "
-                "without it.\n"
-                "\n"
-                "-- \n"
-                "reclaim (an automatic message; replies are not read)\n"
+                "without it.\n",
             ),
-        ),
-        "zh-Hans": MailTemplate(
-            Template("您的 reclaim 验证码"),
-            Template(
-                "您好：\n"
-                "\n"
+            "zh-Hans": (
+                "您的 reclaim 验证码",
                 "您的验证码是：\n"
                 "\n"
                 "    $code\n"
@@ -132,17 +144,10 @@ TEMPLATES: Final[dict[str, dict[str, MailTemplate]]] = {
                 "请勿将验证码告诉任何人。reclaim 的工作人员绝不会通过电子邮件、电话或聊天"
                 "向您索取验证码。\n"
                 "\n"
-                "如果您没有申请此验证码，请忽略本邮件：没有验证码，什么都不会发生。\n"
-                "\n"
-                "-- \n"
-                "reclaim（系统自动发送的邮件，请勿回复）\n"
+                "如果您没有申请此验证码，请忽略本邮件：没有验证码，什么都不会发生。\n",
             ),
-        ),
-        "fr": MailTemplate(
-            Template("Votre code de vérification reclaim"),
-            Template(
-                "Bonjour,\n"
-                "\n"
+            "fr": (
+                "Votre code de vérification reclaim",
                 f"Votre code de vérification est{_NBSP}:\n"
                 "\n"
                 "    $code\n"
@@ -154,13 +159,10 @@ TEMPLATES: Final[dict[str, dict[str, MailTemplate]]] = {
                 "ni par e-mail, ni par téléphone, ni par messagerie.\n"
                 "\n"
                 "Si vous n’avez pas demandé ce code, ignorez ce message"
-                f"{_NBSP}: rien ne se passe sans lui.\n"
-                "\n"
-                "-- \n"
-                f"reclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n"
+                f"{_NBSP}: rien ne se passe sans lui.\n",
             ),
-        ),
-    },
+        }
+    ),
 }
 #: The variables each template's payload holds, exactly.
 TEMPLATE_VARIABLES: Final = {ONE_TIME_CODE: frozenset({"code", "minutes"})}
@@ -173,12 +175,10 @@ TEMPLATE_VARIABLES: Final = {ONE_TIME_CODE: frozenset({"code", "minutes"})}
 #: cannot read this mailbox). ``one_time_code`` above stays for messages queued before.
 SIGN_UP_CODE: Final = "sign_up_code"
 
-TEMPLATES[SIGN_UP_CODE] = {
-    "en": MailTemplate(
-        Template("Your reclaim verification code"),
-        Template(
-            "Hello,\n"
-            "\n"
+TEMPLATES[SIGN_UP_CODE] = _localised(
+    {
+        "en": (
+            "Your reclaim verification code",
             "Someone asked to open a reclaim account with this address, for the API key with "
             "this fingerprint:\n"
             "\n"
@@ -200,17 +200,10 @@ TEMPLATES[SIGN_UP_CODE] = {
             "\n"
             "If you did not ask for this, or the fingerprint is not the one your app shows, "
             "ignore this message: nothing happens without the code, and whoever asked cannot "
-            "use your address.\n"
-            "\n"
-            "-- \n"
-            "reclaim (an automatic message; replies are not read)\n"
+            "use your address.\n",
         ),
-    ),
-    "zh-Hans": MailTemplate(
-        Template("您的 reclaim 验证码"),
-        Template(
-            "您好：\n"
-            "\n"
+        "zh-Hans": (
+            "您的 reclaim 验证码",
             "有人申请用此邮箱地址开立 reclaim 账户，所用 API 密钥的指纹是：\n"
             "\n"
             "    $fingerprint\n"
@@ -229,17 +222,10 @@ TEMPLATES[SIGN_UP_CODE] = {
             "聊天向您索取。\n"
             "\n"
             "如果您没有申请，或指纹与您的应用显示的不一致，请忽略本邮件：没有验证码，什么都不会"
-            "发生，申请者也无法使用您的邮箱地址。\n"
-            "\n"
-            "-- \n"
-            "reclaim（系统自动发送的邮件，请勿回复）\n"
+            "发生，申请者也无法使用您的邮箱地址。\n",
         ),
-    ),
-    "fr": MailTemplate(
-        Template("Votre code de vérification reclaim"),
-        Template(
-            "Bonjour,\n"
-            "\n"
+        "fr": (
+            "Votre code de vérification reclaim",
             "Quelqu’un a demandé à ouvrir un compte reclaim avec cette adresse, pour la clé "
             f"d’API dont l’empreinte est{_NBSP}:\n"
             "\n"
@@ -263,13 +249,10 @@ TEMPLATES[SIGN_UP_CODE] = {
             "\n"
             "Si vous n’avez rien demandé, ou si l’empreinte n’est pas celle qu’affiche votre "
             f"application, ignorez ce message{_NBSP}: rien ne se passe sans le code, et "
-            "l’auteur de la demande ne peut pas utiliser votre adresse.\n"
-            "\n"
-            "-- \n"
-            f"reclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n"
+            "l’auteur de la demande ne peut pas utiliser votre adresse.\n",
         ),
-    ),
-}
+    }
+)
 TEMPLATE_VARIABLES[SIGN_UP_CODE] = frozenset({"code", "minutes", "fingerprint", "key"})
 
 
@@ -653,12 +636,10 @@ class RecordingMailSender:
 #: does (nothing: the destination cannot be used); and carries no link, like the code e-mail.
 DESTINATION_CODE: Final = "destination_code"
 
-TEMPLATES[DESTINATION_CODE] = {
-    "en": MailTemplate(
-        Template("Confirm a new reclaim withdrawal destination"),
-        Template(
-            "Hello,\n"
-            "\n"
+TEMPLATES[DESTINATION_CODE] = _localised(
+    {
+        "en": (
+            "Confirm a new reclaim withdrawal destination",
             "A new withdrawal destination was added to your reclaim account:\n"
             "\n"
             "    $destination ($rail)\n"
@@ -671,17 +652,10 @@ TEMPLATES[DESTINATION_CODE] = {
             "\n"
             "If you did not add it, do not enter the code and do not give it to anyone: "
             "someone may be using your API key. Without this code the destination cannot be "
-            "used. Revoke the key in your account and contact reclaim support.\n"
-            "\n"
-            "-- \n"
-            "reclaim (an automatic message; replies are not read)\n"
+            "used. Revoke the key in your account and contact reclaim support.\n",
         ),
-    ),
-    "zh-Hans": MailTemplate(
-        Template("请确认新的 reclaim 提现目的账户"),
-        Template(
-            "您好：\n"
-            "\n"
+        "zh-Hans": (
+            "请确认新的 reclaim 提现目的账户",
             "您的 reclaim 账户新添加了一个提现目的账户：\n"
             "\n"
             "    $destination（$rail）\n"
@@ -694,17 +668,10 @@ TEMPLATES[DESTINATION_CODE] = {
             "\n"
             "如果不是您添加的，请不要输入此验证码，也不要告诉任何人：可能有人在使用您的 API "
             "密钥。没有此验证码，该目的账户无法使用。请在您的账户中撤销该密钥，并联系 reclaim "
-            "客服。\n"
-            "\n"
-            "-- \n"
-            "reclaim（系统自动发送的邮件，请勿回复）\n"
+            "客服。\n",
         ),
-    ),
-    "fr": MailTemplate(
-        Template("Confirmez une nouvelle destination de retrait reclaim"),
-        Template(
-            "Bonjour,\n"
-            "\n"
+        "fr": (
+            "Confirmez une nouvelle destination de retrait reclaim",
             f"Une nouvelle destination de retrait a été ajoutée à votre compte reclaim{_NBSP}:\n"
             "\n"
             "    $destination ($rail)\n"
@@ -719,13 +686,10 @@ TEMPLATES[DESTINATION_CODE] = {
             "Si vous ne l’avez pas ajoutée, ne saisissez pas ce code et ne le communiquez à "
             f"personne{_NBSP}: quelqu’un utilise peut-être votre clé d’API. Sans ce code, la "
             "destination ne peut pas servir. Révoquez la clé dans votre compte et contactez "
-            "l’assistance de reclaim.\n"
-            "\n"
-            "-- \n"
-            f"reclaim (message automatique{_NBSP}; les réponses ne sont pas lues)\n"
+            "l’assistance de reclaim.\n",
         ),
-    ),
-}
+    }
+)
 TEMPLATE_VARIABLES[DESTINATION_CODE] = frozenset(
     {"code", "minutes", "destination", "rail", "hours"}
 )
