@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from reclaim.core.claims import CLAIMS_ROLES
-from reclaim.core.domain import Domain, EventType, World
+from reclaim.core.domain import Domain, Entities, EventType, World, keys_of
 from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.rejections import KINDS, Code, Rejection
@@ -91,7 +91,7 @@ class Document:
 
 
 @dataclass(slots=True)
-class ActorsState:
+class ActorsState(Entities):
     """The log's origin and signer key, its actors with their keys, and its documents."""
 
     origin: str = ""
@@ -106,9 +106,7 @@ class ActorsState:
 
     def entity_keys(self) -> list[str]:
         """``actor/<name>`` then ``document/<id>``, each sorted."""
-        return [f"actor/{name}" for name in sorted(self.actors)] + [
-            f"document/{doc_id}" for doc_id in sorted(self.documents)
-        ]
+        return keys_of(("actor", self.actors), ("document", self.documents))
 
     def entity(self, key: str) -> JsonValue:
         kind, _, ident = key.partition("/")

@@ -31,7 +31,7 @@ of them at run time.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Generic, NamedTuple, Protocol, TypeVar
 
@@ -52,10 +52,12 @@ __all__ = [
     "CodedRejection",
     "Decision",
     "Domain",
+    "Entities",
     "EventType",
     "Payload",
     "SubRejection",
     "World",
+    "keys_of",
     "on_event_fields",
     "world_blind",
 ]
@@ -125,6 +127,38 @@ class CodedRejection(Generic[E]):
     def __str__(self) -> str:
         where = "" if self.position is None else f" (item {self.position})"
         return f"{self.code.name}{where}: {self.detail}"
+
+
+class Entities:
+    """The digest's view of a state (``reclaim.log.digest``), as every sub-state and the root
+    give it: ``changed`` holds the keys of the entities ``evolve`` touched; ``entity_keys`` (every
+    entity, in a fixed order) and ``entity`` (one entity's canonical-JSON-ready value, ``None``
+    if it does not exist) are the state's own."""
+
+    __slots__ = ()
+    changed: set[str]
+
+    def entity_keys(self) -> list[str]:
+        raise NotImplementedError
+
+    def entity(self, key: str) -> JsonValue:
+        raise NotImplementedError
+
+    def drain_changed(self) -> list[str]:
+        """The keys of the entities changed since the last call, sorted."""
+        keys = sorted(self.changed)
+        self.changed.clear()
+        return keys
+
+    def snapshot(self) -> dict[str, JsonValue]:
+        """The whole state as canonical-JSON-ready data: every entity by its key."""
+        return {key: self.entity(key) for key in self.entity_keys()}
+
+
+def keys_of(*tables: tuple[str, Iterable[Any]]) -> list[str]:
+    """``<kind>/<id>`` of every id of each ``(kind, ids)``, kinds in the order given, each
+    kind's ids sorted (the ``entity_keys`` of a state)."""
+    return [f"{kind}/{ident}" for kind, ids in tables for ident in sorted(ids)]
 
 
 class Decision(Protocol):

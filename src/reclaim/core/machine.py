@@ -62,7 +62,7 @@ from reclaim.core.claims import domain as claims_domain
 from reclaim.core.distribution import domain as distribution_domain
 from reclaim.core.distribution.commands import DistributionCommand
 from reclaim.core.distribution.state import DistributionState
-from reclaim.core.domain import LOG_ENTITY, Domain, EventType, SubRejection
+from reclaim.core.domain import LOG_ENTITY, Domain, Entities, EventType, SubRejection
 from reclaim.core.events import Event, format_time
 from reclaim.core.ledger import LedgerCommand, LedgerState, Result
 from reclaim.core.ledger import domain as ledger_domain
@@ -142,7 +142,7 @@ _GUARDS: Final = tuple(d.guard for d in DOMAINS)
 
 
 @dataclass(slots=True)
-class State:
+class State(Entities):
     """The root state: the log's own counters and every sub-domain's state."""
 
     events: int = 0
@@ -222,10 +222,6 @@ class State:
                 "last_time": self.last_time,
             }
         return None
-
-    def snapshot(self) -> dict[str, JsonValue]:
-        """The whole state as canonical-JSON-ready data: every entity by its key."""
-        return {key: self.entity(key) for key in self.entity_keys()}
 
 
 Command = (

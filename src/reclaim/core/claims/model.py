@@ -10,6 +10,7 @@ from datetime import date
 from typing import Final, NamedTuple
 
 from reclaim.core.claims.codes import ACCEPTED, ClaimsCode
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.limits import claim_class_length_max_chars as class_code_length_max_chars
 from reclaim.core.limits import (
     claim_id_length_max_chars,
@@ -400,7 +401,7 @@ ENTITY_KINDS: Final = ("estate", "claim", "jurisdiction", "kyc", "email_proof", 
 
 
 @dataclass(slots=True)
-class ClaimsState:
+class ClaimsState(Entities):
     """Estates, claims, jurisdiction policy, KYC, e-mail proofs, links and open conflicts.
 
     Derived indexes, kept by ``evolve_claims`` and recomputed by ``assert_claims_invariants``:
@@ -447,24 +448,15 @@ class ClaimsState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
         """Every entity: ``estate/<id>``, ``claim/<id>``, ``jurisdiction/<iso>``,
         ``kyc/<creditor>``, ``email_proof/<creditor>``, ``link_conflict/<claim id>/<creditor>``,
         each kind sorted."""
         conflicts = sorted(self.conflicts)
-        return (
-            [f"estate/{i}" for i in sorted(self.estates)]
-            + [f"claim/{i}" for i in sorted(self.claims)]
-            + [f"jurisdiction/{i}" for i in sorted(self.policy)]
-            + [f"kyc/{i}" for i in sorted(self.kyc)]
-            + [f"email_proof/{i}" for i in sorted(self.proofs)]
-            + [f"link_conflict/{claim}/{creditor}" for claim, creditor in conflicts]
-        )
+        return keys_of(
+            ("estate", self.estates), ("claim", self.claims), ("jurisdiction", self.policy),
+            ("kyc", self.kyc), ("email_proof", self.proofs),
+        ) + [f"link_conflict/{claim}/{creditor}" for claim, creditor in conflicts]  # fmt: skip
 
     def entity(self, key: str) -> JsonValue:
         """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist."""
@@ -507,9 +499,6 @@ class ClaimsState:
                 "opened_at": conflict.opened_at,
             }
         return None
-
-    def snapshot(self) -> dict[str, JsonValue]:
-        return {key: self.entity(key) for key in self.entity_keys()}
 
 
 def claim_entity(c: Claim) -> dict[str, JsonValue]:

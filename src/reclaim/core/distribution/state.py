@@ -15,6 +15,7 @@ from typing import Any, Final, NamedTuple
 
 from reclaim.core.distribution.model import ClassRound, Plan, Round
 from reclaim.core.distribution.payloads import LINES_HEADER
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.types import JsonValue
 
 ENTITY_KINDS: Final = (
@@ -130,7 +131,7 @@ class Election(NamedTuple):
 
 
 @dataclass(slots=True)
-class DistributionState:
+class DistributionState(Entities):
     plans: dict[str, Plan] = field(default_factory=dict)
     rounds: dict[str, RoundProgress] = field(default_factory=dict)
     #: estate -> its round ids, in declaration order.
@@ -176,21 +177,16 @@ class DistributionState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
-        return (
-            [f"distribution_plan/{i}" for i in sorted(self.plans)]
-            + [f"distribution_round/{i}" for i in sorted(self.rounds)]
-            + [f"distribution_receipt/{i}" for i in sorted(self.received)]
-            + [f"claim_holder/{i}" for i in sorted(self.holders)]
-            + [f"residence/{i}" for i in sorted(self.residences)]
-            + [f"objection/{i}" for i in sorted(self.objections)]
-            + [f"fx_rate/{i}" for i in sorted(self.fx)]
-            + [f"payout_election/{i}" for i in sorted(self.elections)]
+        return keys_of(
+            ("distribution_plan", self.plans),
+            ("distribution_round", self.rounds),
+            ("distribution_receipt", self.received),
+            ("claim_holder", self.holders),
+            ("residence", self.residences),
+            ("objection", self.objections),
+            ("fx_rate", self.fx),
+            ("payout_election", self.elections),
         )
 
     def entity(self, key: str) -> JsonValue:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.ledger.codes import AccountCode, EventCode, TransferCode
 from reclaim.core.transitions import transition_table
 from reclaim.core.types import JsonValue
@@ -313,7 +314,7 @@ class AccountResult(NamedTuple):
 
 
 @dataclass(slots=True)
-class LedgerState:
+class LedgerState(Entities):
     """Accounts, accepted transfers and per-asset totals. Lookups are by id, O(1).
 
     ``changed`` collects the entity keys ``evolve_ledger`` touched (``account/<id>``,
@@ -363,16 +364,9 @@ class LedgerState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
         """Every entity: ``account/<id>`` then ``transfer/<id>``, each sorted."""
-        return [f"account/{i}" for i in sorted(self.accounts)] + [
-            f"transfer/{i}" for i in sorted(self.transfers)
-        ]
+        return keys_of(("account", self.accounts), ("transfer", self.transfers))
 
     def entity(self, key: str) -> JsonValue:
         """The canonical-JSON-ready value of one entity, or ``None`` if it does not exist."""
@@ -403,6 +397,3 @@ class LedgerState:
                 "posted_minor": str(r.posted_minor),
             }
         return None
-
-    def snapshot(self) -> dict[str, JsonValue]:
-        return {key: self.entity(key) for key in self.entity_keys()}

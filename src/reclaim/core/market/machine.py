@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple, assert_never
 
 from reclaim.core import limits, money
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import bid_need_minor, fee_total_minor
 from reclaim.core.market.book import Book, Resting, assert_book
@@ -63,7 +64,7 @@ LISTED_STATUS: Final = MarketStatus.Closed
 
 
 @dataclass(slots=True)
-class MarketState:
+class MarketState(Entities):
     """Markets, their status and books, every resting order, and the indexes over them.
 
     ``orders`` holds resting orders only (a filled, expired or cancelled order leaves the state:
@@ -106,16 +107,9 @@ class MarketState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
         """Every entity: ``market/<symbol>``, then ``order/<id>`` (resting), each sorted."""
-        return [f"market/{s}" for s in sorted(self.markets)] + [
-            f"order/{i}" for i in sorted(self.orders)
-        ]
+        return keys_of(("market", self.markets), ("order", self.orders))
 
     def entity(self, key: str) -> JsonValue:
         kind, _, ident = key.partition("/")

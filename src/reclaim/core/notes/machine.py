@@ -9,6 +9,7 @@ from datetime import date
 from typing import NamedTuple, assert_never
 
 from reclaim.core import limits, money
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.notes.codes import ConvertCode, NotesRejection, PassCode, SeriesCode
 from reclaim.core.notes.model import (
     ACTOR_RE,
@@ -49,7 +50,7 @@ Allocated = tuple[tuple[tuple[str, int], ...], list[str], list[int]]
 
 
 @dataclass(slots=True)
-class NotesState:
+class NotesState(Entities):
     """Series, the claims converted into each, notes minted, and the rounds passed through."""
 
     series: dict[str, Series] = field(default_factory=dict)
@@ -71,19 +72,11 @@ class NotesState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
         """``note_series/<series>``, ``note_conversion/<claim>``, ``pass_through/<series>/<round>``,
         each sorted."""
-        return (
-            [f"note_series/{s}" for s in sorted(self.series)]
-            + [f"note_conversion/{c}" for c in sorted(self.conversions)]
-            + [f"pass_through/{s}/{r}" for s, r in sorted(self.passed)]
-        )
+        passed = [f"pass_through/{s}/{r}" for s, r in sorted(self.passed)]
+        return keys_of(("note_series", self.series), ("note_conversion", self.conversions)) + passed
 
     def entity(self, key: str) -> JsonValue:
         kind, _, ident = key.partition("/")

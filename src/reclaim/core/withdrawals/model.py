@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
+from reclaim.core.domain import Entities, keys_of
 from reclaim.core.limits import (
     rail_reference_length_max_chars,
     withdrawal_id_length_max_chars,
@@ -320,7 +321,7 @@ ENTITY_KINDS: Final = ("fee_schedule", "withdrawal", "destination")
 
 
 @dataclass(slots=True)
-class WithdrawalsState:
+class WithdrawalsState(Entities):
     """Rails' terms in force, and every withdrawal ever requested.
 
     Derived indexes, kept by ``evolve_withdrawals`` and recomputed by
@@ -341,18 +342,13 @@ class WithdrawalsState:
 
     # The digest's view.
 
-    def drain_changed(self) -> list[str]:
-        keys = sorted(self.changed)
-        self.changed.clear()
-        return keys
-
     def entity_keys(self) -> list[str]:
         """Every entity: ``fee_schedule/<rail>``, ``withdrawal/<id>``, then
         ``destination/<id>``, each sorted."""
-        return (
-            [f"fee_schedule/{r}" for r in sorted(self.terms)]
-            + [f"withdrawal/{i}" for i in sorted(self.withdrawals)]
-            + [f"destination/{i}" for i in sorted(self.destinations)]
+        return keys_of(
+            ("fee_schedule", self.terms),
+            ("withdrawal", self.withdrawals),
+            ("destination", self.destinations),
         )
 
     def entity(self, key: str) -> JsonValue:
@@ -395,9 +391,6 @@ class WithdrawalsState:
                 "removed_at": d.removed_at,
             }
         return None
-
-    def snapshot(self) -> dict[str, JsonValue]:
-        return {key: self.entity(key) for key in self.entity_keys()}
 
 
 def terms_payload(t: RailTerms) -> dict[str, JsonValue]:
