@@ -71,6 +71,7 @@ from reclaim.app.ports import (
     PasswordHasher,
     RateLimiter,
 )
+from reclaim.app.web_accounts import csrf_secret
 from reclaim.app.withdrawal_ports import rails_by_name
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.config import Settings
@@ -89,8 +90,10 @@ class BootstrapError(Exception):
 class OnboardingWiring:
     """Sign-up, KYC and linking (``OnboardingService``), the hosted provider's webhook
     verifier (``None`` without ``kyc-webhook.secret``), the operator actors whose keys this
-    process holds, the mail outbox with its sender, and the rate limiter of signed writes per
-    actor (the API's ``auth.limit_signed_writes``; the same SQL buckets as onboarding's)."""
+    process holds, the mail outbox with its sender, the rate limiter of signed writes per
+    actor (the API's ``auth.limit_signed_writes``; the same SQL buckets as onboarding's), and
+    the portal's CSRF secret (``web_accounts.csrf_secret``: derived from ``codes.key``, so
+    every process over these keys accepts the others' forms)."""
 
     service: OnboardingService
     webhook: WebhookKyc | None
@@ -98,6 +101,7 @@ class OnboardingWiring:
     outbox: SqlOutbox
     sender: MailSender
     signed_writes: RateLimiter
+    csrf_secret: bytes = field(repr=False)
 
     def deliver_mail(self) -> DeliveryReport:
         """Send the code e-mails that are due (one run of the delivery loop)."""
@@ -279,7 +283,8 @@ def build_onboarding(
             settings.smtp_host, settings.smtp_port, settings.mail_sender, settings.smtp_starttls
         )
     operators = [n for n, role in OPERATOR_ACTORS.items() if role in ("kyc_officer", "admin")]
-    return OnboardingWiring(service, webhook, operators, outbox, sender, rate_limiter)
+    return OnboardingWiring(service, webhook, operators, outbox, sender, rate_limiter,
+                            csrf_secret(pii.codes_secret))  # fmt: skip
 
 
 #: Where exported withdrawal batches are recorded, under the data directory.

@@ -29,6 +29,13 @@ Theory of operation
   encrypted per creditor) and the case is opened with the manual provider
   (``OnboardingService.submit_kyc``): the officer reads it in the queue (``kyc_document``).
 
+The CSRF secret (``csrf_secret``): the portal's form tokens are HMACs under a key derived from
+the operator's ``codes.key`` (the key of one-time codes at rest, created once by ``reclaim keys
+init`` with mode 0600 and refused when others can read it), under a label of its own, so every
+process serving one data directory, and the same one after a restart, accepts the forms the
+others rendered, and a form of another data directory is refused. Replacing ``codes.key`` voids
+the live codes and the live forms alike; no token or code is valid under the other's key.
+
 Answers are values: ``LoginRefused``, ``RateLimited`` (onboarding's), ``Refused(code, detail)``.
 """
 
@@ -37,6 +44,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
@@ -77,6 +85,15 @@ OPERATOR: Final = "operator"
 AUDITOR: Final = "auditor"
 OPERATOR_ROLES: Final = frozenset({"admin", "kyc_officer", "treasury", AUDITOR})
 _KYC_PREFIX: Final = "kycdoc:"
+#: What the CSRF secret is derived under (a key of its own: no code MAC is ever a form token).
+CSRF_SECRET_LABEL: Final = b"reclaim web csrf secret v1"
+
+
+def csrf_secret(codes_secret: bytes) -> bytes:
+    """The portal's CSRF secret: ``HMAC-SHA256(codes_secret, CSRF_SECRET_LABEL)`` (see the
+    module doc), the same in every process over one key directory."""
+    assert len(codes_secret) >= 32, "a root secret of at least 256 bits"
+    return hmac.new(codes_secret, CSRF_SECRET_LABEL, hashlib.sha256).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,15 +44,20 @@ __all__ = ["UPLOAD_ROUTES", "UploadRoute", "install"]
 UPLOAD_ROUTES = {**KYC_UPLOAD_ROUTES, **operator_files.UPLOAD_ROUTES}
 
 
-def install(app: FastAPI, log: LogService, liabilities: LiabilitiesService | None) -> None:
-    """Serve the portal's pages from ``app`` (after the API's problem handlers are installed)."""
+def install(
+    app: FastAPI, log: LogService, liabilities: LiabilitiesService | None,
+    csrf_secret: bytes | None = None,
+) -> None:  # fmt: skip
+    """Serve the portal's pages from ``app`` (after the API's problem handlers are installed);
+    ``csrf_secret`` (``OnboardingWiring.csrf_secret``) is needed with onboarding, whose pages
+    have forms."""
     service = TransparencyService(  # nothing is read until a page is asked for
         log,
         lambda: log.store.latest_checkpoint(),
         (lambda: None) if liabilities is None else (lambda: liabilities.latest()),
         lambda: log.clock.now().date(),
     )
-    app.state.portal = Portal(service, CreditorServices.of(app, log, liabilities))
+    app.state.portal = Portal(service, CreditorServices.of(app, log, liabilities), csrf_secret)
     app.include_router(router)
     app.include_router(creditor.router)
     app.include_router(money.router)

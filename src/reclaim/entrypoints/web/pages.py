@@ -108,14 +108,23 @@ class SharedPages:
 
 class Portal:
     """What the pages need, built once by ``install``: a Jinja2 environment per locale (each with
-    its catalogue and Babel filters), the static files, the transparency service."""
+    its catalogue and Babel filters), the static files, the transparency service, the CSRF
+    tokens under ``csrf_secret`` — the secret every process serving the same data directory
+    shares (``web_accounts.csrf_secret``), so a form one process rendered posts to another and
+    to this one after a restart. Without creditor services there is no form: a random secret
+    of this process then stands in (no token is ever printed or checked)."""
 
     def __init__(
-        self, transparency: TransparencyService, services: CreditorServices | None = None
+        self,
+        transparency: TransparencyService,
+        services: CreditorServices | None = None,
+        csrf_secret: bytes | None = None,
     ) -> None:
+        assert services is None or csrf_secret is not None, "forms need the shared CSRF secret"
         self.transparency = transparency
         self.services = services
-        self.csrf = security.CsrfTokens(secrets.token_bytes(security.csrf_secret_min_bytes))
+        secret = csrf_secret or secrets.token_bytes(security.csrf_secret_min_bytes)
+        self.csrf = security.CsrfTokens(secret)
         self.translations = {loc: i18n.load_translations(loc) for loc in i18n.LOCALES}
         self.environments = {loc: _environment(loc, self.translations[loc]) for loc in i18n.LOCALES}
         package = resources.files("reclaim.entrypoints.web").joinpath("static")

@@ -23,7 +23,9 @@ Cookies (``set_cookie``): ``HttpOnly`` (script cannot read a session: XSS does n
 HTTPS ``Secure`` with the ``__Host-`` prefix (a network attacker or a sibling sub-domain cannot
 plant or overwrite it: session fixation).
 
-CSRF (``CsrfTokens``): a form carries ``HMAC-SHA256(secret, "csrf" ‖ session id)``; the POST
+CSRF (``CsrfTokens``): a form carries ``HMAC-SHA256(secret, "csrf" ‖ session id)`` under the
+data directory's secret (``web_accounts.csrf_secret``: every process serving it, and the next
+one after a restart, checks the forms the others rendered); the POST
 handler checks it in constant time, so a forged cross-site form, which cannot read the token,
 is refused even if a browser sent the cookie; ``same_origin`` additionally checks the
 ``Origin`` (else ``Referer``) of a state-changing request against the portal's own origin.
