@@ -58,6 +58,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any, Final
 
 from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
@@ -421,7 +422,8 @@ class SqlEventStore:
                 )
             row = connection.execute(query).first()
             if row is None:
-                connection.execute(t.insert().values(**_liabilities_values(snapshot)))
+                # The snapshot's fields are the table's columns, by name.
+                connection.execute(t.insert().values(**asdict(snapshot)))
                 return snapshot
         return same_liabilities_snapshot(_liabilities_snapshot(row), snapshot)
 
@@ -434,16 +436,6 @@ class SqlEventStore:
 
     def close(self) -> None:
         self._engine.dispose()
-
-
-def _liabilities_values(snapshot: StoredLiabilitiesSnapshot) -> dict[str, object]:
-    return {
-        "id": snapshot.id,
-        "checkpoint_size": snapshot.checkpoint_size,
-        "statement_note": snapshot.statement_note,
-        "public_json": snapshot.public_json,
-        "created_at": snapshot.created_at,
-    }
 
 
 def _liabilities_snapshot(row: Any) -> StoredLiabilitiesSnapshot:
