@@ -33,10 +33,11 @@ complete such a round anyway).
 Errors
 ------
 ``OSError`` propagates. ``RoundFileError`` (a ``ValueError``) is the base of:
-``RoundDigestMismatch`` (the bytes are not the approved ones), ``RoundLineMalformed`` (a line,
-or the header, that is not a line of this format; ``line_number`` is the 1-based line of the
-file), ``RoundLineOrder`` (a line number out of sequence or a claim id not above the previous
-one). ``write_round_preview`` raises ``RoundFileError`` for a field that cannot be written.
+``RoundDigestMismatch`` (the bytes are not the approved ones) and ``RoundLineError`` (a line at
+fault; ``line_number`` is the 1-based line of the file), the base of ``RoundLineMalformed`` (a
+line, or the header, that is not a line of this format) and ``RoundLineOrder`` (a line number
+out of sequence or a claim id not above the previous one). ``write_round_preview`` raises
+``RoundFileError`` for a field that cannot be written.
 """
 
 from __future__ import annotations
@@ -89,20 +90,20 @@ class RoundDigestMismatch(RoundFileError):
         self.expected, self.found = expected, found
 
 
-class RoundLineMalformed(RoundFileError):
+class RoundLineError(RoundFileError):
+    """A line of the file at fault (``line_number``, 1-based: the header is line 1), and why."""
+
+    def __init__(self, path: Path, line_number: int, why: str) -> None:
+        super().__init__(f"{path}, line {line_number}: {why}")
+        self.line_number = line_number
+
+
+class RoundLineMalformed(RoundLineError):
     """A line (or the header) that is not in the lines file's format."""
 
-    def __init__(self, path: Path, line_number: int, why: str) -> None:
-        super().__init__(f"{path}, line {line_number}: {why}")
-        self.line_number = line_number
 
-
-class RoundLineOrder(RoundFileError):
+class RoundLineOrder(RoundLineError):
     """A line number out of sequence, or a claim id not above the previous line's."""
-
-    def __init__(self, path: Path, line_number: int, why: str) -> None:
-        super().__init__(f"{path}, line {line_number}: {why}")
-        self.line_number = line_number
 
 
 @dataclass(frozen=True, slots=True)
