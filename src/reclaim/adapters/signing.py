@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Final
 
+from reclaim.app.log_service import InlineSigner
 from reclaim.app.ports import PendingSignatures, SigningRequests
 from reclaim.log.event import sign_body
 from reclaim.log.keys import SignerKey
@@ -58,14 +59,6 @@ def _worker_add_keys(keys: dict[str, SignerKey], new_keys: Mapping[str, str]) ->
         keys[name] = SignerKey.parse(private_text)
 
 
-class _Signed:
-    def __init__(self, signatures: list[bytes]) -> None:
-        self._signatures = signatures
-
-    def wait(self) -> list[bytes]:
-        return self._signatures
-
-
 class _Pending:
     def __init__(self, signer: ProcessSigner, serial: int) -> None:
         self._signer = signer
@@ -80,6 +73,7 @@ class ProcessSigner:
 
     def __init__(self, keys: Callable[[str], SignerKey]) -> None:
         self._keys = keys
+        self._inline = InlineSigner(keys)  # for the batches below ``INLINE_BELOW``
         self._sent: dict[str, bytes] = {}  # actor -> key id sent to the worker
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
@@ -89,7 +83,7 @@ class ProcessSigner:
 
     def submit(self, requests: SigningRequests) -> PendingSignatures:
         if len(requests) < INLINE_BELOW:  # the round trip would cost more than the signatures
-            return _Signed([sign_body(self._keys(actor), m) for actor, m in requests])
+            return self._inline.submit(requests)
         with self._lock:
             new_keys: dict[str, str] = {}
             for actor, _ in requests:
