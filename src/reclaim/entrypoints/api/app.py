@@ -40,7 +40,7 @@ during the read may make it fail once (500) — ``LogService`` has no locked rea
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -64,6 +64,7 @@ from reclaim.entrypoints.api import ledger as ledger_api
 from reclaim.entrypoints.api import liabilities as liabilities_api
 from reclaim.entrypoints.api import onboarding as onboarding_api
 from reclaim.entrypoints.api import withdrawals as withdrawals_api
+from reclaim.entrypoints.api.deps import NO_CACHE, LogDep
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import (
     CheckpointItem,
@@ -71,13 +72,14 @@ from reclaim.entrypoints.api.schemas import (
     ConsistencyProof,
     Health,
     InclusionProof,
-    Problem,
     QueryInt,
+    position,
+    problem_answers,
 )
 from reclaim.log import merkle
 
 CACHE_IMMUTABLE: Final = "public, max-age=31536000, immutable"
-CACHE_NO_CACHE: Final = "no-cache"
+CACHE_NO_CACHE: Final = NO_CACHE
 JSONL_MEDIA_TYPE: Final = "application/jsonl"
 
 
@@ -167,15 +169,6 @@ class LogReader:
 # Dependencies (as full-stack-fastapi-template's deps.py) ----------------------------------------
 
 
-def get_log(request: Request) -> LogService:
-    log = request.app.state.log
-    assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
-    return log
-
-
-LogDep = Annotated[LogService, Depends(get_log)]
-
-
 def get_reader(log: LogDep) -> LogReader:
     return LogReader(log.store)
 
@@ -199,9 +192,7 @@ def get_checkpoint(reader: ReaderDep) -> PlainTextResponse:
 def list_checkpoints(
     reader: ReaderDep,
     response: Response,
-    start: Annotated[
-        QueryInt, Query(ge=0, le=limits.integer_max, description="smallest tree size to list")
-    ] = 0,
+    start: Annotated[QueryInt, position("smallest tree size to list")] = 0,
     limit: Annotated[
         QueryInt,
         Query(ge=1, le=limits.checkpoints_page_max, description="most checkpoints to list"),
@@ -218,12 +209,8 @@ def list_checkpoints(
 def get_entries(
     reader: ReaderDep,
     request: Request,
-    start: Annotated[
-        QueryInt, Query(ge=0, le=limits.integer_max, description="first seq (inclusive)")
-    ],
-    end: Annotated[
-        QueryInt, Query(ge=1, le=limits.integer_max, description="last seq (exclusive)")
-    ],
+    start: Annotated[QueryInt, position("first seq (inclusive)")],
+    end: Annotated[QueryInt, position("last seq (exclusive)", ge=1)],
 ) -> JsonLinesResponse:
     """The leaves of seqs ``start`` .. ``end - 1``, one per line (JSON Lines).
 
@@ -247,14 +234,9 @@ def get_entries(
 def get_inclusion_proof(
     reader: ReaderDep,
     response: Response,
-    index: Annotated[QueryInt, Query(ge=0, le=limits.integer_max, description="the leaf's seq")],
+    index: Annotated[QueryInt, position("the leaf's seq")],
     size: Annotated[
-        QueryInt | None,
-        Query(
-            ge=1,
-            le=limits.integer_max,
-            description="tree size; the latest checkpoint's when left out",
-        ),
+        QueryInt | None, position("tree size; the latest checkpoint's when left out", ge=1)
     ] = None,
 ) -> InclusionProof:
     """RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
@@ -272,12 +254,8 @@ def get_inclusion_proof(
 def get_consistency_proof(
     reader: ReaderDep,
     response: Response,
-    first: Annotated[
-        QueryInt, Query(ge=0, le=limits.integer_max, description="the older tree size")
-    ],
-    second: Annotated[
-        QueryInt, Query(ge=0, le=limits.integer_max, description="the newer tree size")
-    ],
+    first: Annotated[QueryInt, position("the older tree size")],
+    second: Annotated[QueryInt, position("the newer tree size")],
 ) -> ConsistencyProof:
     """RFC 9162 consistency proof that the tree of ``first`` leaves is a prefix of ``second``."""
     proof = reader.consistency(first, second)
@@ -306,16 +284,12 @@ def _b64(data: bytes) -> str:
 
 # The application -------------------------------------------------------------------------------
 
-_PROBLEM_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"model": Problem, "description": "a bad parameter (`invalid_parameter`)"},
-    404: {
-        "model": Problem,
-        "description": "beyond the log (`range_not_available`) or nothing yet (`not_found`)",
-    },
-    "default": {"model": Problem, "description": "any other error, as problem+json"},
-}
-
-_TEXT: Final = {"schema": {"type": "string"}}
+_PROBLEM_RESPONSES: Final = problem_answers(
+    {
+        400: "a bad parameter (`invalid_parameter`)",
+        404: "beyond the log (`range_not_available`) or nothing yet (`not_found`)",
+    }
+)
 
 _ENTRIES_HEADERS: Final = {
     "X-Reclaim-End": {"description": "the exclusive end seq served", "schema": {"type": "string"}},
@@ -330,80 +304,42 @@ _ENTRIES_HEADERS: Final = {
 }
 
 
+def _answer(
+    description: str, media_type: str, schema: str = "string", **more: Any
+) -> dict[int | str, dict[str, Any]]:
+    """A route's answers: its 200 (``description``, a ``schema`` in ``media_type``) and the
+    problems."""
+    content = {media_type: {"schema": {"type": schema}}}
+    return {200: {"description": description, "content": content, **more}, **_PROBLEM_RESPONSES}
+
+
+#: The log's read routes (all ``GET``): path, endpoint, tag, and how FastAPI documents and
+#: renders the answer.
+_ROUTES: Final[tuple[tuple[str, Callable[..., Any], str, dict[str, Any]], ...]] = (
+    ("/log/checkpoint", get_checkpoint, "log", {
+        "response_class": PlainTextResponse,
+        "responses": _answer("a C2SP signed note", "text/plain"),
+    }),
+    ("/log/checkpoints", list_checkpoints, "log", {"response_model": CheckpointList}),
+    ("/log/entries", get_entries, "log", {
+        "response_class": JsonLinesResponse,
+        "responses": _answer("leaf bytes, one per line", JSONL_MEDIA_TYPE,
+                             headers=_ENTRIES_HEADERS),
+    }),
+    ("/log/proof/inclusion", get_inclusion_proof, "log", {"response_model": InclusionProof}),
+    ("/log/proof/consistency", get_consistency_proof, "log", {"response_model": ConsistencyProof}),
+    ("/log/keys", get_keys, "log", {
+        "response_class": Response,
+        "responses": _answer("canonical JSON key set", "application/json", "object"),
+    }),
+    ("/healthz", get_health, "ops", {"response_model": Health}),
+)  # fmt: skip
+
+
 def _add_routes(app: FastAPI) -> None:
-    problem = _PROBLEM_RESPONSES
-    app.add_api_route(
-        "/log/checkpoint",
-        get_checkpoint,
-        methods=["GET"],
-        tags=["log"],
-        response_class=PlainTextResponse,
-        responses={
-            200: {"description": "a C2SP signed note", "content": {"text/plain": _TEXT}},
-            **problem,
-        },
-    )
-    app.add_api_route(
-        "/log/checkpoints",
-        list_checkpoints,
-        methods=["GET"],
-        tags=["log"],
-        response_model=CheckpointList,
-        responses=problem,
-    )
-    app.add_api_route(
-        "/log/entries",
-        get_entries,
-        methods=["GET"],
-        tags=["log"],
-        response_class=JsonLinesResponse,
-        responses={
-            200: {
-                "description": "leaf bytes, one per line",
-                "content": {JSONL_MEDIA_TYPE: _TEXT},
-                "headers": _ENTRIES_HEADERS,
-            },
-            **problem,
-        },
-    )
-    app.add_api_route(
-        "/log/proof/inclusion",
-        get_inclusion_proof,
-        methods=["GET"],
-        tags=["log"],
-        response_model=InclusionProof,
-        responses=problem,
-    )
-    app.add_api_route(
-        "/log/proof/consistency",
-        get_consistency_proof,
-        methods=["GET"],
-        tags=["log"],
-        response_model=ConsistencyProof,
-        responses=problem,
-    )
-    app.add_api_route(
-        "/log/keys",
-        get_keys,
-        methods=["GET"],
-        tags=["log"],
-        response_class=Response,
-        responses={
-            200: {
-                "description": "canonical JSON key set",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
-            **problem,
-        },
-    )
-    app.add_api_route(
-        "/healthz",
-        get_health,
-        methods=["GET"],
-        tags=["ops"],
-        response_model=Health,
-        responses=problem,
-    )
+    for path, endpoint, tag, answer in _ROUTES:
+        options = {"responses": _PROBLEM_RESPONSES, **answer}
+        app.add_api_route(path, endpoint, methods=["GET"], tags=[tag], **options)
 
 
 class _LogApi(FastAPI):
@@ -604,8 +540,7 @@ def create_app(
         auth.limit_signed_writes(app, onboarding.signed_writes)  # issue 9, finding 7
     if withdrawals is not None:
         withdrawals_api.install(app, withdrawals)
-    secret = None if onboarding is None else onboarding.csrf_secret
-    web.install(app, log, liabilities, secret)  # the portal's pages (entrypoints/web)
+    web.install(app, log, liabilities)  # the portal's pages (entrypoints/web)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=request_body_max_bytes,

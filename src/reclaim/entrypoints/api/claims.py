@@ -27,10 +27,12 @@ so repeated requests between two appends cost a dictionary lookup.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Annotated, Any, Final
+from collections.abc import Callable
+from typing import Annotated, Final
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel, Field
 
 from reclaim.app.claims_queries import (
     estate_document,
@@ -44,15 +46,15 @@ from reclaim.core.iso3166 import ALPHA2
 from reclaim.core.limits import claims_report_cache_entries_max
 from reclaim.core.machine import State
 from reclaim.core.types import JsonValue
+from reclaim.entrypoints.api.deps import NO_CACHE, LogDep, json_answer
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
-from reclaim.entrypoints.api.schemas import DecimalString, Problem
+from reclaim.entrypoints.api.schemas import DecimalString, Public, problem_answers
 
 router = APIRouter(tags=["claims"])
 
 ESTATE_ID_PATTERN: Final = "^[a-z0-9][a-z0-9._-]{0,62}$"
 ISO_PATTERN: Final = "^[A-Z]{2}$"
 DATE_PATTERN: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-CACHE_NO_CACHE: Final = "no-cache"
 
 Bps = Annotated[
     str | None, Field(description="basis points as decimal text (8200 = 82.00%); null: no base")
@@ -62,17 +64,13 @@ Bps = Annotated[
 # Public shapes (the OpenAPI document; answers are validated against them) ----------------------
 
 
-class _Public(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ClassPublic(_Public):
+class ClassPublic(Public):
     code: str
     name: str
     priority: DecimalString = Field(description="lower is paid first; equal is pari passu")
 
 
-class EstatePublic(_Public):
+class EstatePublic(Public):
     """An estate's terms and register."""
 
     estate_id: str
@@ -91,7 +89,7 @@ class EstatePublic(_Public):
     admitted: str = Field(description="the same, as a decimal", examples=["1234.56"])
 
 
-class TallyPublic(_Public):
+class TallyPublic(Public):
     claims: DecimalString
     admitted_minor: DecimalString
     admitted: str
@@ -117,7 +115,7 @@ class RestrictedSharePublic(TallyPublic):
     share_of_restricted_bps: Bps
 
 
-class ReportPublic(_Public):
+class ReportPublic(Public):
     """The register by jurisdiction and status on a date (owed = every claim not expunged)."""
 
     estate_id: str
@@ -134,7 +132,7 @@ class ReportPublic(_Public):
     )
 
 
-class EntryPublic(_Public):
+class EntryPublic(Public):
     """A jurisdiction's treatment from ``effective_date`` on."""
 
     iso: str
@@ -153,12 +151,12 @@ class HistoryEntryPublic(EntryPublic):
     set_at: str = Field(description="when the entry was set (its event's time)")
 
 
-class PolicyPublic(_Public):
+class PolicyPublic(Public):
     on: str
     jurisdictions: list[EntryPublic]
 
 
-class JurisdictionPublic(_Public):
+class JurisdictionPublic(Public):
     iso: str
     on: str
     status: str = Field(description="open, restricted, sanctioned, or unlisted (no entry)")
@@ -175,12 +173,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
 
 
-def _log(request: Request) -> LogService:
-    log = request.app.state.log
-    assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
-    return log
-
-
 def _on(log: LogService, on: str | None) -> str:
     if on is None:
         return log.clock.now().date().isoformat()
@@ -190,15 +182,21 @@ def _on(log: LogService, on: str | None) -> str:
 
 
 def _answer(model: type[BaseModel], document: dict[str, JsonValue]) -> Response:
-    body = model.model_validate(document).model_dump_json()
-    return Response(body, media_type="application/json", headers={"Cache-Control": CACHE_NO_CACHE})
+    return json_answer(model.model_validate(document).model_dump_json(), NO_CACHE)
 
 
-_PROBLEMS: Final[dict[int | str, dict[str, Any]]] = {
-    400: {"model": Problem, "description": "a malformed parameter (`invalid_parameter`)"},
-    404: {"model": Problem, "description": "no such estate (`not_found`)"},
-    "default": {"model": Problem, "description": "any other error, as problem+json"},
-}
+_PROBLEMS: Final = problem_answers(
+    {
+        400: "a malformed parameter (`invalid_parameter`)",
+        404: "no such estate (`not_found`)",
+    }
+)
+
+
+def _public(path: str, model: type[BaseModel]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A route of this router: a public ``GET`` answering ``model`` or a problem."""
+    return router.get(path, response_model=model, responses=_PROBLEMS)
+
 
 EstateId = Annotated[str, Path(pattern=ESTATE_ID_PATTERN, description="the estate's id")]
 OnQuery = Annotated[
@@ -207,29 +205,20 @@ OnQuery = Annotated[
 ]
 
 
-@router.get(
-    "/estates/{estate_id}",
-    response_model=EstatePublic,
-    responses=_PROBLEMS,
-)
-def get_estate(request: Request, estate_id: EstateId) -> Response:
+@_public("/estates/{estate_id}", EstatePublic)
+def get_estate(log: LogDep, estate_id: EstateId) -> Response:
     """An estate's terms (classes, convenience class, interest), its register versions and the
     register's admitted total."""
-    document = _log(request).read(lambda state: estate_document(state, estate_id))
+    document = log.read(lambda state: estate_document(state, estate_id))
     if document is None:
         raise NotFoundError(f"no estate {estate_id!r}")
     return _answer(EstatePublic, document)
 
 
-@router.get(
-    "/estates/{estate_id}/report",
-    response_model=ReportPublic,
-    responses=_PROBLEMS,
-)
-def get_report(request: Request, estate_id: EstateId, on: OnQuery = None) -> Response:
+@_public("/estates/{estate_id}/report", ReportPublic)
+def get_report(log: LogDep, request: Request, estate_id: EstateId, on: OnQuery = None) -> Response:
     """Claims and admitted amounts by jurisdiction and status under the policy in force on
     ``on``: how much sits in restricted jurisdictions, and each one's share of it."""
-    log = _log(request)
     on_date = _on(log, on)
     cache: OrderedDict[tuple[str, str, int], dict[str, JsonValue] | None]
     cache = request.app.state.claims_reports
@@ -248,32 +237,22 @@ def get_report(request: Request, estate_id: EstateId, on: OnQuery = None) -> Res
     return _answer(ReportPublic, document)
 
 
-@router.get(
-    "/jurisdictions",
-    response_model=PolicyPublic,
-    responses=_PROBLEMS,
-)
-def get_jurisdictions(request: Request, on: OnQuery = None) -> Response:
+@_public("/jurisdictions", PolicyPublic)
+def get_jurisdictions(log: LogDep, on: OnQuery = None) -> Response:
     """The jurisdiction policy in force on ``on``: the entry of every listed jurisdiction."""
-    log = _log(request)
     on_date = _on(log, on)
     return _answer(PolicyPublic, log.read(lambda state: policy_document(state, on_date)))
 
 
-@router.get(
-    "/jurisdictions/{iso}",
-    response_model=JurisdictionPublic,
-    responses=_PROBLEMS,
-)
+@_public("/jurisdictions/{iso}", JurisdictionPublic)
 def get_jurisdiction(
-    request: Request,
+    log: LogDep,
     iso: Annotated[str, Path(pattern=ISO_PATTERN, description="ISO 3166-1 alpha-2, e.g. CN")],
     on: OnQuery = None,
 ) -> Response:
     """One jurisdiction on ``on``: its status, the entry in force and its dated history."""
     if iso not in ALPHA2:
         raise InvalidParameterError(f"iso: {iso!r} is not an ISO 3166-1 alpha-2 country code")
-    log = _log(request)
     on_date = _on(log, on)
     document = log.read(lambda state: jurisdiction_document(state, iso, on_date))
     return _answer(JurisdictionPublic, document)

@@ -20,34 +20,29 @@ signed-request problems of ``auth.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from pydantic import Field
 
-from reclaim.app.log_service import LogService
 from reclaim.app.refusals import refused
 from reclaim.core.distribution.commands import ElectPayout
 from reclaim.core.distribution.payees import PAYOUT_ASSETS, classify, current_holder
 from reclaim.core.distribution.state import RoundProgress
 from reclaim.core.machine import State
 from reclaim.core.rejections import Rejection
-from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
+from reclaim.entrypoints.api.auth import AuthenticatedActor
+from reclaim.entrypoints.api.deps import LogDep, no_cache, no_store, signed
 from reclaim.entrypoints.api.problems import NotFoundError, refused_error
-from reclaim.entrypoints.api.schemas import DecimalString, Problem
+from reclaim.entrypoints.api.schemas import DecimalString, Problem, Public, problem_answers
 
 router = APIRouter(tags=["distributions"])
 ROUND_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
-NO_STORE: Final = "no-store"
 #: The actor that records a creditor's signed API instruction in the log.
 GATEWAY: Final = "gateway"
 
 
-class _Public(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ClassTarget(_Public):
+class ClassTarget(Public):
     class_code: str
     target: str = Field(description="percent, cap or pool")
     cumulative_bps: DecimalString
@@ -55,7 +50,7 @@ class ClassTarget(_Public):
     interest_to: str = Field(description="the date interest runs to; empty: the payment date")
 
 
-class RoundPublic(_Public):
+class RoundPublic(Public):
     round_id: str
     estate_id: str
     record_date: str
@@ -73,7 +68,7 @@ class RoundPublic(_Public):
     completed_at: str
 
 
-class ClaimDistribution(_Public):
+class ClaimDistribution(Public):
     claim_id: str
     class_code: str
     admitted_minor: DecimalString
@@ -82,13 +77,13 @@ class ClaimDistribution(_Public):
     escrow_reason: str = Field(description="why it would be escrowed today; empty: payable")
 
 
-class MyDistributions(_Public):
+class MyDistributions(Public):
     creditor: str
     payout_asset: str
     claims: list[ClaimDistribution]
 
 
-class Election(_Public):
+class Election(Public):
     creditor: str
     asset: str
     seq: DecimalString | None = Field(description="the event's seq; null: elected already so")
@@ -158,24 +153,19 @@ def _mine(state: State, creditor: str, today: str) -> MyDistributions:
     )
 
 
-def get_log(request: Request) -> LogService:
-    log = request.app.state.log
-    assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
-    return log
+_SIGNED: Final = problem_answers(
+    {
+        401: "not signed, or not by a live key",
+        409: "refused (`refused`), or replayed",
+    }
+)
+_NO_STORE: Final = [Depends(no_store)]
+_NO_CACHE: Final = [Depends(no_cache)]
 
 
-LogDep = Annotated[LogService, Depends(get_log)]
-_SIGNED: Final[dict[int | str, dict[str, Any]]] = {
-    401: {"model": Problem, "description": "not signed, or not by a live key"},
-    409: {"model": Problem, "description": "refused (`refused`), or replayed"},
-    "default": {"model": Problem, "description": "any other error, as problem+json"},
-}
-
-
-@router.get("/distributions/rounds", response_model=list[RoundPublic])
-def list_rounds(log: LogDep, response: Response) -> list[RoundPublic]:
+@router.get("/distributions/rounds", response_model=list[RoundPublic], dependencies=_NO_CACHE)
+def list_rounds(log: LogDep) -> list[RoundPublic]:
     """Every distribution round, in declaration order per estate."""
-    response.headers["Cache-Control"] = "no-cache"
     return log.read(lambda s: [_round(p) for p in s.distribution.rounds.values()])
 
 
@@ -183,47 +173,32 @@ def list_rounds(log: LogDep, response: Response) -> list[RoundPublic]:
     "/distributions/rounds/{round_id}",
     response_model=RoundPublic,
     responses={404: {"model": Problem, "description": "`not_found`"}},
+    dependencies=_NO_CACHE,
 )
-def get_round(
-    log: LogDep, response: Response, round_id: Annotated[str, Path(pattern=ROUND_ID_PATTERN)]
-) -> RoundPublic:
+def get_round(log: LogDep, round_id: Annotated[str, Path(pattern=ROUND_ID_PATTERN)]) -> RoundPublic:
     """One round: targets, approval digest and totals, execution progress."""
-    response.headers["Cache-Control"] = "no-cache"
     found = log.read(lambda s: s.distribution.rounds.get(round_id))
     if found is None:
         raise NotFoundError(f"no round {round_id!r}")
     return _round(found)
 
 
-@router.get(
-    "/api/v1/distributions",
-    response_model=MyDistributions,
-    responses=_SIGNED,
-    openapi_extra=instruction("distributionQuery"),
-)
-def get_my_distributions(
-    log: LogDep, actor: AuthenticatedActor, response: Response
-) -> MyDistributions:
+@signed(router.get, "/api/v1/distributions", MyDistributions, "distributionQuery", _SIGNED,
+        dependencies=_NO_STORE)  # fmt: skip
+def get_my_distributions(log: LogDep, actor: AuthenticatedActor) -> MyDistributions:
     """The caller's claims: what each received, what waits in escrow and why."""
-    response.headers["Cache-Control"] = NO_STORE
     today = log.clock.now().date().isoformat()
     return log.read(lambda s: _mine(s, actor, today))
 
 
-@router.post(
-    "/api/v1/distributions/election",
-    response_model=Election,
-    responses=_SIGNED,
-    openapi_extra=instruction("payoutElect"),
-)
+@signed(router.post, "/api/v1/distributions/election", Election, "payoutElect", _SIGNED,
+        dependencies=_NO_STORE)  # fmt: skip
 def post_election(
     log: LogDep,
     actor: AuthenticatedActor,
-    response: Response,
     asset: Annotated[str, Query(pattern="^(USD|EUR|USDC)$", description="the payout asset")],
 ) -> Election:
     """Elect the asset distributions are paid in (irrevocable, like FTX's payout partners)."""
-    response.headers["Cache-Control"] = NO_STORE
     assert asset in PAYOUT_ASSETS
     (outcome,) = log.submit_many([(ElectPayout(actor, asset), GATEWAY)])
     if isinstance(outcome, Rejection):

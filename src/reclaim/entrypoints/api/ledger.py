@@ -34,19 +34,26 @@ are decimal strings.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, FastAPI, Query
+from pydantic import Field
 
 from reclaim.app.log_service import LogService
 from reclaim.app.ports import ProjectedAccount, ProjectedTransfer
 from reclaim.core import limits
 from reclaim.core.money import asset_of, format_amount
 from reclaim.entrypoints.api import auth
-from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
+from reclaim.entrypoints.api.auth import AuthenticatedActor
+from reclaim.entrypoints.api.deps import LogDep, no_store, signed
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
-from reclaim.entrypoints.api.schemas import DecimalString, Problem, QueryInt
+from reclaim.entrypoints.api.schemas import (
+    DecimalString,
+    Public,
+    QueryInt,
+    position,
+    problem_answers,
+)
 
 #: Roles that may read every account (the operator's); every other actor reads its own.
 OPERATOR_ROLES: Final = frozenset({"admin", "treasury"})
@@ -54,19 +61,14 @@ OPERATOR_ROLES: Final = frozenset({"admin", "treasury"})
 CAPITAL_PURPOSE: Final = "creditor_available"
 HISTORY_PAGE_DEFAULT: Final = 100
 TRANSFER_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
-NO_STORE: Final = "no-store"
 
-router = APIRouter(tags=["ledger"])
+router = APIRouter(tags=["ledger"], dependencies=[Depends(no_store)])
 
 
 # Public shapes ------------------------------------------------------------------------------------
 
 
-class _Public(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CapitalBalance(_Public):
+class CapitalBalance(Public):
     """One asset of Backpack's balance answer, in major units with the asset's scale."""
 
     available: str = Field(examples=["100.00"])
@@ -74,14 +76,14 @@ class CapitalBalance(_Public):
     staked: str = Field(examples=["0"], description="always 0: reclaim does not stake")
 
 
-class Balances(_Public):
+class Balances(Public):
     debits_posted: str
     credits_posted: str
     debits_pending: str
     credits_pending: str
 
 
-class LedgerAccount(_Public):
+class LedgerAccount(Public):
     """An account: balances in minor units (decimal strings) and formatted (major units)."""
 
     id: str = Field(examples=["alice/USD/creditor_available"])
@@ -98,7 +100,7 @@ class LedgerAccount(_Public):
     updated_seq: DecimalString = Field(description="the event that last changed it")
 
 
-class LedgerTransfer(_Public):
+class LedgerTransfer(Public):
     """A transfer as the ledger keeps it."""
 
     id: str
@@ -121,12 +123,12 @@ class LedgerTransfer(_Public):
     updated_seq: DecimalString = Field(description="the event that last changed it")
 
 
-class HistoryCursor(_Public):
+class HistoryCursor(Public):
     before: DecimalString
     before_id: str
 
 
-class LedgerHistory(_Public):
+class LedgerHistory(Public):
     """A page of an account's transfers, newest first."""
 
     account_id: str
@@ -256,59 +258,40 @@ def render_transfer(t: ProjectedTransfer) -> LedgerTransfer:
 # Dependencies and routes: parse, call, render -----------------------------------------------------
 
 
-def get_reader(request: Request) -> LedgerReader:
-    log = request.app.state.log
-    assert isinstance(log, LogService), "create_app stores the LogService in app.state.log"
+def get_reader(log: LogDep) -> LedgerReader:
     return LedgerReader(log)
 
 
 ReaderDep = Annotated[LedgerReader, Depends(get_reader)]
 
-_SIGNED: Final[dict[int | str, dict[str, Any]]] = {
-    401: {
-        "model": Problem,
-        "description": "not signed, or not by a live key (`signature_missing`, "
-        "`signature_invalid`, `timestamp_outside_window`, `key_unknown`)",
-    },
-    409: {"model": Problem, "description": "a replayed request (`request_replayed`)"},
-    429: {"model": Problem, "description": "the replay cache is full (`too_many_requests`)"},
-    "default": {"model": Problem, "description": "any other error, as problem+json"},
+_SIGNED_PROBLEMS: Final = {
+    401: "not signed, or not by a live key (`signature_missing`, "
+    "`signature_invalid`, `timestamp_outside_window`, `key_unknown`)",
+    409: "a replayed request (`request_replayed`)",
+    429: "the replay cache is full (`too_many_requests`)",
 }
-_NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
-    404: {"model": Problem, "description": "no such id, or not the caller's (`not_found`)"},
-    **_SIGNED,
+_NOT_FOUND_PROBLEMS: Final = {
+    404: "no such id, or not the caller's (`not_found`)",
+    **_SIGNED_PROBLEMS,
 }
+_SIGNED: Final = problem_answers(_SIGNED_PROBLEMS)
+_NOT_FOUND: Final = problem_answers(_NOT_FOUND_PROBLEMS)
 
 
-@router.get(
-    "/api/v1/capital",
-    response_model=dict[str, CapitalBalance],
-    responses=_SIGNED,
-    openapi_extra=instruction("balanceQuery"),
-)
-def get_capital(
-    reader: ReaderDep, actor: AuthenticatedActor, response: Response
-) -> dict[str, CapitalBalance]:
+@signed(router.get, "/api/v1/capital", dict[str, CapitalBalance], "balanceQuery", _SIGNED)
+def get_capital(reader: ReaderDep, actor: AuthenticatedActor) -> dict[str, CapitalBalance]:
     """The caller's balances by asset (Backpack's ``GET /api/v1/capital``)."""
-    response.headers["Cache-Control"] = NO_STORE
     return reader.capital(actor)
 
 
-@router.get(
-    "/ledger/accounts/{account_id:path}/transfers",
-    response_model=LedgerHistory,
-    responses={400: {"model": Problem, "description": "`invalid_parameter`"}, **_NOT_FOUND},
-    openapi_extra=instruction("ledgerHistoryQuery"),
-)
+@signed(router.get, "/ledger/accounts/{account_id:path}/transfers", LedgerHistory,
+        "ledgerHistoryQuery",
+        problem_answers({400: "`invalid_parameter`", **_NOT_FOUND_PROBLEMS}))  # fmt: skip
 def get_account_history(
     reader: ReaderDep,
     actor: AuthenticatedActor,
-    response: Response,
     account_id: str,
-    before: Annotated[
-        QueryInt | None,
-        Query(ge=0, le=limits.integer_max, description="only transfers of events before this seq"),
-    ] = None,
+    before: Annotated[QueryInt | None, position("only transfers of events before this seq")] = None,
     before_id: Annotated[
         str | None,
         Query(pattern=TRANSFER_ID_PATTERN, description="and, of seq `before`, ids before this"),
@@ -318,35 +301,19 @@ def get_account_history(
     ] = HISTORY_PAGE_DEFAULT,
 ) -> LedgerHistory:
     """The account's transfers, newest first; follow ``next`` for older ones."""
-    response.headers["Cache-Control"] = NO_STORE
     return reader.history(actor, account_id, before, before_id, limit)
 
 
-@router.get(
-    "/ledger/accounts/{account_id:path}",
-    response_model=LedgerAccount,
-    responses=_NOT_FOUND,
-    openapi_extra=instruction("ledgerAccountQuery"),
-)
-def get_account(
-    reader: ReaderDep, actor: AuthenticatedActor, response: Response, account_id: str
-) -> LedgerAccount:
+@signed(router.get, "/ledger/accounts/{account_id:path}", LedgerAccount, "ledgerAccountQuery",
+        _NOT_FOUND)  # fmt: skip
+def get_account(reader: ReaderDep, actor: AuthenticatedActor, account_id: str) -> LedgerAccount:
     """One account's balances (``account_id`` is ``<owner>/<asset>/<purpose>``)."""
-    response.headers["Cache-Control"] = NO_STORE
     return render_account(reader.account(actor, account_id))
 
 
-@router.get(
-    "/ledger/transfers/{transfer_id}",
-    response_model=LedgerTransfer,
-    responses=_NOT_FOUND,
-    openapi_extra=instruction("transferQuery"),
-)
-def get_transfer(
-    reader: ReaderDep, actor: AuthenticatedActor, response: Response, transfer_id: str
-) -> LedgerTransfer:
+@signed(router.get, "/ledger/transfers/{transfer_id}", LedgerTransfer, "transferQuery", _NOT_FOUND)
+def get_transfer(reader: ReaderDep, actor: AuthenticatedActor, transfer_id: str) -> LedgerTransfer:
     """One transfer, by the id its client chose."""
-    response.headers["Cache-Control"] = NO_STORE
     return render_transfer(reader.transfer(actor, transfer_id))
 
 

@@ -24,13 +24,14 @@ from __future__ import annotations
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from reclaim.app.liabilities import LiabilitiesService, NoSnapshotError
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import AuthenticatedActor
+from reclaim.entrypoints.api.deps import NO_CACHE, NO_STORE, json_answer
 from reclaim.entrypoints.api.problems import NotFoundError
-from reclaim.entrypoints.api.schemas import Base64Hash, DecimalString, Problem
+from reclaim.entrypoints.api.schemas import Base64Hash, DecimalString, Public, problem_answers
 from reclaim.log.liabilities.errors import LiabilityNotFoundError
 from reclaim.log.liabilities.proof import proof_to_json
 
@@ -45,23 +46,19 @@ router = APIRouter(prefix="/liabilities", tags=["liabilities"])
 # Public shapes (for the OpenAPI document; the answers are the stored canonical bytes) ----------
 
 
-class _Public(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class StatementCheckpoint(_Public):
+class StatementCheckpoint(Public):
     size: DecimalString = Field(description="the tree size of the log checkpoint")
     root: Base64Hash = Field(description="the log's root hash at that size")
 
 
-class AssetLine(_Public):
+class AssetLine(Public):
     asset: str = Field(description="the asset code")
     total: DecimalString = Field(description="what is owed in this asset, in minor units")
     leaf_count: DecimalString = Field(description="creditors owed something in this asset")
     root: Base64Hash = Field(description="the root of the asset's Merkle sum tree")
 
 
-class LiabilitiesRoot(_Public):
+class LiabilitiesRoot(Public):
     """The latest signed liabilities statement, its fields spelled out."""
 
     format: str = Field(description="reclaim-liabilities/v1")
@@ -72,7 +69,7 @@ class LiabilitiesRoot(_Public):
     assets: list[AssetLine]
 
 
-class LiabilityProofDocument(_Public):
+class LiabilityProofDocument(Public):
     """A creditor's proof; check it offline with ``reclaim verify-liabilities``."""
 
     format: str = Field(description="reclaim-liability-proof/v1")
@@ -106,10 +103,7 @@ def get_liabilities(request: Request) -> LiabilitiesService:
 
 LiabilitiesDep = Annotated[LiabilitiesService, Depends(get_liabilities)]
 
-_PROBLEMS: Final[dict[int | str, dict[str, object]]] = {
-    404: {"model": Problem, "description": "no snapshot yet, or nothing owed (`not_found`)"},
-    "default": {"model": Problem, "description": "any other error, as problem+json"},
-}
+_PROBLEMS: Final = problem_answers({404: "no snapshot yet, or nothing owed (`not_found`)"})
 
 
 @router.get(
@@ -122,9 +116,7 @@ def get_liabilities_root(service: LiabilitiesDep) -> Response:
     record = service.latest()
     if record is None:
         raise NotFoundError("no liabilities snapshot has been taken yet")
-    return Response(
-        record.public_json, media_type="application/json", headers={"Cache-Control": "no-cache"}
-    )
+    return json_answer(record.public_json, NO_CACHE)
 
 
 @router.get(
@@ -146,6 +138,4 @@ def get_liability_proof(
         proof = service.proof(actor, asset)
     except (NoSnapshotError, LiabilityNotFoundError) as exc:
         raise NotFoundError(str(exc)) from exc
-    return Response(
-        proof_to_json(proof), media_type="application/json", headers={"Cache-Control": "no-store"}
-    )
+    return json_answer(proof_to_json(proof), NO_STORE)

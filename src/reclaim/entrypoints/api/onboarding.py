@@ -59,11 +59,12 @@ reverse proxy's access log may record it; sign bodies before operators use it in
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Annotated, Final, NoReturn
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
 from reclaim.app.locales import supported_locale
@@ -81,6 +82,7 @@ from reclaim.app.refusals import OnboardingCode
 from reclaim.core import limits
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.auth import AuthenticatedActor, instruction
+from reclaim.entrypoints.api.deps import signed
 from reclaim.entrypoints.api.problems import (
     FORBIDDEN,
     OPERATOR_KEY_NOT_HELD,
@@ -430,12 +432,21 @@ def kyc_queue(request: Request, response: Response, actor: AuthenticatedActor) -
     )
 
 
-@router.post(
-    "/operator/kyc/decisions",
-    response_model=Outcome,
-    tags=["operator"],
-    openapi_extra=instruction("kycDecide"),
-)
+def _operator_route(path: str, name: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """An operator's signed ``POST``: its instruction ``name``, an ``Outcome``."""
+    return signed(router.post, path, Outcome, name, tags=["operator"])
+
+
+def _review(claim_id: str, creditor: CreditorName, reason: Reason) -> tuple[str, str, str]:
+    """The parameters of an operator's review of a claim: the claim, the creditor, why."""
+    return claim_id, creditor, reason
+
+
+#: ``(claim_id, creditor, reason)`` of a review (a link on review, a conflict closed).
+Review = Annotated[tuple[str, str, str], Depends(_review)]
+
+
+@_operator_route("/operator/kyc/decisions", "kycDecide")
 def decide_kyc(
     request: Request,
     actor: AuthenticatedActor,
@@ -453,56 +464,22 @@ def decide_kyc(
     return Outcome(outcome="decided", seq=str(answer.seq), creditor=creditor, state=state)
 
 
-@router.post(
-    "/operator/claims/{claim_id}/link",
-    response_model=Outcome,
-    tags=["operator"],
-    openapi_extra=instruction("claimLinkOnReview"),
-)
-def link_on_review(
-    request: Request,
-    actor: AuthenticatedActor,
-    claim_id: str,
-    creditor: CreditorName,
-    reason: Reason,
-) -> Outcome:
+@_operator_route("/operator/claims/{claim_id}/link", "claimLinkOnReview")
+def link_on_review(request: Request, actor: AuthenticatedActor, review: Review) -> Outcome:
     """Link after manual review of a name mismatch."""
     officer = _operator(request, actor)
-    answer = _service(request).link_on_review(officer, claim_id, creditor, reason)
-    return _linked(answer, "linked")
+    return _linked(_service(request).link_on_review(officer, *review), "linked")
 
 
-@router.post(
-    "/operator/claims/{claim_id}/unlink",
-    response_model=Outcome,
-    tags=["operator"],
-    openapi_extra=instruction("claimUnlink"),
-)
-def unlink(
-    request: Request,
-    actor: AuthenticatedActor,
-    claim_id: str,
-    reason: Reason,
-) -> Outcome:
+@_operator_route("/operator/claims/{claim_id}/unlink", "claimUnlink")
+def unlink(request: Request, actor: AuthenticatedActor, claim_id: str, reason: Reason) -> Outcome:
     """Unlink a claim from its creditor, with a reason (recorded in the log)."""
     officer = _operator(request, actor)
     return _linked(_service(request).unlink(officer, claim_id, reason), "unlinked")
 
 
-@router.post(
-    "/operator/claims/{claim_id}/conflicts/close",
-    response_model=Outcome,
-    tags=["operator"],
-    openapi_extra=instruction("conflictClose"),
-)
-def close_conflict(
-    request: Request,
-    actor: AuthenticatedActor,
-    claim_id: str,
-    creditor: CreditorName,
-    reason: Reason,
-) -> Outcome:
+@_operator_route("/operator/claims/{claim_id}/conflicts/close", "conflictClose")
+def close_conflict(request: Request, actor: AuthenticatedActor, review: Review) -> Outcome:
     """Close a link conflict with a reason."""
     officer = _operator(request, actor)
-    answer = _service(request).close_conflict(officer, claim_id, creditor, reason)
-    return _linked(answer, "closed")
+    return _linked(_service(request).close_conflict(officer, *review), "closed")

@@ -16,9 +16,13 @@ Wire rules (DESIGN.md §3, §5):
 from __future__ import annotations
 
 import re
-from typing import Annotated, Final
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
 
+from fastapi import Query
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from reclaim.core import limits
 
 _DECIMAL_RE: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 DECIMAL_PATTERN: Final = "^(0|[1-9][0-9]{0,18})$"
@@ -39,6 +43,12 @@ QueryInt = Annotated[
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN}),
 ]
 
+
+def position(description: str, *, ge: int = 0) -> Any:
+    """The ``Query`` of a seq or a tree size: from ``ge`` up to ``limits.integer_max``."""
+    return Query(ge=ge, le=limits.integer_max, description=description)
+
+
 DecimalString = Annotated[
     str,
     Field(pattern=DECIMAL_PATTERN, description="a non-negative integer as decimal text"),
@@ -49,24 +59,26 @@ Base64Hash = Annotated[
 ]
 
 
-class _Public(BaseModel):
+class Public(BaseModel):
+    """An answer's shape: frozen, and no field it does not declare."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class CheckpointItem(_Public):
+class CheckpointItem(Public):
     """One published checkpoint."""
 
     size: DecimalString = Field(description="the tree size the checkpoint commits to")
     note: str = Field(description="the C2SP signed checkpoint note, exactly as published")
 
 
-class CheckpointList(_Public):
+class CheckpointList(Public):
     """Checkpoints with size ≥ ``start``, oldest first."""
 
     checkpoints: list[CheckpointItem]
 
 
-class InclusionProof(_Public):
+class InclusionProof(Public):
     """RFC 9162 §2.1.3 inclusion proof of one leaf in the tree of ``size`` leaves."""
 
     index: DecimalString = Field(description="the leaf's index (its seq)")
@@ -78,7 +90,7 @@ class InclusionProof(_Public):
     )
 
 
-class ConsistencyProof(_Public):
+class ConsistencyProof(Public):
     """RFC 9162 §2.1.4 consistency proof: the tree of ``first`` leaves is a prefix of ``second``."""
 
     first: DecimalString
@@ -86,14 +98,14 @@ class ConsistencyProof(_Public):
     proof: list[Base64Hash]
 
 
-class Health(_Public):
+class Health(Public):
     """The server answers and can read its store."""
 
     status: str = Field(examples=["ok"])
     size: DecimalString = Field(description="events in the log now")
 
 
-class InvalidParam(_Public):
+class InvalidParam(Public):
     """One query parameter that was refused."""
 
     name: str
@@ -116,3 +128,14 @@ class Problem(BaseModel):
     code: str = Field(examples=["range_not_available"])
     instance: str | None = Field(default=None, description="the request path")
     invalid_params: list[InvalidParam] | None = None
+
+
+def problem_answers(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses`` for the OpenAPI document: each status with its description,
+    then ``default`` (any other error), all problem+json."""
+    answers: dict[int | str, dict[str, Any]] = {
+        status: {"model": Problem, "description": description}
+        for status, description in described.items()
+    }
+    answers["default"] = {"model": Problem, "description": "any other error, as problem+json"}
+    return answers
