@@ -32,14 +32,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, TypeVar
 
 from reclaim.core.claims import CLAIMS_ROLES
 from reclaim.core.domain import Domain, Entities, EventType, World, keys_of
 from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
+from reclaim.core.payload_fields import field_names, fields_payload
 from reclaim.core.rejections import KINDS, Code, Rejection
 from reclaim.core.types import JsonValue
 
@@ -165,60 +166,51 @@ class PublishDocument:
     media_type: str
 
 
+ActorsCommand = Genesis | RegisterActor | AddKey | RevokeKey | PublishDocument
+
+
 # The ladder -----------------------------------------------------------------------------------
 
 
 def check_genesis(state: ActorsState, event: Event) -> Rejection | None:
     if state.origin:
         return Rejection(Code.genesis_repeated, "the log has a genesis already")
-    p = event.payload
-    fields = _strings(p, ("origin", "admin", "admin_key", "log_key"))
-    if isinstance(fields, Rejection):
-        return fields
-    origin, admin, admin_key, log_key = fields
-    if not origin or len(origin) > 255 or any(ch.isspace() for ch in origin):
-        return Rejection(Code.payload_malformed, f"origin {origin!r}")
-    if not _NAME_RE.fullmatch(admin):
-        return Rejection(Code.actor_name_invalid, f"{admin!r}")
-    parsed_admin, parsed_log = parse_verifier_key(admin_key), parse_verifier_key(log_key)
+    g = _logged(Genesis, event)
+    if isinstance(g, Rejection):
+        return g
+    if not g.origin or len(g.origin) > 255 or any(ch.isspace() for ch in g.origin):
+        return Rejection(Code.payload_malformed, f"origin {g.origin!r}")
+    if not _NAME_RE.fullmatch(g.admin):
+        return Rejection(Code.actor_name_invalid, f"{g.admin!r}")
+    parsed_admin, parsed_log = parse_verifier_key(g.admin_key), parse_verifier_key(g.log_key)
     if parsed_admin is None or parsed_log is None:
         return Rejection(Code.key_malformed, "admin_key or log_key is not a verifier key")
-    if event.actor != admin or event.key_id != parsed_admin[1].hex():
+    if event.actor != g.admin or event.key_id != parsed_admin[1].hex():
         return Rejection(
             Code.actor_not_authorised, "genesis must be signed by the admin key it names"
         )
     return None
 
 
-def _check_registered(state: ActorsState, event: Event) -> Rejection | None:
-    fields = _strings(event.payload, ("name", "role", "key"))
-    if isinstance(fields, Rejection):
-        return fields
-    name, role, key = fields
+def _check_registered(state: ActorsState, c: RegisterActor, version: int) -> Rejection | None:
+    name, role = c.name, c.role
     if not _NAME_RE.fullmatch(name):
         return Rejection(Code.actor_name_invalid, f"{name!r}")
     if name in state.actors:
         return Rejection(Code.actor_exists, f"{name!r}")
     if role not in ROLES:
         return Rejection(Code.role_unknown, f"{role!r}")
-    return _check_new_key(state, key, event.version)
+    return _check_new_key(state, c.key, version)
 
 
-def _check_key_added(state: ActorsState, event: Event) -> Rejection | None:
-    fields = _strings(event.payload, ("name", "key"))
-    if isinstance(fields, Rejection):
-        return fields
-    name, key = fields
-    if name not in state.actors:
-        return Rejection(Code.actor_unknown, f"no actor named {name!r}")
-    return _check_new_key(state, key, event.version)
+def _check_key_added(state: ActorsState, c: AddKey, version: int) -> Rejection | None:
+    if c.name not in state.actors:
+        return Rejection(Code.actor_unknown, f"no actor named {c.name!r}")
+    return _check_new_key(state, c.key, version)
 
 
-def _check_key_revoked(state: ActorsState, event: Event) -> Rejection | None:
-    fields = _strings(event.payload, ("name", "key_id"))
-    if isinstance(fields, Rejection):
-        return fields
-    name, key_id = fields
+def _check_key_revoked(state: ActorsState, c: RevokeKey, version: int) -> Rejection | None:
+    name, key_id = c.name, c.key_id
     actor = state.actors.get(name)
     if actor is None:
         return Rejection(Code.actor_unknown, f"no actor named {name!r}")
@@ -231,11 +223,8 @@ def _check_key_revoked(state: ActorsState, event: Event) -> Rejection | None:
     return None
 
 
-def _check_document(state: ActorsState, event: Event) -> Rejection | None:
-    fields = _strings(event.payload, ("document_id", "title", "sha256", "media_type"))
-    if isinstance(fields, Rejection):
-        return fields
-    document_id, title, sha256, media_type = fields
+def _check_document(state: ActorsState, c: PublishDocument, version: int) -> Rejection | None:
+    document_id, title, sha256, media_type = c.document_id, c.title, c.sha256, c.media_type
     if not _DOCUMENT_ID_RE.fullmatch(document_id) or not title or not media_type:
         return Rejection(Code.payload_malformed, f"document {document_id!r}")
     if document_id in state.documents:
@@ -275,7 +264,26 @@ def _strings(p: Mapping[str, JsonValue], names: tuple[str, ...]) -> tuple[str, .
     return tuple(out)
 
 
-_CHECKS: Final = {
+_Command = TypeVar("_Command", Genesis, RegisterActor, AddKey, RevokeKey, PublishDocument)
+
+
+def _logged(kind: type[_Command], event: Event) -> _Command | Rejection:
+    """The command ``event`` records: its payload is the command's fields, each text (NFC)."""
+    fields = _strings(event.payload, field_names(kind))
+    return fields if isinstance(fields, Rejection) else kind(*fields)
+
+
+#: Command type → the event it implies: the command's fields, all text, are the payload.
+_EVENT_OF: Final[dict[type[ActorsCommand], str]] = {
+    Genesis: "log.genesis",
+    RegisterActor: "actor.registered",
+    AddKey: "actor.key_added",
+    RevokeKey: "actor.key_revoked",
+    PublishDocument: "document.published",
+}
+_COMMAND_OF: Final[dict[str, type[Any]]] = {event: kind for kind, event in _EVENT_OF.items()}
+#: The rungs of each event type but genesis (the head of the ladder checks it).
+_CHECKS: Final[dict[str, Callable[[ActorsState, Any, int], Rejection | None]]] = {
     "actor.registered": _check_registered,
     "actor.key_added": _check_key_added,
     "actor.key_revoked": _check_key_revoked,
@@ -298,8 +306,6 @@ def _add_key(state: ActorsState, actor: Actor, key: str) -> None:
     state.public_key_holder.setdefault(parsed[2], actor.name)
 
 
-ActorsCommand = Genesis | RegisterActor | AddKey | RevokeKey | PublishDocument
-
 #: Event types of this domain: versions, and the roles that may sign each.
 ACTORS_EVENT_TYPES: Final[dict[str, EventType]] = {
     "log.genesis": EventType(frozenset({1}), frozenset({"admin"})),
@@ -315,35 +321,9 @@ ACTORS_EVENT_TYPES: Final[dict[str, EventType]] = {
 def decide_actors(
     state: ActorsState, world: World, command: ActorsCommand, time: str
 ) -> _Decided | Rejection:
-    """The one event ``command`` implies (its rungs run in ``check_actors``)."""
-    payload: dict[str, JsonValue]
-    match command:
-        case Genesis():
-            kind = "log.genesis"
-            payload = {
-                "origin": command.origin,
-                "admin": command.admin,
-                "admin_key": command.admin_key,
-                "log_key": command.log_key,
-            }
-        case RegisterActor():
-            kind = "actor.registered"
-            payload = {"name": command.name, "role": command.role, "key": command.key}
-        case AddKey():
-            kind = "actor.key_added"
-            payload = {"name": command.name, "key": command.key}
-        case RevokeKey():
-            kind = "actor.key_revoked"
-            payload = {"name": command.name, "key_id": command.key_id}
-        case PublishDocument():
-            kind = "document.published"
-            payload = {
-                "document_id": command.document_id,
-                "title": command.title,
-                "sha256": command.sha256,
-                "media_type": command.media_type,
-            }
-    return _Decided([(kind, payload)])
+    """The one event ``command`` implies, its fields the payload (its rungs run in
+    ``check_actors``)."""
+    return _Decided([(_EVENT_OF[type(command)], fields_payload(command))])
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +336,10 @@ def check_actors(state: ActorsState, world: World, event: Event) -> Rejection | 
     """This domain's rungs (genesis is checked by the head of the ladder)."""
     if event.type == "log.genesis":
         return None
-    return _CHECKS[event.type](state, event)
+    command = _logged(_COMMAND_OF[event.type], event)
+    if isinstance(command, Rejection):
+        return command
+    return _CHECKS[event.type](state, command, event.version)
 
 
 def evolve_actors(state: ActorsState, world: World, event: Event) -> None:
@@ -405,13 +388,7 @@ def assert_actors_invariants(state: ActorsState, world: World, full: bool) -> No
 DOMAIN: Final[Domain[ActorsState]] = Domain(
     name="actors",
     state=lambda root: root.registry,
-    commands={
-        Genesis: "log.genesis",
-        RegisterActor: "actor.registered",
-        AddKey: "actor.key_added",
-        RevokeKey: "actor.key_revoked",
-        PublishDocument: "document.published",
-    },
+    commands=_EVENT_OF,
     event_types=ACTORS_EVENT_TYPES,
     entity_kinds=frozenset({"actor", "document"}),
     refused=Code.payload_malformed,  # unused: this domain's refusals are shell codes already

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Final
+from dataclasses import fields
+from typing import TYPE_CHECKING, Final
 
 from reclaim.core import limits
 from reclaim.core.types import JsonValue
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 _INT_RE: Final = re.compile(r"-?(0|[1-9][0-9]{0,18})")
 
@@ -36,6 +40,16 @@ def text(p: Mapping[str, JsonValue], name: str) -> str:
     if not isinstance(value, str):
         raise PayloadError(f"{name} is not text")
     return value
+
+
+def field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    """The fields of a command whose event payload is its fields (all text), in order."""
+    return tuple(f.name for f in fields(kind))
+
+
+def fields_payload(command: DataclassInstance) -> dict[str, JsonValue]:
+    """Such a command as its event's payload: each field under its name."""
+    return {f.name: getattr(command, f.name) for f in fields(command)}
 
 
 def integer(p: Mapping[str, object], name: str) -> int:

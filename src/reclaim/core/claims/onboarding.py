@@ -34,7 +34,6 @@ closes the creditor's conflict on that claim; the operator closes others with a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any, Final, TypeVar
 
 from reclaim.core.claims.codes import (
@@ -84,6 +83,7 @@ from reclaim.core.claims.payloads import (
 )
 from reclaim.core.limits import claims_name_length_max_chars as name_length_max_chars
 from reclaim.core.limits import email_proofs_per_creditor_max, links_per_creditor_max
+from reclaim.core.payload_fields import field_names, fields_payload
 from reclaim.core.types import JsonValue
 
 _L = LinkCode
@@ -465,13 +465,12 @@ def _decided(
     refusal about ``subject``."""
     if code is not _K.ok and code is not _L.ok:
         return ClaimsRejection(code, None, subject)
-    payload: dict[str, JsonValue] = {f.name: getattr(command, f.name) for f in fields(command)}
-    return Decision([(event_type, payload)], results)
+    return Decision([(event_type, fields_payload(command))], results)
 
 
 def _command_of(kind: type[_TextCommand], payload: Mapping[str, JsonValue]) -> _TextCommand:
     """The command a logged event's payload records (exactly the command's fields, each text)."""
-    return kind(*texts(payload, tuple(f.name for f in fields(kind))))
+    return kind(*texts(payload, field_names(kind)))
 
 
 def _claim_creditor(c: LinkOnReview | CloseConflict) -> str:

@@ -203,8 +203,19 @@ class Authorisation:
     signature: str
 
 
+class _SignedByTrader:
+    """A command the trader it names signs ("self"): the machine's probe reads ``creditor``."""
+
+    __slots__ = ()
+    trader: str
+
+    @property
+    def creditor(self) -> str:
+        return self.trader
+
+
 @dataclass(frozen=True, slots=True)
-class PlaceOrders:
+class PlaceOrders(_SignedByTrader):
     """Place one order or a batch, in order; each is decided against the state the ones before
     it left (Backpack's batch: each element succeeds or fails on its own)."""
 
@@ -213,14 +224,9 @@ class PlaceOrders:
     #: The trader's signed request (``None``: a command not from a signed API request).
     authorisation: Authorisation | None = None
 
-    @property
-    def creditor(self) -> str:
-        """The actor who must sign it ("self"): the machine's probe reads ``creditor``."""
-        return self.trader
-
 
 @dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(_SignedByTrader):
     """Cancel one resting order of ``trader``, by id or by client id (exactly one)."""
 
     trader: str
@@ -229,24 +235,14 @@ class CancelOrder:
     client_id: int | None = None
     authorisation: Authorisation | None = None
 
-    @property
-    def creditor(self) -> str:
-        """The actor who must sign it ("self")."""
-        return self.trader
-
 
 @dataclass(frozen=True, slots=True)
-class CancelAll:
+class CancelAll(_SignedByTrader):
     """Cancel every resting order of ``trader`` in ``symbol``."""
 
     trader: str
     symbol: str
     authorisation: Authorisation | None = None
-
-    @property
-    def creditor(self) -> str:
-        """The actor who must sign it ("self")."""
-        return self.trader
 
 
 MarketCommand = ListMarket | SetMarketStatus | PlaceOrders | CancelOrder | CancelAll
