@@ -502,19 +502,10 @@ class ClaimsState(Entities):
 
 
 def claim_entity(c: Claim) -> dict[str, JsonValue]:
-    return {
-        "estate_id": c.estate_id,
-        "customer_code": c.customer_code,
-        "email_commitment": c.email_commitment,
-        "holder_commitment": c.holder_commitment,
-        "jurisdiction": c.jurisdiction,
-        "class_code": c.class_code,
-        "admitted_minor": str(c.admitted_minor),
-        "status": c.status,
-        "register_id": c.register_id,
-        "linked_creditor": c.linked_creditor,
-        "linked_at": c.linked_at,
-    }
+    """Every field of the claim but its id (the entity's key), the amount as decimal text."""
+    value: dict[str, JsonValue] = {**c._asdict(), "admitted_minor": str(c.admitted_minor)}
+    del value["id"]
+    return value
 
 
 def estate_entity(e: Estate) -> dict[str, JsonValue]:

@@ -116,16 +116,8 @@ def class_payload(c: ClaimClass) -> dict[str, JsonValue]:
 
 
 def claim_payload(row: RegisterRow) -> dict[str, JsonValue]:
-    return {
-        "claim_id": row.claim_id,
-        "customer_code": row.customer_code,
-        "email_commitment": row.email_commitment,
-        "holder_commitment": row.holder_commitment,
-        "jurisdiction": row.jurisdiction,
-        "class_code": row.class_code,
-        "admitted_minor": str(row.admitted_minor),
-        "status": row.status,
-    }
+    """The row's fields (``CLAIM_FIELDS``), the amount as decimal text."""
+    return {**row._asdict(), "admitted_minor": str(row.admitted_minor)}
 
 
 def amendment_payload(a: Amendment) -> dict[str, JsonValue]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import NamedTuple, assert_never
 
@@ -104,16 +104,9 @@ class NotesState(Entities):
 
 
 def evidence_payload(e: TransferEvidence) -> dict[str, JsonValue]:
-    """The evidence of transfer as canonical-JSON-ready data (``payloads`` reads it back)."""
-    return {
-        "transferor": e.transferor,
-        "transferee": e.transferee,
-        "claim_id": e.claim_id,
-        "estate": e.estate,
-        "amount_minor": str(e.amount_minor),
-        "claim_filed_date": e.claim_filed_date,
-        "transfer_date": e.transfer_date,
-    }
+    """The evidence of transfer as canonical-JSON-ready data (``payloads`` reads it back): its
+    fields, the amount as decimal text."""
+    return {**asdict(e), "amount_minor": str(e.amount_minor)}
 
 
 def allocate_pass_through(amount_minor: int, holdings: Mapping[str, int]) -> dict[str, int]:
