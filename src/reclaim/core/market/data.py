@@ -9,15 +9,19 @@ format, UTC, microseconds), so no parsing is needed for the ticker.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Final, NamedTuple
 
 from reclaim.core.ledger.model import LedgerState
 from reclaim.core.market.book import Book
 from reclaim.core.market.model import Market, Trade
 from reclaim.core.market.settlement import available_id
 from reclaim.core.times import format_time, parse_time
+
+_TIME: Final = attrgetter("time")
 
 
 class Depth(NamedTuple):
@@ -59,22 +63,8 @@ def depth(book: Book, levels: int) -> Depth:
 
 def in_window(history: Sequence[Trade], start: str, end: str) -> list[Trade]:
     """The trades with ``start <= time < end`` (binary search: the history is in time order)."""
-    lo, hi = 0, len(history)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if history[mid].time < start:
-            lo = mid + 1
-        else:
-            hi = mid
-    first = lo
-    hi = len(history)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if history[mid].time < end:
-            lo = mid + 1
-        else:
-            hi = mid
-    return list(history[first:lo])
+    first = bisect_left(history, start, key=_TIME)
+    return list(history[first : bisect_left(history, end, first, key=_TIME)])
 
 
 def ticker(history: Sequence[Trade], start: str, end: str) -> Ticker:

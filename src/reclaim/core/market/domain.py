@@ -35,8 +35,14 @@ from reclaim.core.ledger.model import (
     Transfer,
 )
 from reclaim.core.market import settlement
-from reclaim.core.market.codes import KINDS, EventCode, MarketRejection, OrderCode
-from reclaim.core.market.machine import MarketState, apply, assert_invariants, command_of, decide
+from reclaim.core.market.codes import KINDS, EventCode, MarketRejection
+from reclaim.core.market.machine import (
+    MarketState,
+    apply,
+    assert_invariants,
+    decide,
+    redecide,
+)
 from reclaim.core.market.model import (
     CancelAll,
     Cancelled,
@@ -185,15 +191,9 @@ def _check(ms: MarketState, world: World, event: Event) -> MarketRejection | Non
         logged = from_payload(event.type, event.payload, world.events, event.time)
     except PayloadError as exc:
         return MarketRejection(EventCode.payload_malformed, None, str(exc))
-    decision = decide(ms, Context(world, event.time), command_of(logged), world.events, event.time)
+    decision = redecide(ms, Context(world, event.time), logged)
     if isinstance(decision, MarketRejection):
         return decision
-    if decision.refused:
-        first = decision.refused[0]
-        assert isinstance(first.code, OrderCode), first
-        return MarketRejection(first.code, first.position, first.detail)
-    if decision.event != logged:
-        return MarketRejection(EventCode.payload_malformed, None, "not what its command decides")
     moves = _moves(ms, world.ledger, logged, decision.placements, decision.cancels)
     refused = settlement.check_moves(world.ledger, moves, event.time)
     if refused is not None:

@@ -674,7 +674,15 @@ def command_of(event: MarketEvent) -> MarketCommand:
 
 
 def check(state: MarketState, ctx: MarketContext, event: MarketEvent) -> MarketRejection | None:
-    """``None`` when ``event`` is what its command decides to at its position; else why not.
+    """``None`` when ``event`` is what its command decides to at its position; else why not."""
+    decided = redecide(state, ctx, event)
+    return decided if isinstance(decided, MarketRejection) else None
+
+
+def redecide(
+    state: MarketState, ctx: MarketContext, event: MarketEvent
+) -> Decision | MarketRejection:
+    """The decision of ``event``'s command at its position, when it is ``event``; else why not.
 
     A logged batch lists only orders that were accepted, so re-deciding it must accept each."""
     decided = decide(state, ctx, command_of(event), event.sequence, event.time)
@@ -685,6 +693,5 @@ def check(state: MarketState, ctx: MarketContext, event: MarketEvent) -> MarketR
         assert isinstance(first.code, OrderCode), first
         return MarketRejection(first.code, first.position, first.detail)
     if decided.event != event:
-        detail = "not the event its command decides"
-        return MarketRejection(EventCode.payload_malformed, None, detail)
-    return None
+        return MarketRejection(EventCode.payload_malformed, None, "not what its command decides")
+    return decided
