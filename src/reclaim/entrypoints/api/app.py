@@ -540,7 +540,8 @@ def create_app(
         auth.limit_signed_writes(app, onboarding.signed_writes)  # issue 9, finding 7
     if withdrawals is not None:
         withdrawals_api.install(app, withdrawals)
-    web.install(app, log, liabilities)  # the portal's pages (entrypoints/web)
+    secret = None if onboarding is None else onboarding.csrf_secret
+    web.install(app, log, liabilities, secret)  # the portal's pages (entrypoints/web)
     app.add_middleware(
         RequestLimits,
         body_max_bytes=request_body_max_bytes,
