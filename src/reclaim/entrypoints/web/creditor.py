@@ -1,11 +1,12 @@
 """The creditor's pages: find my claim (sign up), the code, login, my claims, KYC, proofs.
 
 Every route is a ``WebRoute`` (``pages.py``): the locale, the error pages, the headers. Every
-POST goes through ``post``: the form is read, then ``forms.check_post`` refuses (403) another
-origin or a missing or wrong CSRF token before anything else; the work runs in a thread (the
-services block: argon2, the database). Pages that show a creditor's data need a live session
-(``creditor_of``, else ``303 /login``) and show that creditor's data only: a claim the session's
-creditor does not hold is ``404``, as if it did not exist, and so is its proof.
+POST goes through ``post`` (``form_post`` makes a work function the POST route of a path): the
+form is read, then ``forms.check_post`` refuses (403) another origin or a missing or wrong CSRF
+token before anything else; the work runs in a thread (the services block: argon2, the
+database). Pages that show a creditor's data need a live session (``creditor_of``, else
+``303 /login``) and show that creditor's data only: a claim the session's creditor does not
+hold is ``404``, as if it did not exist, and so is its proof.
 
 | route | what |
 | --- | --- |
@@ -116,20 +117,43 @@ async def post(request: Request, work: Work) -> Response:
     return response
 
 
+def form_post(router: APIRouter, path: str) -> Callable[[Work], Work]:
+    """Make ``work`` the POST route of ``path`` on ``router``, through ``post``; the path's
+    parameters are in ``request.path_params``."""
+
+    def route(work: Work) -> Work:
+        async def endpoint(request: Request) -> Response:
+            return await post(request, work)
+
+        router.add_api_route(path, endpoint, methods=["POST"], name=work.__name__)
+        return work
+
+    return route
+
+
+def attachment(body: bytes, media_type: str, filename: str) -> Response:
+    """A download: never cached, saved under ``filename``."""
+    return Response(body, media_type=media_type, headers={
+        "Cache-Control": CACHE_PRIVATE,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    })  # fmt: skip
+
+
 # Sign-up and the code ---------------------------------------------------------------------------
+
+
+def _blank(request: Request, template: str) -> Response:
+    """The e-mail form of ``template``, not yet filled in."""
+    services_of(request)
+    return page(request, template, {"error": "", "email": ""})
 
 
 @router.get("/signup")
 def signup_page(request: Request) -> Response:
-    services_of(request)
-    return page(request, "signup.html", {"error": "", "email": ""})
+    return _blank(request, "signup.html")
 
 
-@router.post("/signup")
-async def signup_post(request: Request) -> Response:
-    return await post(request, _signup)
-
-
+@form_post(router, "/signup")
 def _signup(request: Request, form: forms.Form) -> Response:
     services = services_of(request)
     email, password = form.get("email").strip(), form.get("password")
@@ -153,11 +177,7 @@ def code_page(request: Request) -> Response:
     return see_other("/signup")
 
 
-@router.post("/signup/code")
-async def code_post(request: Request) -> Response:
-    return await post(request, _code)
-
-
+@form_post(router, "/signup/code")
 def _code(request: Request, form: forms.Form) -> Response:
     services = services_of(request)
     email, key = form.get("email").strip(), form.get("public_key")
@@ -179,15 +199,10 @@ def _code(request: Request, form: forms.Form) -> Response:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
-    services_of(request)
-    return page(request, "login.html", {"error": "", "email": ""})
+    return _blank(request, "login.html")
 
 
-@router.post("/login")
-async def login_post(request: Request) -> Response:
-    return await post(request, _login)
-
-
+@form_post(router, "/login")
 def _login(request: Request, form: forms.Form) -> Response:
     services = services_of(request)
     email = form.get("email").strip()
@@ -219,11 +234,7 @@ def logged_in(
     return response
 
 
-@router.post("/logout")
-async def logout_post(request: Request) -> Response:
-    return await post(request, _logout)
-
-
+@form_post(router, "/logout")
 def _logout(request: Request, form: forms.Form) -> Response:
     services = services_of(request)
     visitor = forms.visitor_of(request, services.accounts)
@@ -258,11 +269,7 @@ def me_page(request: Request) -> Response:
     return page(request, "me.html", context)
 
 
-@router.post("/kyc")
-async def kyc_post(request: Request) -> Response:
-    return await post(request, _kyc)
-
-
+@form_post(router, "/kyc")
 def _kyc(request: Request, form: forms.Form) -> Response:
     services, creditor = creditor_of(request)
     upload = form.files.get("document")
@@ -270,39 +277,32 @@ def _kyc(request: Request, form: forms.Form) -> Response:
         return see_other("/me?error=document_missing")
     answer = services.accounts.store_kyc_document(creditor, upload.media_type, upload.name,
                                                   upload.body)  # fmt: skip
-    if isinstance(answer, Refused):
-        return see_other(f"/me?error={_safe(code_name(answer.code))}")
-    return see_other("/me?done=kyc")
+    return _to_me(answer, "kyc")
 
 
-@router.post("/link")
-async def link_post(request: Request) -> Response:
-    return await post(request, _link)
-
-
+@form_post(router, "/link")
 def _link(request: Request, form: forms.Form) -> Response:
     services, creditor = creditor_of(request)
     claim_id = form.get("claim_id")[:claim_id_length_max_chars]
     answer = services.onboarding.link(creditor, claim_id)
-    if isinstance(answer, Refused):
-        return see_other(f"/me?error={_safe(code_name(answer.code))}")
-    return see_other("/me?done=linked")
+    return _to_me(answer, "linked")
 
 
-@router.post("/payout")
-async def payout_post(request: Request) -> Response:
-    return await post(request, _payout)
-
-
+@form_post(router, "/payout")
 def _payout(request: Request, form: forms.Form) -> Response:
     services, creditor = creditor_of(request)
     asset = form.get("asset")
     if asset not in PAYOUT_ASSETS:
         return see_other("/me?error=asset_unknown")
     answer = services.accounts.elect_payout(creditor, asset)
+    return _to_me(answer, "elected")
+
+
+def _to_me(answer: object, done: str) -> Response:
+    """Back to my claims: with the refusal's code, or with the notice of what was ``done``."""
     if isinstance(answer, Refused):
         return see_other(f"/me?error={_safe(code_name(answer.code))}")
-    return see_other("/me?done=elected")
+    return see_other(f"/me?done={done}")
 
 
 def _safe(code: str) -> str:
@@ -312,15 +312,13 @@ def _safe(code: str) -> str:
 @router.get("/claims/{claim_id}")
 def claim_page(request: Request, claim_id: str) -> Response:
     services, creditor = creditor_of(request)
-    today = _today(services)
-    mine = services.log.read(lambda s: my_claims(s, creditor, today))
-    found = [c for c in mine.claims if c.claim_id == claim_id]
-    if not found:  # another's claim, or none: the same answer
+    found = services.reads.claim_page(creditor, claim_id, _today(services))  # per log position
+    if found is None:  # another's claim, or none: the same answer
         raise StarletteHTTPException(404)
-    received = claim_distributions(services.log.store, creditor, claim_id)
-    context = {"claim": found[0], "mine": mine, "received": received,
-               "log_key": services.log.read(lambda s: s.log_key)}  # fmt: skip
-    return page(request, "claim.html", context)
+    context = {"claim": found.claim, "mine": found.mine, "received": found.received,
+               "log_key": found.log_key}  # fmt: skip
+    return portal_of(request).render(request, "claim.html", context, cache=CACHE_PRIVATE,
+                                     reuse=found)  # fmt: skip
 
 
 @router.get("/claims/{claim_id}/proofs/{seq}.json")
@@ -336,7 +334,7 @@ def claim_proof(request: Request, claim_id: str, seq: int) -> Response:
     except ProofRequestError as exc:
         raise StarletteHTTPException(404) from exc
     body = json.dumps(document, indent=2, sort_keys=True) + "\n"
-    return _download(body.encode(), f"inclusion-{claim_id}-{seq}.json")
+    return attachment(body.encode(), "application/json", f"inclusion-{claim_id}-{seq}.json")
 
 
 @router.get("/me/liabilities/{asset}.json")
@@ -348,11 +346,4 @@ def liability_proof(request: Request, asset: str) -> Response:
         proof = services.liabilities.proof(creditor, asset)
     except (NoSnapshotError, LookupError):  # the balance is newer than the signed statement
         return see_other("/me?error=liability_not_in_statement")
-    return _download(proof_to_json(proof), f"liability-{asset}.json")
-
-
-def _download(body: bytes, filename: str) -> Response:
-    return Response(body, media_type="application/json", headers={
-        "Cache-Control": CACHE_PRIVATE,
-        "Content-Disposition": f'attachment; filename="{filename}"',
-    })  # fmt: skip
+    return attachment(proof_to_json(proof), "application/json", f"liability-{asset}.json")

@@ -28,7 +28,7 @@ one confirmation is refused as ``client_id_in_use`` while the first order rests.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -52,7 +52,7 @@ from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import cash_minor, fee_total_minor
 from reclaim.core.market.model import pow10
 from reclaim.entrypoints.web import forms, note_labels
-from reclaim.entrypoints.web.creditor import creditor_of, page, post, see_other, services_of
+from reclaim.entrypoints.web.creditor import creditor_of, form_post, page, see_other, services_of
 from reclaim.entrypoints.web.pages import WebRoute, locale_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -227,19 +227,31 @@ def _read_order(m: mk.Market, form: forms.Form) -> tuple[mk.Side, int, int] | st
     side = SIDES.get(form.get("side"))
     if side is None:
         return "side_invalid"
-    try:
-        ticks = ticks_of(m, form.get("price").strip())
-    except (DecimalError, OffGridError):
-        return "price_invalid"
-    if ticks <= 0:
-        return "price_out_of_range"
-    try:
-        steps = quantity_steps_of(m, form.get("quantity").strip())
-    except (DecimalError, OffGridError):
-        return "quantity_invalid"
-    if steps <= 0:
-        return "quantity_out_of_range"
+    ticks = _units(lambda text: ticks_of(m, text), form.get("price"),
+                   "price_invalid", "price_out_of_range")  # fmt: skip
+    if isinstance(ticks, str):
+        return ticks
+    steps = _units(lambda text: quantity_steps_of(m, text), form.get("quantity"),
+                   "quantity_invalid", "quantity_out_of_range")  # fmt: skip
+    if isinstance(steps, str):
+        return steps
     return side, ticks, steps
+
+
+def _units(read: Callable[[str], int], text: str, invalid: str, out_of_range: str) -> int | str:
+    """``text`` read as a number of units above zero, else the code ``invalid`` (not a number
+    on the market's grid) or ``out_of_range``."""
+    try:
+        units = read(text.strip())
+    except (DecimalError, OffGridError):
+        return invalid
+    return units if units > 0 else out_of_range
+
+
+def _typed(form: forms.Form) -> dict[str, str]:
+    """What the order form held, to show it again with a refusal."""
+    return {"side": form.get("side"), "price": form.get("price").strip(),
+            "quantity": form.get("quantity").strip()}  # fmt: skip
 
 
 def quote_of(m: mk.Market, side: mk.Side, ticks: int, steps: int, client_id: int,
@@ -253,17 +265,12 @@ def quote_of(m: mk.Market, side: mk.Side, ticks: int, steps: int, client_id: int
                  client_id)  # fmt: skip
 
 
-@router.post("/market/{symbol}/quote")
-async def quote_post(request: Request, symbol: str) -> Response:
-    return await post(request, lambda r, f: _quote(r, f, symbol))
-
-
-def _quote(request: Request, form: forms.Form, symbol: str) -> Response:
-    service = market_service(request)
+@form_post(router, "/market/{symbol}/quote")
+def _quote(request: Request, form: forms.Form) -> Response:
+    service, symbol = market_service(request), str(request.path_params["symbol"])
     creditor_of(request)
     m, state = _market(service, symbol)
-    typed = {"side": form.get("side"), "price": form.get("price").strip(),
-             "quantity": form.get("quantity").strip()}  # fmt: skip
+    typed = _typed(form)
     if state is not mk.MarketStatus.Open:
         code = "market_cancel_only" if state is mk.MarketStatus.CancelOnly else "market_closed"
         return _market_page(request, symbol, {"error": code, "form": typed}, 409)
@@ -276,17 +283,12 @@ def _quote(request: Request, form: forms.Form, symbol: str) -> Response:
     return page(request, "order_confirm.html", {"m": m, "quote": quote, **_words()})
 
 
-@router.post("/market/{symbol}/orders")
-async def order_post(request: Request, symbol: str) -> Response:
-    return await post(request, lambda r, f: _order(r, f, symbol))
-
-
-def _order(request: Request, form: forms.Form, symbol: str) -> Response:
-    service = market_service(request)
+@form_post(router, "/market/{symbol}/orders")
+def _order(request: Request, form: forms.Form) -> Response:
+    service, symbol = market_service(request), str(request.path_params["symbol"])
     _, creditor = creditor_of(request)
     m, _state = _market(service, symbol)
-    typed = {"side": form.get("side"), "price": form.get("price").strip(),
-             "quantity": form.get("quantity").strip()}  # fmt: skip
+    typed = _typed(form)
     order = _read_order(m, form)
     client = form.get("client_id")
     if isinstance(order, str) or not client.isdigit() or not 0 < int(client) <= client_id_max:
@@ -303,11 +305,7 @@ def _order(request: Request, form: forms.Form, symbol: str) -> Response:
     return see_other("/market/orders?done=placed")
 
 
-@router.post("/market/orders/cancel")
-async def cancel_post(request: Request) -> Response:
-    return await post(request, _cancel)
-
-
+@form_post(router, "/market/orders/cancel")
 def _cancel(request: Request, form: forms.Form) -> Response:
     service = market_service(request)
     _, creditor = creditor_of(request)

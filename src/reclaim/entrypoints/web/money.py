@@ -24,18 +24,12 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from reclaim.app.withdrawals import Refused, WithdrawalService
+from reclaim.app.withdrawals import DestinationView, Refused, WithdrawalService
 from reclaim.core.limits import web_form_id_max_chars
 from reclaim.core.money import AmountError, asset_of, parse_amount
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.entrypoints.web import forms
-from reclaim.entrypoints.web.creditor import (
-    code_name,
-    creditor_of,
-    page,
-    post,
-    see_other,
-)
+from reclaim.entrypoints.web.creditor import code_name, creditor_of, form_post, page, see_other
 from reclaim.entrypoints.web.pages import WebRoute
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -68,35 +62,48 @@ def _overview(request: Request, extra: Mapping[str, object], status: int = 200) 
     return page(request, "withdrawals.html", context, status)
 
 
+def _refused(request: Request, code: str) -> Response:
+    """The overview again, with the refusal ``code``."""
+    return _overview(request, {"error": code}, 400)
+
+
+def _quoted(
+    service: WithdrawalService, creditor: str, form: forms.Form
+) -> tuple[DestinationView, int] | str:
+    """The form's destination (one of the creditor's) and amount (in its asset), or the
+    refusal code."""
+    chosen = [d for d in service.destinations(creditor) if d.id == form.get("destination_id")]
+    if not chosen:
+        return "destination_not_found"
+    asset = asset_of(chosen[0].asset)
+    assert asset is not None, "a rail's asset is a known asset"
+    try:
+        return chosen[0], parse_amount(form.get("amount").strip(), asset)
+    except AmountError:
+        return "amount_invalid"
+
+
 @router.get("/withdrawals")
 def withdrawals_page(request: Request) -> Response:
     return _overview(request, {})
 
 
-@router.post("/withdrawals/destinations")
-async def destination_post(request: Request) -> Response:
-    return await post(request, _add_destination)
-
-
+@form_post(router, "/withdrawals/destinations")
 def _add_destination(request: Request, form: forms.Form) -> Response:
     service, creditor = _service(request)
     rail = form.get("rail")
     if rail not in ADDRESS_FIELD:
-        return _overview(request, {"error": "rail_unknown"}, 400)
+        return _refused(request, "rail_unknown")
     fields = {ADDRESS_FIELD[rail]: form.get("address").strip()}
     if rail in BIC_RAILS and form.get("bic").strip():
         fields["bic"] = form.get("bic").strip()
     answer = service.add_destination(creditor, rail, fields)
     if isinstance(answer, Refused):
-        return _overview(request, {"error": code_name(answer.code)}, 400)
+        return _refused(request, code_name(answer.code))
     return _overview(request, {"pending": answer.view if answer.mailed else None})
 
 
-@router.post("/withdrawals/destinations/confirm")
-async def confirm_post(request: Request) -> Response:
-    return await post(request, _confirm_destination)
-
-
+@form_post(router, "/withdrawals/destinations/confirm")
 def _confirm_destination(request: Request, form: forms.Form) -> Response:
     service, creditor = _service(request)
     ident = form.get("destination_id")[:web_form_id_max_chars]
@@ -108,26 +115,16 @@ def _confirm_destination(request: Request, form: forms.Form) -> Response:
     return see_other("/withdrawals?done=confirmed")
 
 
-@router.post("/withdrawals/quote")
-async def quote_post(request: Request) -> Response:
-    return await post(request, _quote)
-
-
+@form_post(router, "/withdrawals/quote")
 def _quote(request: Request, form: forms.Form) -> Response:
     service, creditor = _service(request)
-    chosen = [d for d in service.destinations(creditor) if d.id == form.get("destination_id")]
-    if not chosen:
-        return _overview(request, {"error": "destination_not_found"}, 400)
-    destination = chosen[0]
-    asset = asset_of(destination.asset)
-    assert asset is not None, "a rail's asset is a known asset"
-    try:
-        amount = parse_amount(form.get("amount").strip(), asset)
-    except AmountError:
-        return _overview(request, {"error": "amount_invalid"}, 400)
+    quoted = _quoted(service, creditor, form)
+    if isinstance(quoted, str):
+        return _refused(request, quoted)
+    destination, amount = quoted
     fee = service.quote(destination.rail, amount)
     if isinstance(fee, Refused):
-        return _overview(request, {"error": code_name(fee.code)}, 400)
+        return _refused(request, code_name(fee.code))
     context = {
         "destination": destination,
         "amount_minor": amount,
@@ -139,30 +136,20 @@ def _quote(request: Request, form: forms.Form) -> Response:
     return page(request, "withdraw_confirm.html", context)
 
 
-@router.post("/withdrawals")
-async def request_post(request: Request) -> Response:
-    return await post(request, _request)
-
-
+@form_post(router, "/withdrawals")
 def _request(request: Request, form: forms.Form) -> Response:
     service, creditor = _service(request)
-    chosen = [d for d in service.destinations(creditor) if d.id == form.get("destination_id")]
-    if not chosen:
-        return _overview(request, {"error": "destination_not_found"}, 400)
-    destination = chosen[0]
-    asset = asset_of(destination.asset)
-    assert asset is not None, "a rail's asset is a known asset"
+    quoted = _quoted(service, creditor, form)
     fee_text, client_id = form.get("fee_minor"), form.get("client_id")
+    if isinstance(quoted, str):
+        return _refused(request, quoted)
     if not fee_text.isdigit() or len(fee_text) > 19 or not 0 < len(client_id) <= 64:
-        return _overview(request, {"error": "amount_invalid"}, 400)
-    try:
-        amount = parse_amount(form.get("amount").strip(), asset)
-    except AmountError:
-        return _overview(request, {"error": "amount_invalid"}, 400)
+        return _refused(request, "amount_invalid")
+    destination, amount = quoted
     answer = service.request(
         creditor, destination.rail, amount, {}, client_id=client_id, fee_minor=int(fee_text),
         destination_id=destination.id,
     )  # fmt: skip
     if isinstance(answer, Refused):
-        return _overview(request, {"error": code_name(answer.code)}, 400)
+        return _refused(request, code_name(answer.code))
     return see_other("/withdrawals?done=requested")

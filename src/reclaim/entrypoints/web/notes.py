@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from reclaim.adapters.files import form2100a
-from reclaim.app.notes import SIGNATURE_CAPACITIES, NotesService
+from reclaim.app.notes import SIGNATURE_CAPACITIES, Converted, NotesService
 from reclaim.app.refusals import Refused
 from reclaim.app.web_notes import conversion_of, series_of
 from reclaim.app.web_queries import ClaimView, my_claims
@@ -32,11 +32,11 @@ from reclaim.core.limits import claim_id_length_max_chars
 from reclaim.core.notes import notes_for_admitted
 from reclaim.entrypoints.web import forms, note_labels
 from reclaim.entrypoints.web.creditor import (
-    CACHE_PRIVATE,
+    attachment,
     code_name,
     creditor_of,
+    form_post,
     page,
-    post,
     see_other,
 )
 from reclaim.entrypoints.web.pages import WebRoute
@@ -84,12 +84,9 @@ def convert_page(request: Request, claim_id: str) -> Response:
     return _confirm(request, claim_id, "", 200)
 
 
-@router.post("/claims/{claim_id}/convert")
-async def convert_post(request: Request, claim_id: str) -> Response:
-    return await post(request, lambda r, f: _convert(r, f, claim_id))
-
-
-def _convert(request: Request, form: forms.Form, claim_id: str) -> Response:
+@form_post(router, "/claims/{claim_id}/convert")
+def _convert(request: Request, form: forms.Form) -> Response:
+    claim_id = str(request.path_params["claim_id"])
     services, creditor = creditor_of(request)
     claim = _claim(services, creditor, claim_id)
     series = services.log.read(lambda s: series_of(s, claim.claim_id))
@@ -102,12 +99,18 @@ def _convert(request: Request, form: forms.Form, claim_id: str) -> Response:
     return see_other(f"/notes/{claim.claim_id}")
 
 
-@router.get("/notes/{claim_id}")
-def converted_page(request: Request, claim_id: str) -> Response:
+def _conversion(request: Request, claim_id: str) -> tuple[CreditorServices, Converted]:
+    """The creditor's own conversion of ``claim_id``, else ``404`` (another's looks like none)."""
     services, creditor = creditor_of(request)
     done = conversion_of(services.log, creditor, claim_id[:claim_id_length_max_chars])
     if done is None:
         raise StarletteHTTPException(404)
+    return services, done
+
+
+@router.get("/notes/{claim_id}")
+def converted_page(request: Request, claim_id: str) -> Response:
+    services, done = _conversion(request, claim_id)
     series = services.log.read(lambda s: s.notes.conversions[done.evidence.claim_id].series)
     context = {"done": done, "series": series, "symbol": f"{series}_USD"}
     return page(request, "converted.html", context)
@@ -115,17 +118,11 @@ def converted_page(request: Request, claim_id: str) -> Response:
 
 @router.get("/notes/{claim_id}/form2100a.pdf")
 def form_pdf(request: Request, claim_id: str) -> Response:
-    services, creditor = creditor_of(request)
-    done = conversion_of(services.log, creditor, claim_id[:claim_id_length_max_chars])
-    if done is None:
-        raise StarletteHTTPException(404)
+    _, done = _conversion(request, claim_id)
     e = done.evidence
     caption = CAPTIONS.get(e.estate, form2100a.Caption("United States Bankruptcy Court",
                                                         e.estate, ""))  # fmt: skip
     signatures = [form2100a.signature_of(s, c) for s, c in
                   zip(done.signatures, SIGNATURE_CAPACITIES, strict=True)]  # fmt: skip
     body = form2100a.render(e, caption, signatures)
-    return Response(body, media_type="application/pdf", headers={
-        "Cache-Control": CACHE_PRIVATE,
-        "Content-Disposition": f'attachment; filename="form2100a-{e.claim_id}.pdf"',
-    })  # fmt: skip
+    return attachment(body, "application/pdf", f"form2100a-{e.claim_id}.pdf")

@@ -28,7 +28,8 @@ reads no identity document); a creditor's session is no operator's: ``303`` to t
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -36,7 +37,7 @@ from fastapi import APIRouter, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from reclaim.app.onboarding import Decided, RateLimited, Refused
+from reclaim.app.onboarding import RateLimited, Refused
 from reclaim.app.refusals import PortalCode
 from reclaim.app.web_accounts import Principal
 from reclaim.app.web_operator import (
@@ -52,11 +53,12 @@ from reclaim.core.limits import web_escrow_page_max, web_form_id_max_chars
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import (
+    attachment,
     client_of,
     code_name,
+    form_post,
     logged_in,
     page,
-    post,
     see_other,
     services_of,
 )
@@ -102,10 +104,34 @@ def allowed(operator: Principal) -> dict[str, bool]:
     return {name: operator.role in roles for name, roles in PERMISSIONS.items()}
 
 
-def _page(request: Request, operator: Principal, template: str, context: Mapping[str, object],
-          status: int = 200) -> Response:  # fmt: skip
-    return page(request, template, {"operator": operator, "can": allowed(operator), **context},
-                status)  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class Console:
+    """A request of a logged-in operator whose role holds the page's permission."""
+
+    request: Request
+    services: CreditorServices
+    operator: Principal
+
+    def page(self, template: str, context: Mapping[str, object], status: int = 200) -> Response:
+        """``template`` with who is logged in and what the role may do (``_operator.html``)."""
+        shown = {"operator": self.operator, "can": allowed(self.operator), **context}
+        return page(self.request, template, shown, status)
+
+
+def console_of(request: Request, permission: str) -> Console:
+    return Console(request, *operator_of(request, permission))
+
+
+#: A page of the console shown again after an action: (console, error, notice, status).
+Section = Callable[[Console, str, str, int], Response]
+
+
+def shown_after(section: Section, console: Console, answer: object, notice: str) -> Response:
+    """``section`` again after an action: with the refusal's code (``409``), or with the
+    ``notice`` of what was done."""
+    if isinstance(answer, Refused):
+        return section(console, code_name(answer.code), "", 409)
+    return section(console, "", notice, 200)
 
 
 @router.get("/operator/login")
@@ -114,11 +140,7 @@ def login_page(request: Request) -> Response:
     return page(request, "operator_login.html", {"error": "", "actor": ""})
 
 
-@router.post("/operator/login")
-async def login_post(request: Request) -> Response:
-    return await post(request, _login)
-
-
+@form_post(router, "/operator/login")
 def _login(request: Request, form: forms.Form) -> Response:
     services = services_of(request)
     actor = form.get("actor").strip()[:64]
@@ -133,8 +155,7 @@ def _login(request: Request, form: forms.Form) -> Response:
 
 @router.get("/operator")
 def home(request: Request) -> Response:
-    _, operator = operator_of(request, "rounds_view")
-    return _page(request, operator, "operator_home.html", {})
+    return console_of(request, "rounds_view").page("operator_home.html", {})
 
 
 # KYC ----------------------------------------------------------------------------------------
@@ -142,12 +163,11 @@ def home(request: Request) -> Response:
 
 @router.get("/operator/kyc")
 def kyc_page(request: Request) -> Response:
-    services, operator = operator_of(request, "kyc_view")
-    return _kyc(request, services, operator, "", "")
+    return _kyc(console_of(request, "kyc_view"))
 
 
-def _kyc(request: Request, services: CreditorServices, operator: Principal, error: str,
-         notice: str, status: int = 200) -> Response:  # fmt: skip
+def _kyc(console: Console, error: str = "", notice: str = "", status: int = 200) -> Response:
+    services = console.services
     queue = services.onboarding.kyc_queue()
     documents = {c.creditor: services.accounts.kyc_document(c.creditor) for c in queue.pending}
     vault = services.onboarding.vault
@@ -155,7 +175,7 @@ def _kyc(request: Request, services: CreditorServices, operator: Principal, erro
     names = services.log.read(lambda s: {c: register_names(s, vault, c) for c in creditors})
     context = {"queue": queue, "documents": documents, "names": names, "decisions": DECISIONS,
                "error": error, "done": notice}  # fmt: skip
-    return _page(request, operator, "operator_kyc.html", context, status)
+    return console.page("operator_kyc.html", context, status)
 
 
 @router.get("/operator/kyc/{creditor}/document")
@@ -165,30 +185,20 @@ def kyc_document(request: Request, creditor: str) -> Response:
     if found is None:
         raise StarletteHTTPException(404)
     extension = {"image/png": "png", "image/jpeg": "jpg"}.get(found.media_type, "pdf")
-    return Response(found.body, media_type=found.media_type, headers={
-        "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="kyc-{creditor}.{extension}"',
-    })  # fmt: skip
+    return attachment(found.body, found.media_type, f"kyc-{creditor}.{extension}")
 
 
-@router.post("/operator/kyc/decide")
-async def decide_post(request: Request) -> Response:
-    return await post(request, _decide)
-
-
+@form_post(router, "/operator/kyc/decide")
 def _decide(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "kyc_decide")
+    console = console_of(request, "kyc_decide")
     state = form.get("state")
     if state not in DECISIONS:
-        return _kyc(request, services, operator, "kyc_state_unknown", "", 400)
-    answer = services.onboarding.decide_kyc(
-        operator.actor, form.get("creditor")[:web_form_id_max_chars], state,
+        return _kyc(console, "kyc_state_unknown", "", 400)
+    answer = console.services.onboarding.decide_kyc(
+        console.operator.actor, form.get("creditor")[:web_form_id_max_chars], state,
         form.get("reason")[:200], form.get("verified_name")[:200],
     )  # fmt: skip
-    if isinstance(answer, Refused):
-        return _kyc(request, services, operator, code_name(answer.code), "", 409)
-    assert isinstance(answer, Decided)
-    return _kyc(request, services, operator, "", answer.state)
+    return shown_after(_kyc, console, answer, state)
 
 
 # Escrow -------------------------------------------------------------------------------------
@@ -196,30 +206,24 @@ def _decide(request: Request, form: forms.Form) -> Response:
 
 @router.get("/operator/escrow")
 def escrow_page(request: Request) -> Response:
-    services, operator = operator_of(request, "escrow_view")
-    return _escrow(request, services, operator, "", "")
+    return _escrow(console_of(request, "escrow_view"))
 
 
-def _escrow(request: Request, services: CreditorServices, operator: Principal, error: str,
-            notice: str, status: int = 200) -> Response:  # fmt: skip
-    today = services.log.clock.now().date().isoformat()
-    rows = services.log.read(lambda s: releasable_escrows(s, today, web_escrow_page_max))
-    return _page(request, operator, "operator_escrow.html",
-                 {"rows": rows, "error": error, "done": notice}, status)  # fmt: skip
+def _escrow(console: Console, error: str = "", notice: str = "", status: int = 200) -> Response:
+    log = console.services.log
+    today = log.clock.now().date().isoformat()
+    rows = log.read(lambda s: releasable_escrows(s, today, web_escrow_page_max))
+    return console.page("operator_escrow.html", {"rows": rows, "error": error, "done": notice},
+                        status)  # fmt: skip
 
 
-@router.post("/operator/escrow/release")
-async def release_post(request: Request) -> Response:
-    return await post(request, _release)
-
-
+@form_post(router, "/operator/escrow/release")
 def _release(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "escrow_release")
+    console = console_of(request, "escrow_release")
     claim_id = form.get("claim_id")[:web_form_id_max_chars]
-    answer = release_escrow(services.log, operator.actor, claim_id, form.get("reason")[:40])
-    if isinstance(answer, Refused):
-        return _escrow(request, services, operator, code_name(answer.code), "", 409)
-    return _escrow(request, services, operator, "", answer.claim_id)
+    answer = release_escrow(console.services.log, console.operator.actor, claim_id,
+                            form.get("reason")[:40])  # fmt: skip
+    return shown_after(_escrow, console, answer, claim_id)
 
 
 # Rounds and withdrawals ----------------------------------------------------------------------
@@ -227,80 +231,65 @@ def _release(request: Request, form: forms.Form) -> Response:
 
 @router.get("/operator/rounds")
 def rounds_page(request: Request) -> Response:
-    services, operator = operator_of(request, "rounds_view")
-    return _rounds(request, services, operator, "", "")
+    return _rounds(console_of(request, "rounds_view"))
 
 
-def _rounds(request: Request, services: CreditorServices, operator: Principal, error: str,
-            notice: str, status: int = 200) -> Response:  # fmt: skip
-    context = {"rounds": services.log.read(rounds), "error": error, "done": notice}
-    return _page(request, operator, "operator_rounds.html", context, status)
+def _rounds(console: Console, error: str = "", notice: str = "", status: int = 200) -> Response:
+    context = {"rounds": console.services.log.read(rounds), "error": error, "done": notice}
+    return console.page("operator_rounds.html", context, status)
 
 
-@router.post("/operator/rounds/preview")
-async def round_preview_post(request: Request) -> Response:
-    return await post(request, _round_preview)
-
-
+@form_post(router, "/operator/rounds/preview")
 def _round_preview(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "rounds_run")
+    console = console_of(request, "rounds_run")
     round_id = form.get("round_id")[:web_form_id_max_chars]
-    answer = services.rounds.preview(round_id)
+    answer = console.services.rounds.preview(round_id)
     if isinstance(answer, Refused):
-        return _rounds(request, services, operator, code_name(answer.code), "", 409)
-    return _page(request, operator, "operator_round_preview.html",
-                 {"round_id": round_id, "preview": answer})  # fmt: skip
+        return _rounds(console, code_name(answer.code), "", 409)
+    return console.page("operator_round_preview.html", {"round_id": round_id, "preview": answer})
 
 
-@router.post("/operator/rounds/approve")
-async def round_approve_post(request: Request) -> Response:
-    return await post(request, _round_approve)
-
-
+@form_post(router, "/operator/rounds/approve")
 def _round_approve(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "rounds_run")
+    console = console_of(request, "rounds_run")
     round_id = form.get("round_id")[:web_form_id_max_chars]
-    answer = services.rounds.approve(operator.actor, round_id, form.get("digest")[:64])
-    if isinstance(answer, Refused):
-        return _rounds(request, services, operator, code_name(answer.code), "", 409)
-    return _rounds(request, services, operator, "", "approved")
+    answer = console.services.rounds.approve(console.operator.actor, round_id,
+                                             form.get("digest")[:64])  # fmt: skip
+    return shown_after(_rounds, console, answer, "approved")
 
 
-@router.post("/operator/rounds/execute")
-async def round_execute_post(request: Request) -> Response:
-    return await post(request, _round_execute)
-
-
+@form_post(router, "/operator/rounds/execute")
 def _round_execute(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "rounds_run")
-    answer = services.rounds.execute(operator.actor, form.get("round_id")[:web_form_id_max_chars])
-    if isinstance(answer, Refused):
-        return _rounds(request, services, operator, code_name(answer.code), "", 409)
-    return _rounds(request, services, operator, "", "executed")
+    console = console_of(request, "rounds_run")
+    round_id = form.get("round_id")[:web_form_id_max_chars]
+    answer = console.services.rounds.execute(console.operator.actor, round_id)
+    return shown_after(_rounds, console, answer, "executed")
 
 
-def _withdrawals(request: Request, permission: str) -> tuple[WithdrawalService, Principal]:
-    services, operator = operator_of(request, permission)
-    if services.withdrawals is None:
+def _withdrawals(request: Request, permission: str) -> tuple[WithdrawalService, Console]:
+    console = console_of(request, permission)
+    if console.services.withdrawals is None:
         raise StarletteHTTPException(404)
-    return services.withdrawals, operator
+    return console.services.withdrawals, console
+
+
+def _withdrawals_page(
+    console: Console, service: WithdrawalService, error: str = "", status: int = 200
+) -> Response:
+    context = {"withdrawals": service.views(limit=200), "rails": sorted(RAIL_ASSETS),
+               "error": error}  # fmt: skip
+    return console.page("operator_withdrawals.html", context, status)
 
 
 @router.get("/operator/withdrawals")
 def withdrawals_page(request: Request) -> Response:
-    service, operator = _withdrawals(request, "withdrawals_view")
-    return _page(request, operator, "operator_withdrawals.html",
-                 {"withdrawals": service.views(limit=200), "rails": sorted(RAIL_ASSETS),
-                  "error": ""})  # fmt: skip
+    service, console = _withdrawals(request, "withdrawals_view")
+    return _withdrawals_page(console, service)
 
 
-@router.post("/operator/withdrawals/batch")
-async def batch_post(request: Request) -> Response:
-    return await post(request, _batch)
-
-
+@form_post(router, "/operator/withdrawals/batch")
 def _batch(request: Request, form: forms.Form) -> Response:
-    service, operator = _withdrawals(request, "withdrawals_batch")
+    service, console = _withdrawals(request, "withdrawals_batch")
     rail = form.get("rail")
     if rail not in RAIL_ASSETS:
         return see_other("/operator/withdrawals")
@@ -310,10 +299,5 @@ def _batch(request: Request, form: forms.Form) -> Response:
         log.exception("the %s batch file could not be made", rail)
         made = WithdrawalRefused(BATCH_UNAVAILABLE, "the rail's file settings are missing")
     if isinstance(made, WithdrawalRefused):
-        return _page(request, operator, "operator_withdrawals.html",
-                     {"withdrawals": service.views(limit=200), "rails": sorted(RAIL_ASSETS),
-                      "error": code_name(made.code)}, 409)  # fmt: skip
-    return Response(made.content, media_type=made.media_type, headers={
-        "Cache-Control": "no-store",
-        "Content-Disposition": f'attachment; filename="{made.filename}"',
-    })  # fmt: skip
+        return _withdrawals_page(console, service, code_name(made.code), 409)
+    return attachment(made.content, made.media_type, made.filename)

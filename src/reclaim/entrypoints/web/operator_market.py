@@ -24,16 +24,13 @@ from reclaim.app.claims_queries import policy_in_force
 from reclaim.app.market import MarketService
 from reclaim.app.market_desk import MarketDesk
 from reclaim.app.notes import NotesService
-from reclaim.app.refusals import Refused
-from reclaim.app.web_accounts import Principal
 from reclaim.core import market as mk
 from reclaim.core.limits import web_form_id_max_chars
 from reclaim.entrypoints.web import forms
-from reclaim.entrypoints.web.creditor import code_name, post
+from reclaim.entrypoints.web.creditor import form_post
 from reclaim.entrypoints.web.labels import N_
-from reclaim.entrypoints.web.operator import _page, operator_of
+from reclaim.entrypoints.web.operator import Console, console_of, shown_after
 from reclaim.entrypoints.web.pages import WebRoute
-from reclaim.entrypoints.web.services import CreditorServices
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 MARKET_STATUS: Final = {
@@ -54,22 +51,21 @@ NOTES_BUYERS: Final = {
 }
 
 
-def _desk(request: Request, operator: Principal) -> MarketDesk:
-    service = getattr(request.app.state, "market", None)
+def _desk(console: Console) -> MarketDesk:
+    service = getattr(console.request.app.state, "market", None)
     if not isinstance(service, MarketService):
         raise StarletteHTTPException(404)
-    return MarketDesk(service, admin=operator.actor)
+    return MarketDesk(service, admin=console.operator.actor)
 
 
 @router.get("/operator/markets")
 def markets_page(request: Request) -> Response:
-    services, operator = operator_of(request, "markets_view")
-    return _markets(request, services, operator, "", "")
+    return _markets(console_of(request, "markets_view"))
 
 
-def _markets(request: Request, services: CreditorServices, operator: Principal, error: str,
-             done: str, status: int = 200) -> Response:  # fmt: skip
-    desk = _desk(request, operator)
+def _markets(console: Console, error: str = "", done: str = "", status: int = 200) -> Response:
+    desk = _desk(console)
+    services = console.services
     today = services.log.clock.now().date().isoformat()
     markets = desk.views()
     by_series: dict[str, list[str]] = {}
@@ -79,30 +75,25 @@ def _markets(request: Request, services: CreditorServices, operator: Principal, 
                "by_series": by_series, "statuses": list(MARKET_STATUS),
                "MARKET_STATUS": MARKET_STATUS, "MARKET_ACTION": MARKET_ACTION,
                "error": error, "done": done}  # fmt: skip
-    return _page(request, operator, "operator_markets.html", context, status)
+    return console.page("operator_markets.html", context, status)
 
 
-@router.post("/operator/markets/status")
-async def status_post(request: Request) -> Response:
-    return await post(request, _set_status)
-
-
+@form_post(router, "/operator/markets/status")
 def _set_status(request: Request, form: forms.Form) -> Response:
-    services, operator = operator_of(request, "markets_set")
+    console = console_of(request, "markets_set")
     wanted = form.get("status")
     if wanted not in MARKET_STATUS:
-        return _markets(request, services, operator, "market_status_unknown", "", 400)
+        return _markets(console, "market_status_unknown", "", 400)
     symbol = form.get("symbol")[:web_form_id_max_chars]
-    answer = _desk(request, operator).set_status(symbol, mk.MarketStatus(wanted))
-    if isinstance(answer, Refused):
-        return _markets(request, services, operator, code_name(answer.code), "", 409)
-    return _markets(request, services, operator, "", symbol)
+    answer = _desk(console).set_status(symbol, mk.MarketStatus(wanted))
+    return shown_after(_markets, console, answer, symbol)
 
 
 @router.get("/operator/policy")
 def policy_page(request: Request) -> Response:
-    services, operator = operator_of(request, "policy_view")
-    today = services.log.clock.now().date().isoformat()
-    entries = services.log.read(lambda s: policy_in_force(s, today))
-    return _page(request, operator, "operator_policy.html",
-                 {"entries": entries, "today": today, "NOTES_BUYERS": NOTES_BUYERS})  # fmt: skip
+    console = console_of(request, "policy_view")
+    log = console.services.log
+    today = log.clock.now().date().isoformat()
+    entries = log.read(lambda s: policy_in_force(s, today))
+    context = {"entries": entries, "today": today, "NOTES_BUYERS": NOTES_BUYERS}
+    return console.page("operator_policy.html", context)
