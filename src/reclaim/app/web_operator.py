@@ -7,7 +7,8 @@
   core decides again when the treasury releases (``escrow.released``), so a stale row is
   refused, never paid twice.
 - ``release_escrow(log, treasury, claim_id, reason)``: ``ReleaseEscrow`` signed by the
-  treasury actor of the session (its own key).
+  treasury actor of the session (its own key); the log's ``Accepted`` (its ``seq``) or the
+  refusal.
 - ``register_names(state, vault, creditor)``: the name-match material of a KYC case;
 - ``rounds(state)``: every round with its approval and execution figures (the round report);
 - ``RoundDesk``: a declared round previewed, approved (the treasury signs the digest of the
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from reclaim.app import distributions
 from reclaim.app.claims_import import CLAIM_SUBJECT_PREFIX, HOLDER_NAME_FIELD
-from reclaim.app.log_service import LogService
+from reclaim.app.log_service import Accepted, LogService
 from reclaim.app.ports import SubjectErased, SubjectNotFound, Vault
 from reclaim.app.refusals import PortalCode, Refused, refused
 from reclaim.core.claims import treatment
@@ -45,12 +46,6 @@ class Releasable:
     jurisdiction: str
     escrow_minor: int
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Released:
-    claim_id: str
-    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +111,11 @@ def register_names(state: State, vault: Vault, creditor: str) -> list[tuple[str,
 
 def release_escrow(
     log: LogService, treasury: str, claim_id: str, reason: str
-) -> Released | Refused:
+) -> Accepted | Refused:
     (outcome,) = log.submit_many([(ReleaseEscrow(claim_id, reason), treasury)])
     if isinstance(outcome, Rejection):
         return refused(outcome)
-    return Released(claim_id, outcome.seq)
+    return outcome
 
 
 def rounds(state: State) -> list[RoundRow]:
