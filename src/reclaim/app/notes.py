@@ -198,7 +198,10 @@ class NotesService:
         if terms is None:
             return Refused(NotesServiceCode.series_not_found, f"no series {series!r}")
         holding = terms.holding_entity
-        if before is None or self._assignment(before.sequence, claim_id, holding) is not None:
+        if (
+            before is None
+            or assignment_seq(self.log, before.sequence, claim_id, holding) is not None
+        ):
             # the core decides, and refuses a claim converted and assigned already
             outcome = self._submit(ConvertClaim(series, claim_id, creditor, date), self.gateway)
             if isinstance(outcome, Refused):
@@ -212,7 +215,7 @@ class NotesService:
         assert isinstance(event, ClaimConverted), event
         evidence = event.evidence
         digest = evidence_digest(evidence)
-        assigned = self._assignment(seq, claim_id, holding)
+        assigned = assignment_seq(self.log, seq, claim_id, holding)
         if assigned is None:
             outcome = self._submit(
                 AssignClaim(claim_id, holding, evidence.transfer_date, digest),
@@ -225,19 +228,6 @@ class NotesService:
             assigned_seq = assigned
         signatures = (converted, self._signed(assigned_seq))
         return Converted(seq, assigned_seq, event.notes, evidence, digest, signatures)
-
-    def _assignment(self, start: int, claim_id: str, holding_entity: str) -> int | None:
-        """The position of the ``claim.assigned`` of ``claim_id`` to the holding entity logged
-        after ``start`` (the conversion), or ``None``."""
-        size = self.log.size
-        for begin in range(start + 1, size, _SCAN_LEAVES):
-            leaves = self.log.store.leaves(begin, min(size, begin + _SCAN_LEAVES))
-            for offset, leaf in enumerate(leaves):
-                e = log_event.parse_leaf(leaf).event
-                if (e.type == CLAIM_ASSIGNED and e.payload.get("claim_id") == claim_id
-                        and e.payload.get("to") == holding_entity):  # fmt: skip
-                    return begin + offset
-        return None
 
     def _signed(self, seq: int) -> SignedEvent:
         (leaf,) = self.log.store.leaves(seq, seq + 1)
@@ -353,3 +343,17 @@ def _received(state: State, terms: Series, round_id: str) -> int:
 def allocation_of(holders: Mapping[str, int], amount_minor: int) -> dict[str, int]:
     """The pass-through's split of ``amount_minor`` over ``holders`` (the core's rule)."""
     return allocate_pass_through(amount_minor, {a: n for a, n in holders.items() if n})
+
+
+def assignment_seq(log: LogService, start: int, claim_id: str, holding_entity: str) -> int | None:
+    """The position of the ``claim.assigned`` of ``claim_id`` to the holding entity logged
+    after ``start`` (the conversion), or ``None``; reads the log in pages of ``_SCAN_LEAVES``."""
+    size = log.size
+    for begin in range(start + 1, size, _SCAN_LEAVES):
+        leaves = log.store.leaves(begin, min(size, begin + _SCAN_LEAVES))
+        for offset, leaf in enumerate(leaves):
+            e = log_event.parse_leaf(leaf).event
+            if (e.type == CLAIM_ASSIGNED and e.payload.get("claim_id") == claim_id
+                    and e.payload.get("to") == holding_entity):  # fmt: skip
+                return begin + offset
+    return None

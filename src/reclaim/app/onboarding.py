@@ -100,6 +100,7 @@ from reclaim.app.refusals import Refused as Refused
 from reclaim.core import limits
 from reclaim.core.claims import (
     CloseConflict,
+    Conflict,
     DecideKyc,
     Kyc,
     LinkClaim,
@@ -211,21 +212,12 @@ class CaseView:
 
 
 @dataclass(frozen=True, slots=True)
-class ConflictView:
-    claim_id: str
-    creditor: str
-    code: str
-    holder: str
-    opened_at: str
-
-
-@dataclass(frozen=True, slots=True)
 class Queue:
     """The operator's KYC queue: open manual cases, and link conflicts (name mismatches to
     review, claims proved by two creditors)."""
 
     pending: tuple[CaseView, ...]
-    conflicts: tuple[ConflictView, ...]
+    conflicts: tuple[Conflict, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,10 +552,7 @@ class OnboardingService:
             for _, record in sorted(claims.kyc.items())
             if record.state == "pending" and record.provider in manual
         ]
-        conflicts = [
-            ConflictView(c.claim_id, c.creditor, c.code, c.holder, c.opened_at)
-            for _, c in sorted(claims.conflicts.items())
-        ]
+        conflicts = [c for _, c in sorted(claims.conflicts.items())]
         return Queue(tuple(pending[:limit]), tuple(conflicts[:limit]))
 
     def creditor_view(self, creditor: str) -> CreditorView:

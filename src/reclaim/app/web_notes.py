@@ -11,7 +11,7 @@ module only reads:
   ``None`` — also when another creditor converted it: a creditor sees only their own evidence.
 
 Known limits: finding the assignment reads the log from the conversion on
-(``O(events since the conversion)``, in pages of ``limits.bundle_size_max`` leaves).
+(``O(events since the conversion)``, in pages: ``app.notes.assignment_seq``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reclaim.app.log_service import LogService
-from reclaim.app.notes import Converted, evidence_digest
-from reclaim.core import limits
-from reclaim.core.distribution.payloads import CLAIM_ASSIGNED
+from reclaim.app.notes import Converted, assignment_seq, evidence_digest
 from reclaim.core.notes import ClaimConverted
 from reclaim.core.notes.payloads import from_payload
 from reclaim.log import event as log_event
@@ -48,7 +46,7 @@ def conversion_of(log: LogService, creditor: str, claim_id: str) -> Converted | 
     event = from_payload(converted.event.type, converted.event.payload, found.sequence,
                          converted.event.time)  # fmt: skip
     assert isinstance(event, ClaimConverted), event
-    assigned = _assignment(log, found.sequence, claim_id, series.holding_entity)
+    assigned = assignment_seq(log, found.sequence, claim_id, series.holding_entity)
     if assigned is None:  # the clerk's filing is not logged (yet): no evidence to print
         return None
     digest = evidence_digest(event.evidence)
@@ -59,15 +57,3 @@ def conversion_of(log: LogService, creditor: str, claim_id: str) -> Converted | 
 def _signed(log: LogService, seq: int) -> log_event.LoggedEvent:
     (leaf,) = log.store.leaves(seq, seq + 1)
     return log_event.parse_leaf(leaf)
-
-
-def _assignment(log: LogService, start: int, claim_id: str, holding: str) -> int | None:
-    size = log.size
-    for begin in range(start + 1, size, limits.bundle_size_max):
-        leaves = log.store.leaves(begin, min(size, begin + limits.bundle_size_max))
-        for offset, leaf in enumerate(leaves):
-            e = log_event.parse_leaf(leaf).event
-            if (e.type == CLAIM_ASSIGNED and e.payload.get("claim_id") == claim_id
-                    and e.payload.get("to") == holding):  # fmt: skip
-                return begin + offset
-    return None
