@@ -9,6 +9,7 @@ from typing import Final
 
 from reclaim.core.claims.codes import KINDS
 from reclaim.core.claims.machine import (
+    EVENT_OF,
     assert_claims_invariants,
     check_claims,
     decide_claims,
@@ -16,18 +17,7 @@ from reclaim.core.claims.machine import (
 )
 from reclaim.core.claims.model import (
     ENTITY_KINDS,
-    AmendClaims,
     ClaimsState,
-    CloseConflict,
-    CreateEstate,
-    DecideKyc,
-    ImportClaims,
-    LinkClaim,
-    LinkOnReview,
-    ProveEmail,
-    SetPolicy,
-    SubmitKyc,
-    UnlinkClaim,
 )
 from reclaim.core.claims.payloads import CLAIMS_EVENT_TYPES
 from reclaim.core.domain import Domain, EventType, World, on_event_fields, world_blind
@@ -42,19 +32,7 @@ def _invariants(claims: ClaimsState, world: World, full: bool) -> None:
 DOMAIN: Final[Domain[ClaimsState]] = Domain(
     name="claims",
     state=lambda root: root.claims,
-    commands={
-        CreateEstate: "estate.created",
-        ImportClaims: "claims.imported",
-        AmendClaims: "claims.amended",
-        SetPolicy: "jurisdiction.policy_set",
-        ProveEmail: "creditor.email_proved",
-        SubmitKyc: "kyc.submitted",
-        DecideKyc: "kyc.decided",
-        LinkClaim: "claim.linked",  # a link may instead record a conflict
-        LinkOnReview: "claim.linked_on_review",
-        UnlinkClaim: "claim.unlinked",
-        CloseConflict: "claim.conflict_closed",
-    },
+    commands=EVENT_OF,
     event_types={name: EventType(*entry) for name, entry in CLAIMS_EVENT_TYPES.items()},
     entity_kinds=frozenset(ENTITY_KINDS),
     refused=Code.claims_refused,

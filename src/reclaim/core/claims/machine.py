@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Final, assert_never
+from typing import Any, Final, get_args
 
 from reclaim.core import limits
 from reclaim.core.claims import onboarding, policy, register
@@ -56,6 +56,25 @@ from reclaim.core.types import JsonValue
 
 # decide -----------------------------------------------------------------------------------------
 
+_Decide = Callable[[ClaimsState, Any], Decision | ClaimsRejection]
+#: Command type → the event type its signer is authorised as, and the rungs that decide it.
+_DECIDES: Final[dict[type, tuple[str, _Decide]]] = {
+    CreateEstate: (ESTATE_CREATED, register.decide_estate),
+    ImportClaims: (CLAIMS_IMPORTED, register.decide_import),
+    AmendClaims: (CLAIMS_AMENDED, register.decide_amend),
+    SetPolicy: (POLICY_SET, policy.decide_policy),
+    ProveEmail: (EMAIL_PROVED, onboarding.decide_proof),
+    SubmitKyc: (KYC_SUBMITTED, onboarding.decide_submit),
+    DecideKyc: (KYC_DECIDED, onboarding.decide_decision),
+    LinkClaim: (CLAIM_LINKED, onboarding.decide_link),  # a link may instead record a conflict
+    LinkOnReview: (CLAIM_LINKED_ON_REVIEW, onboarding.decide_review_link),
+    UnlinkClaim: (CLAIM_UNLINKED, onboarding.decide_unlink),
+    CloseConflict: (CONFLICT_CLOSED, onboarding.decide_close),
+}
+assert set(_DECIDES) == set(get_args(ClaimsCommand)), "every claims command has its rungs"
+#: Command type → the event type its signer is authorised as (the machine's probe).
+EVENT_OF: Final[dict[type, str]] = {kind: event for kind, (event, _) in _DECIDES.items()}
+
 
 def decide_claims(
     state: ClaimsState, command: ClaimsCommand, now: datetime | str
@@ -69,31 +88,8 @@ def decide_claims(
     """
     time = now if isinstance(now, str) else format_time(now)
     assert is_time(time), f"{time!r} is not an event time"
-    match command:
-        case ImportClaims():
-            return register.decide_import(state, command)
-        case AmendClaims():
-            return register.decide_amend(state, command)
-        case CreateEstate():
-            return register.decide_estate(state, command)
-        case SetPolicy():
-            return policy.decide_policy(state, command)
-        case ProveEmail():
-            return onboarding.decide_proof(state, command)
-        case SubmitKyc():
-            return onboarding.decide_submit(state, command)
-        case DecideKyc():
-            return onboarding.decide_decision(state, command)
-        case LinkClaim():
-            return onboarding.decide_link(state, command)
-        case LinkOnReview():
-            return onboarding.decide_review_link(state, command)
-        case UnlinkClaim():
-            return onboarding.decide_unlink(state, command)
-        case CloseConflict():
-            return onboarding.decide_close(state, command)
-        case _:
-            assert_never(command)
+    _, decide = _DECIDES[type(command)]
+    return decide(state, command)
 
 
 # check ------------------------------------------------------------------------------------------
