@@ -73,6 +73,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -363,25 +364,35 @@ class SqlRateLimiter:
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def acquire(self, rule: RateRule, identifier: str, now: datetime) -> RateDecision:
-        assert _PURPOSE.fullmatch(rule.name), f"not a rule name: {rule.name!r}"
-        key = self._key(rule, identifier)
-        now_us = epoch_us(now)
-        interval_us = rule.period_seconds * 1_000_000 // rule.count
-        tolerance_us = interval_us * (rule.count - 1)
+        return self.acquire_many([(rule, identifier, now)])[0]
+
+    def acquire_many(
+        self, requests: Sequence[tuple[RateRule, str, datetime]]
+    ) -> list[RateDecision]:
+        """``acquire`` for each request, in order, in ONE write transaction (one lock, one
+        commit): concurrent callers gathered together cost one commit, not one each. Rows are
+        locked in key order, so two processes' batches cannot deadlock on PostgreSQL."""
+        for rule, _, _ in requests:
+            assert _PURPOSE.fullmatch(rule.name), f"not a rule name: {rule.name!r}"
+        keys = [self._key(rule, identifier) for rule, identifier, _ in requests]
         buckets = tables.rate_limits
         with transaction(self._engine, write=True) as connection:
-            insert_ignore(connection, buckets, {"key": key, "tat_us": now_us})
-            stored = connection.execute(
-                select(buckets.c.tat_us).where(buckets.c.key == key).with_for_update()
-            ).scalar_one()
-            tat_us = max(int(stored), now_us)
-            wait_us = tat_us - tolerance_us - now_us
-            if wait_us > 0:
-                return RateDecision(False, -(-wait_us // 1_000_000))
-            connection.execute(
-                update(buckets).where(buckets.c.key == key).values(tat_us=tat_us + interval_us)
-            )
-        return RateDecision(True, 0)
+            tats: dict[str, int] = {}
+            for key, now in sorted(zip(keys, [r[2] for r in requests], strict=True)):
+                if key not in tats:
+                    insert_ignore(connection, buckets, {"key": key, "tat_us": epoch_us(now)})
+                    locked = select(buckets.c.tat_us).where(buckets.c.key == key)
+                    tats[key] = int(connection.execute(locked.with_for_update()).scalar_one())
+            stored = dict(tats)
+            decisions = [
+                _gcra_step(tats, key, *request) for key, request in zip(keys, requests, strict=True)
+            ]
+            for key, tat_us in tats.items():
+                if tat_us != stored[key]:
+                    connection.execute(
+                        update(buckets).where(buckets.c.key == key).values(tat_us=tat_us)
+                    )
+        return decisions
 
     def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:
         """Delete up to ``limit`` buckets that are full again; returns how many."""
@@ -392,3 +403,18 @@ class SqlRateLimiter:
             if keys:
                 connection.execute(delete(buckets).where(buckets.c.key.in_(keys)))
         return len(keys)
+
+
+def _gcra_step(
+    tats: dict[str, int], key: str, rule: RateRule, identifier: str, now: datetime
+) -> RateDecision:
+    """One GCRA step (module doc) of ``rule`` on the bucket ``tats[key]``, moved if allowed."""
+    now_us = epoch_us(now)
+    interval_us = rule.period_seconds * 1_000_000 // rule.count
+    tolerance_us = interval_us * (rule.count - 1)
+    tat_us = max(tats[key], now_us)
+    wait_us = tat_us - tolerance_us - now_us
+    if wait_us > 0:
+        return RateDecision(False, -(-wait_us // 1_000_000))
+    tats[key] = tat_us + interval_us
+    return RateDecision(True, 0)

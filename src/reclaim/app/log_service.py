@@ -151,6 +151,8 @@ def epoch_ms(moment: datetime) -> int:
 
 #: Entities the store projects from the core's values (the rest it projects from events).
 _PROJECTED = ("account/", "transfer/")
+#: The entities whose change may change who holds a key (``actor_for_public_key``).
+_ACTOR: Final = "actor/"
 
 
 class LogService:
@@ -189,6 +191,9 @@ class LogService:
         self._last_checkpoint_at = time.monotonic()
         self._last_now: datetime | None = None
         self._key_index: PublicKeyIndex | None = None
+        #: Public key -> its one live holder in the stored state (``actor_for_public_key``);
+        #: replaced by an empty dict when a batch changing an actor is prepared or on reload.
+        self._key_holders: dict[bytes, str] = {}
         #: The root the store gave for the size of the last append (saves reading it back).
         self._appended_root: tuple[int, bytes] = (-1, b"")
         self.reload()
@@ -213,11 +218,24 @@ class LogService:
 
     def actor_for_public_key(self, public_key: bytes) -> str | None:
         """The actor holding ``public_key`` (32 Ed25519 bytes) as a live key, or ``None`` (no
-        actor, or more than one): read under the writer lock, so only what is stored counts."""
+        actor, or more than one): only what is stored counts.
+
+        Looked up under the writer lock, and the actor found is remembered
+        (``_key_holders``) until a batch that changes an actor is prepared (``_track``): so
+        the signed requests of a busy market do not wait for the writer to drain its queue (it
+        holds the lock while it has work) — a remembered answer is the stored state's, since
+        every batch prepared since then left every actor as it was. A key nobody holds is not
+        remembered (random keys cannot fill the memory)."""
+        known = self._key_holders.get(public_key)
+        if known is not None:
+            return known
         with self._lock:
             if self._key_index is None or not self._key_index.follows(self.state):
                 self._key_index = PublicKeyIndex(self.state)
-            return self._key_index.actor_for(public_key)
+            actor = self._key_index.actor_for(public_key)
+            if actor is not None:
+                self._key_holders[public_key] = actor
+            return actor
 
     def public_keys(self) -> bytes:
         """The published key set (``keys.json``) of the log as stored: read under the writer
@@ -237,6 +255,7 @@ class LogService:
                     assert rejection is None, f"stored event {logged.seq} fails: {rejection}"
                     evolve(state, logged.event)
             self.state, self._size = state, size
+            self._key_holders = {}
             self._stale = False
             self._appended_root = (-1, b"")
             self._digest = StateDigest()
@@ -644,6 +663,8 @@ class LogService:
         self._digest.mark(changed)
         touched = prepared.touched
         for key in changed:
+            if key.startswith(_ACTOR) and self._key_holders:
+                self._key_holders = {}  # keys may have changed: look them up again
             if key.startswith(_PROJECTED):
                 if key in touched:
                     prepared.later[key] = position

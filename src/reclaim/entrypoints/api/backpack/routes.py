@@ -385,31 +385,36 @@ async def execute_order(request: Request) -> JSONResponse:
     if isinstance(body, list):
         message = 'Expected input type "OrderExecutePayload": a batch goes to /api/v1/orders'
         raise bad_request("INVALID_CLIENT_REQUEST", message)
-    verified, _ = await signed_body_of(request, "orderExecute", body, hold=False)
+    params = params_of_body(body)
+    verifier = verifier_of(request)
     service = service_of(request)
-    markets = await blocking(lambda: _markets(service))
-    order = shapes.order_request(body, markets)
-    signed_requests.hold(verified.mark)
-    answer = await blocking(lambda: service.place(verified.actor, [order], verified.signed))
-    if isinstance(answer, Refusal):
-        raise shapes.refusal_error(answer)
-    (placed,) = answer.items
-    if isinstance(placed, Refusal):
-        raise shapes.refusal_error(placed)
-    m = (await blocking(lambda: _markets(service)))[placed.symbol]
-    return ok(shapes.order(m, placed))
+
+    def execute() -> dict[str, Any]:
+        """On one worker thread: each hop to the thread pool and back costs the event loop
+        a wake-up, so the checks, the placement and the answer go there together."""
+        verified = verifier.verify(request, "orderExecute", params)
+        order = shapes.order_request(body, _markets(service))
+        signed_requests.hold(verified.mark)
+        answer = service.place(verified.actor, [order], verified.signed)
+        if isinstance(answer, Refusal):
+            raise shapes.refusal_error(answer)
+        (placed,) = answer.items
+        if isinstance(placed, Refusal):
+            raise shapes.refusal_error(placed)
+        return shapes.order(_markets(service)[placed.symbol], placed)
+
+    return ok(await blocking(execute))
 
 
 async def signed_body_of(
-    request: Request, instruction: str, body: Any, *, hold: bool = True
+    request: Request, instruction: str, body: Any
 ) -> tuple[Verified, dict[str, Value]]:
     """The verified signature of a JSON object body; its mark held for the command the route
-    submits (``hold``), else the route holds it once the body is read."""
+    submits."""
     params = params_of_body(body)
     verifier = verifier_of(request)
     verified = await blocking(lambda: verifier.verify(request, instruction, params))
-    if hold:
-        signed_requests.hold(verified.mark)
+    signed_requests.hold(verified.mark)
     return verified, params
 
 
