@@ -20,8 +20,16 @@ it can be recomputed from the public log (the liabilities totals from the signed
 Money is integers in minor units (USD cents; a liabilities asset in its own minor units).
 
 Cost: O(claims + escrow accounts + rounds) under the log's read lock, so the view is cached per
-(log size, liabilities snapshot, date): a page served many times between two events reads the
-state once. The cache key is taken before the read, so a cached view is never older than its key.
+(log size, checkpoint, liabilities snapshot, date): a page served many times between two events
+reads the state once. The cache key is taken before the read, so a cached view is never older
+than its key.
+
+The checkpoint and the statement are read from the store (another process may publish either:
+``reclaim checkpoint``, ``reclaim liabilities snapshot``) — except once the cached view is
+*settled*: its checkpoint and its statement are both at the log's size. Nothing newer can then
+be stored without a new event: a checkpoint or a statement names a tree size, at most the
+log's, and one of the same size is the same one (the store keeps the first, and refuses another
+under the same size), so until the log grows the view is served without reading anything.
 """
 
 from __future__ import annotations
@@ -190,10 +198,16 @@ class TransparencyService:
         self._today = today
         self._lock = threading.Lock()
         self._cached: tuple[tuple[int, int, str, str], Transparency] | None = None
+        #: Views built so far (each read the state once).
+        self.builds = 0
 
     def view(self) -> Transparency:
         on_date = self._today().isoformat()
         size = self._log.size
+        with self._lock:
+            cached = self._cached
+        if cached is not None and _settled(cached[1], size, on_date):
+            return cached[1]
         checkpoint = self._checkpoint()
         statement = self._liabilities()
         key = (size, -1 if checkpoint is None else checkpoint.size,
@@ -217,7 +231,21 @@ class TransparencyService:
         )
         with self._lock:
             self._cached = (key, view)
+            self.builds += 1
         return view
+
+
+def _settled(view: Transparency, size: int, on_date: str) -> bool:
+    """Nothing but a new event (or a new day) can change ``view`` (see the module doc)."""
+    checkpoint, statement = view.checkpoint, view.liabilities
+    return (
+        view.log_size == size
+        and view.on_date == on_date
+        and checkpoint is not None
+        and checkpoint.size == size
+        and statement is not None
+        and statement.checkpoint_size == size
+    )
 
 
 def checkpoint_view(stored: StoredCheckpoint) -> CheckpointView:

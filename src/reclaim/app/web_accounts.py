@@ -20,9 +20,14 @@ Theory of operation
   bits; the vault keeps ``websession:<SHA-256 of the id>`` (the creditor, when and from where
   it was opened, its expiry) — the recorded session of DESIGN.md §3, encrypted as PII and
   erasable; the id itself is never stored. ``session`` answers who a live record is, else
-  ``None``. Each POST a session makes is logged by the portal with the record's name (the last
-  12 hex of its digest), the path and the answer, so an action signed by the gateway traces
-  back to the session that asked for it.
+  ``None``. A live record, once read, is kept in memory (``SessionCache``: who it is and until
+  when, never the id) so a page does not read and decrypt the vault each time; its expiry is
+  checked on every use, and ``close_session`` (logout, a new login) drops it once the vault's
+  record is erased — a lookup that raced the close keeps nothing. The cache is the serving
+  process's: every session of a data directory is closed through the one ``reclaim serve``
+  process (the log's only writer) that serves it. Each POST a session makes is logged by the
+  portal with the record's name (the last 12 hex of its digest), the path and the answer, so
+  an action signed by the gateway traces back to the session that asked for it.
 - ``elect_payout``: ``ElectPayout`` signed by the gateway, as ``POST
   /api/v1/distributions/election`` does.
 - ``store_kyc_document``: the uploaded document goes to the vault (``kycdoc:<creditor>``,
@@ -45,7 +50,8 @@ import base64
 import contextlib
 import hashlib
 import hmac
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
@@ -145,10 +151,52 @@ def session_subject(session_id: str) -> str:
     return _SESSION_PREFIX + hashlib.sha256(session_id.encode()).hexdigest()
 
 
+class SessionCache:
+    """Live sessions already read from the vault: subject -> (principal, expiry as RFC 3339).
+
+    Threat: a session served after its logout. ``drop`` runs after the vault's record is
+    erased and bumps ``closes``; ``keep`` stores a lookup only if no close happened since it
+    began (``closes`` read before the vault was), so a lookup that read the record before the
+    erasure cannot put it back. At ``entries_max`` it starts over (a made-up id is never kept:
+    only records the vault had).
+    """
+
+    def __init__(self, entries_max: int = limits.web_sessions_cached_max) -> None:
+        self._lock = threading.Lock()
+        self._live: dict[str, tuple[Principal, str]] = {}
+        self._entries_max = entries_max
+        #: Closes so far (a lookup begun before one keeps nothing).
+        self.closes = 0
+        #: Vault reads so far.
+        self.reads = 0
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def get(self, subject: str) -> tuple[tuple[Principal, str] | None, int]:
+        """The kept record (or ``None``) and the close count to hand back to ``keep``."""
+        with self._lock:
+            return self._live.get(subject), self.closes
+
+    def keep(self, subject: str, record: tuple[Principal, str], closes: int) -> None:
+        with self._lock:
+            if closes != self.closes:
+                return
+            if subject not in self._live and len(self._live) >= self._entries_max:
+                self._live.clear()
+            self._live[subject] = record
+
+    def drop(self, subject: str) -> None:
+        with self._lock:
+            self.closes += 1
+            self._live.pop(subject, None)
+
+
 @dataclass(slots=True)
 class WebAccounts:
     onboarding: OnboardingService
     log: LogService
+    sessions: SessionCache = field(default_factory=SessionCache, repr=False, compare=False)
 
     # Sign-up ------------------------------------------------------------------------------
 
@@ -259,21 +307,35 @@ class WebAccounts:
         self.onboarding.vault.put(session_subject(session_id), record, now)
 
     def session(self, session_id: str) -> Principal | None:
-        """Who a live session is (a creditor, or an operator in a role), else ``None``."""
+        """Who a live session is (a creditor, or an operator in a role), else ``None``: from
+        ``sessions`` when kept, else from the vault (then kept)."""
+        subject = session_subject(session_id)
+        now = format_time(self.onboarding.clock.now())
+        kept, closes = self.sessions.get(subject)
+        if kept is None:
+            kept = self._read_session(subject)
+            if kept is None:
+                return None
+            self.sessions.keep(subject, kept, closes)
+        principal, expires = kept
+        return None if now >= expires else principal
+
+    def _read_session(self, subject: str) -> tuple[Principal, str] | None:
+        self.sessions.reads += 1
         try:
-            found = self.onboarding.vault.get(session_subject(session_id),
-                                              ["kind", "actor", "role", "expires_at"])  # fmt: skip
+            found = self.onboarding.vault.get(subject, ["kind", "actor", "role", "expires_at"])
             principal = Principal(found.text("kind"), found.text("actor"), found.text("role"))
-            expires = found.text("expires_at")
+            return principal, found.text("expires_at")
         except (SubjectNotFound, SubjectErased, KeyError):
             return None
-        if format_time(self.onboarding.clock.now()) >= expires:
-            return None
-        return principal
 
     def close_session(self, session_id: str) -> None:
-        with contextlib.suppress(SubjectNotFound):
-            self.onboarding.vault.erase(session_subject(session_id), self.onboarding.clock.now())
+        subject = session_subject(session_id)
+        try:
+            with contextlib.suppress(SubjectNotFound):
+                self.onboarding.vault.erase(subject, self.onboarding.clock.now())
+        finally:  # erased, or the erasure failed: either way no kept record answers for it
+            self.sessions.drop(subject)
 
     # Actions ------------------------------------------------------------------------------
 

@@ -14,6 +14,14 @@ logged in, these functions never widen it:
   event that made it — the event an inclusion proof (``app.prove``) covers;
 - ``balances(store, creditor)``: the creditor's available accounts per asset.
 
+``CreditorReads`` keeps what a claim page shows (``claim_page``: the claim's view, the
+creditor's claims, the claim's distributions, the log key) per (creditor, claim, day) for one
+log position: the log's size is read first and the entry is used only while the log still has
+that size, so a new event (a distribution, a link, an election, anything) is never answered from
+before it, and an entry is never older than its key (the reads after the size may see newer
+events, never older ones). Everything a claim page shows comes from the log — the state and the
+ledger projections stored in the events' transaction — and the day.
+
 The escrow reason codes are ``classify``'s (``disputed``, ``unlinked``, ``kyc_pending``,
 ``kyc_deadline_missed``, ``restricted``, ``sanctioned`` …); what lifts each is the portal's
 wording (``entrypoints/web/labels.py``).
@@ -21,13 +29,16 @@ wording (``entrypoints/web/labels.py``).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
 from reclaim.app.ports import LedgerQueries
 from reclaim.core.claims import UNLISTED, treatment
 from reclaim.core.distribution.payees import classify, current_holder, escrow_account_id
 from reclaim.core.limits import claim_history_transfers_max as history_page_max
+from reclaim.core.limits import creditor_pages_cached_max
 from reclaim.core.machine import State
 
 #: The ledger code of a distribution transfer (``core.distribution.rounds.line_effects``).
@@ -175,3 +186,61 @@ def balances(store: LedgerQueries, creditor: str) -> list[Balance]:
         for a in store.accounts_of(creditor)
         if a.purpose == AVAILABLE
     ]  # fmt: skip
+
+
+_T = TypeVar("_T")
+
+
+class CreditorLog(Protocol):
+    """What ``CreditorReads`` reads of the log (``LogService`` has it)."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def store(self) -> LedgerQueries: ...
+
+    def read(self, query: Callable[[State], _T]) -> _T: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPage:
+    """What the claim page shows: the claim, the creditor's claims, its distributions."""
+
+    claim: ClaimView
+    mine: MyClaims
+    received: tuple[Received, ...]
+    log_key: str
+
+
+class CreditorReads:
+    """The creditor pages' reads, kept per log position (see the module doc)."""
+
+    def __init__(self, log: CreditorLog, entries_max: int = creditor_pages_cached_max) -> None:
+        self._log = log
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[str, str, str], tuple[int, ClaimPage]] = {}
+        self._entries_max = entries_max
+        #: Claim pages read from the log so far.
+        self.reads = 0
+
+    def claim_page(self, creditor: str, claim_id: str, today: str) -> ClaimPage | None:
+        """The claim page of ``claim_id`` if ``creditor`` holds it now, else ``None``."""
+        size = self._log.size  # first: what is read after it is never older
+        key = (creditor, claim_id, today)
+        with self._lock:
+            kept = self._pages.get(key)
+        if kept is not None and kept[0] == size:
+            return kept[1]
+        mine, log_key = self._log.read(lambda s: (my_claims(s, creditor, today), s.log_key))
+        found = [c for c in mine.claims if c.claim_id == claim_id]
+        if not found:  # another's claim, or none: nothing is kept
+            return None
+        received = tuple(claim_distributions(self._log.store, creditor, claim_id))
+        page = ClaimPage(found[0], mine, received, log_key)
+        with self._lock:
+            self.reads += 1
+            if key not in self._pages and len(self._pages) >= self._entries_max:
+                self._pages.clear()
+            self._pages[key] = (size, page)
+        return page

@@ -493,6 +493,12 @@ lang_cookie_max_age_seconds: Final = 365 * 24 * 3600
 #: Renderings of the portal's shared public pages kept (languages × the addresses the server is
 #: reached at); at the bound the cache starts over, so made-up Host headers cannot grow it.
 shared_pages_max: Final = 32
+#: Live web sessions a server process keeps in memory (who each is, until when), so a page does
+#: not read and decrypt the vault's record each time; at the bound it starts over.
+web_sessions_cached_max: Final = 4096
+#: Creditor pages kept per log position (a claim page's data, and its rendering per session);
+#: at the bound the cache starts over: a page is then read and rendered again.
+creditor_pages_cached_max: Final = 512
 #: Longest CSRF token or session id read (a bound on the work; real ones are 43 characters).
 web_token_max_chars: Final = 128
 #: Longest id (a destination, a creditor, a claim) the portal reads from a form field before it

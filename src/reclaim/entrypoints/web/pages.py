@@ -40,6 +40,7 @@ from reclaim.app.transparency import JurisdictionRow, Transparency, Transparency
 from reclaim.core.limits import (
     chart_jurisdictions_max,
     chart_rows_max,
+    creditor_pages_cached_max,
     lang_cookie_max_age_seconds,
     shared_pages_max,
 )
@@ -81,11 +82,14 @@ class SharedPages:
 
     Threat: a page printing a visitor's CSRF token or menu served to another; only a
     rendering for nobody logged in, that printed no token, is kept (``Portal.render_html``).
+
+    ``Portal.private`` is the same store for pages of one session (``Portal.render`` with
+    ``reuse``), keyed by the session too: see there.
     """
 
     def __init__(self, entries_max: int = shared_pages_max) -> None:
         self._lock = threading.Lock()
-        self._pages: dict[tuple[str, str], tuple[object, str]] = {}
+        self._pages: dict[tuple[str, ...], tuple[object, str]] = {}
         self._entries_max = entries_max
         #: Renderings stored so far.
         self.renders = 0
@@ -93,12 +97,12 @@ class SharedPages:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def get(self, key: tuple[str, str], view: object) -> str | None:
+    def get(self, key: tuple[str, ...], view: object) -> str | None:
         with self._lock:
             found = self._pages.get(key)
         return found[1] if found is not None and found[0] is view else None
 
-    def put(self, key: tuple[str, str], view: object, html: str) -> None:
+    def put(self, key: tuple[str, ...], view: object, html: str) -> None:
         with self._lock:
             self.renders += 1
             if key not in self._pages and len(self._pages) >= self._entries_max:
@@ -130,6 +134,7 @@ class Portal:
         package = resources.files("reclaim.entrypoints.web").joinpath("static")
         self.static = {name: package.joinpath(name).read_bytes() for name in STATIC_FILES}
         self.shared = SharedPages()
+        self.private = SharedPages(creditor_pages_cached_max)
 
     def render(
         self,
@@ -139,10 +144,27 @@ class Portal:
         *,
         status: int = 200,
         cache: str = CACHE_PAGE,
+        reuse: object | None = None,
     ) -> HTMLResponse:
-        html, _ = self.render_html(request, template, context)
+        """The page. With ``reuse`` — the one object ``context`` was made from, which its
+        maker gives again, the very same, while nothing the page shows has changed (as
+        ``web_queries.CreditorReads`` does per log position) — the rendering of a logged-in
+        visitor is kept (``private``) per (session, template, language, address, path) and
+        served again while ``reuse`` is the same object. Threat: a page with one session's
+        CSRF token and menu served to another visitor, or after the logout — the key is the
+        session, and the caller has checked the session live (``forms.visitor_of``) first."""
+        locale = locale_of(request)
+        visitor = self.visitor(request)
+        key: tuple[str, ...] | None = None
+        if reuse is not None and visitor.principal is not None and visitor.session_id:
+            key = (visitor.binding, template, locale, str(request.base_url), request.url.path)
+        html = None if key is None else self.private.get(key, reuse)
+        if html is None:
+            html, _ = self.render_html(request, template, context)
+            if key is not None:
+                self.private.put(key, reuse, html)
         return HTMLResponse(html, status_code=status,
-                            headers=_page_headers(locale_of(request), cache))  # fmt: skip
+                            headers=_page_headers(locale, cache))  # fmt: skip
 
     def render_html(
         self, request: Request, template: str, context: Mapping[str, Any]

@@ -5,12 +5,13 @@ API's installers stored in ``app.state`` (``onboarding``: ``OnboardingService``;
 ``withdrawals``: ``WithdrawalService``): the portal calls the very objects the API calls, so a
 web action and an API request are the same command, decided by the same core and signed by
 the same gateway key. Without onboarding (a log without a PII vault) there are no creditor
-pages; without withdrawals, no withdrawal page.
+pages; without withdrawals, no withdrawal page. ``reads`` (``web_queries.CreditorReads``) keeps
+the claim pages' data per log position.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 
@@ -19,6 +20,7 @@ from reclaim.app.log_service import LogService
 from reclaim.app.onboarding import OnboardingService
 from reclaim.app.web_accounts import WebAccounts
 from reclaim.app.web_operator import RoundDesk
+from reclaim.app.web_queries import CreditorReads
 from reclaim.app.withdrawals import WithdrawalService
 
 
@@ -30,6 +32,7 @@ class CreditorServices:
     withdrawals: WithdrawalService | None
     liabilities: LiabilitiesService | None
     rounds: RoundDesk
+    reads: CreditorReads = field(compare=False)
 
     @classmethod
     def of(
@@ -42,4 +45,4 @@ class CreditorServices:
         if not isinstance(withdrawals, WithdrawalService):
             withdrawals = None
         return cls(log, onboarding, WebAccounts(onboarding, log), withdrawals, liabilities,
-                   RoundDesk(log))  # fmt: skip
+                   RoundDesk(log), CreditorReads(log))  # fmt: skip
