@@ -59,6 +59,7 @@ from reclaim.entrypoints.cli.common import (
     DatabaseUrl,
     DataDir,
     accepted,
+    chosen_file,
     console,
     err,
     open_container,
@@ -98,11 +99,7 @@ def estate_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an estate (name, petition date, classes, convenience threshold, interest rate)."""
-    if (config is None) == (not ftx):
-        err.print("[red]give exactly one of --config FILE and --ftx[/]")
-        raise typer.Exit(2)
-    path = shipped_estate("ftx") if ftx else config
-    assert path is not None
+    path = chosen_file(config, ftx, "--config FILE and --ftx", lambda: shipped_estate("ftx"))
     try:
         command = load_estate_file(path)
     except EstateFileError as exc:
@@ -241,11 +238,7 @@ def policy_set(
 ) -> None:
     """Add a policy file's dated entries to the jurisdiction policy (entries set already are
     left as they are)."""
-    if (file is None) == (not ftx_2025):
-        err.print("[red]give exactly one of FILE and --ftx-2025[/]")
-        raise typer.Exit(2)
-    path = shipped_policy(FTX_POLICY) if ftx_2025 else file
-    assert path is not None
+    path = chosen_file(file, ftx_2025, "FILE and --ftx-2025", lambda: shipped_policy(FTX_POLICY))
     if not path.is_file():
         err.print(f"[red]no file {escape(str(path))}[/]")
         raise typer.Exit(2)

@@ -9,7 +9,8 @@ key file that cannot be used, a log of another origin), as Typer answers bad usa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -20,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from reclaim import bootstrap
+from reclaim.app.refusals import Refused
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import ASSETS, asset_of, format_amount, format_usd, parse_amount
 from reclaim.core.rejections import Rejection
@@ -30,6 +32,7 @@ err = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (RECLAIM_DATA_DIR).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="Database URL (RECLAIM_DATABASE_URL).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 T = TypeVar("T")
 
@@ -62,6 +65,51 @@ def open_container(data_dir: Path | None, database_url: str | None) -> bootstrap
     """The container of a command's ``--data-dir`` and ``--database-url`` (``settings``, then
     ``container``)."""
     return container(settings(data_dir, database_url))
+
+
+@contextmanager
+def started(
+    data_dir: Path | None, database_url: str | None, service: Callable[[bootstrap.Container], T]
+) -> Iterator[T]:
+    """``service`` of the command's container (``open_container``), its log started; the
+    container is closed after."""
+    opened = open_container(data_dir, database_url)
+    try:
+        opened.log.start()
+        yield service(opened)
+    finally:
+        opened.close()
+
+
+def exactly_one(path: Path | None, shipped: bool, choices: str) -> None:
+    """Exit 2 unless exactly one of a file and a shipped example (``choices`` names both) was
+    given."""
+    if (path is None) == (not shipped):
+        err.print(f"[red]give exactly one of {choices}[/]")
+        raise typer.Exit(2)
+
+
+def chosen_file(
+    path: Path | None, shipped: bool, choices: str, example: Callable[[], Path]
+) -> Path:
+    """``path``, or the shipped ``example`` when ``shipped``: exactly one (``exactly_one``)."""
+    exactly_one(path, shipped, choices)
+    chosen = example() if shipped else path
+    assert chosen is not None
+    return chosen
+
+
+def refused_exit(answer: Refused) -> typer.Exit:
+    """Print a service's refusal (its code and sentence); the exit code 1 to raise."""
+    err.print(f"[bold red]refused[/] {answer.name}: {escape(answer.detail)}", soft_wrap=True)
+    return typer.Exit(1)
+
+
+def answered(answer: T | Refused) -> T:
+    """``answer``; a service's refusal is printed on standard error and exits 1."""
+    if isinstance(answer, Refused):
+        raise refused_exit(answer)
+    return answer
 
 
 def accepted(outcome: T | Rejection) -> T:

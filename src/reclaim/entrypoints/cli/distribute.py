@@ -53,6 +53,7 @@ from reclaim.entrypoints.cli.common import (
     DatabaseUrl,
     DataDir,
     accepted,
+    chosen_file,
     console,
     err,
     open_container,
@@ -71,11 +72,7 @@ ROUNDS_DIR: Final = "rounds"
 
 
 def _spec(spec: Path | None, ftx: bool) -> RoundSpec:
-    if (spec is None) == (not ftx):
-        err.print("[red]give exactly one of --spec FILE and --ftx[/]")
-        raise typer.Exit(2)
-    path = shipped_round_spec("ftx") if ftx else spec
-    assert path is not None
+    path = chosen_file(spec, ftx, "--spec FILE and --ftx", lambda: shipped_round_spec("ftx"))
     try:
         return load_round_spec(path)
     except RoundSpecError as exc:

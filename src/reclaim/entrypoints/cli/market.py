@@ -18,48 +18,35 @@ Exit codes: 0 done; 1 refused (the core's code and sentence); 2 bad usage, setti
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Final
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
+from reclaim import bootstrap
 from reclaim.app.market import price_text, quantity_text
 from reclaim.app.market_desk import MarketDesk
-from reclaim.app.refusals import Refused
 from reclaim.core import market as mk
 from reclaim.entrypoints.cli.common import (
+    AsJson,
     DatabaseUrl,
     DataDir,
+    answered,
     console,
     err,
     money,
-    open_container,
+    started,
 )
 
 market_app = typer.Typer(help="The notes market: list, open, halt, book, trades.",
                          no_args_is_help=True)  # fmt: skip
 QUOTE: Final = "USD"
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Symbol = Annotated[str, typer.Argument(help="The market, e.g. FTX5A_USD.")]
 
 
-@contextmanager
-def _desk(data_dir: DataDir, database_url: DatabaseUrl) -> Iterator[MarketDesk]:
-    opened = open_container(data_dir, database_url)
-    try:
-        opened.log.start()
-        yield opened.market_desk()
-    finally:
-        opened.close()
-
-
-def refused_exit(answer: Refused) -> typer.Exit:
-    """Print a refusal (its code and sentence) and the exit code 1 (shared with ``notes``)."""
-    err.print(f"[bold red]refused[/] {answer.name}: {escape(answer.detail)}", soft_wrap=True)
-    return typer.Exit(1)
+def _desk(data_dir: DataDir, database_url: DatabaseUrl) -> AbstractContextManager[MarketDesk]:
+    return started(data_dir, database_url, bootstrap.Container.market_desk)
 
 
 def _market(desk: MarketDesk, symbol: str) -> mk.Market:
@@ -120,8 +107,7 @@ def open_market(
         raise typer.Exit(2)
     with _desk(data_dir, database_url) as desk:
         answer = desk.open(mk.Market(symbol, series, price_decimals, step_notes))
-    if isinstance(answer, Refused):
-        raise refused_exit(answer)
+    answer = answered(answer)
     console.print(f"{symbol}: Open" + ("" if answer is not None else " (already)"))
 
 
@@ -131,8 +117,7 @@ def halt_market(symbol: Symbol, data_dir: DataDir = None,
     """Halt a market: CancelOnly (orders may be cancelled, none placed)."""
     with _desk(data_dir, database_url) as desk:
         answer = desk.set_status(symbol, mk.MarketStatus.CancelOnly)
-    if isinstance(answer, Refused):
-        raise refused_exit(answer)
+    answer = answered(answer)
     console.print(f"{symbol}: CancelOnly" + ("" if answer is not None else " (already)"))
 
 

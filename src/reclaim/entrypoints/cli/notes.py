@@ -20,8 +20,7 @@ Exit codes: 0 done; 1 refused (the code and sentence); 2 bad usage, settings or 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final
@@ -35,16 +34,17 @@ from reclaim.app.notes import SIGNATURE_CAPACITIES, NotesService
 from reclaim.app.refusals import Refused
 from reclaim.core.notes import Series
 from reclaim.entrypoints.cli.common import (
+    AsJson,
     DatabaseUrl,
     DataDir,
+    answered,
     console,
-    container,
     err,
     money,
     settings,
+    started,
     usd,
 )
-from reclaim.entrypoints.cli.market import refused_exit
 
 notes_app = typer.Typer(help="Recovery notes: series, conversions, holders, pass-through.",
                         no_args_is_help=True)  # fmt: skip
@@ -54,17 +54,10 @@ CAPTIONS: Final = {
     "ftx": form2100a.Caption("United States Bankruptcy Court for the District of Delaware",
                              "FTX Trading Ltd., et al.", "22-11068 (JTD)"),
 }  # fmt: skip
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-@contextmanager
-def _service(data_dir: DataDir, database_url: DatabaseUrl) -> Iterator[NotesService]:
-    opened = container(settings(data_dir, database_url))
-    try:
-        opened.log.start()
-        yield opened.notes()
-    finally:
-        opened.close()
+def _service(data_dir: DataDir, database_url: DatabaseUrl) -> AbstractContextManager[NotesService]:
+    return started(data_dir, database_url, bootstrap.Container.notes)
 
 
 def _today() -> str:
@@ -96,8 +89,7 @@ def series(
             terms = Series(name, estate, claim_class, holding_entity, text)
             key = bootstrap.holding_entity_key(chosen, holding_entity)
             answer = service.define(terms, key)
-            if isinstance(answer, Refused):
-                raise refused_exit(answer)
+            answer = answered(answer)
             console.print(f"{name}: defined" if answer is not None else f"{name}: defined already")
         views = service.series(_today())
     rows = [
@@ -139,8 +131,7 @@ def convert(
     the evidence written as Form 2100A (PDF)."""
     with _service(data_dir, database_url) as service:
         answer = service.convert(series_name, claim_id, creditor, date or _today())
-    if isinstance(answer, Refused):
-        raise refused_exit(answer)
+    answer = answered(answer)
     e = answer.evidence
     caption = CAPTIONS.get(e.estate, form2100a.Caption("United States Bankruptcy Court",
                                                         e.estate, ""))  # fmt: skip
@@ -176,11 +167,9 @@ def holders(
         position: int | Refused = service.log.size - 1 if at is None else at
         if record_date is not None:
             position = service.record_position(record_date)
-        if isinstance(position, Refused):
-            raise refused_exit(position)
+        position = answered(position)
         found = service.holders(series_name, position)
-    if isinstance(found, Refused):
-        raise refused_exit(found)
+    found = answered(found)
     total = sum(found.values())
     rows = [{"holder": h, "notes": str(n), "face": usd(n)} for h, n in found.items()]
     if as_json:
@@ -207,8 +196,7 @@ def pass_through(
     its record date (signed by the treasury)."""
     with _service(data_dir, database_url) as service:
         answer = service.pass_through(series_name, round_id, record_seq)
-    if isinstance(answer, Refused):
-        raise refused_exit(answer)
+    answer = answered(answer)
     rows = [{"holder": h, "usd": money(c, "USD")} for h, c in answer.allocation]
     if as_json:
         console.print_json(json.dumps({

@@ -35,7 +35,7 @@ state — all listed); 2 bad usage, settings or keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,18 +49,21 @@ from reclaim import bootstrap
 from reclaim.adapters.files.fee_file import FeeFileError, load_fee_file, shipped_fee_file
 from reclaim.adapters.files.statements import StatementError, read_statement
 from reclaim.app.withdrawal_ports import RailFileError
-from reclaim.app.withdrawals import Refused, WithdrawalService
+from reclaim.app.withdrawals import Refused, Settled, WithdrawalService
 from reclaim.config import Settings, SettingsError
 from reclaim.core.money import AmountError, asset_of, format_amount, parse_amount
 from reclaim.core.withdrawals import RAIL_ASSETS
 from reclaim.core.withdrawals.reconcile import ALREADY_SETTLED, MATCHED, RETURNED
 from reclaim.entrypoints.cli.common import (
+    AsJson,
     DatabaseUrl,
     DataDir,
     Row,
+    answered,
     console,
     container,
     err,
+    exactly_one,
     money,
     print_rows,
     settings,
@@ -73,7 +76,6 @@ BATCH_BOOK: Final = "withdrawal-batches.json"
 #: Answers of ``reconcile`` that need nobody.
 SETTLED_KINDS: Final = frozenset({MATCHED, RETURNED, ALREADY_SETTLED})
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 #: The rail options' help names the variables ``Settings`` reads (Typer does not read them).
 DebtorName = Annotated[str | None, typer.Option(help=r"\[env var: RECLAIM_SEPA_DEBTOR_NAME]")]
 DebtorIban = Annotated[str | None, typer.Option(help=r"\[env var: RECLAIM_SEPA_DEBTOR_IBAN]")]
@@ -105,11 +107,6 @@ def _service(chosen: Settings) -> Iterator[WithdrawalService]:
         opened.close()
 
 
-def _refused(answer: Refused) -> typer.Exit:
-    err.print(f"[bold red]refused[/] {answer.name}: {escape(answer.detail)}", soft_wrap=True)
-    return typer.Exit(1)
-
-
 @withdrawals_app.command("set-fees")
 def set_fees(
     file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False)] = None,
@@ -118,9 +115,7 @@ def set_fees(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Set rails' terms (fee schedule, minimum, timeout, accounts) from a TOML file."""
-    if (file is None) == (not ftx_eu):
-        err.print("[red]give exactly one of FILE and --ftx-eu[/]")
-        raise typer.Exit(2)
+    exactly_one(file, ftx_eu, "FILE and --ftx-eu")
     try:
         terms = shipped_fee_file() if file is None else load_fee_file(file)
     except FeeFileError as exc:
@@ -129,8 +124,7 @@ def set_fees(
         raise typer.Exit(1) from exc
     with _service(settings(data_dir, database_url)) as service:
         answer = service.set_terms(terms)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
+    answer = answered(answer)
     for t, code in zip(terms, answer, strict=True):
         console.print(f"{t.rail}: {'set' if code == 'ok' else 'unchanged (the same terms)'}")
 
@@ -173,8 +167,7 @@ def request(
     with _service(settings(data_dir, database_url, usdc_allow_list=allow_list)) as service:
         answer = service.request(creditor, rail, amount_minor, destination, client_id=client_id,
                                  destination_id=destination_id)  # fmt: skip
-    if isinstance(answer, Refused):
-        raise _refused(answer)
+    answer = answered(answer)
     fee = format_amount(answer.fee_minor, asset)
     state = "requested" if answer.seq is not None else "requested already"
     console.print(f"{answer.withdrawal_id}: {state}, {amount} + fee {fee} {asset.code} reserved")
@@ -206,8 +199,7 @@ def destination_add(
     fields = _destination(iban, account, address, bic)
     with _service(settings(data_dir, database_url, usdc_allow_list=allow_list)) as service:
         answer = service.add_destination(creditor, rail, fields)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
+    answer = answered(answer)
     v = answer.view
     mailed = "a code is mailed to the creditor" if answer.mailed else "confirmed already"
     console.print(f"{v.id}: {v.status} ({escape(v.destination)}); {mailed}")
@@ -224,8 +216,7 @@ def destination_confirm(
     """Confirm a creditor's destination with the code the creditor received."""
     with _service(settings(data_dir, database_url)) as service:
         answer = service.confirm_destination(creditor, destination_id, code)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
+    answer = answered(answer)
     console.print(f"{answer.id}: {answer.status}, usable from {answer.usable_from}")
 
 
@@ -261,8 +252,7 @@ def destination_remove(
     """Remove a creditor's destination (signed by the admin): no new withdrawal goes to it."""
     with _service(settings(data_dir, database_url)) as service:
         answer = service.remove_destination(creditor, destination_id, by=service.rules.admin)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
+    answer = answered(answer)
     console.print(f"{answer.id}: {answer.status}")
 
 
@@ -388,11 +378,9 @@ def confirm(
     database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """Record that the rail paid a withdrawal (posts the reservation)."""
-    with _service(settings(data_dir, database_url)) as service:
-        answer = service.confirm(withdrawal_id, rail_reference)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
-    console.print(f"{withdrawal_id}: confirmed{'' if answer.seq is not None else ' already'}")
+    _settled(withdrawal_id, "confirmed",
+             lambda service: service.confirm(withdrawal_id, rail_reference),
+             data_dir, database_url)  # fmt: skip
 
 
 @withdrawals_app.command("fail")
@@ -400,11 +388,18 @@ def fail(
     withdrawal_id: str, reason: str, data_dir: DataDir = None, database_url: DatabaseUrl = None
 ) -> None:
     """Record that the rail did not pay (voids the reservation: the funds are back)."""
+    _settled(withdrawal_id, "failed", lambda service: service.fail(withdrawal_id, reason),
+             data_dir, database_url)  # fmt: skip
+
+
+def _settled(
+    withdrawal_id: str, outcome: str, settle: Callable[[WithdrawalService], Settled | Refused],
+    data_dir: Path | None, database_url: str | None,
+) -> None:  # fmt: skip
+    """Record what the rail did with a withdrawal; print it (`` already``: recorded before)."""
     with _service(settings(data_dir, database_url)) as service:
-        answer = service.fail(withdrawal_id, reason)
-    if isinstance(answer, Refused):
-        raise _refused(answer)
-    console.print(f"{withdrawal_id}: failed{'' if answer.seq is not None else ' already'}")
+        answer = answered(settle(service))
+    console.print(f"{withdrawal_id}: {outcome}{'' if answer.seq is not None else ' already'}")
 
 
 @withdrawals_app.command("sweep")
