@@ -8,7 +8,7 @@ onboarded creditors whose claim was paid (``WebAccounts.open_session``, what a l
 argon2), so the claim page is the one that creditor sees.
 
 Then ``reclaim serve`` (uvicorn, one process) on a free loopback port, and ``CLIENTS`` concurrent
-keep-alive connections (one ``httpx.AsyncClient``) asking for one URL as fast as answers come,
+keep-alive connections (``_http_load``: raw HTTP/1.1 on asyncio streams) asking for one URL as fast as answers come,
 ``WARMUP_SECONDS`` unmeasured and then ``RUN_SECONDS`` measured, for each of:
 
 - static: ``/static/web/site.css`` — the baseline: the same server, routing, security headers
@@ -22,8 +22,8 @@ Every answer is checked (status 200; the pages' length must not change during a 
 requests/s, p50 and p99 latency per URL, and each page's rate as a ratio of the static rate.
 The client and the server share this machine's cores (the client's cost is in the baseline),
 so the benchmark also prints the CPU time per request of each (the server's from ``/proc``, the
-client's from ``getrusage``) and the rate the server's CPU time alone bounds one core at: httpx
-spends more per request than the server does on the static file.
+client's from ``getrusage``) and the rate the server's CPU time alone bounds one core at. (The
+client was ``httpx`` until 2026-12-08: at ~3 ms of CPU a request it was the bottleneck.)
 
 ``python benchmarks/bench_pages.py --profile`` instead profiles each page in this process: the
 app as ``reclaim serve`` builds it, called through ``httpx.ASGITransport`` with its sync handlers
@@ -50,6 +50,7 @@ from typing import Any, Final
 import httpx
 
 import _common
+import _http_load
 
 REPO: Final = Path(__file__).resolve().parents[1]
 _SOURCES: Final = sorted((REPO / "src" / "reclaim").rglob("*.py"))
@@ -156,23 +157,25 @@ class Figure:
 
 async def load(base_url: str, name: str, path: str, cookies: dict[str, str]) -> Figure:
     """``CLIENTS`` keep-alive connections asking for ``path`` until the run ends."""
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base_url, cookies=cookies, limits=limits,
-                                 timeout=REQUEST_TIMEOUT_SECONDS) as client:  # fmt: skip
-        first = await client.get(path)
-        assert first.status_code == 200, (path, first.status_code, first.text[:300])
-        size = len(first.content)
+    jar = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    raw = _http_load.request_bytes("GET", _http_load.host_of(base_url), path,
+                                   {"Cookie": jar} if jar else {})  # fmt: skip
+    connections = [await _http_load.Connection.open(base_url) for _ in range(CLIENTS)]
+    try:
+        first = await connections[0].send(raw)
+        assert first.status == 200, (path, first.status, first.body[:300])
+        size = len(first.body)
         latencies: list[float] = []
         loop = asyncio.get_running_loop()
         started = loop.time()
         measure_from, stop_at = started + WARMUP_SECONDS, started + WARMUP_SECONDS + RUN_SECONDS
 
-        async def worker() -> None:
+        async def worker(connection: _http_load.Connection) -> None:
             while (sent := loop.time()) < stop_at:
-                answer = await client.get(path)
+                answer = await asyncio.wait_for(connection.send(raw), REQUEST_TIMEOUT_SECONDS)
                 done = loop.time()
-                assert answer.status_code == 200, (path, answer.status_code)
-                assert len(answer.content) == size, (path, "the page changed during the run")
+                assert answer.status == 200, (path, answer.status)
+                assert len(answer.body) == size, (path, "the page changed during the run")
                 if sent >= measure_from:
                     latencies.append(done - sent)
 
@@ -181,10 +184,13 @@ async def load(base_url: str, name: str, path: str, cookies: dict[str, str]) -> 
             return server_cpu_seconds(), client_cpu_seconds()
 
         marking = asyncio.create_task(measured())
-        await asyncio.gather(*(worker() for _ in range(CLIENTS)))
+        await asyncio.gather(*(worker(c) for c in connections))
         marks = await marking
         seconds = max(loop.time(), stop_at) - measure_from
         server, client_cpu = server_cpu_seconds() - marks[0], client_cpu_seconds() - marks[1]
+    finally:
+        for connection in connections:
+            await connection.close()
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return Figure(name, len(latencies), seconds, cuts[49], cuts[98], server, client_cpu)
 
