@@ -12,6 +12,7 @@ the measured endpoint in every run, so the ratios compare like with like.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
@@ -78,10 +79,8 @@ class Connection:
 
     async def close(self) -> None:
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
-        except ConnectionError:
-            pass
 
 
 def host_of(base_url: str) -> str:

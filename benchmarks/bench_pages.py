@@ -8,8 +8,8 @@ onboarded creditors whose claim was paid (``WebAccounts.open_session``, what a l
 argon2), so the claim page is the one that creditor sees.
 
 Then ``reclaim serve`` (uvicorn, one process) on a free loopback port, and ``CLIENTS`` concurrent
-keep-alive connections (``_http_load``: raw HTTP/1.1 on asyncio streams) asking for one URL as fast as answers come,
-``WARMUP_SECONDS`` unmeasured and then ``RUN_SECONDS`` measured, for each of:
+keep-alive connections (``_http_load``: raw HTTP/1.1 on asyncio streams) asking for one URL as
+fast as answers come, ``WARMUP_SECONDS`` unmeasured and then ``RUN_SECONDS`` measured, for each of:
 
 - static: ``/static/web/site.css`` — the baseline: the same server, routing, security headers
   and client, with no rendering;
