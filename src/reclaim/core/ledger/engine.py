@@ -300,21 +300,9 @@ def apply_transfer(view: View, t: Transfer, created_at: str, expires_at: str) ->
     if kind in (SINGLE, POST_PENDING):
         if kind == POST_PENDING:
             _settle(view, t.pending_id, moved(PENDING, POST_PENDING), amount)
-        dr = view.writable_account(t.debit_account_id)
-        cr = view.writable_account(t.credit_account_id)
-        totals = view.writable_totals(t.asset)
-        dr.debits_posted += amount
-        cr.credits_posted += amount
-        totals.debits_posted += amount
-        totals.credits_posted += amount
+        dr, cr, totals = _move(view, t, amount, pending=False)
     elif kind == PENDING:
-        dr = view.writable_account(t.debit_account_id)
-        cr = view.writable_account(t.credit_account_id)
-        totals = view.writable_totals(t.asset)
-        dr.debits_pending += amount
-        cr.credits_pending += amount
-        totals.debits_pending += amount
-        totals.credits_pending += amount
+        dr, cr, totals = _move(view, t, amount, pending=True)
     else:
         assert kind == VOID_PENDING, kind
         dr, cr, totals = _settle(view, t.pending_id, moved(PENDING, VOID_PENDING), 0)
@@ -345,7 +333,7 @@ def _settle(
     assert pending is not None, "checked before apply"
     assert pending.status == PENDING, "checked before apply"
     view.put_transfer(pending._replace(status=status, posted_minor=posted_minor))
-    return _release(view, pending.transfer)
+    return _move(view, pending.transfer, -pending.transfer.amount_minor, pending=True)
 
 
 def apply_expiry(view: View, ident: str) -> StoredTransfer:
@@ -358,15 +346,25 @@ def apply_expiry(view: View, ident: str) -> StoredTransfer:
     return record
 
 
-def _release(view: View, p: Transfer) -> tuple[Account, Account, AssetTotals]:
-    amount = p.amount_minor
-    dr = view.writable_account(p.debit_account_id)
-    cr = view.writable_account(p.credit_account_id)
-    totals = view.writable_totals(p.asset)
-    dr.debits_pending -= amount
-    cr.credits_pending -= amount
-    totals.debits_pending -= amount
-    totals.credits_pending -= amount
+def _move(
+    view: View, t: Transfer, amount: int, *, pending: bool
+) -> tuple[Account, Account, AssetTotals]:
+    """Add ``amount`` (negative: a release) to the debits of ``t``'s debit account, the credits
+    of its credit account and both sides of its asset's totals, pending or posted; return the
+    three (writable) records."""
+    dr = view.writable_account(t.debit_account_id)
+    cr = view.writable_account(t.credit_account_id)
+    totals = view.writable_totals(t.asset)
+    if pending:
+        dr.debits_pending += amount
+        cr.credits_pending += amount
+        totals.debits_pending += amount
+        totals.credits_pending += amount
+    else:
+        dr.debits_posted += amount
+        cr.credits_posted += amount
+        totals.debits_posted += amount
+        totals.credits_posted += amount
     return dr, cr, totals
 
 

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from reclaim.core.market.model import (
+    Cancelled,
     OrderStatus,
     SelfTradePrevention,
     Side,
@@ -94,6 +95,14 @@ class Resting:
     @property
     def status(self) -> OrderStatus:
         return OrderStatus.New if self.executed_steps == 0 else OrderStatus.PartiallyFilled
+
+    def cancelled(self, reason: str) -> Cancelled:
+        """The record of this order cancelled for ``reason`` (its remaining steps and
+        reservation, released)."""
+        return Cancelled(
+            self.order_id, self.trader, self.symbol, self.side, self.remaining_steps,
+            self.reserved_minor, reason,
+        )  # fmt: skip
 
     def copy(self) -> Resting:
         twin = Resting.__new__(Resting)

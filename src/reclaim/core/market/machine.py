@@ -212,7 +212,7 @@ def _decide_status(
     event = MarketStatusSet(sequence, time, command.symbol, command.status)
     cancels: tuple[Cancelled, ...] = ()
     if command.status is MarketStatus.Closed:
-        cancels = tuple(_cancelled(o, MARKET_CLOSED) for o in _resting_in(state, command.symbol))
+        cancels = tuple(o.cancelled(MARKET_CLOSED) for o in _resting_in(state, command.symbol))
     return Decision(event, cancels=cancels)
 
 
@@ -388,7 +388,7 @@ def _decide_cancel(
         return MarketRejection(CancelCode.order_not_found, None, "no such resting order")
     event = OrdersCancelled(sequence, time, c.trader, c.symbol, (order.order_id,),
                             c.authorisation)  # fmt: skip
-    return Decision(event, cancels=(_cancelled(order, USER),))
+    return Decision(event, cancels=(order.cancelled(USER),))
 
 
 def _decide_cancel_all(
@@ -404,7 +404,7 @@ def _decide_cancel_all(
     if not ids:
         return Decision(None)
     event = OrdersCancelled(sequence, time, c.trader, c.symbol, tuple(ids), c.authorisation)
-    return Decision(event, cancels=tuple(_cancelled(state.orders[i], USER) for i in ids))
+    return Decision(event, cancels=tuple(state.orders[i].cancelled(USER) for i in ids))
 
 
 # evolve -----------------------------------------------------------------------------------------
@@ -440,7 +440,7 @@ def apply(state: MarketState, event: MarketEvent) -> Outcome:
         )
     if isinstance(event, OrdersCancelled):
         orders = [state.orders[i] for i in event.order_ids]
-        cancels = tuple(_cancelled(o, USER) for o in orders)
+        cancels = tuple(o.cancelled(USER) for o in orders)
         for order in orders:
             _remove(state, order)
         return Outcome(cancels=cancels)
@@ -458,7 +458,7 @@ def apply(state: MarketState, event: MarketEvent) -> Outcome:
     cancels = ()
     if event.status is MarketStatus.Closed:
         orders = _resting_in(state, event.symbol)
-        cancels = tuple(_cancelled(o, MARKET_CLOSED) for o in orders)
+        cancels = tuple(o.cancelled(MARKET_CLOSED) for o in orders)
         for order in orders:
             _remove(state, order)
     return Outcome(cancels=cancels)
@@ -546,13 +546,6 @@ def _placement(trader: str, r: OrderRequest, order_id: int, p: Plan) -> Placemen
         order_id, trader, r, p.status, p.fills, p.cancels, p.reserved_minor, p.released_minor,
         p.remaining_steps if p.rests else 0, p.resting_reserved_minor, p.executed_steps,
         p.executed_cash_minor, p.fee_minor,
-    )  # fmt: skip
-
-
-def _cancelled(order: Resting, reason: str) -> Cancelled:
-    return Cancelled(
-        order.order_id, order.trader, order.symbol, order.side, order.remaining_steps,
-        order.reserved_minor, reason,
     )  # fmt: skip
 
 

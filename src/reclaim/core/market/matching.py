@@ -154,7 +154,7 @@ def plan(
                     if stp is SelfTradePrevention.RejectTaker:
                         stopped = done = True
                         break
-                    cancel = _cancel(maker, SELF_TRADE)
+                    cancel = maker.cancelled(SELF_TRADE)
                     touches.append((maker, cancel))
                     cancels.append(cancel)
                     if stp is SelfTradePrevention.RejectBoth:
@@ -293,11 +293,4 @@ def largest_cost_minor(market: Market, request: OrderRequest) -> int | None:
     return bid_need_minor(
         request.quantity_steps, request.price_ticks, market.lot_cash_minor, 0, 0,
         reservation_rate_bps(market, request),
-    )  # fmt: skip
-
-
-def _cancel(order: Resting, reason: str) -> Cancelled:
-    return Cancelled(
-        order.order_id, order.trader, order.symbol, order.side, order.remaining_steps,
-        order.reserved_minor, reason,
     )  # fmt: skip
