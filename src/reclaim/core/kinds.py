@@ -53,3 +53,10 @@ def kind_table(
     assert not missing, f"codes without a kind: {missing}"
     assert not extra, f"kinds for answers that are no refusal: {extra}"
     return table
+
+
+def refusal_kind(kinds: Mapping[E, Kind], code: E) -> Kind:
+    """The kind of a refusal in a ``kind_table`` (``AssertionError`` for an accepted answer,
+    which has none: a bug)."""
+    assert code in kinds, f"{code} accepts; it has no kind"
+    return kinds[code]

@@ -27,10 +27,11 @@ accept a command without an event (``ACCEPTED``: the thing asked for is already 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Final
 
-from reclaim.core.kinds import Kind
+from reclaim.core.domain import CodedRejection
+from reclaim.core.kinds import B, C, F, Kind, N, U, kind_table, refusal_kind
 
 
 class EventCode(enum.Enum):
@@ -185,82 +186,73 @@ ACCEPTED: Final[frozenset[MarketCode]] = frozenset(
     }
 )
 
-_B, _F, _N, _C, _U = Kind.bad_input, Kind.forbidden, Kind.not_found, Kind.conflict, Kind.unavailable
-
 #: The kind of every refusal.
-KINDS: Final[dict[MarketCode, Kind]] = {
-    EventCode.event_type_unknown: _B,
-    EventCode.payload_malformed: _B,
-    EventCode.batch_empty: _B,
-    EventCode.batch_too_large: _B,
-    EventCode.ledger_refused: _C,
-    EventCode.escrow_reserved: _F,
-    ListCode.symbol_malformed: _B,
-    ListCode.symbol_mismatch: _B,
-    ListCode.quote_asset_unsupported: _B,
-    ListCode.price_decimals_out_of_range: _B,
-    ListCode.step_out_of_range: _B,
-    ListCode.lot_cash_not_whole: _B,
-    ListCode.min_quantity_out_of_range: _B,
-    ListCode.fee_bps_out_of_range: _B,
-    ListCode.fee_owner_malformed: _B,
-    ListCode.markets_exceeded: _C,
-    ListCode.market_exists_with_different_terms: _C,
-    StatusCode.market_not_found: _N,
-    OrderCode.trader_malformed: _B,
-    OrderCode.client_id_out_of_range: _B,
-    OrderCode.price_missing: _B,
-    OrderCode.price_not_allowed: _B,
-    OrderCode.quantity_missing: _B,
-    OrderCode.quantity_ambiguous: _B,
-    OrderCode.post_only_not_allowed: _B,
-    OrderCode.price_out_of_range: _B,
-    OrderCode.quantity_out_of_range: _B,
-    OrderCode.quote_quantity_out_of_range: _B,
-    OrderCode.fok_needs_quantity: _B,
-    OrderCode.market_not_found: _N,
-    OrderCode.market_closed: _U,
-    OrderCode.market_cancel_only: _U,
-    OrderCode.price_above_maximum: _B,
-    OrderCode.quantity_below_minimum: _B,
-    OrderCode.order_value_exceeds_bigint: _B,
-    OrderCode.kyc_not_verified: _F,
-    OrderCode.buyer_not_allowed: _F,
-    OrderCode.client_id_in_use: _C,
-    OrderCode.open_orders_exceeded: _C,
-    OrderCode.insufficient_funds: _C,
-    OrderCode.post_only_would_take: _C,
-    CancelCode.trader_malformed: _B,
-    CancelCode.order_ref_missing: _B,
-    CancelCode.order_ref_ambiguous: _B,
-    CancelCode.client_id_out_of_range: _B,
-    CancelCode.market_not_found: _N,
-    CancelCode.market_closed: _U,
-    CancelCode.order_not_found: _N,
-}
-_ALL: Final = frozenset([*EventCode, *ListCode, *StatusCode, *OrderCode, *CancelCode])
-assert set(KINDS) == _ALL - ACCEPTED, "kinds: every refusal has one, no accepted answer has one"
-assert all(code.name != "ok" for code in KINDS), "ok is not a refusal"
+KINDS: Final[Mapping[MarketCode, Kind]] = kind_table(
+    (EventCode, ListCode, StatusCode, OrderCode, CancelCode),
+    {
+        EventCode.event_type_unknown: B,
+        EventCode.payload_malformed: B,
+        EventCode.batch_empty: B,
+        EventCode.batch_too_large: B,
+        EventCode.ledger_refused: C,
+        EventCode.escrow_reserved: F,
+        ListCode.symbol_malformed: B,
+        ListCode.symbol_mismatch: B,
+        ListCode.quote_asset_unsupported: B,
+        ListCode.price_decimals_out_of_range: B,
+        ListCode.step_out_of_range: B,
+        ListCode.lot_cash_not_whole: B,
+        ListCode.min_quantity_out_of_range: B,
+        ListCode.fee_bps_out_of_range: B,
+        ListCode.fee_owner_malformed: B,
+        ListCode.markets_exceeded: C,
+        ListCode.market_exists_with_different_terms: C,
+        StatusCode.market_not_found: N,
+        OrderCode.trader_malformed: B,
+        OrderCode.client_id_out_of_range: B,
+        OrderCode.price_missing: B,
+        OrderCode.price_not_allowed: B,
+        OrderCode.quantity_missing: B,
+        OrderCode.quantity_ambiguous: B,
+        OrderCode.post_only_not_allowed: B,
+        OrderCode.price_out_of_range: B,
+        OrderCode.quantity_out_of_range: B,
+        OrderCode.quote_quantity_out_of_range: B,
+        OrderCode.fok_needs_quantity: B,
+        OrderCode.market_not_found: N,
+        OrderCode.market_closed: U,
+        OrderCode.market_cancel_only: U,
+        OrderCode.price_above_maximum: B,
+        OrderCode.quantity_below_minimum: B,
+        OrderCode.order_value_exceeds_bigint: B,
+        OrderCode.kyc_not_verified: F,
+        OrderCode.buyer_not_allowed: F,
+        OrderCode.client_id_in_use: C,
+        OrderCode.open_orders_exceeded: C,
+        OrderCode.insufficient_funds: C,
+        OrderCode.post_only_would_take: C,
+        CancelCode.trader_malformed: B,
+        CancelCode.order_ref_missing: B,
+        CancelCode.order_ref_ambiguous: B,
+        CancelCode.client_id_out_of_range: B,
+        CancelCode.market_not_found: N,
+        CancelCode.market_closed: U,
+        CancelCode.order_not_found: N,
+    },
+    ACCEPTED,
+)
 
 
 def kind(code: MarketCode) -> Kind:
     """The kind of a refusal (``AssertionError`` for an accepted answer: a bug)."""
-    assert code not in ACCEPTED, f"{code} accepts; it has no kind"
-    return KINDS[code]
+    return refusal_kind(KINDS, code)
 
 
-@dataclass(frozen=True, slots=True)
-class MarketRejection:
+class MarketRejection(CodedRejection[MarketCode]):
     """A refused command or logged event: the code, which item (if one), and why."""
 
-    code: MarketCode
-    position: int | None
-    detail: str
+    __slots__ = ()
 
     @property
     def kind(self) -> Kind:
         return kind(self.code)
-
-    def __str__(self) -> str:
-        where = "" if self.position is None else f" (item {self.position})"
-        return f"{self.code.name}{where}: {self.detail}"

@@ -13,10 +13,11 @@ Codes are ordered by precedence and never renumbered (as every ladder of the cor
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from reclaim.core.kinds import Kind
+from reclaim.core.kinds import B, C, F, Kind, N, kind_table, refusal_kind
 
 
 class SeriesCode(enum.Enum):
@@ -120,53 +121,53 @@ ACCEPTED: Final[frozenset[NotesCode]] = frozenset(
     {SeriesCode.ok, SeriesCode.exists, ConvertCode.ok, PassCode.ok, PassCode.exists, GuardCode.ok}
 )
 
-_B, _F, _N, _C = Kind.bad_input, Kind.forbidden, Kind.not_found, Kind.conflict
-
-KINDS: Final[dict[NotesCode, Kind]] = {
-    SeriesCode.series_malformed: _B,
-    SeriesCode.estate_malformed: _B,
-    SeriesCode.class_malformed: _B,
-    SeriesCode.holding_entity_malformed: _B,
-    SeriesCode.entitlement_invalid: _B,
-    SeriesCode.estate_not_found: _N,
-    SeriesCode.class_unknown: _N,
-    SeriesCode.series_exceeded: _C,
-    SeriesCode.series_exists_with_different_terms: _C,
-    SeriesCode.class_has_series: _C,
-    ConvertCode.claim_id_malformed: _B,
-    ConvertCode.creditor_malformed: _B,
-    ConvertCode.date_invalid: _B,
-    ConvertCode.series_not_found: _N,
-    ConvertCode.claim_not_found: _N,
-    ConvertCode.claim_not_in_series: _B,
-    ConvertCode.claim_not_linked: _F,
-    ConvertCode.claim_linked_to_other: _F,
-    ConvertCode.kyc_not_verified: _F,
-    ConvertCode.claim_disputed: _C,
-    ConvertCode.claim_expunged: _C,
-    ConvertCode.claim_already_assigned: _C,
-    ConvertCode.claim_amount_zero: _C,
-    ConvertCode.supply_exceeds_bigint: _C,
-    PassCode.round_id_malformed: _B,
-    PassCode.amount_out_of_range: _B,
-    PassCode.record_sequence_out_of_range: _B,
-    PassCode.date_invalid: _B,
-    PassCode.series_not_found: _N,
-    PassCode.pass_through_exists_with_different_fields: _C,
-    PassCode.no_notes_outstanding: _C,
-    PassCode.holders_exceeded: _C,
-    PassCode.funds_insufficient: _C,
-    GuardCode.note_transfer_reserved: _F,
-    GuardCode.payload_malformed: _B,
-    GuardCode.ledger_refused: _C,
-}
-_ALL: Final = frozenset([*SeriesCode, *ConvertCode, *PassCode, *GuardCode])
-assert set(KINDS) == _ALL - ACCEPTED, "kinds: every refusal has one, no accepted answer has one"
+KINDS: Final[Mapping[NotesCode, Kind]] = kind_table(
+    (SeriesCode, ConvertCode, PassCode, GuardCode),
+    {
+        SeriesCode.series_malformed: B,
+        SeriesCode.estate_malformed: B,
+        SeriesCode.class_malformed: B,
+        SeriesCode.holding_entity_malformed: B,
+        SeriesCode.entitlement_invalid: B,
+        SeriesCode.estate_not_found: N,
+        SeriesCode.class_unknown: N,
+        SeriesCode.series_exceeded: C,
+        SeriesCode.series_exists_with_different_terms: C,
+        SeriesCode.class_has_series: C,
+        ConvertCode.claim_id_malformed: B,
+        ConvertCode.creditor_malformed: B,
+        ConvertCode.date_invalid: B,
+        ConvertCode.series_not_found: N,
+        ConvertCode.claim_not_found: N,
+        ConvertCode.claim_not_in_series: B,
+        ConvertCode.claim_not_linked: F,
+        ConvertCode.claim_linked_to_other: F,
+        ConvertCode.kyc_not_verified: F,
+        ConvertCode.claim_disputed: C,
+        ConvertCode.claim_expunged: C,
+        ConvertCode.claim_already_assigned: C,
+        ConvertCode.claim_amount_zero: C,
+        ConvertCode.supply_exceeds_bigint: C,
+        PassCode.round_id_malformed: B,
+        PassCode.amount_out_of_range: B,
+        PassCode.record_sequence_out_of_range: B,
+        PassCode.date_invalid: B,
+        PassCode.series_not_found: N,
+        PassCode.pass_through_exists_with_different_fields: C,
+        PassCode.no_notes_outstanding: C,
+        PassCode.holders_exceeded: C,
+        PassCode.funds_insufficient: C,
+        GuardCode.note_transfer_reserved: F,
+        GuardCode.payload_malformed: B,
+        GuardCode.ledger_refused: C,
+    },
+    ACCEPTED,
+)
 
 
 def kind(code: NotesCode) -> Kind:
-    assert code not in ACCEPTED, f"{code} accepts; it has no kind"
-    return KINDS[code]
+    """The kind of a refusal (``AssertionError`` for an accepted answer: a bug)."""
+    return refusal_kind(KINDS, code)
 
 
 @dataclass(frozen=True, slots=True)
