@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import enum
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
 from reclaim.core.kinds import B, F, kind_table
 
@@ -113,20 +114,33 @@ class RailFile:
     total_minor: int
 
 
-class Rail(Protocol):
-    """A payout rail: it checks destinations and writes batch files for its payments."""
+@dataclass(frozen=True, slots=True)
+class PayoutBatch:
+    """What one batch file pays (the arguments of ``Rail.batch_file``), checked by it."""
 
-    @property
-    def name(self) -> str:
-        """The rail's name, as jurisdiction policy and the core know it (``sepa``...)."""
-        ...
+    batch_id: str
+    created_at: datetime
+    execution_date: date
+    instructions: Sequence[PayoutInstruction]
 
-    @property
-    def asset(self) -> str: ...
 
+class Rail(ABC):
+    """A payout rail: it checks destinations and writes batch files for its payments.
+
+    An abstract base rather than a protocol, so that every rail runs the same checks:
+    ``batch_file`` asserts 1 … ``payments_per_file_max`` instructions, each in the rail's
+    ``asset`` (anything else is a bug), and hands them, as one ``PayoutBatch``, to the rail's
+    ``write_file``.
+    """
+
+    #: The rail's name, as jurisdiction policy and the core know it (``sepa``...).
+    name: ClassVar[str]
+    asset: ClassVar[str]
+    payments_per_file_max: ClassVar[int]
+
+    @abstractmethod
     def check_beneficiary(self, fields: Mapping[str, str]) -> Beneficiary | BeneficiaryProblem:
         """The destination in normal form, or why the rail refuses it (a value, not raised)."""
-        ...
 
     def batch_file(
         self,
@@ -136,7 +150,15 @@ class Rail(Protocol):
         instructions: Sequence[PayoutInstruction],
     ) -> RailFile:
         """One file paying every instruction; ``RailFileError`` if it cannot be built."""
-        ...
+        bound = self.payments_per_file_max
+        assert 0 < len(instructions) <= bound, f"a batch pays 1 … {bound:,}"
+        for ins in instructions:
+            assert ins.asset == self.asset, f"{ins.withdrawal_id}: {ins.asset} on {self.name}"
+        return self.write_file(PayoutBatch(batch_id, created_at, execution_date, instructions))
+
+    @abstractmethod
+    def write_file(self, batch: PayoutBatch) -> RailFile:
+        """The file paying ``batch``; ``RailFileError`` if it cannot be built."""
 
 
 class BeneficiaryCommitments(Protocol):

@@ -12,8 +12,8 @@ Adapters are pure over their configuration: no network. A batch file goes to the
 custody desk by the operator's own channel; what comes back is a statement
 (``reclaim.adapters.files.statements``), reconciled by reference.
 
-Each rail is a ``BatchRail``: its ``batch_file`` checks the batch (1 … the rail's
-``payments_per_file_max`` instructions, each in the rail's asset) and hands it, as one
+Each rail subclasses the port's ``Rail``, whose ``batch_file`` checks the batch (1 … the
+rail's ``payments_per_file_max`` instructions, each in the rail's asset) and hands it, as one
 ``PayoutBatch``, to the rail's ``write_file``.
 
 ``VaultBeneficiaryCommitments`` commits a destination with the PII vault's secret
@@ -29,11 +29,8 @@ import csv
 import io
 import re
 import unicodedata
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import ClassVar, Final
+from typing import Final
 
 from text_unidecode import unidecode
 
@@ -44,6 +41,8 @@ from reclaim.app.withdrawal_ports import (
     PayoutInstruction,
     RailFile,
 )
+from reclaim.app.withdrawal_ports import PayoutBatch as PayoutBatch
+from reclaim.app.withdrawal_ports import Rail as Rail
 
 #: The commitment kind of a withdrawal's destination.
 BENEFICIARY_KIND: Final = "beneficiary"
@@ -90,44 +89,6 @@ def fields_problem(
     if any(not fields.get(name, "").strip() for name in required):
         return BeneficiaryProblem(BeneficiaryCode.beneficiary_field_missing, missing)
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class PayoutBatch:
-    """What one batch file pays (the arguments of ``Rail.batch_file``), its size and assets
-    checked by ``BatchRail``."""
-
-    batch_id: str
-    created_at: datetime
-    execution_date: date
-    instructions: Sequence[PayoutInstruction]
-
-
-class BatchRail(ABC):
-    """What every rail's ``batch_file`` checks before it writes: 1 … ``payments_per_file_max``
-    instructions, each in the rail's ``asset`` (anything else is a bug: assertions). A rail
-    writes its file in ``write_file``."""
-
-    name: ClassVar[str]
-    asset: ClassVar[str]
-    payments_per_file_max: ClassVar[int]
-
-    def batch_file(
-        self,
-        batch_id: str,
-        created_at: datetime,
-        execution_date: date,
-        instructions: Sequence[PayoutInstruction],
-    ) -> RailFile:
-        bound = self.payments_per_file_max
-        assert 0 < len(instructions) <= bound, f"a batch pays 1 … {bound:,}"
-        for ins in instructions:
-            assert ins.asset == self.asset, f"{ins.withdrawal_id}: {ins.asset} on {self.name}"
-        return self.write_file(PayoutBatch(batch_id, created_at, execution_date, instructions))
-
-    @abstractmethod
-    def write_file(self, batch: PayoutBatch) -> RailFile:
-        """The file paying ``batch``; ``RailFileError`` if it cannot be built."""
 
 
 #: The media type of the rails' CSV batch files.

@@ -40,7 +40,7 @@ from typing import Final
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from reclaim.adapters.rails import BatchRail, PayoutBatch, csv_file, fields_problem, latin_name
+from reclaim.adapters.rails import PayoutBatch, Rail, csv_file, fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -73,7 +73,7 @@ class Correspondent:
     account_name: str
 
 
-class HkWireRail(BatchRail):
+class HkWireRail(Rail):
     """The ``Rail`` of USD wires through the Hong Kong correspondent."""
 
     name = NAME

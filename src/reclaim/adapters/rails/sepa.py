@@ -34,7 +34,7 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
-from reclaim.adapters.rails import BatchRail, PayoutBatch, fields_problem, latin_name
+from reclaim.adapters.rails import PayoutBatch, Rail, fields_problem, latin_name
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -64,7 +64,7 @@ class SepaDebtor:
     bic: str
 
 
-class SepaRail(BatchRail):
+class SepaRail(Rail):
     """The ``Rail`` of SEPA credit transfers in EUR."""
 
     name = NAME

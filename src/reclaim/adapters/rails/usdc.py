@@ -29,7 +29,7 @@ from typing import Final
 
 from eth_utils.address import is_checksum_address, to_checksum_address
 
-from reclaim.adapters.rails import BatchRail, PayoutBatch, csv_file, fields_problem
+from reclaim.adapters.rails import PayoutBatch, Rail, csv_file, fields_problem
 from reclaim.app.withdrawal_ports import (
     Beneficiary,
     BeneficiaryCode,
@@ -47,7 +47,7 @@ HEADER: Final = ("batch_id", "withdrawal_id", "network", "to", "amount", "asset"
 _HEX_ADDRESS: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-class UsdcRail(BatchRail):
+class UsdcRail(Rail):
     """The ``Rail`` of USDC transfers to allow-listed addresses on ``network``."""
 
     name = NAME
