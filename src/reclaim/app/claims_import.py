@@ -134,19 +134,6 @@ class ValidRegister(Protocol):
         ...
 
 
-class FileFault(Protocol):
-    """One fault of a register file (``register_file.RegisterError``)."""
-
-    @property
-    def row(self) -> int | None: ...
-    @property
-    def column(self) -> str | None: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-
-
 @runtime_checkable
 class FileReport(Protocol):
     """A register file that imports nothing (``register_file.RegisterReport``)."""
@@ -154,7 +141,7 @@ class FileReport(Protocol):
     @property
     def register_id(self) -> str | None: ...
     @property
-    def errors(self) -> Sequence[FileFault]: ...
+    def errors(self) -> Sequence[Fault]: ...
     @property
     def errors_total(self) -> int: ...
     @property
@@ -187,8 +174,21 @@ class Fault:
     message: str
 
     def line(self) -> str:
+        """``row 3, email: ...``, ``row 3: ...``, ``file, class: ...`` or ``file: ...``."""
+        return self._line(self.column)
+
+    def _line(self, column: str | None) -> str:
         where = "file" if self.row is None else f"row {self.row}"
-        return f"{where}{'' if self.column is None else ', ' + self.column}: {self.message}"
+        return f"{where}{'' if column is None else ', ' + column}: {self.message}"
+
+
+def fault_lines(faults: Sequence[Fault], faults_total: int) -> list[str]:
+    """Faults as text lines, with a last line counting those not listed (of ``faults_total``)."""
+    out = [fault.line() for fault in faults]
+    rest = faults_total - len(faults)
+    if rest:
+        out.append(f"... and {rest:,} more faults not listed")
+    return out
 
 
 ImportStage = Literal["estate", "file", "plan", "append"]
@@ -208,11 +208,7 @@ class ImportReport:
     events_appended: int = 0
 
     def lines(self) -> list[str]:
-        out = [fault.line() for fault in self.faults]
-        rest = self.faults_total - len(self.faults)
-        if rest:
-            out.append(f"... and {rest:,} more faults not listed")
-        return out
+        return fault_lines(self.faults, self.faults_total)
 
 
 @dataclass(frozen=True, slots=True)

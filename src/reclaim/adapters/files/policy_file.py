@@ -46,7 +46,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Final
 
-from reclaim.adapters.files.register_format import RegisterError, report_lines
+from reclaim.adapters.files.register_format import RegisterError
+from reclaim.app.claims_import import fault_lines
 from reclaim.core import limits
 from reclaim.core.claims import POLICY_STATUSES, PolicyCode, PolicyEntry
 from reclaim.core.claims.model import NOTES_BUYERS, RAIL_RE, SANCTIONED, is_date, is_text
@@ -75,7 +76,7 @@ class PolicyReport:
     errors_total: int
 
     def lines(self) -> list[str]:
-        return report_lines(self.errors, self.errors_total)
+        return fault_lines(self.errors, self.errors_total)
 
 
 def shipped_policy(name: str) -> Path:

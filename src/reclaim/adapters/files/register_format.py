@@ -13,6 +13,8 @@ from typing import Final, Literal, NamedTuple
 
 import polars as pl
 
+from reclaim.app.claims_import import Fault, fault_lines
+
 # The format -------------------------------------------------------------------------------------
 
 #: The canonical header, in canonical order (also the order of faults within a row).
@@ -70,23 +72,17 @@ FRAME_SCHEMA: Final = pl.Schema(
 
 
 @dataclass(frozen=True, slots=True)
-class RegisterError:
+class RegisterError(Fault):
     """One fault: of a cell (``row`` and ``column``), a column (``row`` None) or the file."""
 
-    row: int | None
-    column: str | None
-    code: str
-    message: str
-
     def line(self) -> str:
-        """``row 3, email: ...``, ``row 3: ...``, ``file, class: ...`` or ``file: ...``."""
-        where = "file" if self.row is None else f"row {self.row}"
-        if self.column is None:
-            return f"{where}: {self.message}"
+        """As ``Fault.line``, a column name that is blank, padded or unprintable quoted."""
         column = self.column
-        if not column or column != column.strip() or not column.isprintable():
+        if column is not None and (
+            not column or column != column.strip() or not column.isprintable()
+        ):
             column = repr(column)
-        return f"{where}, {column}: {self.message}"
+        return self._line(column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +100,7 @@ class RegisterReport:
 
     def lines(self) -> list[str]:
         """The report as text lines, with a last line counting faults not listed."""
-        return report_lines(self.errors, self.errors_total)
-
-
-def report_lines(errors: tuple[RegisterError, ...], errors_total: int) -> list[str]:
-    """A file's faults as text lines, with a last line counting those not listed (of
-    ``errors_total``)."""
-    out = [error.line() for error in errors]
-    rest = errors_total - len(errors)
-    if rest:
-        out.append(f"... and {rest:,} more faults not listed")
-    return out
+        return fault_lines(self.errors, self.errors_total)
 
 
 @dataclass(frozen=True, slots=True)
