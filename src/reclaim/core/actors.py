@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from reclaim.core.claims import CLAIMS_ROLES
-from reclaim.core.domain import Domain, Entities, EventType, World, keys_of
+from reclaim.core.domain import Domain, Entities, EventType, World, entity_fields, keys_of
 from reclaim.core.events import Event
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.payload_fields import field_names, fields_payload
@@ -117,14 +117,10 @@ class ActorsState(Entities):
             revoked: list[JsonValue] = list(sorted(a.revoked))
             return {"role": a.role, "keys": keys, "revoked": revoked}
         if kind == "document" and ident in self.documents:
-            d = self.documents[ident]
-            return {
-                "title": d.title,
-                "sha256": d.sha256,
-                "media_type": d.media_type,
-                "published_at": d.published_at,
-                "published_by": d.published_by,
-            }
+            return entity_fields(
+                self.documents[ident], "title", "sha256", "media_type", "published_at",
+                "published_by",
+            )  # fmt: skip
         return None
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "Payload",
     "SubRejection",
     "World",
+    "entity_fields",
     "keys_of",
     "on_event_fields",
     "world_blind",
@@ -159,6 +160,22 @@ def keys_of(*tables: tuple[str, Iterable[Any]]) -> list[str]:
     """``<kind>/<id>`` of every id of each ``(kind, ids)``, kinds in the order given, each
     kind's ids sorted (the ``entity_keys`` of a state)."""
     return [f"{kind}/{ident}" for kind, ids in tables for ident in sorted(ids)]
+
+
+def entity_fields(record: object, *names: str) -> dict[str, JsonValue]:
+    """The attributes ``names`` of ``record``, each under its name, canonical-JSON-ready (an
+    entity's value, or part of one): an integer as decimal text, an enum member as its value;
+    text, booleans and ``None`` as they are."""
+    return {name: _json_ready(getattr(record, name)) for name in names}
+
+
+def _json_ready(value: object) -> JsonValue:
+    if type(value) is int:
+        return str(value)
+    if isinstance(value, enum.Enum):
+        value = value.value
+    assert value is None or isinstance(value, str | bool), f"{value!r} is no entity field"
+    return value
 
 
 class Decision(Protocol):

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Final, NamedTuple
 
 from reclaim.core.claims.codes import ACCEPTED, ClaimsCode
-from reclaim.core.domain import Entities, keys_of
+from reclaim.core.domain import Entities, entity_fields, keys_of
 from reclaim.core.limits import claim_class_length_max_chars as class_code_length_max_chars
 from reclaim.core.limits import (
     claim_id_length_max_chars,
@@ -473,15 +473,10 @@ class ClaimsState(Entities):
             ]
             return {"history": history}
         if kind == "kyc" and ident in self.kyc:
-            k = self.kyc[ident]
-            return {
-                "state": k.state,
-                "reason": k.reason,
-                "name_commitment": k.name_commitment,
-                "provider": k.provider,
-                "reference": k.reference,
-                "updated_at": k.updated_at,
-            }
+            return entity_fields(
+                self.kyc[ident], "state", "reason", "name_commitment", "provider", "reference",
+                "updated_at",
+            )  # fmt: skip
         if kind == "email_proof" and ident in self.proofs:
             proofs = self.proofs[ident]
             emails: list[JsonValue] = [
@@ -493,11 +488,7 @@ class ClaimsState(Entities):
             conflict = self.conflicts.get((claim_id, creditor))
             if conflict is None:
                 return None
-            return {
-                "code": conflict.code,
-                "holder": conflict.holder,
-                "opened_at": conflict.opened_at,
-            }
+            return entity_fields(conflict, "code", "holder", "opened_at")
         return None
 
 

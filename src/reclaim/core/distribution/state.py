@@ -15,7 +15,7 @@ from typing import Any, Final, NamedTuple
 
 from reclaim.core.distribution.model import ClassRound, Plan, Round
 from reclaim.core.distribution.payloads import LINES_HEADER
-from reclaim.core.domain import Entities, keys_of
+from reclaim.core.domain import Entities, entity_fields, keys_of
 from reclaim.core.types import JsonValue
 
 ENTITY_KINDS: Final = (
@@ -214,27 +214,20 @@ class DistributionState(Entities):
             return {"assignments": items}
         if kind == "residence" and ident in self.residences:
             history: list[JsonValue] = [
-                {"iso": r.iso, "effective_date": r.effective_date, "proved_at": r.proved_at}
+                entity_fields(r, "iso", "effective_date", "proved_at")
                 for r in self.residences[ident]
             ]
             return {"history": history}
         if kind == "objection" and ident in self.objections:
-            o = self.objections[ident]
-            return {"outcome": o.outcome, "reference": o.reference, "decided_at": o.decided_at}
+            return entity_fields(self.objections[ident], "outcome", "reference", "decided_at")
         if kind == "fx_rate" and ident in self.fx:
             rates: list[JsonValue] = [
-                {
-                    "rate": r.rate,
-                    "source": r.source,
-                    "observed_at": r.observed_at,
-                    "recorded_at": r.recorded_at,
-                }
+                entity_fields(r, "rate", "source", "observed_at", "recorded_at")
                 for r in self.fx[ident]
             ]
             return {"history": rates}
         if kind == "payout_election" and ident in self.elections:
-            e = self.elections[ident]
-            return {"asset": e.asset, "elected_at": e.elected_at}
+            return entity_fields(self.elections[ident], "asset", "elected_at")
         return None
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple, assert_never
 
 from reclaim.core import limits, money
-from reclaim.core.domain import Entities, keys_of
+from reclaim.core.domain import Entities, entity_fields, keys_of
 from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import bid_need_minor, fee_total_minor
 from reclaim.core.market.book import Book, Resting, assert_book
@@ -120,23 +120,12 @@ class MarketState(Entities):
                 "next_trade_id": str(self.next_trade_id[ident]),
             }
         if kind == "order" and ident.isdigit() and int(ident) in self.orders:
-            o = self.orders[int(ident)]
-            return {
-                "trader": o.trader,
-                "symbol": o.symbol,
-                "side": o.side.value,
-                "price_ticks": str(o.price_ticks),
-                "quantity_steps": str(o.quantity_steps),
-                "remaining_steps": str(o.remaining_steps),
-                "reserved_minor": str(o.reserved_minor),
-                "fee_basis": str(o.fee_basis),
-                "fee_minor": str(o.fee_minor),
-                "executed_cash_minor": str(o.executed_cash_minor),
-                "client_id": None if o.client_id is None else str(o.client_id),
-                "self_trade_prevention": o.self_trade_prevention.value,
-                "post_only": o.post_only,
-                "created_at": o.created_at,
-            }
+            return entity_fields(
+                self.orders[int(ident)], "trader", "symbol", "side", "price_ticks",
+                "quantity_steps", "remaining_steps", "reserved_minor", "fee_basis", "fee_minor",
+                "executed_cash_minor", "client_id", "self_trade_prevention", "post_only",
+                "created_at",
+            )  # fmt: skip
         return None
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, NamedTuple
 
-from reclaim.core.domain import Entities, keys_of
+from reclaim.core.domain import Entities, entity_fields, keys_of
 from reclaim.core.limits import (
     rail_reference_length_max_chars,
     withdrawal_id_length_max_chars,
@@ -362,34 +362,16 @@ class WithdrawalsState(Entities):
             record = self.terms[ident]
             return {**terms_payload(record.terms), "set_at": record.set_at}
         if kind == "withdrawal" and ident in self.withdrawals:
-            w = self.withdrawals[ident]
-            return {
-                "creditor": w.creditor,
-                "rail": w.rail,
-                "asset": w.asset,
-                "amount_minor": str(w.amount_minor),
-                "fee_minor": str(w.fee_minor),
-                "beneficiary": w.beneficiary,
-                "jurisdiction": w.jurisdiction,
-                "requested_at": w.requested_at,
-                "expires_at": w.expires_at,
-                "status": w.status,
-                "settled_at": w.settled_at,
-                "rail_reference": w.rail_reference,
-                "reason": w.reason,
-            }
+            return entity_fields(
+                self.withdrawals[ident], "creditor", "rail", "asset", "amount_minor",
+                "fee_minor", "beneficiary", "jurisdiction", "requested_at", "expires_at",
+                "status", "settled_at", "rail_reference", "reason",
+            )  # fmt: skip
         if kind == "destination" and ident in self.destinations:
-            d = self.destinations[ident]
-            return {
-                "creditor": d.creditor,
-                "rail": d.rail,
-                "beneficiary": d.beneficiary,
-                "status": d.status,
-                "added_at": d.added_at,
-                "confirmed_at": d.confirmed_at,
-                "usable_from": d.usable_from,
-                "removed_at": d.removed_at,
-            }
+            return entity_fields(
+                self.destinations[ident], "creditor", "rail", "beneficiary", "status",
+                "added_at", "confirmed_at", "usable_from", "removed_at",
+            )  # fmt: skip
         return None
 
 
