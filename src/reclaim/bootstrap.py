@@ -43,7 +43,7 @@ from reclaim.adapters.keyfiles import (
     load_pii_keys,
 )
 from reclaim.adapters.keyfiles import init_keys as init_key_files
-from reclaim.adapters.kyc import ManualReviewQueue, SqlKycWebhookLog, WebhookKyc
+from reclaim.adapters.kyc import HostedSessionApi, ManualReviewQueue, SqlKycWebhookLog, WebhookKyc
 from reclaim.adapters.log_sources import open_source
 from reclaim.adapters.mail import DeliveryReport, SmtpMailSender, SqlOutbox, deliver_due
 from reclaim.adapters.passwords import Argon2PasswordHasher
@@ -66,6 +66,7 @@ from reclaim.app.onboarding import OnboardingRules, OnboardingService
 from reclaim.app.ports import (
     Clock,
     EventStore,
+    HostedKyc,
     KycProvider,
     MailSender,
     PasswordHasher,
@@ -259,6 +260,9 @@ def build_onboarding(
     rate_limiter = SqlRateLimiter(engine, pii.codes_secret)
     if webhook is not None:
         providers[webhook.name] = webhook
+    hosted = hosted_kyc(settings, webhook)
+    if hosted is not None:
+        providers[hosted.name] = hosted
     service = OnboardingService(
         log=log,
         vault=vault,
@@ -277,6 +281,7 @@ def build_onboarding(
         providers=providers,
         webhooks=SqlKycWebhookLog(engine),
         challenges=SqlChallenges(engine, pii.codes_secret),
+        hosted=hosted,
     )
     if sender is None:
         sender = SmtpMailSender(
@@ -285,6 +290,22 @@ def build_onboarding(
     operators = [n for n, role in OPERATOR_ACTORS.items() if role in ("kyc_officer", "admin")]
     return OnboardingWiring(service, webhook, operators, outbox, sender, rate_limiter,
                             csrf_secret(pii.codes_secret))  # fmt: skip
+
+
+def hosted_kyc(settings: Settings, webhook: WebhookKyc | None) -> HostedKyc | None:
+    """The hosted provider's session API the settings name (``None``: not offered); its
+    decisions come back through ``webhook``, so without the webhook secret it is an error."""
+    hosted = settings.kyc_hosted
+    if hosted is None:
+        return None
+    if webhook is None:
+        raise BootstrapError(
+            "RECLAIM_KYC_HOSTED_URL is set but the keys have no kyc-webhook.secret to check "
+            "the provider's decisions with"
+        )
+    return HostedSessionApi(hosted.api_url, hosted.api_key, hosted.api_secret,
+                            display_name=hosted.display_name, flow_origin=hosted.flow_origin,
+                            name=webhook.name)  # fmt: skip
 
 
 #: Where exported withdrawal batches are recorded, under the data directory.

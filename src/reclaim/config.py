@@ -16,6 +16,12 @@
 | RECLAIM_SEPA_DEBTOR_IBAN | its IBAN                                  | none |
 | RECLAIM_SEPA_DEBTOR_BIC  | its bank's BIC                            | none |
 | RECLAIM_USDC_ALLOW_LIST  | a file of EIP-55 addresses USDC may go to | none |
+| RECLAIM_KYC_HOSTED_URL   | the hosted KYC provider's API (below)     | none: not offered |
+| RECLAIM_KYC_HOSTED_NAME  | its name as creditors read it             | the URL's host |
+| RECLAIM_KYC_HOSTED_FLOW_ORIGIN | the origin of its verification pages | the API's origin |
+| RECLAIM_KYC_HOSTED_API_KEY | reclaim's API key id at the provider    | none |
+| RECLAIM_KYC_HOSTED_API_SECRET_FILE | a file holding the API secret   | none |
+| RECLAIM_KYC_HOSTED_API_SECRET | the API secret itself (if no file)   | none |
 
 ``RECLAIM_TRUSTED_PROXIES`` (issue 9, finding 5): the client address that rate limits count by is
 the TCP peer's, unless the peer is one of these reverse proxies; with none (the default) no
@@ -32,6 +38,14 @@ the SEPA debtor account is the operator's account that pain.001 batch files pay 
 with it when the IBAN is set); the USDC allow-list is a file of EIP-55 addresses, one a line,
 that USDC withdrawals may go to (none without it). The commands' ``--debtor-*`` and
 ``--allow-list`` options override them.
+
+The hosted KYC provider (``HostedKycSettings``; ``adapters.kyc.HostedSessionApi`` speaks to it):
+without ``RECLAIM_KYC_HOSTED_URL`` the portal offers the manual queue only. With it, the API key
+id and the secret are required (the secret from the file, else from the variable; at least 16
+bytes; never in ``repr``, so never in a log line), and the URL and the flow origin are
+``https``, or ``http`` on a loopback address (a test provider). Its webhooks are checked with
+``<keys dir>/kyc-webhook.secret`` as before; ``bootstrap`` offers the hosted option only when
+that file exists too.
 """
 
 from __future__ import annotations
@@ -39,8 +53,9 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from reclaim.core.limits import destination_cooling_off_max_seconds
 from reclaim.core.withdrawals.model import destination_cooling_off_default_seconds
@@ -50,6 +65,23 @@ DEFAULT_ORIGIN = "reclaim.local/log"
 
 class SettingsError(ValueError):
     """A setting that cannot be used."""
+
+
+#: The shortest API secret of a hosted KYC provider that is taken (128 bits).
+KYC_API_SECRET_MIN_BYTES = 16
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class HostedKycSettings:
+    """The hosted KYC provider's session API: where it is, what creditors call it, the origin of
+    its verification pages, and reclaim's credentials there (the secret never shown)."""
+
+    api_url: str
+    display_name: str
+    flow_origin: str
+    api_key: str
+    api_secret: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +104,8 @@ class Settings:
     sepa_debtor_bic: str | None = None
     #: A file of the EIP-55 addresses USDC withdrawals may go to, one a line.
     usdc_allow_list: Path | None = None
+    #: The hosted KYC provider's session API (none: the hosted option is not offered).
+    kyc_hosted: HostedKycSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -114,6 +148,7 @@ class Settings:
             usdc_allow_list=_path(
                 _optional(overrides, "usdc_allow_list", env, "RECLAIM_USDC_ALLOW_LIST")
             ),
+            kyc_hosted=_hosted_kyc(env),
         ).validated()  # fmt: skip
 
     def validated(self) -> Settings:
@@ -152,6 +187,59 @@ def _optional(
     if value is not None and str(value):
         return str(value)
     return env.get(variable) or None
+
+
+def _hosted_kyc(env: Mapping[str, str]) -> HostedKycSettings | None:
+    """The ``RECLAIM_KYC_HOSTED_*`` variables (the module doc); ``None`` without the URL."""
+    url = env.get("RECLAIM_KYC_HOSTED_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    api_origin = _web_origin(url, "RECLAIM_KYC_HOSTED_URL")
+    flow_text = env.get("RECLAIM_KYC_HOSTED_FLOW_ORIGIN", "").strip()
+    flow_origin = _web_origin(flow_text, "RECLAIM_KYC_HOSTED_FLOW_ORIGIN") if flow_text else ""
+    api_key = env.get("RECLAIM_KYC_HOSTED_API_KEY", "").strip()
+    if not api_key or not api_key.isascii() or not api_key.isprintable() or " " in api_key:
+        raise SettingsError("RECLAIM_KYC_HOSTED_API_KEY: the provider's API key id is needed")
+    secret = _kyc_api_secret(env)
+    name = " ".join(env.get("RECLAIM_KYC_HOSTED_NAME", "").split())
+    host = urlsplit(url).hostname or api_origin
+    return HostedKycSettings(url, name or host, flow_origin or api_origin, api_key, secret)
+
+
+def _kyc_api_secret(env: Mapping[str, str]) -> bytes:
+    """The API secret: the file's bytes (trailing white space dropped), else the variable's."""
+    path = env.get("RECLAIM_KYC_HOSTED_API_SECRET_FILE", "").strip()
+    if path:
+        try:
+            secret = Path(path).read_bytes().strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"RECLAIM_KYC_HOSTED_API_SECRET_FILE {path!r}: {exc.strerror or exc}"
+            ) from exc
+    else:
+        secret = env.get("RECLAIM_KYC_HOSTED_API_SECRET", "").strip().encode()
+    if len(secret) < KYC_API_SECRET_MIN_BYTES:
+        raise SettingsError(
+            f"the hosted KYC provider's API secret (RECLAIM_KYC_HOSTED_API_SECRET_FILE or "
+            f"RECLAIM_KYC_HOSTED_API_SECRET) has at least {KYC_API_SECRET_MIN_BYTES} bytes"
+        )
+    return secret
+
+
+def _web_origin(url: str, variable: str) -> str:
+    """The origin (``scheme://host[:port]``) of ``url``: ``https``, or ``http`` on loopback
+    (a test provider); anything else would send creditors' data in clear text."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{variable} {url!r} is not a URL") from None
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)
+    if not host or not secure or parts.username or parts.password:
+        raise SettingsError(f"{variable} {url!r}: an https URL (http only on loopback)")
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{shown}" + ("" if port is None else f":{port}")
 
 
 def _path(text: str | None) -> Path | None:

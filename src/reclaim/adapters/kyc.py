@@ -1,6 +1,6 @@
-"""KYC providers: a built-in manual-review queue and a hosted provider's signed webhooks.
+"""KYC providers: a built-in manual-review queue, a hosted provider's sessions and its webhooks.
 
-Two adapters of the ``KycProvider`` port:
+Three adapters of the ``KycProvider`` port:
 
 - ``ManualReviewQueue`` (provider ``manual``): the case waits in the operator's queue
   (``OnboardingService.kyc_queue``) until a KYC officer decides it (API or CLI); the decision is
@@ -8,6 +8,24 @@ Two adapters of the ``KycProvider`` port:
 - ``WebhookKyc`` (provider ``hosted`` by default): the creditor completes the provider's flow;
   the provider calls ``POST /webhooks/kyc`` with its decision; the decision is signed in the log
   by the ``kyc-provider`` service actor.
+- ``HostedSessionApi`` (the same provider, ``HostedKyc``): ``start_session`` asks the
+  provider for a verification session of a case, server to server, and gets the session's id
+  and the URL the portal redirects the creditor to; the decision comes back as a webhook.
+
+The session API (modelled on Sumsub's app-token signing and Veriff's session answer):
+``POST <api url>/v1/sessions`` with a JSON body ``{"reference", "external_user_id",
+"return_url", "locale"}`` (the case reference, the creditor's actor name — pseudonymous, never
+an e-mail or a name —, where the flow ends, a BCP 47 tag) and the headers ``X-Api-Key`` (the
+key id), ``X-Api-Timestamp`` (Unix seconds), ``X-Api-Signature`` (lowercase hex
+``HMAC-SHA256(api secret, timestamp || "POST" || path with query || body)``: a request
+intercepted cannot be changed or replayed later) and ``Idempotency-Key`` (the reference: a
+retried request makes one session). The answer, ``200`` or ``201``, is ``{"session_id", "url"}``
+and maybe more fields (ignored). Every call has a connect and a read timeout
+(``SESSION_TIMEOUT``); errors, wrapped here: no answer, a timeout, a 5xx or a 429 is
+``KycProviderUnavailable``; another status, a body that is not that JSON, a session id that
+is not an identifier, or a URL off the configured flow origin is ``KycProviderRefused``
+(threat: a provider answer — or anyone who can change it — sending creditors to another site,
+an open redirect carrying their trust).
 
 Webhook signatures (Stripe's scheme): the header ``X-Reclaim-Kyc-Signature: t=<unix seconds>,
 v1=<hex>`` where ``v1`` is ``HMAC-SHA256(secret, "<t>." || body)`` over the exact body bytes;
@@ -17,9 +35,10 @@ the server's clock. The body is a JSON object of text fields::
 
     {"event_id", "creditor", "reference", "state", "reason", "verified_name", "occurred_at"}
 
-``state`` is ``approved`` (``verified_name`` set, ``reason`` empty), ``rejected`` or
-``resubmission_requested`` (a ``reason`` code, no name); ``occurred_at`` is RFC 3339 with an
-offset. Anything else is ``WebhookMalformed``.
+and, from a provider with sessions, ``session_id`` too. ``state`` is ``approved``
+(``verified_name`` set, ``reason`` empty), ``rejected`` or ``resubmission_requested`` (a
+``reason`` code, no name); ``occurred_at`` is RFC 3339 with an offset. Anything else is
+``WebhookMalformed``.
 
 Idempotency and order (``SqlKycWebhookLog``): an ``event_id`` seen before is a no-op, whatever
 its body; an event that occurred before the newest applied event of its case is recorded as
@@ -36,18 +55,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
+from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import Engine, func, select
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import insert_ignore, parse_stamp, stamp, transaction
 from reclaim.app import bounded_json
-from reclaim.app.ports import KycWebhookEvent, WebhookMalformed, WebhookSignatureInvalid
+from reclaim.app.ports import (
+    HostedSession,
+    KycProviderRefused,
+    KycProviderUnavailable,
+    KycWebhookEvent,
+    WebhookMalformed,
+    WebhookSignatureInvalid,
+)
 from reclaim.core import limits
 from reclaim.core.limits import kyc_webhook_signatures_max
 
@@ -57,6 +86,16 @@ HOSTED_PROVIDER: Final = "hosted"
 WEBHOOK_FIELDS: Final = frozenset(
     {"event_id", "creditor", "reference", "state", "reason", "verified_name", "occurred_at"}
 )
+#: The field a provider with sessions adds to ``WEBHOOK_FIELDS``.
+SESSION_FIELD: Final = "session_id"
+#: The session API's path under the provider's API URL, and its request headers.
+SESSIONS_PATH: Final = "/v1/sessions"
+API_KEY_HEADER: Final = "X-Api-Key"
+API_TIMESTAMP_HEADER: Final = "X-Api-Timestamp"
+API_SIGNATURE_HEADER: Final = "X-Api-Signature"
+#: Seconds to connect to the provider, and to wait for each read of its answer: a creditor
+#: waits on the page meanwhile, and a provider that slow is as good as down.
+SESSION_TIMEOUT: Final = httpx.Timeout(10.0, connect=5.0)
 _EVENT_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,12}")
 _HEX_RE: Final = re.compile(r"[0-9a-f]{64}")
@@ -109,6 +148,110 @@ class WebhookKyc:
             raise WebhookSignatureInvalid("the webhook signature does not verify")
 
 
+class HostedSessionApi:
+    """The hosted provider's session API over HTTP (the module doc); ``transport`` for tests
+    that give ``httpx`` one of their own."""
+
+    def __init__(
+        self,
+        api_url: str,
+        api_key: str,
+        api_secret: bytes,
+        *,
+        display_name: str,
+        flow_origin: str,
+        name: str = HOSTED_PROVIDER,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        assert api_secret, "an API secret"
+        self._url = api_url.rstrip("/") + SESSIONS_PATH
+        self._api_key = api_key
+        self._secret = api_secret
+        self._transport = transport
+        self.name = name
+        self.display_name = display_name
+        self.flow_origin = flow_origin
+
+    def __repr__(self) -> str:
+        return f"HostedSessionApi(name={self.name!r}, url={self._url!r}, <secret>)"
+
+    def open_case(self, creditor: str, now: datetime) -> str:
+        """The case reference the session is asked for (and its idempotency key)."""
+        return f"hosted-{secrets.token_hex(8)}"
+
+    def start_session(
+        self, creditor: str, reference: str, return_url: str, locale: str, now: datetime
+    ) -> HostedSession:
+        """A new session of case ``reference`` at the provider, or a ``KycProviderError``."""
+        body = json.dumps(
+            {"reference": reference, "external_user_id": creditor, "return_url": return_url,
+             "locale": locale},
+            separators=(",", ":"), sort_keys=True,
+        ).encode()  # fmt: skip
+        timestamp = str(int(now.timestamp()))
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            API_KEY_HEADER: self._api_key,
+            API_TIMESTAMP_HEADER: timestamp,
+            API_SIGNATURE_HEADER: api_signature(
+                self._secret, timestamp, "POST", urlsplit(self._url).path, body
+            ),
+            "Idempotency-Key": reference,
+        }
+        try:
+            with httpx.Client(timeout=SESSION_TIMEOUT, transport=self._transport,
+                              follow_redirects=False) as client:  # fmt: skip
+                answer = client.post(self._url, content=body, headers=headers)
+        except httpx.HTTPError as exc:  # refused, reset, timed out: the provider is not there
+            raise KycProviderUnavailable(
+                f"the KYC provider did not answer: {type(exc).__name__}"
+            ) from None
+        if answer.status_code >= 500 or answer.status_code == 429:
+            raise KycProviderUnavailable(f"the KYC provider answered {answer.status_code}")
+        if answer.status_code not in (200, 201):
+            raise KycProviderRefused(f"the KYC provider refused the session: {answer.status_code}")
+        return self._session(answer.content)
+
+    def _session(self, content: bytes) -> HostedSession:
+        if len(content) > limits.kyc_webhook_body_max_bytes:
+            raise KycProviderRefused("the KYC provider's answer is too large")
+        try:
+            data = bounded_json.parse(content)
+        except bounded_json.JsonRefused:
+            raise KycProviderRefused("the KYC provider's answer is not JSON") from None
+        session_id = data.get("session_id") if isinstance(data, dict) else None
+        url = data.get("url") if isinstance(data, dict) else None
+        if not isinstance(session_id, str) or not _EVENT_ID_RE.fullmatch(session_id):
+            raise KycProviderRefused("the KYC provider's session_id is not an identifier")
+        if not isinstance(url, str) or not _within(url, self.flow_origin):
+            raise KycProviderRefused(
+                f"the KYC provider's session URL is not under {self.flow_origin}"
+            )
+        return HostedSession(session_id, url)
+
+
+def _within(url: str, origin: str) -> bool:
+    """``url`` is an absolute URL of exactly ``origin`` (scheme, host and port)."""
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url) or "\\" in url:
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if parts.username or parts.password or not parts.hostname:
+        return False
+    shown = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{parts.scheme}://{shown}" + ("" if port is None else f":{port}") == origin
+
+
+def api_signature(secret: bytes, timestamp: str, method: str, path: str, body: bytes) -> str:
+    """``X-Api-Signature``: hex ``HMAC-SHA256(secret, timestamp method path body)``."""
+    message = timestamp.encode("ascii") + method.encode("ascii") + path.encode() + body
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 def webhook_signature(secret: bytes, timestamp: str, body: bytes) -> str:
     """``v1``: hex ``HMAC-SHA256(secret, timestamp "." body)``."""
     return hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256).hexdigest()
@@ -142,14 +285,18 @@ def parse_webhook(body: bytes) -> KycWebhookEvent:
         data = bounded_json.parse(body)
     except bounded_json.JsonRefused as exc:
         raise WebhookMalformed(str(exc)) from None
-    if not isinstance(data, dict) or set(data) != WEBHOOK_FIELDS:
-        raise WebhookMalformed(f"the body is an object of exactly {sorted(WEBHOOK_FIELDS)}")
+    if not isinstance(data, dict) or set(data) - {SESSION_FIELD} != WEBHOOK_FIELDS:
+        named = sorted(WEBHOOK_FIELDS)
+        raise WebhookMalformed(f"the body is an object of exactly {named} (and {SESSION_FIELD})")
     fields: Mapping[str, object] = data
     if not all(isinstance(v, str) for v in fields.values()):
         raise WebhookMalformed("every field is text")
     text = {k: str(v) for k, v in fields.items()}
     if not _EVENT_ID_RE.fullmatch(text["event_id"]):
         raise WebhookMalformed("event_id is not an identifier")
+    session_id = text.get(SESSION_FIELD, "")
+    if SESSION_FIELD in text and not _EVENT_ID_RE.fullmatch(session_id):
+        raise WebhookMalformed("session_id is not an identifier")
     if len(text["verified_name"]) > limits.verified_name_length_max_chars:
         raise WebhookMalformed("verified_name is too long")
     try:
@@ -160,7 +307,7 @@ def parse_webhook(body: bytes) -> KycWebhookEvent:
         raise WebhookMalformed("occurred_at has no offset")
     return KycWebhookEvent(
         text["event_id"], text["creditor"], text["reference"], text["state"], text["reason"],
-        text["verified_name"], occurred_at,
+        text["verified_name"], occurred_at, session_id,
     )  # fmt: skip
 
 

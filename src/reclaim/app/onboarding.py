@@ -38,6 +38,14 @@ Theory of operation
    verified by the adapter and applied by ``receive_webhook`` (idempotent by event id, stale
    events ignored), signed by the ``kyc-provider`` actor. An approval carries the commitment
    of the verified name, made as the register import makes the holder's.
+   ``start_hosted_kyc(creditor, return_url, locale)`` (the portal's "verify with ..."): with a
+   ``HostedKyc`` provider, a case reference, then a session at the provider (over HTTP; its
+   failure is ``kyc_provider_unavailable`` / ``kyc_provider_refused`` and nothing is written),
+   then the binding (session id, reference, URL) in the vault under ``kyc-session:<creditor>``,
+   then ``kyc.submitted``; the answer carries the URL to redirect to. A creditor whose hosted
+   case is pending gets its session again (a closed tab resumes). A webhook about a case opened
+   with a session must name that session (else ``kyc_session_mismatch``, recorded ``refused``):
+   a decision of another creditor's session never lands on this one.
 4. ``link(creditor, claim_id)`` (``claim.linked`` by the gateway): the core's ladder answers;
    the conflicts (``claim_already_linked``, ``kyc_name_mismatch``) are recorded in the log for
    the operator's queue (``kyc_queue``), where an officer may ``link_on_review``, ``unlink`` or
@@ -81,9 +89,12 @@ from reclaim.app.ports import (
     Clock,
     CodeStore,
     CodeVerdict,
+    HostedKyc,
     IdentityCommitments,
     IssuedChallenge,
     KycProvider,
+    KycProviderRefused,
+    KycProviderUnavailable,
     KycWebhookEvent,
     KycWebhookLog,
     Outbox,
@@ -103,6 +114,7 @@ from reclaim.core.claims import (
     Conflict,
     DecideKyc,
     Kyc,
+    KycCode,
     LinkClaim,
     LinkCode,
     LinkOnReview,
@@ -137,6 +149,8 @@ FINGERPRINT_HEX: Final = 16
 #: Actor names: the creditor's is derived from the e-mail commitment.
 CREDITOR_PREFIX: Final = "c-"
 CREDITOR_COMMITMENT_HEX: Final = 20
+#: KYC states from which a creditor may open a case (the core's table: ``submit``).
+KYC_RESUBMITTABLE: Final = frozenset({"not_started", "resubmission_requested"})
 _EMAIL_RE: Final = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
@@ -176,6 +190,27 @@ class Verified:
 class KycOpened:
     provider: str
     reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostedStarted:
+    """A session at the hosted provider to send the creditor to (``resumed``: the one their
+    pending case was opened with)."""
+
+    provider: str
+    session_id: str
+    url: str = field(repr=False)
+    resumed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HostedOffer:
+    """What the portal offers of the hosted provider: its name; whether the creditor may open a
+    case now (none yet, or a resubmission asked for); whether their hosted case is pending."""
+
+    provider: str
+    can_start: bool
+    in_progress: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +297,8 @@ class OnboardingService:
     providers: Mapping[str, KycProvider]
     webhooks: KycWebhookLog
     challenges: Challenges
+    #: The hosted provider's session API, when the settings name one (else not offered).
+    hosted: HostedKyc | None = None
     _webhook_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # 1. Sign-up ---------------------------------------------------------------------------------
@@ -459,6 +496,68 @@ class OnboardingService:
             return refused(outcome)
         return KycOpened(chosen.name, reference)
 
+    def start_hosted_kyc(
+        self, creditor: str, return_url: str, locale: str
+    ) -> HostedStarted | Refused:
+        """A session at the hosted provider for ``creditor`` (the module doc, step 3)."""
+        hosted = self.hosted
+        if hosted is None:
+            return Refused(OnboardingCode.provider_unknown, "no hosted KYC provider is set up")
+        record = self.log.state.claims.kyc.get(creditor)
+        if record is not None and record.state == "pending" and record.provider == hosted.name:
+            bound = self._session_of(creditor)
+            if bound is not None and bound[1] == record.reference:
+                return HostedStarted(hosted.display_name, bound[0], bound[2], resumed=True)
+        if record is not None and record.state not in KYC_RESUBMITTABLE:
+            return Refused(KycCode.kyc_transition_invalid,
+                           f"the identity check is {record.state}")  # fmt: skip
+        now = self.clock.now()
+        reference = hosted.open_case(creditor, now)
+        try:
+            session = hosted.start_session(creditor, reference, return_url, locale, now)
+        except KycProviderUnavailable as exc:  # nothing written: the creditor tries again later
+            return Refused(OnboardingCode.kyc_provider_unavailable, str(exc))
+        except KycProviderRefused as exc:
+            return Refused(OnboardingCode.kyc_provider_refused, str(exc))
+        binding = {"session_id": session.session_id, "reference": reference, "url": session.url}
+        self.vault.put(_session_subject(creditor), binding, now)  # before any webhook can come
+        outcome = self.log.submit(SubmitKyc(creditor, hosted.name, reference), self.rules.gateway)
+        if isinstance(outcome, Rejection):
+            return refused(outcome)
+        return HostedStarted(hosted.display_name, session.session_id, session.url)
+
+    def hosted_offer(self, creditor: str) -> HostedOffer | None:
+        """The hosted option as ``creditor`` sees it; ``None`` when there is no such provider."""
+        hosted = self.hosted
+        if hosted is None:
+            return None
+        record = self.log.state.claims.kyc.get(creditor)
+        can_start = record is None or record.state in KYC_RESUBMITTABLE
+        in_progress = (
+            record is not None and record.state == "pending" and record.provider == hosted.name
+        )
+        return HostedOffer(hosted.display_name, can_start, in_progress)
+
+    def _session_of(self, creditor: str) -> tuple[str, str, str] | None:
+        """(session id, reference, URL) of the creditor's last hosted session, if any."""
+        try:
+            found = self.vault.get(_session_subject(creditor))
+        except SubjectNotFound:
+            return None
+        return found.text("session_id"), found.text("reference"), found.text("url")
+
+    def _session_refusal(self, event: KycWebhookEvent) -> Refused | None:
+        """Threat: a provider's decision on one creditor's session applied to another's case
+        (a mixed-up or replayed delivery naming the wrong creditor). A case opened with a
+        session takes decisions of that session only."""
+        bound = self._session_of(event.creditor)
+        if bound is None or bound[1] != event.reference or bound[0] == event.session_id:
+            return None
+        return Refused(
+            OnboardingCode.kyc_session_mismatch,
+            f"case {event.reference!r} of {event.creditor!r} was opened with another session",
+        )
+
     def decide_kyc(
         self, officer: str, creditor: str, state: str, reason: str = "", verified_name: str = ""
     ) -> Decided | Refused:
@@ -480,7 +579,7 @@ class OnboardingService:
             if newest is not None and event.occurred_at <= newest:
                 self.webhooks.record(event, "stale", now)
                 return WebhookApplied("stale", event.event_id)
-            answer = self._decide(
+            answer = self._session_refusal(event) or self._decide(
                 self.rules.kyc_provider_actor, event.creditor, event.state, event.reason,
                 event.verified_name, event.reference,
             )  # fmt: skip
@@ -613,6 +712,10 @@ def key_fingerprint(public_key: bytes) -> str:
 
 def _creditor_subject(creditor: str) -> str:
     return f"creditor:{creditor}"
+
+
+def _session_subject(creditor: str) -> str:
+    return f"kyc-session:{creditor}"
 
 
 def _check_email(email: str) -> InputRefused | None:

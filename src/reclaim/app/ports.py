@@ -664,6 +664,32 @@ class KycWebhookEvent:
     reason: str
     verified_name: str = field(repr=False)
     occurred_at: datetime
+    #: The provider's session the decision is about (``HostedKyc.start_session``); empty from
+    #: a provider that sends none. A case opened with a session takes only its own.
+    session_id: str = ""
+
+
+class KycProviderError(Exception):
+    """The hosted provider's session API gave no session (an operating error, wrapped at the
+    adapter; the service answers ``kyc_provider_unavailable`` or ``kyc_provider_refused``)."""
+
+
+class KycProviderUnavailable(KycProviderError):
+    """No answer in time, a connection refused, a 5xx or a 429: try again later."""
+
+
+class KycProviderRefused(KycProviderError):
+    """A 4xx (reclaim's credentials or request), or an answer that is not a session: a
+    malformed body, or a redirect URL outside the provider's flow origin."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostedSession:
+    """A verification session at the hosted provider: its id (the webhooks name it) and the
+    URL to send the creditor to (a bearer link to their flow: never logged, ``repr`` hides it)."""
+
+    session_id: str
+    url: str = field(repr=False)
 
 
 class KycProvider(Protocol):
@@ -674,6 +700,24 @@ class KycProvider(Protocol):
     def name(self) -> str: ...
 
     def open_case(self, creditor: str, now: datetime) -> str: ...
+
+
+class HostedKyc(KycProvider, Protocol):
+    """A hosted provider with a session API: ``start_session`` asks it, server to server, for a
+    session of case ``reference`` (from ``open_case``) of ``creditor``, whose flow ends at
+    ``return_url`` and speaks ``locale`` (a BCP 47 tag); it raises a ``KycProviderError``.
+    ``display_name`` is what the creditor reads ("Verify with ..."); ``flow_origin`` the one
+    origin its session URLs have (the portal's forms may be redirected there)."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def flow_origin(self) -> str: ...
+
+    def start_session(
+        self, creditor: str, reference: str, return_url: str, locale: str, now: datetime
+    ) -> HostedSession: ...
 
 
 class KycWebhook(Protocol):

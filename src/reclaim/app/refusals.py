@@ -45,6 +45,13 @@ class OnboardingCode(enum.Enum):
     kyc_case_mismatch = 9
     #: An approval must name the verified person.
     verified_name_missing = 10
+    #: The hosted KYC provider's session API did not answer (down, timed out, 5xx, 429).
+    kyc_provider_unavailable = 11
+    #: It refused reclaim's request (4xx: credentials, configuration) or answered something
+    #: else than a session of its own origin.
+    kyc_provider_refused = 12
+    #: A webhook's session is not the one the named creditor's case was opened with.
+    kyc_session_mismatch = 13
 
 
 class WithdrawalServiceCode(enum.Enum):
@@ -145,6 +152,9 @@ _ONBOARDING_KINDS: Final = kind_table(
         OnboardingCode.kyc_case_not_found: N,
         OnboardingCode.kyc_case_mismatch: C,
         OnboardingCode.verified_name_missing: B,
+        OnboardingCode.kyc_provider_unavailable: U,
+        OnboardingCode.kyc_provider_refused: U,
+        OnboardingCode.kyc_session_mismatch: C,
     },
 )
 _WITHDRAWAL_SERVICE_KINDS: Final = kind_table(

@@ -15,6 +15,8 @@ hold is ``404``, as if it did not exist, and so is its proof.
 | ``GET/POST /login``, ``POST /logout`` | argon2 login (rate-limited), a new session id each time |
 | ``GET /me`` | KYC, my claims, claims to link, balances, the payout election, proofs |
 | ``POST /kyc`` | upload an identity document to the manual review queue |
+| ``POST /kyc/hosted`` | verify with the hosted provider: a session there, ``303`` to its page |
+| ``GET /kyc/hosted/return`` | where the provider sends the creditor back: the check's status |
 | ``POST /link`` | link a claim of my proved address (KYC approved) |
 | ``POST /payout`` | elect the payout currency (once) |
 | ``GET /claims/{id}`` | class, amount, status, jurisdiction treatment, distributions and proofs |
@@ -22,6 +24,15 @@ hold is ``404``, as if it did not exist, and so is its proof.
 | ``GET /me/liabilities/{asset}.json`` | a liability proof (``reclaim verify-liabilities``) |
 
 Refusal codes of the services are compared through ``code_name`` only (they may become enums).
+
+The hosted KYC hand-off (with a provider in the settings: ``OnboardingService.hosted``): the
+"verify with ..." form posts to ``/kyc/hosted``, which asks the provider for a session and
+answers ``303`` to its page (the CSP's ``form-action`` names the provider's flow origin, so the
+browser follows); a provider that does not answer is a ``503`` page in the creditor's language,
+and nothing was recorded. The provider sends the creditor back to ``/kyc/hosted/return``: from
+its site the ``SameSite=Strict`` session cookie may not come along, so the page says the check
+is in progress without a session, and with one shows the state (the webhook's decision once
+it came). No script anywhere: every step is a form, a redirect or a link.
 """
 
 from __future__ import annotations
@@ -39,12 +50,14 @@ from starlette.responses import RedirectResponse, Response
 from reclaim.app.liabilities import NoSnapshotError
 from reclaim.app.onboarding import (
     CodeRefused,
+    HostedStarted,
     InputRefused,
     RateLimited,
     Refused,
     Verified,
 )
 from reclaim.app.prove import ProofRequestError, inclusion_proof_document
+from reclaim.app.refusals import OnboardingCode
 from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp, session_subject
 from reclaim.app.web_queries import balances, claim_distributions, holds, my_claims
 from reclaim.core.distribution.payees import PAYOUT_ASSETS
@@ -265,6 +278,7 @@ def me_page(request: Request) -> Response:
         "error": request.query_params.get("error", "")[:48],
         "withdrawals_open": services.withdrawals is not None,
         "log_key": services.log.read(lambda s: s.log_key),
+        "hosted": services.onboarding.hosted_offer(creditor),
     }
     return page(request, "me.html", context)
 
@@ -278,6 +292,50 @@ def _kyc(request: Request, form: forms.Form) -> Response:
     answer = services.accounts.store_kyc_document(creditor, upload.media_type, upload.name,
                                                   upload.body)  # fmt: skip
     return _to_me(answer, "kyc")
+
+
+#: The refusals of the hosted provider's session API: the page that says so (503).
+PROVIDER_DOWN: Final = frozenset(
+    {OnboardingCode.kyc_provider_unavailable, OnboardingCode.kyc_provider_refused}
+)
+HOSTED_RETURN_PATH: Final = "/kyc/hosted/return"
+
+
+@form_post(router, "/kyc/hosted")
+def _kyc_hosted(request: Request, form: forms.Form) -> Response:
+    services, creditor = creditor_of(request)
+    return_url = str(request.base_url).rstrip("/") + HOSTED_RETURN_PATH
+    tag = i18n.LANG_TAGS[locale_of(request)]
+    answer = services.onboarding.start_hosted_kyc(creditor, return_url, tag)
+    if isinstance(answer, HostedStarted):
+        log.info("web KYC hand-off of %s to %s session %s (resumed: %s)", creditor,
+                 answer.provider, answer.session_id, answer.resumed)  # fmt: skip
+        return see_other(answer.url)
+    if answer.code in PROVIDER_DOWN:
+        log.warning("web KYC hand-off of %s refused: %s", creditor, answer.detail)
+        context = {"provider": _provider_name(services), "state": None,
+                   "unavailable": code_name(answer.code)}  # fmt: skip
+        return page(request, "kyc_hosted.html", context, 503)
+    return _to_me(answer, "kyc")
+
+
+@router.get(HOSTED_RETURN_PATH)
+def kyc_hosted_return(request: Request) -> Response:
+    """Back from the provider: no session needed (the cookie may stay behind, see the doc)."""
+    services = services_of(request)
+    if services.onboarding.hosted is None:
+        raise StarletteHTTPException(404)
+    creditor = forms.visitor_of(request, services.accounts).creditor
+    state = None
+    if creditor is not None:
+        state = services.log.read(lambda s: s.claims.kyc_state(creditor))
+    context = {"provider": _provider_name(services), "state": state, "unavailable": ""}
+    return page(request, "kyc_hosted.html", context)
+
+
+def _provider_name(services: CreditorServices) -> str:
+    hosted = services.onboarding.hosted
+    return "" if hosted is None else hosted.display_name
 
 
 @form_post(router, "/link")

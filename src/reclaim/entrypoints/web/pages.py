@@ -303,7 +303,7 @@ def error_response(request: Request, exc: Exception) -> Response:
 def finish(request: Request, response: Response) -> Response:
     """Security headers on every answer, and the language cookie after a ``?lang=`` switch."""
     https = security.is_https(request)
-    security.apply_headers(response, https=https)
+    security.apply_headers(response, https=https, form_origins=_form_origins(request))
     visitor = getattr(request.state, "visitor", None)
     if isinstance(visitor, forms.Visitor) and visitor.new_form_id:
         security.set_cookie(response, forms.FORM_COOKIE, visitor.new_form_id, https=https,
@@ -315,6 +315,15 @@ def finish(request: Request, response: Response) -> Response:
             secure=https, httponly=True, samesite="lax",
         )  # fmt: skip
     return response
+
+
+def _form_origins(request: Request) -> tuple[str, ...]:
+    """The hosted KYC provider's flow origin, when there is one: the "verify with" form's
+    answer redirects the creditor there (``security.security_headers``)."""
+    portal = getattr(request.app.state, "portal", None)
+    services = portal.services if isinstance(portal, Portal) else None
+    hosted = None if services is None else services.onboarding.hosted
+    return () if hosted is None else (hosted.flow_origin,)
 
 
 class WebRoute(APIRoute):

@@ -5,7 +5,9 @@ Response headers (``security_headers``), on every page, static file and error pa
 - ``Content-Security-Policy`` (``CSP``): nothing but the portal's own files — no inline script or
   style, no ``eval``, no plug-ins, no other origin: an injected ``<script>`` or ``style=`` does not
   run (stored or reflected XSS); ``frame-ancestors 'none'``: no site can frame a page to trick a
-  click (clickjacking); ``form-action 'self'``: an injected form cannot post elsewhere;
+  click (clickjacking); ``form-action 'self'``: an injected form cannot post elsewhere (with a
+  hosted KYC provider, its flow origin too, fixed by the settings: the "verify with" form's
+  answer redirects there — ``form_origins``);
   ``base-uri 'none'``: an injected ``<base>`` cannot redirect relative links;
 - ``X-Frame-Options: DENY`` (clickjacking, for browsers without CSP 2);
 - ``X-Content-Type-Options: nosniff``: an upload or JSON answer is never run as script or page;
@@ -73,9 +75,12 @@ csrf_secret_min_bytes: Final = 32
 session_id_bytes: Final = 32
 
 
-def security_headers(*, https: bool) -> dict[str, str]:
+def security_headers(*, https: bool, form_origins: tuple[str, ...] = ()) -> dict[str, str]:
+    """The headers; ``form_origins``: origins besides the portal's a form's answer may
+    redirect to (browsers check ``form-action`` on every redirect of a form's navigation)."""
+    policy = CSP.replace("form-action 'self'", " ".join(("form-action 'self'", *form_origins)))
     headers = {
-        "Content-Security-Policy": CSP + ("; upgrade-insecure-requests" if https else ""),
+        "Content-Security-Policy": policy + ("; upgrade-insecure-requests" if https else ""),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "same-origin",
@@ -94,8 +99,8 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def apply_headers(response: Response, *, https: bool) -> None:
-    for name, value in security_headers(https=https).items():
+def apply_headers(response: Response, *, https: bool, form_origins: tuple[str, ...] = ()) -> None:
+    for name, value in security_headers(https=https, form_origins=form_origins).items():
         response.headers[name] = value
 
 
