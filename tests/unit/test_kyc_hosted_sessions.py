@@ -14,11 +14,13 @@ from typing import Final
 import httpx
 import pytest
 
+from reclaim import bootstrap
 from reclaim.adapters.kyc import (
     API_KEY_HEADER,
     API_SIGNATURE_HEADER,
     API_TIMESTAMP_HEADER,
     HostedSessionApi,
+    WebhookKyc,
     api_signature,
     parse_webhook,
 )
@@ -190,3 +192,18 @@ def test_a_webhook_may_name_its_session() -> None:
         parse_webhook(_webhook(session_id="not an id"))
     with pytest.raises(WebhookMalformed, match="exactly"):
         parse_webhook(_webhook(other="x"))
+
+
+# Wiring -----------------------------------------------------------------------------------------
+
+
+def test_the_hosted_provider_needs_the_webhook_secret(tmp_path: Path) -> None:
+    configured = settings(HOSTED_ENV, tmp_path)
+    assert bootstrap.hosted_kyc(settings({}, tmp_path), None) is None
+    with pytest.raises(bootstrap.BootstrapError, match=r"kyc-webhook\.secret"):
+        bootstrap.hosted_kyc(configured, None)
+    hosted = bootstrap.hosted_kyc(configured, WebhookKyc(b"w" * 32))
+    assert hosted is not None
+    assert (hosted.name, hosted.display_name, hosted.flow_origin) == (
+        "hosted", "api.provider.example", "https://api.provider.example"
+    )  # fmt: skip

@@ -44,8 +44,9 @@ Theory of operation
    then the binding (session id, reference, URL) in the vault under ``kyc-session:<creditor>``,
    then ``kyc.submitted``; the answer carries the URL to redirect to. A creditor whose hosted
    case is pending gets its session again (a closed tab resumes). A webhook about a case opened
-   with a session must name that session (else ``kyc_session_mismatch``, recorded ``refused``):
-   a decision of another creditor's session never lands on this one.
+   with a session must name that session, and one opened without a session must name none
+   (else ``kyc_session_mismatch``, recorded ``refused``): a decision of another creditor's
+   session never lands on this one.
 4. ``link(creditor, claim_id)`` (``claim.linked`` by the gateway): the core's ladder answers;
    the conflicts (``claim_already_linked``, ``kyc_name_mismatch``) are recorded in the log for
    the operator's queue (``kyc_queue``), where an officer may ``link_on_review``, ``unlink`` or
@@ -549,13 +550,16 @@ class OnboardingService:
     def _session_refusal(self, event: KycWebhookEvent) -> Refused | None:
         """Threat: a provider's decision on one creditor's session applied to another's case
         (a mixed-up or replayed delivery naming the wrong creditor). A case opened with a
-        session takes decisions of that session only."""
+        session takes decisions of that session only; a case opened without one (the API's
+        ``POST /onboarding/kyc``), decisions that name no session."""
         bound = self._session_of(event.creditor)
-        if bound is None or bound[1] != event.reference or bound[0] == event.session_id:
+        expected = bound[0] if bound is not None and bound[1] == event.reference else ""
+        if event.session_id == expected:
             return None
         return Refused(
             OnboardingCode.kyc_session_mismatch,
-            f"case {event.reference!r} of {event.creditor!r} was opened with another session",
+            f"session {event.session_id!r} is not the one case {event.reference!r} of "
+            f"{event.creditor!r} was opened with",
         )
 
     def decide_kyc(

@@ -48,7 +48,9 @@ actor, expired, forged or spent), ``key_in_use`` 409 (another actor holds the ke
 the detail says the confirmation key still works), ``forbidden`` 403 (a signed
 request by an actor of the wrong role), ``operator_key_not_held`` 403 (the server holds no key
 to sign for this operator), ``webhook_signature_invalid`` 401, ``webhook_malformed`` 400,
-``webhook_not_configured`` 404, ``claim_not_found`` 404, and the core's refusals of a link or a
+``webhook_not_configured`` 404, ``kyc_session_mismatch`` 409 (the webhook's ``session_id`` is
+not the one the named creditor's case was opened with, or the case had none),
+``claim_not_found`` 404, and the core's refusals of a link or a
 KYC step 409 (``claim_already_linked``, ``kyc_name_mismatch``, ``kyc_not_approved``,
 ``email_not_proved``, ``kyc_transition_invalid``, ``kyc_case_mismatch`` ...) or 400 when the
 input was malformed (``reason_invalid``, ``reason_unknown``, ``kyc_state_unknown`` ...).
