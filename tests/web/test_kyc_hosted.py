@@ -23,7 +23,7 @@ from typing import Final
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from reclaim import bootstrap
 from reclaim.adapters.clock import SystemClock
@@ -41,6 +41,8 @@ from tests.support.onboarding_world import Inbox, import_register, smtp_server
 from tests.support.serving import serving
 from tests.web.conftest import new_context
 from tests.web.portal_world import CREDITOR_PASSWORD, Portal
+from tests.web.test_accessibility import LANGUAGES, Audit
+from tests.web.test_creditor_browser import shoot
 
 TOKEN_RE: Final = re.compile(r'name="csrf_token" value="([^"]+)"')
 PUBLIC_KEY_RE: Final = re.compile(r'name="public_key" value="([^"]+)"')
@@ -344,6 +346,20 @@ def test_a_provider_that_fails_is_a_clear_page_and_nothing_is_recorded(
 # In a real browser ------------------------------------------------------------------------------
 
 
+def browser_sign_up(page: Page, world: World) -> None:
+    """A new creditor signs up in the browser with the mailed code: the page is then /me."""
+    email = next(world.emails)
+    page.goto(f"{world.base_url}/signup")
+    page.fill("#email", email)
+    page.fill("#password", CREDITOR_PASSWORD)
+    page.fill("#password_again", CREDITOR_PASSWORD)
+    before = len(world.portal.inbox.messages)
+    page.click("form.stack button[type=submit]")
+    page.fill("#code", world.portal.code_for(email, before))
+    page.click("form.stack button[type=submit]")
+    assert page.url == f"{world.base_url}/me", page.url
+
+
 @pytest.fixture
 def nojs_en(chromium_app: Browser) -> Iterator[BrowserContext]:
     context = new_context(chromium_app, javascript=False, accept_language="en")
@@ -359,20 +375,12 @@ def test_in_a_browser_without_javascript_the_creditor_verifies_with_the_provider
     shots: Path, language: str,
 ) -> None:  # fmt: skip
     context = nojs if language == "zh" else nojs_en
-    email = next(world.emails)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{world.base_url}/signup")
-    page.fill("#email", email)
-    page.fill("#password", CREDITOR_PASSWORD)
-    page.fill("#password_again", CREDITOR_PASSWORD)
-    before = len(world.portal.inbox.messages)
-    page.click("form.stack button[type=submit]")
-    page.fill("#code", world.portal.code_for(email, before))
-    page.click("form.stack button[type=submit]")
+    browser_sign_up(page, world)
     assert page.url == f"{world.base_url}/me", page.url
-    page.screenshot(path=str(shots / f"kyc-hosted-me-{language}-desktop.png"), full_page=True)
+    shoot(page, shots, "kyc-hosted-me", language)
 
     provider.hold_webhooks = True
     page.click("#kyc-hosted button[type=submit]")  # POST + CSRF, 303 to the provider
@@ -382,7 +390,7 @@ def test_in_a_browser_without_javascript_the_creditor_verifies_with_the_provider
     assert page.url == world.base_url + RETURN_PATH, page.url
     assert page.locator("#kyc-hosted-return").count() == 1
     assert page.locator("#kyc-state").get_attribute("data-state") == "pending"
-    page.screenshot(path=str(shots / f"kyc-hosted-return-{language}-desktop.png"), full_page=True)
+    shoot(page, shots, "kyc-hosted-return", language)
 
     (delivery,) = provider.deliver_held()  # the provider's decision arrives
     assert delivery.status == 200
@@ -394,3 +402,35 @@ def test_in_a_browser_without_javascript_the_creditor_verifies_with_the_provider
     assert page.locator("#kyc-hosted").count() == 0
     assert errors == []  # no CSP violation on the way (the form's redirect was allowed)
     page.close()
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_hand_off_pages_have_no_serious_or_critical_violation(
+    world: World, provider: LoopbackProvider, chromium_app: Browser, language: str
+) -> None:
+    context = new_context(chromium_app, javascript=True, accept_language=language)
+    try:
+        audit = Audit(language)
+        page = context.new_page()
+        browser_sign_up(page, world)
+        audit.check(page, "/me with the hosted option")
+        provider.mode = "down"
+        page.click("#kyc-hosted button[type=submit]")
+        assert page.locator("#kyc-hosted-error").count() == 1
+        audit.check(page, "the provider is down (503)")
+        provider.mode = "ok"
+        provider.hold_webhooks = True
+        page.goto(f"{world.base_url}/me")
+        page.click("#kyc-hosted button[type=submit]")
+        page.fill("#name", "Zhao Lei")
+        page.click("#complete")
+        audit.check(page, "return page (in progress)")
+        page.goto(f"{world.base_url}/me")
+        audit.check(page, "/me in progress")
+        provider.deliver_held()
+        page.goto(world.base_url + RETURN_PATH)
+        assert page.locator("#kyc-verified").count() == 1
+        audit.check(page, "return page (verified)")
+        assert audit.found == [], "\n".join(audit.found)
+    finally:
+        context.close()
