@@ -56,12 +56,13 @@ Known limits
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
-from reclaim.app.log_service import Accepted, Outcome
+from reclaim.app.log_ports import LogWriter
+from reclaim.app.log_service import Accepted
 from reclaim.app.ports import Clock, PiiValue, Vault
 from reclaim.core.claims import (
     AmendClaims,
@@ -79,10 +80,8 @@ from reclaim.core.claims import (
 )
 from reclaim.core.claims.model import IDENTITY_FIELDS
 from reclaim.core.limits import import_chunk_claims_max, policy_entries_per_event_max
-from reclaim.core.machine import Command, State
+from reclaim.core.machine import Command
 from reclaim.core.rejections import Rejection
-
-_T = TypeVar("_T")
 
 #: ``progress(phase, done, total)``.
 Progress = Callable[[str, int, int], None]
@@ -98,15 +97,11 @@ HOLDER_NAME_KIND: Final = "holder_name"
 # Ports ------------------------------------------------------------------------------------------
 
 
-class ImportLog(Protocol):
-    """What the import needs of the log service (``LogService`` is one)."""
+class ImportLog(LogWriter, Protocol):
+    """What the import needs of the log service (``LogService`` is one): its clock too."""
 
     @property
     def clock(self) -> Clock: ...
-
-    def read(self, query: Callable[[State], _T]) -> _T: ...
-
-    def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]: ...
 
 
 class Committer(Protocol):

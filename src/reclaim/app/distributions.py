@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
+from reclaim.app.log_ports import LogWriter
 from reclaim.app.log_service import Accepted
 from reclaim.core.distribution.commands import (
     ApproveRound,
@@ -45,15 +45,8 @@ from reclaim.core.limits import lines_per_event_max
 from reclaim.core.machine import Command, State
 from reclaim.core.rejections import Rejection
 
-_T = TypeVar("_T")
 Outcome = Accepted | Rejection
 Progress = Callable[[int, int], None]
-
-
-class DistributionLog(Protocol):
-    def read(self, query: Callable[[State], _T]) -> _T: ...
-
-    def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]: ...
 
 
 class DistributionError(Exception):
@@ -68,27 +61,27 @@ class Preview:
     rates: tuple[FxUse, ...]
 
 
-def _one(log: DistributionLog, command: Command, actor: str) -> Accepted | Rejection:
+def _one(log: LogWriter, command: Command, actor: str) -> Accepted | Rejection:
     (outcome,) = log.submit_many([(command, actor)])
     return outcome
 
 
-def set_plan(log: DistributionLog, plan: Plan, *, actor: str = "admin") -> Accepted | Rejection:
+def set_plan(log: LogWriter, plan: Plan, *, actor: str = "admin") -> Accepted | Rejection:
     return _one(log, SetPlan(plan), actor)
 
 
-def declare(log: DistributionLog, round_: Round, *, actor: str = "treasury") -> Outcome:
+def declare(log: LogWriter, round_: Round, *, actor: str = "treasury") -> Outcome:
     return _one(log, DeclareRound(round_), actor)
 
 
-def fund(log: DistributionLog, round_id: str, *, actor: str = "treasury") -> Outcome:
+def fund(log: LogWriter, round_id: str, *, actor: str = "treasury") -> Outcome:
     progress = log.read(lambda s: s.distribution.rounds.get(round_id))
     if progress is None:
         raise DistributionError(f"no round {round_id!r}")
     return _one(log, FundRound(round_id, progress.round.funding_minor), actor)
 
 
-def preview(log: DistributionLog, round_id: str) -> Preview:
+def preview(log: LogWriter, round_id: str) -> Preview:
     """Compute ``round_id`` from the state now; changes nothing."""
 
     def compute(state: State) -> Preview:
@@ -114,7 +107,7 @@ def preview(log: DistributionLog, round_id: str) -> Preview:
 
 
 def approve(
-    log: DistributionLog,
+    log: LogWriter,
     round_id: str,
     lines_sha256: str,
     computed: Preview,
@@ -144,7 +137,7 @@ class Executed:
 
 
 def execute(
-    log: DistributionLog,
+    log: LogWriter,
     round_id: str,
     lines: Iterable[Line],
     progress: Progress | None = None,

@@ -40,8 +40,9 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Protocol
+from typing import Final
 
+from reclaim.app.log_ports import LogReader
 from reclaim.app.ports import StoredCheckpoint, StoredLiabilitiesSnapshot
 from reclaim.core.claims import UNLISTED, Tally, register_report, treatment
 from reclaim.core.claims.model import EXPUNGED, STATUSES
@@ -55,15 +56,6 @@ RELEASABLE: Final = "releasable"
 UNCLASSIFIED: Final = "unclassified"
 #: Round states, in the order a round goes through them.
 ROUND_STATES: Final = ("declared", "approved", "executing", "completed")
-
-
-class TransparencyLog(Protocol):
-    """What the view reads of the log (``LogService`` has it)."""
-
-    @property
-    def size(self) -> int: ...
-
-    def read(self, query: Callable[[State], _Gathered]) -> _Gathered: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +179,7 @@ class TransparencyService:
 
     def __init__(
         self,
-        log: TransparencyLog,
+        log: LogReader,
         checkpoint: Callable[[], StoredCheckpoint | None],
         liabilities: Callable[[], StoredLiabilitiesSnapshot | None],
         today: Callable[[], date],

@@ -30,10 +30,10 @@ wording (``entrypoints/web/labels.py``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Protocol, TypeVar
+from typing import Final, Protocol
 
+from reclaim.app.log_ports import LogReader
 from reclaim.app.ports import LedgerQueries
 from reclaim.core.claims import UNLISTED, treatment
 from reclaim.core.distribution.payees import classify, current_holder, escrow_account_id
@@ -188,19 +188,11 @@ def balances(store: LedgerQueries, creditor: str) -> list[Balance]:
     ]  # fmt: skip
 
 
-_T = TypeVar("_T")
-
-
-class CreditorLog(Protocol):
-    """What ``CreditorReads`` reads of the log (``LogService`` has it)."""
-
-    @property
-    def size(self) -> int: ...
+class CreditorLog(LogReader, Protocol):
+    """What ``CreditorReads`` reads of the log (``LogService`` has it): its ledger queries too."""
 
     @property
     def store(self) -> LedgerQueries: ...
-
-    def read(self, query: Callable[[State], _T]) -> _T: ...
 
 
 @dataclass(frozen=True, slots=True)
