@@ -36,18 +36,14 @@ def read_checkpoints(notes: list[str], key_set: KeySet) -> list[SignedCheckpoint
                 FailureKind.checkpoint_invalid, None, f"checkpoint {label}: {exc}"
             ) from exc
         if cp.origin != key_set.origin:
-            raise Failed(
+            raise Failed.at_checkpoint(
                 FailureKind.checkpoint_origin,
-                None,
-                f"checkpoint {cp.size}: origin {cp.origin!r} is not the log's {key_set.origin!r}",
-                checkpoint=cp.size,
+                cp.size,
+                f"origin {cp.origin!r} is not the log's {key_set.origin!r}",
             )
         if cp.size == 0:
-            raise Failed(
-                FailureKind.checkpoint_invalid,
-                None,
-                "checkpoint 0: a checkpoint covers at least the genesis event",
-                checkpoint=0,
+            raise Failed.at_checkpoint(
+                FailureKind.checkpoint_invalid, 0, "a checkpoint covers at least the genesis event"
             )
         if out and cp.size <= out[-1].size:
             raise Failed(
@@ -59,11 +55,10 @@ def read_checkpoints(notes: list[str], key_set: KeySet) -> list[SignedCheckpoint
             )
         digest = digest_from_extensions(cp.extensions)
         if digest is None:
-            raise Failed(
+            raise Failed.at_checkpoint(
                 FailureKind.checkpoint_invalid,
-                None,
-                f"checkpoint {cp.size}: no valid 'reclaim-state <hex>' extension line",
-                checkpoint=cp.size,
+                cp.size,
+                "no valid 'reclaim-state <hex>' extension line",
             )
         out.append(SignedCheckpoint(cp.size, cp.root, digest))
     return out

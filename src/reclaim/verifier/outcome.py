@@ -62,6 +62,11 @@ class Failed(Exception):
         super().__init__(detail)
         self.failure = VerifyFailure(kind, seq, detail, checkpoint)
 
+    @classmethod
+    def at_checkpoint(cls, kind: FailureKind, size: int, detail: str) -> Failed:
+        """A failure about the checkpoint of tree size ``size``: ``checkpoint <size>: detail``."""
+        return cls(kind, None, f"checkpoint {size}: {detail}", checkpoint=size)
+
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:

@@ -172,22 +172,18 @@ class Replay:
         size = signed.size
         root = self.frontier.root()
         if root != signed.root:
-            raise Failed(
+            raise Failed.at_checkpoint(
                 FailureKind.root_mismatch,
-                None,
-                f"checkpoint {size}: root mismatch, computed {b64(root)}, "
-                f"signed {b64(signed.root)}",
-                checkpoint=size,
+                size,
+                f"root mismatch, computed {b64(root)}, signed {b64(signed.root)}",
             )
         self.digest.update(self.state)
         digest = self.digest.digest()
         if digest != signed.digest:
-            raise Failed(
+            raise Failed.at_checkpoint(
                 FailureKind.state_digest_mismatch,
-                None,
-                f"checkpoint {size}: state digest mismatch, computed {digest.hex()}, "
-                f"signed {signed.digest.hex()}",
-                checkpoint=size,
+                size,
+                f"state digest mismatch, computed {digest.hex()}, signed {signed.digest.hex()}",
             )
         if self._next > 0 and self._proofs:
             self._check_consistency(self._checkpoints[self._next - 1], signed)
@@ -201,12 +197,10 @@ class Replay:
         try:
             verify_consistency(old.size, new.size, proof, old.root, new.root)
         except ProofError as exc:
-            raise Failed(
+            raise Failed.at_checkpoint(
                 FailureKind.consistency_proof_invalid,
-                None,
-                f"checkpoint {new.size}: the source's consistency proof from checkpoint "
-                f"{old.size} does not verify: {exc}",
-                checkpoint=new.size,
+                new.size,
+                f"the source's consistency proof from checkpoint {old.size} does not verify: {exc}",
             ) from exc
         self.consistency_proofs += 1
 
