@@ -34,16 +34,37 @@ def transaction(
     engine: Engine,
     *,
     write: bool = False,
+    durable: bool = True,
     contradicts: str = "the write contradicts the stored rows",
 ) -> Iterator[Connection]:
     """One transaction; database errors leave as the ports' ``StoreError`` subclasses (an
-    ``IntegrityError`` as ``StoreCorrupt`` saying ``contradicts``)."""
+    ``IntegrityError`` as ``StoreCorrupt`` saying ``contradicts``).
+
+    ``durable=False`` (rate-limit buckets only, never the log, the ledger or anything a
+    creditor's money depends on) commits without waiting for the disk: SQLite's ``synchronous =
+    NORMAL`` for this transaction (set before it begins, put back to ``FULL`` after; a connection
+    that cannot be put back is invalidated, never returned to the pool) and PostgreSQL's
+    ``synchronous_commit = off``. The commit is atomic all the same; a power loss may forget the
+    last such commits, and in WAL mode the next durable commit on the database syncs them too."""
     try:
         with engine.connect() as connection:
             if write:
                 connection.execution_options(**{migrate.WRITE_TRANSACTION: True})
-            with connection.begin():
-                yield connection
+            sqlite_relaxed = not durable and connection.dialect.name == "sqlite"
+            if sqlite_relaxed:
+                _sqlite_synchronous(connection, "NORMAL")
+            try:
+                with connection.begin():
+                    if not durable and connection.dialect.name == "postgresql":
+                        connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield connection
+            finally:
+                if sqlite_relaxed:
+                    try:
+                        _sqlite_synchronous(connection, "FULL")
+                    except Exception:
+                        connection.invalidate()
+                        raise
     except IntegrityError as exc:
         raise StoreCorrupt(f"{contradicts}: {exc.orig}") from exc
     except (OperationalError, DBAPIError) as exc:
@@ -52,6 +73,15 @@ def transaction(
         raise StoreError(f"the database refused: {exc.orig}") from exc
     except SQLAlchemyError as exc:
         raise StoreUnavailable(f"the database is unavailable: {exc}") from exc
+
+
+def _sqlite_synchronous(connection: Connection, level: str) -> None:
+    """``PRAGMA synchronous`` on the driver's connection, outside any transaction (SQLite
+    refuses to change it inside one; SQLAlchemy's own execute would begin one)."""
+    assert level in ("NORMAL", "FULL"), level
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None, "a live connection"
+    dbapi.execute(f"PRAGMA synchronous = {level}")
 
 
 def insert_ignore(connection: Connection, table: Table, row: dict[str, Any]) -> bool:
