@@ -65,6 +65,7 @@ import hashlib
 import heapq
 import re
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final
 
@@ -188,13 +189,13 @@ class Authenticator:
                 if value is None
             ]
             raise SignatureMissingError(f"missing {', '.join(missing)}")
-        public_key = _base64(api_key, 32, API_KEY_HEADER)
-        signature_bytes = _base64(signature, 64, SIGNATURE_HEADER)
-        timestamp_ms = _decimal(timestamp, TIMESTAMP_HEADER)
+        public_key = header_bytes(api_key, 32, API_KEY_HEADER)
+        signature_bytes = header_bytes(signature, 64, SIGNATURE_HEADER)
+        timestamp_ms = header_ms(timestamp, TIMESTAMP_HEADER)
         window = headers.get(WINDOW_HEADER)
         window_ms = limits.request_window_default_ms
         if window is not None:
-            window_ms = _decimal(window, WINDOW_HEADER)
+            window_ms = header_ms(window, WINDOW_HEADER)
             if not 1 <= window_ms <= limits.request_window_max_ms:
                 raise SignatureInvalidError(
                     f"{WINDOW_HEADER} must be 1 to {limits.request_window_max_ms} ms"
@@ -233,19 +234,26 @@ class Authenticator:
                                {"Retry-After": retry})  # fmt: skip
 
 
-def _base64(text: str, size: int, header: str) -> bytes:
+#: What a malformed signing header raises, given why (each scheme answers with its own error).
+Malformed = Callable[[str], Exception]
+
+
+def header_bytes(text: str, size: int, header: str,
+                 malformed: Malformed = SignatureInvalidError) -> bytes:  # fmt: skip
+    """The ``size`` bytes whose base64 ``header`` holds (a key, a signature)."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise SignatureInvalidError(f"{header} is not base64") from None
+        raise malformed(f"{header} is not base64") from None
     if len(raw) != size:
-        raise SignatureInvalidError(f"{header} is {len(raw)} bytes, not {size}")
+        raise malformed(f"{header} is {len(raw)} bytes, not {size}")
     return raw
 
 
-def _decimal(text: str, header: str) -> int:
+def header_ms(text: str, header: str, malformed: Malformed = SignatureInvalidError) -> int:
+    """The milliseconds ``header`` holds in decimal (a timestamp, a window)."""
     if not _DECIMAL_RE.fullmatch(text):
-        raise SignatureInvalidError(f"{header} is not a decimal integer of milliseconds")
+        raise malformed(f"{header} is not a decimal integer of milliseconds")
     return int(text)
 
 

@@ -29,8 +29,6 @@ process's cache only.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -45,7 +43,7 @@ from reclaim.app.market import SignedRequest
 from reclaim.app.ports import RateLimiter, RequestMark
 from reclaim.app.request_signing import verify_signature
 from reclaim.core import limits
-from reclaim.entrypoints.api.auth import SIGNED_WRITES, ReplayGuard
+from reclaim.entrypoints.api.auth import SIGNED_WRITES, ReplayGuard, header_bytes, header_ms
 from reclaim.entrypoints.api.backpack.errors import BackpackError, bad_request
 from reclaim.entrypoints.api.problems import ReplayCacheFullError, RequestReplayedError
 
@@ -157,9 +155,9 @@ class Verifier:
             missing = [n for n, v in (("X-API-Key", api_key), ("X-Signature", signature),
                                       ("X-Timestamp", timestamp)) if v is None]  # fmt: skip
             raise _unauthorized(f"Missing {', '.join(missing)}")
-        public_key = _base64(api_key, 32, "X-API-Key")
-        signature_bytes = _base64(signature, 64, "X-Signature")
-        timestamp_ms = _decimal(timestamp, "X-Timestamp")
+        public_key = header_bytes(api_key, 32, "X-API-Key", _invalid)
+        signature_bytes = header_bytes(signature, 64, "X-Signature", _invalid)
+        timestamp_ms = header_ms(timestamp, "X-Timestamp", _invalid)
         window_text = headers.get("x-window")
         window_ms = limits.request_window_default_ms
         if window_text is not None:
@@ -214,9 +212,10 @@ class Verifier:
         if len(signature) != 4 or not all(isinstance(s, str | int) for s in signature):
             raise _unauthorized("signature must be [key, signature, timestamp, window]")
         key, sig, timestamp, window = (str(s) for s in signature)
-        public_key = _base64(key, 32, "key")
-        signature_bytes = _base64(sig, 64, "signature")
-        timestamp_ms, window_ms = _decimal(timestamp, "timestamp"), _decimal(window, "window")
+        public_key = header_bytes(key, 32, "key", _invalid)
+        signature_bytes = header_bytes(sig, 64, "signature", _invalid)
+        timestamp_ms = header_ms(timestamp, "timestamp", _invalid)
+        window_ms = header_ms(window, "window", _invalid)
         if not 1 <= window_ms <= limits.request_window_max_ms:
             raise bad_request("INVALID_CLIENT_REQUEST", "Invalid window")
         if abs(epoch_ms(self.log.clock.now()) - timestamp_ms) > window_ms:
@@ -228,19 +227,3 @@ class Verifier:
         if not verify_signature(public_key, signature_bytes, message.encode()):
             raise _invalid("Invalid signature")
         return actor
-
-
-def _base64(text: str, size: int, header: str) -> bytes:
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise _invalid(f"{header} is not base64") from None
-    if len(raw) != size:
-        raise _invalid(f"{header} is {len(raw)} bytes, not {size}")
-    return raw
-
-
-def _decimal(text: str, header: str) -> int:
-    if not _DECIMAL_RE.fullmatch(text):
-        raise _invalid(f"{header} is not a decimal integer of milliseconds")
-    return int(text)
