@@ -344,22 +344,9 @@ def _print_report(d: dict[str, JsonValue]) -> None:
             f"{int(str(c['claims'])):,}", usd(c["admitted"]),
         )  # fmt: skip
     console.print(cells)
-    policy = Table("policy status", "claims", "admitted (USD)", "share of owed", title="owed")
-    for p in _items(d["by_policy_status"]):
-        policy.add_row(
-            str(p["policy_status"]), f"{int(str(p['claims'])):,}", usd(p["admitted"]),
-            format_bps(_text_or_none(p["share_of_owed_bps"])),
-        )  # fmt: skip
-    console.print(policy)
-    shares = Table(
-        "jurisdiction", "claims", "admitted (USD)", "share of restricted", title="restricted"
-    )
-    for r in _items(d["restricted_by_jurisdiction"]):
-        shares.add_row(
-            str(r["jurisdiction"]), f"{int(str(r['claims'])):,}", usd(r["admitted"]),
-            format_bps(_text_or_none(r["share_of_restricted_bps"])),
-        )  # fmt: skip
-    console.print(shares)
+    console.print(_shares(d["by_policy_status"], "policy_status", "policy status", "owed"))
+    console.print(_shares(d["restricted_by_jurisdiction"], "jurisdiction", "jurisdiction",
+                          "restricted"))  # fmt: skip
     restricted = d["restricted"]
     console.print(
         f"total {usd(_field(d['total'], 'admitted'))} in "
@@ -372,6 +359,18 @@ def _print_report(d: dict[str, JsonValue]) -> None:
     if china:
         share = format_bps(_text_or_none(china[0]["share_of_restricted_bps"]))
         console.print(f"mainland China (CN): {usd(china[0]['admitted'])} = {share} of restricted")
+
+
+def _shares(items: JsonValue, key: str, heading: str, of: str) -> Table:
+    """The claims and admitted dollars of each of ``items`` (named by ``key``, the column
+    ``heading``) with its share of ``of`` (``share_of_<of>_bps``), titled ``of``."""
+    table = Table(heading, "claims", "admitted (USD)", f"share of {of}", title=of)
+    for item in _items(items):
+        table.add_row(
+            str(item[key]), f"{int(str(item['claims'])):,}", usd(item["admitted"]),
+            format_bps(_text_or_none(item[f"share_of_{of}_bps"])),
+        )  # fmt: skip
+    return table
 
 
 def _text_or_none(value: JsonValue) -> str | None:

@@ -105,6 +105,14 @@ def refused_exit(answer: Refused) -> typer.Exit:
     return typer.Exit(1)
 
 
+def problems_exit(problems: Sequence[str]) -> typer.Exit:
+    """Print each problem of a refused file (a fee file, a bank statement); the exit code 1 to
+    raise."""
+    for problem in problems:
+        err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
+    return typer.Exit(1)
+
+
 def answered(answer: T | Refused) -> T:
     """``answer``; a service's refusal is printed on standard error and exits 1."""
     if isinstance(answer, Refused):

@@ -66,6 +66,7 @@ from reclaim.entrypoints.cli.common import (
     exactly_one,
     money,
     print_rows,
+    problems_exit,
     settings,
 )
 
@@ -119,9 +120,7 @@ def set_fees(
     try:
         terms = shipped_fee_file() if file is None else load_fee_file(file)
     except FeeFileError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise problems_exit(exc.problems) from exc
     with _service(settings(data_dir, database_url)) as service:
         answer = service.set_terms(terms)
     answer = answered(answer)
@@ -337,9 +336,7 @@ def reconcile_statement(
     try:
         lines = read_statement(statement)
     except StatementError as exc:
-        for problem in exc.problems:
-            err.print(f"[bold red]refused[/] {escape(problem)}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise problems_exit(exc.problems) from exc
     with _service(settings(data_dir, database_url)) as service:
         done = service.reconcile(lines)
     rows: list[dict[str, str]] = []
