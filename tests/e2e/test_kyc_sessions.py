@@ -103,3 +103,33 @@ def test_a_case_opened_without_a_session_takes_no_decision_naming_one(world: Wor
     applied = webhook(world, decision(creditor, reference, "evt-2", "approved", name="Zhang Wei"))
     assert applied.json()["outcome"] == "applied"
     assert world.log.state.claims.kyc_state(creditor) == "approved"
+
+
+def test_a_resubmission_opens_a_new_session_and_the_old_one_decides_nothing(world: World) -> None:
+    creditor = onboard(world, ZHANG, "zhang")
+    seen = with_provider(world)
+    service = world.wiring.service
+    first = service.start_hosted_kyc(creditor, "https://r/", "en")
+    assert isinstance(first, HostedStarted)
+    reference = world.log.state.claims.kyc[creditor].reference
+    again = {**decision(creditor, reference, "evt-1", "resubmission_requested", reason="other"),
+             "session_id": first.session_id}  # fmt: skip
+    assert webhook(world, again).json()["outcome"] == "applied"
+    offer = service.hosted_offer(creditor)
+    assert offer is not None
+    assert offer.can_start
+    second = service.start_hosted_kyc(creditor, "https://r/", "en")
+    assert second == HostedStarted("Provider", "ses-2", f"{FLOW}/f/2")
+    assert len(seen) == 2
+    new_reference = world.log.state.claims.kyc[creditor].reference
+    assert new_reference != reference
+    late = {
+        **decision(creditor, new_reference, "evt-2", "approved", name="Zhang Wei"),
+        "session_id": first.session_id,
+    }  # the first session, about the new case
+    assert webhook(world, late).json()["code"] == "kyc_session_mismatch"
+    assert world.log.state.claims.kyc_state(creditor) == "pending"
+    done = {**decision(creditor, new_reference, "evt-3", "approved", name="Zhang Wei"),
+            "session_id": second.session_id}  # fmt: skip
+    assert webhook(world, done).json()["outcome"] == "applied"
+    assert world.log.state.claims.kyc_state(creditor) == "approved"

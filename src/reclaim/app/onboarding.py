@@ -65,7 +65,9 @@ proved request: the server holds no creditor key, and the log names the creditor
 not who asked (the API request signature is not in the log). Strangers can mail an address more
 code e-mails with keys of their own (each names its key's fingerprint and is useless to them):
 sends per client bound it, not a per-address count, which they could spend to lock the owner
-out. Pending sign-ups written before issue 9 (``signup:<commitment>``) are never read again: their
+out. A pending hosted case always resumes its session: one the provider let expire comes back as
+its ``resubmission_requested`` webhook, after which the creditor opens a new case and session.
+Pending sign-ups written before issue 9 (``signup:<commitment>``) are never read again: their
 owners sign up again. The state is read without the log's writer lock (as ``/log/keys`` does),
 so a check made just before a concurrent change is decided again by the core, which has the last
 word.
