@@ -169,22 +169,17 @@ class Replay:
 
     def _reach_checkpoint(self) -> None:
         signed = self._checkpoints[self._next]
-        size = signed.size
-        root = self.frontier.root()
-        if root != signed.root:
-            raise Failed.at_checkpoint(
-                FailureKind.root_mismatch,
-                size,
-                f"root mismatch, computed {b64(root)}, signed {b64(signed.root)}",
-            )
+        root = b64(self.frontier.root())
+        _as_signed(FailureKind.root_mismatch, signed.size, "root", root, b64(signed.root))
         self.digest.update(self.state)
-        digest = self.digest.digest()
-        if digest != signed.digest:
-            raise Failed.at_checkpoint(
-                FailureKind.state_digest_mismatch,
-                size,
-                f"state digest mismatch, computed {digest.hex()}, signed {signed.digest.hex()}",
-            )
+        digest = self.digest.digest().hex()
+        _as_signed(
+            FailureKind.state_digest_mismatch,
+            signed.size,
+            "state digest",
+            digest,
+            signed.digest.hex(),
+        )
         if self._next > 0 and self._proofs:
             self._check_consistency(self._checkpoints[self._next - 1], signed)
         self._next += 1
@@ -239,6 +234,14 @@ class Replay:
                 None,
                 f"keys.json disagrees with the replayed log: {difference}",
             )
+
+
+def _as_signed(kind: FailureKind, size: int, what: str, computed: str, signed: str) -> None:
+    """Return if checkpoint ``size`` signs the ``what`` replayed (both as text), else raise
+    ``Failed`` of ``kind``: ``<what> mismatch, computed ..., signed ...``."""
+    if computed != signed:
+        detail = f"{what} mismatch, computed {computed}, signed {signed}"
+        raise Failed.at_checkpoint(kind, size, detail)
 
 
 def invariant_failure(state: State) -> str | None:
