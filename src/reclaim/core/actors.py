@@ -39,6 +39,7 @@ from typing import Any, Final, TypeVar
 from reclaim.core.claims import CLAIMS_ROLES
 from reclaim.core.domain import Domain, Entities, EventType, World, entity_fields, keys_of
 from reclaim.core.events import Event
+from reclaim.core.forms import ACTOR_NAME_RE, HEX64_RE
 from reclaim.core.keyids import parse_verifier_key
 from reclaim.core.payload_fields import field_names, fields_payload
 from reclaim.core.rejections import KINDS, Code, Rejection
@@ -65,8 +66,6 @@ GATEWAY_REGISTERS: Final = frozenset({"creditor", "trader"})
 #: The version of ``actor.registered`` / ``actor.key_added`` that ``decide`` writes: the first
 #: with the one-key-one-actor rule (``key_in_use``).
 KEY_RULE_VERSION: Final = 2
-_NAME_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
-_SHA256_RE: Final = re.compile(r"[0-9a-f]{64}")
 _DOCUMENT_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9._/-]{0,127}")
 
 
@@ -176,7 +175,7 @@ def check_genesis(state: ActorsState, event: Event) -> Rejection | None:
         return g
     if not g.origin or len(g.origin) > 255 or any(ch.isspace() for ch in g.origin):
         return Rejection(Code.payload_malformed, f"origin {g.origin!r}")
-    if not _NAME_RE.fullmatch(g.admin):
+    if not ACTOR_NAME_RE.fullmatch(g.admin):
         return Rejection(Code.actor_name_invalid, f"{g.admin!r}")
     parsed_admin, parsed_log = parse_verifier_key(g.admin_key), parse_verifier_key(g.log_key)
     if parsed_admin is None or parsed_log is None:
@@ -190,7 +189,7 @@ def check_genesis(state: ActorsState, event: Event) -> Rejection | None:
 
 def _check_registered(state: ActorsState, c: RegisterActor, version: int) -> Rejection | None:
     name, role = c.name, c.role
-    if not _NAME_RE.fullmatch(name):
+    if not ACTOR_NAME_RE.fullmatch(name):
         return Rejection(Code.actor_name_invalid, f"{name!r}")
     if name in state.actors:
         return Rejection(Code.actor_exists, f"{name!r}")
@@ -225,7 +224,7 @@ def _check_document(state: ActorsState, c: PublishDocument, version: int) -> Rej
         return Rejection(Code.payload_malformed, f"document {document_id!r}")
     if document_id in state.documents:
         return Rejection(Code.document_exists, f"{document_id!r}")
-    if not _SHA256_RE.fullmatch(sha256):
+    if not HEX64_RE.fullmatch(sha256):
         return Rejection(Code.document_hash_malformed, f"{sha256!r} is not 64 lower-case hex")
     return None
 

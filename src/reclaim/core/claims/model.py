@@ -11,6 +11,8 @@ from typing import Final, NamedTuple
 
 from reclaim.core.claims.codes import ACCEPTED, ClaimsCode
 from reclaim.core.domain import Entities, entity_fields, keys_of
+from reclaim.core.forms import ACTOR_NAME_RE
+from reclaim.core.forms import HEX64_RE as HEX64_RE
 from reclaim.core.limits import claim_class_length_max_chars as class_code_length_max_chars
 from reclaim.core.limits import (
     claim_id_length_max_chars,
@@ -80,10 +82,8 @@ CLAIM_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{claim_id_length
 CLASS_CODE_RE: Final = re.compile(
     f"[A-Za-z0-9][A-Za-z0-9._-]{{0,{class_code_length_max_chars - 1}}}"
 )
-#: An HMAC-SHA-256 commitment (e-mail, holder name, verified name) or a register's SHA-256.
-HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")
-#: A creditor is an actor of the log: the actor-name form of ``reclaim.core.machine``.
-CREDITOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+#: A creditor is an actor of the log: the actor-name form.
+CREDITOR_RE: Final = ACTOR_NAME_RE
 RAIL_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 PROVIDER_RE: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 REFERENCE_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")

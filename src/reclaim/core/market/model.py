@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
 from reclaim.core import limits
+from reclaim.core.forms import ACTOR_NAME_RE
 
 # Vocabularies (Backpack's names, ``../shared/api/BACKPACK.md`` §2) -------------------------------
 
@@ -75,8 +76,8 @@ USD: Final = "USD"
 NOTE_PREFIX: Final = "NOTE-"
 #: Basis points in one: fees are ``bps / 10,000`` of cash.
 BPS: Final = 10_000
-#: An actor of the log (the actor-name form of ``reclaim.core.machine``): traders, fee owners.
-ACTOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+#: An actor of the log (the actor-name form): traders, fee owners.
+ACTOR_RE: Final = ACTOR_NAME_RE
 #: ``<SERIES>_<QUOTE>``; the series part is a note series name without ``-``.
 SYMBOL_RE: Final = re.compile(r"([A-Z0-9]{1,24})_([A-Z]{3,5})")
 

@@ -25,6 +25,8 @@ from types import MappingProxyType
 from typing import Final, NamedTuple
 
 from reclaim.core.domain import Entities, entity_fields, keys_of
+from reclaim.core.forms import ACTOR_NAME_RE
+from reclaim.core.forms import HEX64_RE as HEX64_RE
 from reclaim.core.limits import (
     rail_reference_length_max_chars,
     withdrawal_id_length_max_chars,
@@ -97,10 +99,8 @@ FAILURE_REASONS: Final = frozenset(
 WITHDRAWAL_ID_RE: Final = re.compile(
     f"[A-Za-z0-9][A-Za-z0-9.-]{{0,{withdrawal_id_length_max_chars - 1}}}"
 )
-#: A creditor is an actor of the log (the actor-name form of ``reclaim.core.machine``).
-CREDITOR_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
-#: An HMAC-SHA-256 commitment of the beneficiary (IBAN, account, address), as the vault makes it.
-HEX64_RE: Final = re.compile(r"[0-9a-f]{64}")
+#: A creditor is an actor of the log (the actor-name form).
+CREDITOR_RE: Final = ACTOR_NAME_RE
 RAIL_REFERENCE_RE: Final = re.compile(
     f"[A-Za-z0-9][A-Za-z0-9._:/-]{{0,{rail_reference_length_max_chars - 1}}}"
 )
