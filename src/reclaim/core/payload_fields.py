@@ -9,9 +9,9 @@ A payload of the wrong shape raises ``PayloadError``; the callers turn it into t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from reclaim.core import limits
 from reclaim.core.types import JsonValue
@@ -64,3 +64,21 @@ def integer(p: Mapping[str, object], name: str) -> int:
     if not limits.integer_min <= number <= limits.integer_max:
         raise PayloadError(f"{name} is outside the signed 64-bit range")
     return number
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def decode_items(
+    items: list[JsonValue], decode: Callable[[JsonValue], T], malformed: Callable[[int, str], R]
+) -> list[T] | R:
+    """Every item of a logged list through ``decode``, or ``malformed(index, reason)`` of the
+    first one it refuses (a ``PayloadError``): the ladder's ``payload_malformed`` at that item."""
+    decoded: list[T] = []
+    for index, item in enumerate(items):
+        try:
+            decoded.append(decode(item))
+        except PayloadError as exc:
+            return malformed(index, str(exc))
+    return decoded

@@ -33,8 +33,10 @@ Shapes (version 1):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Final, TypeVar
 
+from reclaim.core import payload_fields
 from reclaim.core.claims.codes import ClaimsRejection, EventCode
 from reclaim.core.claims.model import (
     Amendment,
@@ -195,13 +197,8 @@ def decode_items(
 ) -> list[T] | ClaimsRejection:
     """Every item of a logged list through ``decode``, or ``payload_malformed`` at the first
     one it refuses."""
-    decoded: list[T] = []
-    for index, item in enumerate(items):
-        try:
-            decoded.append(decode(item))
-        except PayloadError as exc:
-            return ClaimsRejection(EventCode.payload_malformed, index, str(exc))
-    return decoded
+    malformed = partial(ClaimsRejection, EventCode.payload_malformed)
+    return payload_fields.decode_items(items, decode, malformed)
 
 
 def items_of(payload: Mapping[str, JsonValue], name: str, extra: frozenset[str]) -> list[JsonValue]:

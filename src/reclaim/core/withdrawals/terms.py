@@ -5,6 +5,7 @@ ledger's accounts, the decision of ``SetFees`` and the check of a logged event.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from reclaim.core import limits
 from reclaim.core.ledger import (
@@ -14,6 +15,7 @@ from reclaim.core.limits import fee_terms_per_event_max as terms_per_event_max
 from reclaim.core.limits import (
     withdrawal_timeout_max_seconds,
 )
+from reclaim.core.payload_fields import decode_items
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import (
     EventCode,
@@ -116,12 +118,10 @@ def check_fees(
         raise PayloadError("terms is not a non-empty list")
     if len(items) > terms_per_event_max:
         return WithdrawalsRejection(EventCode.batch_too_large, None, f"{len(items)} rails")
-    terms: list[RailTerms] = []
-    for index, item in enumerate(items):
-        try:
-            terms.append(terms_from_payload(item))
-        except PayloadError as exc:
-            return WithdrawalsRejection(EventCode.payload_malformed, index, str(exc))
+    malformed = partial(WithdrawalsRejection, EventCode.payload_malformed)
+    terms = decode_items(items, terms_from_payload, malformed)
+    if isinstance(terms, WithdrawalsRejection):
+        return terms
     for index, code in enumerate(_terms_codes(state, ledger, tuple(terms))):
         if code is not FeesCode.ok:
             return WithdrawalsRejection(code, index, f"terms of rail {terms[index].rail!r}")
