@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from reclaim.core import actors as actors_domain
 from reclaim.core.actors import (
@@ -141,6 +141,23 @@ EVENT_TYPES: Final[Mapping[str, EventType]] = _EVENT_TYPES
 _GUARDS: Final = tuple(d.guard for d in DOMAINS)
 
 
+T = TypeVar("T")
+
+
+class _Registry(Generic[T]):
+    """A field of the actors domain's state read on the root state, read-only:
+    ``state.actors`` is ``state.registry.actors``."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, state: State, owner: type | None = None) -> T:
+        value: T = getattr(state.registry, self.name)
+        return value
+
+
 @dataclass(slots=True)
 class State(Entities):
     """The root state: the log's own counters and every sub-domain's state."""
@@ -158,29 +175,12 @@ class State(Entities):
     changed: set[str] = field(default_factory=set)
 
     # The actors domain's fields, read where the state is (the key index, the API).
-    @property
-    def origin(self) -> str:
-        return self.registry.origin
-
-    @property
-    def log_key(self) -> str:
-        return self.registry.log_key
-
-    @property
-    def actors(self) -> dict[str, Actor]:
-        return self.registry.actors
-
-    @property
-    def key_owner(self) -> dict[str, str]:
-        return self.registry.key_owner
-
-    @property
-    def public_key_holder(self) -> dict[bytes, str]:
-        return self.registry.public_key_holder
-
-    @property
-    def documents(self) -> dict[str, Document]:
-        return self.registry.documents
+    origin = _Registry[str]()
+    log_key = _Registry[str]()
+    actors = _Registry[dict[str, Actor]]()
+    key_owner = _Registry[dict[str, str]]()
+    public_key_holder = _Registry[dict[bytes, str]]()
+    documents = _Registry[dict[str, Document]]()
 
     def role_of(self, name: str) -> str | None:
         actor = self.registry.actors.get(name)
