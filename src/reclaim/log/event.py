@@ -62,13 +62,10 @@ class SignedEvent:
         """The canonical leaf bytes of this event at position ``seq``."""
         cut = self.body.rindex(_TIME_FIELD)
         sig = base64.b64encode(self.signature)
-        data = b"".join(
+        return _within_size(b"".join(
             (self.body[:cut], b',"seq":"', str(seq).encode(), b'","sig":"', sig, b'"',
              self.body[cut:])
-        )  # fmt: skip
-        if len(data) > limits.event_size_max_bytes:
-            raise EventFormatError(f"event of {len(data)} bytes is over the limit")
-        return data
+        ))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +95,7 @@ def body_fields(event: Event) -> dict[str, object]:
 
 def body_bytes(event: Event) -> bytes:
     """The canonical signed body of ``event``."""
-    data = canonical.encode(body_fields(event))
-    if len(data) > limits.event_size_max_bytes:
-        raise EventFormatError(f"event of {len(data)} bytes is over the limit")
-    return data
+    return _within_size(canonical.encode(body_fields(event)))
 
 
 def decided_body_bytes(event: Event) -> bytes:
@@ -114,7 +108,12 @@ def decided_body_bytes(event: Event) -> bytes:
     """
     fields = body_fields(event)
     fields["tv"] = str(event.version)
-    data = canonical.plain_encode(fields)
+    return _within_size(canonical.plain_encode(fields))
+
+
+def _within_size(data: bytes) -> bytes:
+    """``data`` (an event's body or leaf) if it is within ``limits.event_size_max_bytes``, else
+    ``EventFormatError``."""
     if len(data) > limits.event_size_max_bytes:
         raise EventFormatError(f"event of {len(data)} bytes is over the limit")
     return data
@@ -152,8 +151,7 @@ def verify_signature(signed: SignedEvent, key: VerifierKey) -> bool:
 
 def parse_leaf(data: bytes) -> LoggedEvent:
     """Read a leaf back; refuses bytes that are not canonical or not a v1 event."""
-    if len(data) > limits.event_size_max_bytes:
-        raise EventFormatError(f"event of {len(data)} bytes is over the limit")
+    _within_size(data)
     try:
         fields = canonical.decode(data)
     except canonical.CanonicalError as exc:
