@@ -25,7 +25,7 @@ from reclaim.adapters.codes import SqlRateLimiter
 from reclaim.adapters.db import migrate
 from reclaim.adapters.db.store import create_store_engine
 from reclaim.app.ports import RateDecision, RateRule
-from reclaim.entrypoints.api.backpack.write_tokens import WriteTokens
+from reclaim.entrypoints.api.write_tokens import WriteTokens
 
 NOW = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
 RULE = RateRule("signed_writes", 10, 600)

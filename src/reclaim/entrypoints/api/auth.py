@@ -95,6 +95,7 @@ from reclaim.entrypoints.api.problems import (
     SignatureMissingError,
     TimestampOutsideWindowError,
 )
+from reclaim.entrypoints.api.write_tokens import WriteTokens
 
 #: Where a route names its instruction: ``openapi_extra={"x-instruction": ...}``.
 INSTRUCTION_KEY: Final = "x-instruction"
@@ -290,11 +291,12 @@ def install(app: FastAPI) -> None:
 
 
 def limit_signed_writes(app: FastAPI, limiter: RateLimiter) -> None:
-    """Rate-limit ``app``'s signed writes per actor with ``limiter`` (module doc)."""
+    """Rate-limit ``app``'s signed writes per actor with ``limiter`` (module doc), concurrent
+    writes' tokens taken together (``WriteTokens``: one transaction for all of them)."""
     install(app)
     authenticator = app.state.authenticator
     assert isinstance(authenticator, Authenticator)
-    authenticator.limiter = limiter
+    authenticator.limiter = limiter if isinstance(limiter, WriteTokens) else WriteTokens(limiter)
 
 
 async def authenticate(request: Request) -> RequestMark:

@@ -47,7 +47,6 @@ from reclaim.app.market import MarketService
 from reclaim.entrypoints.api import auth
 from reclaim.entrypoints.api.backpack import errors, routes, streams
 from reclaim.entrypoints.api.backpack.signing import Verifier
-from reclaim.entrypoints.api.backpack.write_tokens import WriteTokens
 
 
 def install(app: FastAPI) -> None:
@@ -59,9 +58,8 @@ def install(app: FastAPI) -> None:
     service = MarketService(log)
     app.state.market = service
     authenticator = app.state.authenticator
-    limiter = getattr(authenticator, "limiter", None)
-    tokens = None if limiter is None else WriteTokens(limiter)  # one transaction per batch
-    app.state.backpack_verifier = Verifier(log, tokens)
+    # the signed-write buckets of the app's other signed routes, gathered (auth.WriteTokens)
+    app.state.backpack_verifier = Verifier(log, getattr(authenticator, "limiter", None))
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(streams.router)

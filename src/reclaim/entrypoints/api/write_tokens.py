@@ -1,12 +1,14 @@
 """Group commit for the signed-write rate limit: concurrent requests take their tokens together.
 
 Every signed write takes one token of ``auth.SIGNED_WRITES`` for its actor before it submits its
-command (``signing.Verifier``). The buckets live in the database (``SqlRateLimiter``: shared by
-every process), so one token is one write transaction — one lock and one fsync. Taken one
-request at a time, 32 concurrent orders were 32 transactions queueing on SQLite's write lock
-with the log writer's append, each waiter polling with SQLite's busy handler (sleeps of 1, 2, 5
-… 100 ms, unfair: a waiter can lose many rounds), which gave the order route a p99 of about one
-second under load at half the server's capacity (issue 11's benchmark).
+command (``auth.Authenticator`` for the API's own signed routes, ``backpack.signing.Verifier``
+for Backpack's; ``auth.limit_signed_writes`` gives both this one ``WriteTokens``). The buckets
+live in the database (``SqlRateLimiter``: shared by every process), so one token is one write
+transaction — one lock. Taken one request at a time, 32 concurrent orders were 32 transactions
+queueing on SQLite's write lock with the log writer's append, each waiter polling with SQLite's
+busy handler (sleeps of 1, 2, 5 … 100 ms, unfair: a waiter can lose many rounds), which gave the
+order route a p99 of about one second under load at half the server's capacity (issue 11's
+benchmark).
 
 ``WriteTokens`` gathers them as the log service gathers commands: the first caller becomes the
 *leader* and takes, in one ``acquire_many`` call (one transaction), every request queued by then;
