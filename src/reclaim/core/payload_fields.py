@@ -8,10 +8,11 @@ A payload of the wrong shape raises ``PayloadError``; the callers turn it into t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import fields
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, ParamSpec, TypeVar
 
 from reclaim.core import limits
 from reclaim.core.types import JsonValue
@@ -82,3 +83,25 @@ def decode_items(
         except PayloadError as exc:
             return malformed(index, str(exc))
     return decoded
+
+
+P = ParamSpec("P")
+
+
+def malformed_as(
+    malformed: Callable[[str], R],
+) -> Callable[[Callable[P, R | None]], Callable[P, R | None]]:
+    """A logged event's check whose ``PayloadError`` is the refusal ``malformed(reason)``: its
+    ladder's ``payload_malformed`` of the whole event."""
+
+    def wrap(check: Callable[P, R | None]) -> Callable[P, R | None]:
+        @functools.wraps(check)
+        def checked(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            try:
+                return check(*args, **kwargs)
+            except PayloadError as exc:
+                return malformed(str(exc))
+
+        return checked
+
+    return wrap

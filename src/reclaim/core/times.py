@@ -25,3 +25,11 @@ def parse_time(text: str) -> datetime:
 
 def is_time(text: str) -> bool:
     return _TIME_RE.fullmatch(text) is not None
+
+
+def event_time(now: datetime | str) -> str:
+    """The event-time text of ``now``: a moment, formatted, or text that already is an event
+    time (``Event.time``, which saves formatting it twice)."""
+    time = now if isinstance(now, str) else format_time(now)
+    assert is_time(time), f"{time!r} is not an event time"
+    return time

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any, Final, get_args
 
 from reclaim.core import limits
@@ -44,14 +45,14 @@ from reclaim.core.claims.payloads import (
     KYC_SUBMITTED,
     LINK_CONFLICT,
     POLICY_SET,
-    PayloadError,
 )
 from reclaim.core.limits import (
     email_proofs_per_creditor_max,
     links_per_creditor_max,
     policy_history_max,
 )
-from reclaim.core.times import format_time, is_time
+from reclaim.core.payload_fields import malformed_as
+from reclaim.core.times import event_time, is_time
 from reclaim.core.types import JsonValue
 
 # decide -----------------------------------------------------------------------------------------
@@ -86,8 +87,7 @@ def decide_claims(
     ``Decision`` whose result is not ``accepted`` is a refusal recorded by its event (a link
     conflict); a ``Decision`` without events is a command already satisfied (``exists``).
     """
-    time = now if isinstance(now, str) else format_time(now)
-    assert is_time(time), f"{time!r} is not an event time"
+    event_time(now)  # asserted well-formed; no claims rung reads it
     _, decide = _DECIDES[type(command)]
     return decide(state, command)
 
@@ -112,6 +112,7 @@ _CHECKS: Final[dict[str, _Check]] = {
 assert set(_CHECKS) == set(CLAIMS_EVENT_TYPES), "every claims event type has a check"
 
 
+@malformed_as(partial(ClaimsRejection, EventCode.payload_malformed, None))
 def check_claims(
     state: ClaimsState, event_type: str, payload: Mapping[str, JsonValue], time: str
 ) -> ClaimsRejection | None:
@@ -127,10 +128,7 @@ def check_claims(
     check = _CHECKS.get(event_type)
     if check is None:
         return ClaimsRejection(EventCode.event_type_unknown, None, repr(event_type))
-    try:
-        return check(state, payload)
-    except PayloadError as exc:
-        return ClaimsRejection(EventCode.payload_malformed, None, str(exc))
+    return check(state, payload)
 
 
 # evolve -----------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ applied twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final
 
 from reclaim.core.claims.model import (
@@ -137,7 +138,7 @@ from reclaim.core.ledger.model import (
     LedgerState,
 )
 from reclaim.core.limits import lines_per_event_max
-from reclaim.core.payload_fields import PayloadError
+from reclaim.core.payload_fields import malformed_as
 from reclaim.core.types import JsonValue
 
 
@@ -244,6 +245,7 @@ def decide_distribution(
     return Decision([(event_type, payload)])
 
 
+@malformed_as(partial(DistributionRejection, C.payload_malformed, None))
 def check_distribution(
     ds: DistributionState,
     ctx: Context,
@@ -252,10 +254,7 @@ def check_distribution(
     time: str,
 ) -> DistributionRejection | None:
     """The first reason a distribution event may not follow the state at ``time``, or None."""
-    try:
-        return _CHECKS[event_type](ds, ctx, payload, time)
-    except PayloadError as exc:
-        return DistributionRejection(C.payload_malformed, None, str(exc))
+    return _CHECKS[event_type](ds, ctx, payload, time)
 
 
 _Check = Callable[

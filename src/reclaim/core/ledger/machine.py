@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, assert_never, cast
 
@@ -60,7 +61,8 @@ from reclaim.core.limits import (
     transfers_per_command_max,
 )
 from reclaim.core.money import is_asset_code
-from reclaim.core.times import format_time, is_time
+from reclaim.core.payload_fields import malformed_as
+from reclaim.core.times import event_time, format_time, is_time
 from reclaim.core.types import JsonValue
 
 _OK: Final = TransferCode.ok
@@ -91,8 +93,7 @@ def decide_ledger(
     events with ``evolve_ledger`` at the same time. Every event it returns passes
     ``check_ledger`` against ``ledger`` at that time (tests assert it).
     """
-    time = now if isinstance(now, str) else format_time(now)
-    assert is_time(time), f"{time!r} is not an event time"
+    time = event_time(now)
     match command:
         case CreateTransfers():
             return _decide_transfers(ledger, command, time)
@@ -237,6 +238,7 @@ def _assert_transfer_types(t: Transfer) -> None:
 # check ------------------------------------------------------------------------------------------
 
 
+@malformed_as(partial(LedgerRejection, EventCode.payload_malformed, None))
 def check_ledger(
     ledger: LedgerState, event_type: str, payload: Mapping[str, JsonValue], time: str
 ) -> LedgerRejection | None:
@@ -246,15 +248,12 @@ def check_ledger(
     overdraws, reuses an id, names no account, settles a settled pending, carries a wrong
     deadline, or a malformed payload — is detected here, before ``evolve_ledger``.
     """
-    try:
-        if event_type == TRANSFERS_CREATED:
-            return _check_transfers(ledger, payload, time)
-        if event_type == ACCOUNTS_OPENED:
-            return _check_accounts(ledger, payload)
-        if event_type == PENDING_EXPIRED:
-            return _check_expiry(ledger, payload, time)
-    except PayloadError as exc:
-        return LedgerRejection(EventCode.payload_malformed, None, str(exc))
+    if event_type == TRANSFERS_CREATED:
+        return _check_transfers(ledger, payload, time)
+    if event_type == ACCOUNTS_OPENED:
+        return _check_accounts(ledger, payload)
+    if event_type == PENDING_EXPIRED:
+        return _check_expiry(ledger, payload, time)
     return LedgerRejection(EventCode.event_type_unknown, None, repr(event_type))
 
 

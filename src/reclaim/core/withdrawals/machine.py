@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import assert_never
 
 from reclaim.core.claims.model import ClaimsState
 from reclaim.core.ledger import (
     LedgerState,
 )
-from reclaim.core.times import format_time, is_time
+from reclaim.core.payload_fields import malformed_as
+from reclaim.core.times import event_time, is_time
 from reclaim.core.types import JsonValue
 from reclaim.core.withdrawals.codes import (
     DestinationCode,
@@ -51,7 +53,6 @@ from reclaim.core.withdrawals.payloads import (
     FEES_SET,
     REQUEST_RULE_VERSION,
     REQUESTED_EVENT,
-    PayloadError,
     request_fields,
     settle_fields,
     terms_from_payload,
@@ -87,8 +88,7 @@ def decide_withdrawals(
     changes nothing. Every event it returns passes ``check_withdrawals`` at the same time (the
     tests assert it). A ``Decision`` without events is a command already satisfied (``exists``).
     """
-    time = now if isinstance(now, str) else format_time(now)
-    assert is_time(time), f"{time!r} is not an event time"
+    time = event_time(now)
     match command:
         case SetFees():
             return decide_fees(state, ledger, command)
@@ -109,6 +109,7 @@ def decide_withdrawals(
             assert_never(command)
 
 
+@malformed_as(partial(WithdrawalsRejection, EventCode.payload_malformed, None))
 def check_withdrawals(
     state: WithdrawalsState,
     ledger: LedgerState,
@@ -125,25 +126,22 @@ def check_withdrawals(
     replays under its old rule (no destination), but only in a log with no destination yet:
     once the log uses destinations, no request may skip them (``event_version_retired``)."""
     assert is_time(time), f"{time!r} is not an event time"
-    try:
-        if event_type == REQUESTED_EVENT:
-            fields = request_fields(payload)
-            if version < REQUEST_RULE_VERSION and state.destinations:
-                return WithdrawalsRejection(
-                    EventCode.event_version_retired, None, "this log uses destinations"
-                )
-            outcome = request_ladder(state, ledger, claims, Asked(*fields), time, version)
-            return outcome if isinstance(outcome, WithdrawalsRejection) else None
-        if event_type in DESTINATION_EVENTS:
-            return destination_ladder(state, event_type, payload)
-        if event_type in (CONFIRMED_EVENT, FAILED_EVENT):
-            second = "rail_reference" if event_type == CONFIRMED_EVENT else "reason"
-            withdrawal_id, value = settle_fields(payload, second)
-            return settle_ladder(state, ledger, event_type, withdrawal_id, value, time)
-        if event_type == FEES_SET:
-            return check_fees(state, ledger, payload)
-    except PayloadError as exc:
-        return WithdrawalsRejection(EventCode.payload_malformed, None, str(exc))
+    if event_type == REQUESTED_EVENT:
+        fields = request_fields(payload)
+        if version < REQUEST_RULE_VERSION and state.destinations:
+            return WithdrawalsRejection(
+                EventCode.event_version_retired, None, "this log uses destinations"
+            )
+        outcome = request_ladder(state, ledger, claims, Asked(*fields), time, version)
+        return outcome if isinstance(outcome, WithdrawalsRejection) else None
+    if event_type in DESTINATION_EVENTS:
+        return destination_ladder(state, event_type, payload)
+    if event_type in (CONFIRMED_EVENT, FAILED_EVENT):
+        second = "rail_reference" if event_type == CONFIRMED_EVENT else "reason"
+        withdrawal_id, value = settle_fields(payload, second)
+        return settle_ladder(state, ledger, event_type, withdrawal_id, value, time)
+    if event_type == FEES_SET:
+        return check_fees(state, ledger, payload)
     return WithdrawalsRejection(EventCode.event_type_unknown, None, repr(event_type))
 
 
