@@ -48,7 +48,9 @@ from reclaim.core.market.model import Cancelled, Market, Placement, Side
 AVAILABLE_PURPOSE: Final = "creditor_available"
 ESCROW_PURPOSE: Final = "market_clearing"
 TRADE: Final = "trade"
-_D: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
+#: The flags of every account the market opens: a holder's cash and an escrow never go below
+#: zero.
+NO_OVERDRAFT: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
 
 
 class Moves(NamedTuple):
@@ -80,14 +82,14 @@ def available_id(owner: str, asset: str) -> str:
 
 
 def available_account(owner: str, asset: str) -> Account:
-    return Account.of(owner, asset, AVAILABLE_PURPOSE, _D)
+    return Account.of(owner, asset, AVAILABLE_PURPOSE, NO_OVERDRAFT)
 
 
 def listing_accounts(market: Market) -> tuple[Account, ...]:
     """The market's two escrow accounts (opened when it is listed)."""
     owner = escrow_owner(market)
     return tuple(
-        Account.of(owner, asset, ESCROW_PURPOSE, _D)
+        Account.of(owner, asset, ESCROW_PURPOSE, NO_OVERDRAFT)
         for asset in (market.quote_asset, market.base_asset)
     )
 

@@ -62,7 +62,6 @@ from reclaim.core.notes.codes import (
     NotesRejection,
     PassCode,
     SeriesCode,
-    kind,
 )
 from reclaim.core.notes.machine import (
     Conversion,
@@ -127,7 +126,6 @@ __all__ = [
     "assert_invariants",
     "decide",
     "evolve",
-    "kind",
     "last_transfer_date",
     "makes_record_date",
     "notes_for_admitted",

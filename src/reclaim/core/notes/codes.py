@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final
 
+from reclaim.core.domain import CodedRejection
 from reclaim.core.kinds import B, C, F, Kind, N, kind_table, refusal_kind
 
 
@@ -165,21 +165,13 @@ KINDS: Final[Mapping[NotesCode, Kind]] = kind_table(
 )
 
 
-def kind(code: NotesCode) -> Kind:
-    """The kind of a refusal (``AssertionError`` for an accepted answer: a bug)."""
-    return refusal_kind(KINDS, code)
+class NotesRejection(CodedRejection[NotesCode]):
+    """A refused command or logged event: the code and why (``position`` is ``None``: a notes
+    command is one item)."""
 
-
-@dataclass(frozen=True, slots=True)
-class NotesRejection:
-    code: NotesCode
-    detail: str
-    #: The item of a batch it concerns (never: notes commands are one item each).
-    position: int | None = None
+    __slots__ = ()
 
     @property
     def kind(self) -> Kind:
-        return kind(self.code)
-
-    def __str__(self) -> str:
-        return f"{self.code.name}: {self.detail}"
+        """The kind of the refusal (``AssertionError`` for an accepted answer: a bug)."""
+        return refusal_kind(KINDS, self.code)

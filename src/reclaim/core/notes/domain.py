@@ -40,7 +40,6 @@ from reclaim.core.domain import Domain, EventType, Payload, World
 from reclaim.core.events import Event
 from reclaim.core.ledger.effects import LedgerRefused
 from reclaim.core.ledger.model import (
-    DEBITS_MUST_NOT_EXCEED_CREDITS,
     Account,
     CreateTransfers,
     OpenAccounts,
@@ -52,9 +51,11 @@ from reclaim.core.market.machine import MarketState
 from reclaim.core.market.model import Fill
 from reclaim.core.market.settlement import (
     AVAILABLE_PURPOSE,
+    NO_OVERDRAFT,
     Moves,
     apply_moves,
     available_account,
+    available_id,
     check_moves,
 )
 from reclaim.core.notes.codes import KINDS, GuardCode, NotesRejection, PassCode
@@ -85,8 +86,6 @@ from reclaim.core.rejections import Code
 USD: Final = "USD"
 ISSUING_PURPOSE: Final = "holding_entity"
 NOTE_PREFIX: Final = "NOTE-"
-#: A holder's cash account, opened by a pass-through when missing (``available_account``).
-AVAILABLE_FLAGS: Final = frozenset({DEBITS_MUST_NOT_EXCEED_CREDITS})
 
 
 class Decided(NamedTuple):
@@ -189,8 +188,8 @@ def _split(ns: NotesState, event: PassedThrough, decision: NotesDecision) -> Spl
         owners, amounts = [owners[i] for i in paid], [amounts[i] for i in paid]
     ids = list(map(f"pt:{event.sequence}:".__add__, map(str, paid)))
     return Split(
-        account_id(holder, USD, "creditor_available"), USD, "distribution",
-        {"distribution": event.round_id}, AVAILABLE_PURPOSE, AVAILABLE_FLAGS,
+        available_id(holder, USD), USD, "distribution",
+        {"distribution": event.round_id}, AVAILABLE_PURPOSE, NO_OVERDRAFT,
         ids, owners, amounts,
     )  # fmt: skip
 
@@ -218,7 +217,7 @@ def _decided(ns: NotesState, world: World, command: NotesCommand, time: str
         return decision
     refused = _check_ledger(ns, world, decision, time)
     if refused is not None:
-        return NotesRejection(_ledger_code(decision.event), str(refused))
+        return NotesRejection(_ledger_code(decision.event), None, str(refused))
     return decision
 
 
@@ -251,12 +250,12 @@ def _check(ns: NotesState, world: World, event: Event) -> NotesRejection | None:
     try:
         logged = from_payload(event.type, event.payload, world.events, event.time)
     except PayloadError as exc:
-        return NotesRejection(GuardCode.payload_malformed, str(exc))
+        return NotesRejection(GuardCode.payload_malformed, None, str(exc))
     decision = _decided(ns, world, command_of(logged), event.time)
     if isinstance(decision, NotesRejection):
         return decision
     if decision.event != logged:
-        return NotesRejection(GuardCode.payload_malformed, "not what its command decides")
+        return NotesRejection(GuardCode.payload_malformed, None, "not what its command decides")
     return None
 
 
@@ -292,7 +291,7 @@ def _invariants(ns: NotesState, world: World, full: bool) -> None:
         posted = {
             a.owner: a.credit_balance_minor
             for a in world.ledger.accounts.values()
-            if a.asset == series.asset and a.purpose == "creditor_available"
+            if a.asset == series.asset and a.purpose == AVAILABLE_PURPOSE
             and a.credit_balance_minor
         }  # fmt: skip
         assert posted == expected, (name, posted, expected)
@@ -335,7 +334,7 @@ def _guard(item: object) -> NotesRejection | None:
     if found is None:
         return None
     detail = f"{found!r}: note accounts and notes move only with notes and market events"
-    return NotesRejection(GuardCode.note_transfer_reserved, detail)
+    return NotesRejection(GuardCode.note_transfer_reserved, None, detail)
 
 
 DOMAIN: Final[Domain[NotesState]] = Domain(

@@ -172,7 +172,7 @@ def _define(
     if code is SeriesCode.exists:
         return NotesDecision(None)
     if code is not SeriesCode.ok:
-        return NotesRejection(code, f"series {s.series!r}: {code.name}")
+        return NotesRejection(code, None, f"series {s.series!r}: {code.name}")
     return NotesDecision(SeriesDefined(sequence, time, s))
 
 
@@ -180,7 +180,7 @@ def _convert(
     state: NotesState, ctx: NotesContext, c: ConvertClaim, sequence: int, time: str
 ) -> NotesDecision | NotesRejection:
     def no(code: ConvertCode, detail: str) -> NotesRejection:
-        return NotesRejection(code, f"claim {c.claim_id!r}: {detail}")
+        return NotesRejection(code, None, f"claim {c.claim_id!r}: {detail}")
 
     if not isinstance(c.claim_id, str) or not CLAIM_ID_RE.fullmatch(c.claim_id):
         return no(ConvertCode.claim_id_malformed, "malformed id")
@@ -224,7 +224,7 @@ def _pass(
     state: NotesState, ctx: NotesContext, p: PassThrough, sequence: int, time: str
 ) -> NotesDecision | NotesRejection:
     def no(code: PassCode, detail: str) -> NotesRejection:
-        return NotesRejection(code, f"round {p.round_id!r}: {detail}")
+        return NotesRejection(code, None, f"round {p.round_id!r}: {detail}")
 
     if not isinstance(p.round_id, str) or not ROUND_ID_RE.fullmatch(p.round_id):
         return no(PassCode.round_id_malformed, "malformed round id")
