@@ -81,6 +81,24 @@ def started(
         opened.close()
 
 
+def proof_of(
+    data_dir: Path | None,
+    database_url: str | None,
+    make: Callable[[bootstrap.Container], T],
+    refused: type[Exception] | tuple[type[Exception], ...],
+) -> T:
+    """The proof ``make`` reads from the command's container (closed after); a request it
+    ``refused`` is printed ("no proof: why") and exits 1."""
+    opened = open_container(data_dir, database_url)
+    try:
+        return make(opened)
+    except refused as exc:
+        err.print(f"[red]no proof:[/] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        opened.close()
+
+
 def exactly_one(path: Path | None, shipped: bool, choices: str) -> None:
     """Exit 2 unless exactly one of a file and a shipped example (``choices`` names both) was
     given."""

@@ -25,6 +25,7 @@ from reclaim.entrypoints.cli.common import (
     console,
     err,
     open_container,
+    proof_of,
 )
 from reclaim.entrypoints.cli.log import parse_vkey
 from reclaim.log.checkpoint import CheckpointError
@@ -77,14 +78,8 @@ def liabilities_proof(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Export one creditor's proof from the latest snapshot (for `reclaim verify-liabilities`)."""
-    opened = open_container(data_dir, database_url)
-    try:
-        proof = opened.liabilities.proof(account, asset)
-    except (NoSnapshotError, LiabilityNotFoundError) as exc:
-        err.print(f"[red]no proof:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from exc
-    finally:
-        opened.close()
+    proof = proof_of(data_dir, database_url, lambda c: c.liabilities.proof(account, asset),
+                     (NoSnapshotError, LiabilityNotFoundError))  # fmt: skip
     data = proof_to_json(proof)
     if out is None:
         sys.stdout.write(data.decode() + "\n")

@@ -31,6 +31,7 @@ from reclaim.entrypoints.cli.common import (
     err,
     open_container,
     progress,
+    proof_of,
     settings,
 )
 from reclaim.log.keys import KeyFormatError, VerifierKey
@@ -118,14 +119,8 @@ def prove(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Print an inclusion proof of event SEQ that anyone can check with `reclaim check-proof`."""
-    opened = open_container(data_dir, database_url)
-    try:
-        document = inclusion_proof_document(opened.store, seq)
-    except ProofRequestError as exc:
-        err.print(f"[red]no proof:[/] {exc}")
-        raise typer.Exit(1) from exc
-    finally:
-        opened.close()
+    document = proof_of(data_dir, database_url, lambda c: inclusion_proof_document(c.store, seq),
+                        ProofRequestError)  # fmt: skip
     text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if out is None:
         sys.stdout.write(text)
