@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -339,14 +340,20 @@ async def account(request: Request) -> JSONResponse:
 
 def _find_open(service: MarketService, trader: str, params: Mapping[str, Value]) -> OrderRecord:
     m = market_of(service, _text(params, "symbol"))
-    order_id = shapes.order_id_of(params.get("orderId"))
-    client_id = shapes.client_id_of(params.get("clientId"))
-    if (order_id is None) == (client_id is None):
-        raise bad_request("INVALID_CLIENT_REQUEST", "Specify exactly one of orderId and clientId")
+    order_id, client_id = _order_named(params)
     for o in service.open_orders(trader, m.symbol):
         if o.order_id == order_id or (client_id is not None and o.request.client_id == client_id):
             return o
     raise BackpackError(404, "RESOURCE_NOT_FOUND", "Order not found")
+
+
+def _order_named(params: Mapping[str, Value]) -> tuple[int | None, int | None]:
+    """The order a request names: by its ``orderId`` or its ``clientId``, exactly one."""
+    order_id = shapes.order_id_of(params.get("orderId"))
+    client_id = shapes.client_id_of(params.get("clientId"))
+    if (order_id is None) == (client_id is None):
+        raise bad_request("INVALID_CLIENT_REQUEST", "Specify exactly one of orderId and clientId")
+    return order_id, client_id
 
 
 def _text(params: Mapping[str, Value], name: str) -> str | None:
@@ -406,16 +413,26 @@ async def execute_order(request: Request) -> JSONResponse:
     return ok(await blocking(execute))
 
 
-async def signed_body_of(
-    request: Request, instruction: str, body: Any
-) -> tuple[Verified, dict[str, Value]]:
-    """The verified signature of a JSON object body; its mark held for the command the route
-    submits."""
-    params = params_of_body(body)
+@dataclass(frozen=True, slots=True)
+class SignedOnMarket:
+    """A verified JSON object body and the market its ``symbol`` names."""
+
+    verified: Verified
+    params: dict[str, Value]
+    service: MarketService
+    market: mk.Market
+
+
+async def signed_on_market(request: Request, instruction: str) -> SignedOnMarket:
+    """The verified signature of a JSON object body, its mark held for the command the route
+    submits, and the market it names (404 if there is none)."""
+    params = params_of_body(await _body(request))
     verifier = verifier_of(request)
     verified = await blocking(lambda: verifier.verify(request, instruction, params))
     signed_requests.hold(verified.mark)
-    return verified, params
+    service = service_of(request)
+    m = await blocking(lambda: market_of(service, _text(params, "symbol")))
+    return SignedOnMarket(verified, params, service, m)
 
 
 @router.post("/api/v1/orders")
@@ -454,17 +471,11 @@ async def execute_orders(request: Request) -> JSONResponse:
 
 @router.delete("/api/v1/order")
 async def cancel_order(request: Request) -> JSONResponse:
-    body = await _body(request)
-    verified, params = await signed_body_of(request, "orderCancel", body)
-    service = service_of(request)
-    m = await blocking(lambda: market_of(service, _text(params, "symbol")))
-    order_id = shapes.order_id_of(params.get("orderId"))
-    client_id = shapes.client_id_of(params.get("clientId"))
-    if (order_id is None) == (client_id is None):
-        raise bad_request("INVALID_CLIENT_REQUEST", "Specify exactly one of orderId and clientId")
-    answer = await blocking(
-        lambda: service.cancel(verified.actor, m.symbol, order_id, client_id, verified.signed)
-    )
+    signed = await signed_on_market(request, "orderCancel")
+    verified, service = signed.verified, signed.service
+    order_id, client_id = _order_named(signed.params)
+    answer = await blocking(lambda: service.cancel(verified.actor, signed.market.symbol, order_id,
+                                                   client_id, verified.signed))  # fmt: skip
     if isinstance(answer, Refusal):
         raise shapes.refusal_error(answer)
     return ok(_rendered(service, answer)[0])
@@ -472,16 +483,14 @@ async def cancel_order(request: Request) -> JSONResponse:
 
 @router.delete("/api/v1/orders")
 async def cancel_orders(request: Request) -> JSONResponse:
-    body = await _body(request)
-    verified, params = await signed_body_of(request, "orderCancelAll", body)
-    service = service_of(request)
-    m = await blocking(lambda: market_of(service, _text(params, "symbol")))
-    kind = params.get("orderType")
+    signed = await signed_on_market(request, "orderCancelAll")
+    verified, service, symbol = signed.verified, signed.service, signed.market.symbol
+    kind = signed.params.get("orderType")
     if kind not in (None, "RestingLimitOrder", "ConditionalOrder"):
         raise bad_request("INVALID_CLIENT_REQUEST", f"Invalid orderType {kind!r}")
     if kind == "ConditionalOrder":  # none rest here: nothing to cancel
         return ok([])
-    answer = await blocking(lambda: service.cancel_all(verified.actor, m.symbol, verified.signed))
+    answer = await blocking(lambda: service.cancel_all(verified.actor, symbol, verified.signed))
     if isinstance(answer, Refusal):
         if answer.code == "none_resting":
             return ok([])
