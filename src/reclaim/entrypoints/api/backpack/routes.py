@@ -522,12 +522,26 @@ def _sorted(items: list[_T], request: Request) -> list[_T]:
     return list(reversed(items)) if direction == "Asc" else items
 
 
+@dataclass(frozen=True, slots=True)
+class _History:
+    """A signed history query and what it filters by: a market, an order (either may be absent)."""
+
+    verified: Verified
+    service: MarketService
+    symbol: str | None
+    order_id: int | None
+
+
+async def _history(request: Request, instruction: str) -> _History:
+    verified = await signed_query(request, instruction)
+    return _History(verified, service_of(request), query_text(request, "symbol"),
+                    shapes.order_id_of(query_text(request, "orderId")))  # fmt: skip
+
+
 @router.get("/wapi/v1/history/fills")
 async def fills(request: Request) -> JSONResponse:
-    verified = await signed_query(request, "fillHistoryQueryAll")
-    service = service_of(request)
-    symbol = query_text(request, "symbol")
-    order_id = shapes.order_id_of(query_text(request, "orderId"))
+    query = await _history(request, "fillHistoryQueryAll")
+    service, symbol, order_id = query.service, query.symbol, query.order_id
     start, end = query_ms(request, "from"), query_ms(request, "to")
     limit, offset = _page(request)
     fill_type = query_text(request, "fillType")
@@ -535,7 +549,7 @@ async def fills(request: Request) -> JSONResponse:
                          "Liquidation", "CollateralConversion",
                          "CollateralConversionAndSpotLiquidation"):  # fmt: skip
         raise bad_request("INVALID_CLIENT_REQUEST", f"Invalid fillType {fill_type!r}")
-    found = await blocking(lambda: service.fills(verified.actor))
+    found = await blocking(lambda: service.fills(query.verified.actor))
     if fill_type not in (None, "User"):
         found = []  # no system fills here: every fill is a trader's own
     chosen = [
@@ -552,13 +566,11 @@ async def fills(request: Request) -> JSONResponse:
 
 @router.get("/wapi/v1/history/orders")
 async def order_history(request: Request) -> JSONResponse:
-    verified = await signed_query(request, "orderHistoryQueryAll")
-    service = service_of(request)
-    symbol = query_text(request, "symbol")
-    order_id = shapes.order_id_of(query_text(request, "orderId"))
+    query = await _history(request, "orderHistoryQueryAll")
     limit, offset = _page(request)
-    found = await blocking(lambda: service.order_history(verified.actor, symbol))
-    chosen = [o for o in found if order_id is None or o.order_id == order_id]
+    service = query.service
+    found = await blocking(lambda: service.order_history(query.verified.actor, query.symbol))
+    chosen = [o for o in found if query.order_id is None or o.order_id == query.order_id]
     chosen = _sorted(chosen, request)[offset : offset + limit]
     return ok(_rendered(service, chosen, history=True))
 
