@@ -289,3 +289,23 @@ def test_every_code_has_a_kind() -> None:
     assert not set(KINDS) & ACCEPTED
     assert KINDS[ConvertCode.claim_disputed].value == "conflict"
     assert KINDS[ConvertCode.kyc_not_verified].value == "forbidden"
+
+
+def test_every_estate_a_register_can_name_can_have_a_series() -> None:
+    """A register's ``estate_id`` may hold ``.`` and ``_`` and 63 characters; a series' terms
+    take the same form (they once took only ``[a-z0-9-]``, up to 32: such an estate's claims
+    could never be converted)."""
+    from reclaim.core.claims.model import ESTATE_ID_RE
+
+    class Known(Ctx):
+        def estate_classes(self, name: str) -> frozenset[str] | None:
+            return frozenset({"5A"}) if ESTATE_ID_RE.fullmatch(name) else None
+
+    for estate in ("ftx.trading_ltd", "e" * 63):
+        assert ESTATE_ID_RE.fullmatch(estate), "a register may name it"
+        d = Book(Known()).run(DefineSeries(replace(SERIES, series="OTHER5A", estate=estate)))
+        assert code_of(d) is None, estate
+        assert isinstance(d, NotesDecision)
+        assert d.event is not None, "a series defined"
+    too_long = Book(Known()).run(DefineSeries(replace(SERIES, estate="e" * 64)))
+    assert code_of(too_long) is SeriesCode.estate_malformed

@@ -12,6 +12,7 @@ from typing import Final, NamedTuple
 from reclaim.core.claims.codes import ACCEPTED, ClaimsCode
 from reclaim.core.domain import Entities, entity_fields, keys_of
 from reclaim.core.forms import ACTOR_NAME_RE
+from reclaim.core.forms import ESTATE_ID_RE as ESTATE_ID_RE
 from reclaim.core.forms import HEX64_RE as HEX64_RE
 from reclaim.core.limits import claim_class_length_max_chars as class_code_length_max_chars
 from reclaim.core.limits import (
@@ -76,7 +77,6 @@ KYC_REASONS: Final = frozenset(
     }
 )
 
-ESTATE_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 #: A claim id or customer code; claim ids are ledger references too (``ledger.model.REF_RE``).
 CLAIM_ID_RE: Final = re.compile(f"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{claim_id_length_max_chars - 1}}}")
 CLASS_CODE_RE: Final = re.compile(

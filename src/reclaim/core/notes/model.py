@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple, Protocol
 
-from reclaim.core.forms import ACTOR_NAME_RE
+from reclaim.core.forms import ACTOR_NAME_RE, ESTATE_ID_RE
 
 #: Cents of admitted face value per note unit.
 FACE_MINOR_PER_NOTE: Final = 1
@@ -21,7 +21,7 @@ FACE_MINOR_PER_NOTE: Final = 1
 SERIES_RE: Final = re.compile(r"[A-Z0-9]{1,24}")
 #: A creditor or holding entity: the actor-name form.
 ACTOR_RE: Final = ACTOR_NAME_RE
-ESTATE_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+ESTATE_RE: Final = ESTATE_ID_RE  # the claims register's form: every estate can have a series
 CLASS_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,15}")
 CLAIM_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 ROUND_ID_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
