@@ -77,13 +77,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reclaim.adapters.db import tables
 from reclaim.adapters.db.transactions import (
     epoch_us,
-    insert_ignore,
     parse_stamp,
     stamp,
     transaction,
@@ -348,6 +347,21 @@ def _unb64url(text: str) -> bytes | None:
         return None
 
 
+# The rate limiter's statements, built once: every signed write runs them, and SQLAlchemy then
+# compiles each once instead of building and hashing new statement objects per request.
+_BUCKETS: Final = tables.rate_limits
+_NEW_BUCKET: Final = {  # INSERT ... ON CONFLICT DO NOTHING, per dialect
+    "sqlite": sqlite.insert(_BUCKETS).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(_BUCKETS).on_conflict_do_nothing(),
+}
+_LOCK_BUCKET: Final = (
+    select(_BUCKETS.c.tat_us).where(_BUCKETS.c.key == bindparam("k")).with_for_update()
+)
+_MOVE_BUCKET: Final = (
+    update(_BUCKETS).where(_BUCKETS.c.key == bindparam("k")).values(tat_us=bindparam("tat_us"))
+)
+
+
 class SqlRateLimiter:
     """The ``RateLimiter`` port: GCRA buckets in ``rate_limits``, shared by every process."""
 
@@ -380,23 +394,20 @@ class SqlRateLimiter:
         for rule, _, _ in requests:
             assert _PURPOSE.fullmatch(rule.name), f"not a rule name: {rule.name!r}"
         keys = [self._key(rule, identifier) for rule, identifier, _ in requests]
-        buckets = tables.rate_limits
         with transaction(self._engine, write=True, durable=False) as connection:
+            new_bucket = _NEW_BUCKET[connection.dialect.name]
             tats: dict[str, int] = {}
             for key, now in sorted(zip(keys, [r[2] for r in requests], strict=True)):
                 if key not in tats:
-                    insert_ignore(connection, buckets, {"key": key, "tat_us": epoch_us(now)})
-                    locked = select(buckets.c.tat_us).where(buckets.c.key == key)
-                    tats[key] = int(connection.execute(locked.with_for_update()).scalar_one())
+                    connection.execute(new_bucket, {"key": key, "tat_us": epoch_us(now)})
+                    tats[key] = int(connection.execute(_LOCK_BUCKET, {"k": key}).scalar_one())
             stored = dict(tats)
             decisions = [
                 _gcra_step(tats, key, *request) for key, request in zip(keys, requests, strict=True)
             ]
-            for key, tat_us in tats.items():
-                if tat_us != stored[key]:
-                    connection.execute(
-                        update(buckets).where(buckets.c.key == key).values(tat_us=tat_us)
-                    )
+            moved = [{"k": key, "tat_us": tat} for key, tat in tats.items() if tat != stored[key]]
+            if moved:
+                connection.execute(_MOVE_BUCKET, moved)
         return decisions
 
     def prune(self, now: datetime, limit: int = limits.prune_batch_max) -> int:

@@ -61,7 +61,16 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, Final
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -92,6 +101,11 @@ _SQLITE_WAL_CHECKPOINT_PAGES: Final = 10_000
 _HEAD_SIZE: Final = select(tables.log_head.c.size).where(tables.log_head.c.id == 1)
 _HEAD_SIZE_LOCKED: Final = _HEAD_SIZE.with_for_update()
 _SET_HEAD_SIZE: Final = tables.log_head.update().where(tables.log_head.c.id == 1)
+#: Asked before every signed request (replay after a restart): built once, so that SQLAlchemy
+#: compiles it once rather than building and hashing a new statement per request.
+_REQUEST_SEEN: Final = select(tables.request_signatures.c.digest).where(
+    tables.request_signatures.c.digest == bindparam("digest")
+)
 
 
 def open_store(url: str) -> SqlEventStore:
@@ -332,10 +346,8 @@ class SqlEventStore:
         return AppendResult(first, frontier.size, frontier.root())
 
     def request_seen(self, digest: bytes) -> bool:
-        marks = tables.request_signatures
         with self._transaction() as connection:
-            found = connection.execute(select(marks.c.digest).where(marks.c.digest == digest))
-            return found.first() is not None
+            return connection.execute(_REQUEST_SEEN, {"digest": digest}).first() is not None
 
     def prune_request_marks(self, before_ms: int) -> int:
         marks = tables.request_signatures
