@@ -16,7 +16,9 @@ Baseline, measured in the same run: a hello-world FastAPI app (``GET /`` → ``{
 under uvicorn started the same way (its own process, loopback, ``log_level="info"`` as serve)
 and driven by the same clients. Printed: requests/s, p50 and p99 latency of both with the
 clients sending as fast as they are answered (closed loop: latency there is mostly queueing),
-the ratio of requests/s (target ≥ 0.5), then the orders again paced at half hello-world's rate
+the ratio of requests/s (target ≥ 0.5), each server's CPU time per request in the closed-loop run
+(from ``/proc``, with its child processes: what the order path costs, whatever the clients do),
+then the orders again paced at half hello-world's rate
 (each request sent at its scheduled time) with their p50 and p99 (target p99 ≤ 50 ms). The
 clients share the machine's two cores with the server: on a shared 2-core host the figures are
 what they are.
@@ -189,6 +191,28 @@ async def _drive(
     return count / elapsed, latencies
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and of its live children (the server's
+    signing process), from ``/proc``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _measured(process: subprocess.Popen[bytes], run: Any) -> tuple[Any, float]:
+    """``run()``'s result and the CPU seconds ``process`` (with its children) spent during it."""
+    before = _cpu_seconds(process.pid)
+    result = run()
+    return result, _cpu_seconds(process.pid) - before
+
+
 def _p(latencies: list[float], q: float) -> float:
     return statistics.quantiles(latencies, n=100)[int(q) - 1]
 
@@ -209,7 +233,9 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{hello_port}"
             asyncio.run(_drive(base, WARMUP, False, 0))
-            hello_rate, hello_ms = asyncio.run(_drive(base, ORDERS, False, 0))
+            (hello_rate, hello_ms), hello_cpu = _measured(
+                hello, lambda: asyncio.run(_drive(base, ORDERS, False, 0))
+            )
         finally:
             _stop(hello)
         command = [sys.executable, "-m", "reclaim", "serve", "--port", str(serve_port),
@@ -218,7 +244,9 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{serve_port}"
             asyncio.run(_drive(base, WARMUP, True, 1))
-            rate, ms = asyncio.run(_drive(base, ORDERS, True, 1 + WARMUP))
+            (rate, ms), serve_cpu = _measured(
+                serve, lambda: asyncio.run(_drive(base, ORDERS, True, 1 + WARMUP))
+            )
             paced = TARGET_RATIO * hello_rate
             paced_rate, paced_ms = asyncio.run(
                 _drive(base, ORDERS // 2, True, 1 + WARMUP + ORDERS, rate=paced)
@@ -235,7 +263,9 @@ def main() -> None:
         f"{rate:,.0f} requests/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms vs hello-world"
         f" {hello_rate:,.0f} requests/s, p50 {_p(hello_ms, 50):.1f} ms,"
         f" p99 {_p(hello_ms, 99):.1f} ms; paced at {TARGET_RATIO} of its rate"
-        f" ({paced_rate:,.0f} requests/s): p50 {_p(paced_ms, 50):.1f} ms, p99 {paced_p99:.1f} ms"
+        f" ({paced_rate:,.0f} requests/s): p50 {_p(paced_ms, 50):.1f} ms, p99 {paced_p99:.1f} ms;"
+        f" server CPU per request {serve_cpu / ORDERS * 1000:.2f} ms vs hello-world"
+        f" {hello_cpu / ORDERS * 1000:.2f} ms (the server and its signing process)"
         f" (target ≥ {TARGET_RATIO} of its rate, p99 ≤ {TARGET_P99_MS:.0f} ms at that rate)",
         ratio,
         "higher is better",
