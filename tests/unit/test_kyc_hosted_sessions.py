@@ -7,6 +7,7 @@ loopback), the request the adapter signs, each provider answer mapped to its err
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -26,6 +27,7 @@ from reclaim.adapters.kyc import (
 )
 from reclaim.app.ports import KycProviderRefused, KycProviderUnavailable, WebhookMalformed
 from reclaim.config import Settings, SettingsError
+from reclaim.core import limits
 
 NOW: Final = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
 SECRET: Final = b"an API secret of the provider!!"
@@ -173,6 +175,21 @@ def test_an_answer_that_is_not_a_session_of_the_flow_origin_is_refused(
 ) -> None:
     with pytest.raises(KycProviderRefused):
         adapter(answering(status, body)).start_session("c-1", "h-1", "https://r/", "en", NOW)
+
+
+def test_an_endless_answer_is_read_no_further_than_the_bound() -> None:
+    """A body streamed past ``kyc_webhook_body_max_bytes`` is refused before it is all read."""
+    sent: list[int] = []
+
+    def endless() -> Iterator[bytes]:
+        for _ in range(10_000):  # 640 MB, were it all read
+            sent.append(1)
+            yield b" " * 65_536
+
+    transport = httpx.MockTransport(lambda request: httpx.Response(201, content=endless()))
+    with pytest.raises(KycProviderRefused, match="too large"):
+        adapter(transport).start_session("c-1", "h-1", "https://r/", "en", NOW)
+    assert len(sent) * 65_536 <= limits.kyc_webhook_body_max_bytes + 65_536
 
 
 # The webhook's session ----------------------------------------------------------------------------

@@ -200,22 +200,26 @@ class HostedSessionApi:
             "Idempotency-Key": reference,
         }
         try:
-            with httpx.Client(timeout=SESSION_TIMEOUT, transport=self._transport,
-                              follow_redirects=False) as client:  # fmt: skip
-                answer = client.post(self._url, content=body, headers=headers)
+            with (
+                httpx.Client(timeout=SESSION_TIMEOUT, transport=self._transport,
+                             follow_redirects=False) as client,
+                client.stream("POST", self._url, content=body, headers=headers) as answer,
+            ):  # fmt: skip
+                status = answer.status_code
+                content = _bounded(answer) if status in (200, 201) else b""
         except httpx.HTTPError as exc:  # refused, reset, timed out: the provider is not there
             raise KycProviderUnavailable(
                 f"the KYC provider did not answer: {type(exc).__name__}"
             ) from None
-        if answer.status_code >= 500 or answer.status_code == 429:
-            raise KycProviderUnavailable(f"the KYC provider answered {answer.status_code}")
-        if answer.status_code not in (200, 201):
-            raise KycProviderRefused(f"the KYC provider refused the session: {answer.status_code}")
-        return self._session(answer.content)
+        if status >= 500 or status == 429:
+            raise KycProviderUnavailable(f"the KYC provider answered {status}")
+        if status not in (200, 201):
+            raise KycProviderRefused(f"the KYC provider refused the session: {status}")
+        if content is None:
+            raise KycProviderRefused("the KYC provider's answer is too large")
+        return self._session(content)
 
     def _session(self, content: bytes) -> HostedSession:
-        if len(content) > limits.kyc_webhook_body_max_bytes:
-            raise KycProviderRefused("the KYC provider's answer is too large")
         try:
             data = bounded_json.parse(content)
         except bounded_json.JsonRefused:
@@ -229,6 +233,19 @@ class HostedSessionApi:
                 f"the KYC provider's session URL is not under {self.flow_origin}"
             )
         return HostedSession(session_id, url)
+
+
+def _bounded(answer: httpx.Response) -> bytes | None:
+    """The answer's body, read no further than ``kyc_webhook_body_max_bytes``: ``None`` past
+    it (a provider, or whoever stands in its place, cannot make us hold a huge body)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in answer.iter_bytes():
+        size += len(chunk)
+        if size > limits.kyc_webhook_body_max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _within(url: str, origin: str) -> bool:
