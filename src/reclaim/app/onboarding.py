@@ -113,6 +113,8 @@ from reclaim.app.refusals import OnboardingCode, refused
 from reclaim.app.refusals import Refused as Refused
 from reclaim.core import limits
 from reclaim.core.claims import (
+    KYC_TRANSITIONS,
+    SUBMIT,
     CloseConflict,
     Conflict,
     DecideKyc,
@@ -152,8 +154,6 @@ FINGERPRINT_HEX: Final = 16
 #: Actor names: the creditor's is derived from the e-mail commitment.
 CREDITOR_PREFIX: Final = "c-"
 CREDITOR_COMMITMENT_HEX: Final = 20
-#: KYC states from which a creditor may open a case (the core's table: ``submit``).
-KYC_RESUBMITTABLE: Final = frozenset({"not_started", "resubmission_requested"})
 _EMAIL_RE: Final = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 
 
@@ -511,7 +511,7 @@ class OnboardingService:
             bound = self._session_of(creditor)
             if bound is not None and bound[1] == record.reference:
                 return HostedStarted(hosted.display_name, bound[0], bound[2], resumed=True)
-        if record is not None and record.state not in KYC_RESUBMITTABLE:
+        if record is not None and not _may_open_case(record.state):
             return Refused(KycCode.kyc_transition_invalid,
                            f"the identity check is {record.state}")  # fmt: skip
         now = self.clock.now()
@@ -535,7 +535,7 @@ class OnboardingService:
         if hosted is None:
             return None
         record = self.log.state.claims.kyc.get(creditor)
-        can_start = record is None or record.state in KYC_RESUBMITTABLE
+        can_start = record is None or _may_open_case(record.state)
         in_progress = (
             record is not None and record.state == "pending" and record.provider == hosted.name
         )
@@ -718,6 +718,11 @@ def key_fingerprint(public_key: bytes) -> str:
 
 def _creditor_subject(creditor: str) -> str:
     return f"creditor:{creditor}"
+
+
+def _may_open_case(kyc_state: str) -> bool:
+    """Whether a creditor in ``kyc_state`` may open a KYC case (the core's table)."""
+    return SUBMIT in KYC_TRANSITIONS[kyc_state]
 
 
 def _session_subject(creditor: str) -> str:
