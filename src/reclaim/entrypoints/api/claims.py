@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Annotated, Final
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
+from fastapi import FastAPI, Path, Query, Request, Response
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, Field
 
@@ -49,8 +49,9 @@ from reclaim.core.types import JsonValue
 from reclaim.entrypoints.api.deps import NO_CACHE, LogDep, json_answer
 from reclaim.entrypoints.api.problems import InvalidParameterError, NotFoundError
 from reclaim.entrypoints.api.schemas import DecimalString, Public, problem_answers
+from reclaim.entrypoints.routing import Router
 
-router = APIRouter(tags=["claims"])
+router = Router(tags=["claims"])
 
 ESTATE_ID_PATTERN: Final = "^[a-z0-9][a-z0-9._-]{0,62}$"
 ISO_PATTERN: Final = "^[A-Z]{2}$"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query
+from fastapi import Depends, FastAPI, Path, Query
 from pydantic import Field
 
 from reclaim.app.refusals import refused
@@ -35,8 +35,9 @@ from reclaim.entrypoints.api.auth import AuthenticatedActor
 from reclaim.entrypoints.api.deps import LogDep, no_cache, no_store, signed
 from reclaim.entrypoints.api.problems import NotFoundError, refused_error
 from reclaim.entrypoints.api.schemas import DecimalString, Problem, Public, problem_answers
+from reclaim.entrypoints.routing import Router
 
-router = APIRouter(tags=["distributions"])
+router = Router(tags=["distributions"])
 ROUND_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 #: The actor that records a creditor's signed API instruction in the log.
 GATEWAY: Final = "gateway"

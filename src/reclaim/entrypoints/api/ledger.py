@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query
 from pydantic import Field
 
 from reclaim.app.log_service import LogService
@@ -54,6 +54,7 @@ from reclaim.entrypoints.api.schemas import (
     position,
     problem_answers,
 )
+from reclaim.entrypoints.routing import Router
 
 #: Roles that may read every account (the operator's); every other actor reads its own.
 OPERATOR_ROLES: Final = frozenset({"admin", "treasury"})
@@ -62,7 +63,7 @@ CAPITAL_PURPOSE: Final = "creditor_available"
 HISTORY_PAGE_DEFAULT: Final = 100
 TRANSFER_ID_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
-router = APIRouter(tags=["ledger"], dependencies=[Depends(no_store)])
+router = Router(tags=["ledger"], dependencies=[Depends(no_store)])
 
 
 # Public shapes ------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from pydantic import Field
 
 from reclaim.app.liabilities import LiabilitiesService, NoSnapshotError
@@ -32,6 +32,7 @@ from reclaim.entrypoints.api.auth import AuthenticatedActor
 from reclaim.entrypoints.api.deps import NO_CACHE, NO_STORE, json_answer
 from reclaim.entrypoints.api.problems import NotFoundError
 from reclaim.entrypoints.api.schemas import Base64Hash, DecimalString, Public, problem_answers
+from reclaim.entrypoints.routing import Router
 from reclaim.log.liabilities.errors import LiabilityNotFoundError
 from reclaim.log.liabilities.proof import proof_to_json
 
@@ -40,7 +41,7 @@ PROOF_INSTRUCTION: Final = "liabilityProofQuery"
 #: An asset code, as in a statement line.
 ASSET_PATTERN: Final = "^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$"
 
-router = APIRouter(prefix="/liabilities", tags=["liabilities"])
+router = Router(prefix="/liabilities", tags=["liabilities"])
 
 
 # Public shapes (for the OpenAPI document; the answers are the stored canonical bytes) ----------

@@ -65,7 +65,7 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Annotated, Final, NoReturn
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -96,6 +96,7 @@ from reclaim.entrypoints.api.problems import (
     RefusedError,
     refused_error,
 )
+from reclaim.entrypoints.routing import Router
 
 OPERATOR_ROLES: Final = frozenset({"kyc_officer", "admin"})
 NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -103,7 +104,7 @@ SIGN_UP_ANSWER: Final = (
     b'{"status":"accepted","detail":"If this address can be used, a code is on its way to it."}'
 )
 
-router = APIRouter(tags=["onboarding"])
+router = Router(tags=["onboarding"])
 #: Query parameters the operator routes share: an operator's reason, recorded in the log, and
 #: a creditor actor's name.
 Reason = Annotated[str, Query(min_length=1, max_length=200)]

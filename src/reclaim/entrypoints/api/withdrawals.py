@@ -80,7 +80,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, NoReturn, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reclaim.app import bounded_json
@@ -107,6 +107,7 @@ from reclaim.entrypoints.api.problems import (
     refused_error,
 )
 from reclaim.entrypoints.api.schemas import Problem, QueryInt
+from reclaim.entrypoints.routing import Router
 
 PATH: Final = "/wapi/v1/capital/withdrawals"
 DESTINATIONS_PATH: Final = "/wapi/v1/capital/destinations"
@@ -121,7 +122,7 @@ _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 #: The body field that carries the destination, by rail.
 _ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
 
-router = APIRouter(tags=["capital"])
+router = Router(tags=["capital"])
 
 
 # Shapes -----------------------------------------------------------------------------------------

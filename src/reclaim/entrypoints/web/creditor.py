@@ -62,6 +62,7 @@ from reclaim.app.web_accounts import LoggedIn, Principal, WebSignUp, session_sub
 from reclaim.app.web_queries import balances, claim_distributions, holds, my_claims
 from reclaim.core.distribution.payees import PAYOUT_ASSETS
 from reclaim.core.limits import claim_id_length_max_chars, web_token_max_chars
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms, i18n, security
 from reclaim.entrypoints.web.pages import WebRoute, locale_of, portal_of
 from reclaim.entrypoints.web.services import CreditorServices
@@ -69,7 +70,7 @@ from reclaim.log.liabilities.proof import proof_to_json
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 CACHE_PRIVATE: Final = "no-store"
 _ASSET_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
 

@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Final
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -51,11 +51,12 @@ from reclaim.core import market as mk
 from reclaim.core.limits import client_id_max
 from reclaim.core.market.amounts import cash_minor, fee_total_minor
 from reclaim.core.market.model import pow10
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms, note_labels
 from reclaim.entrypoints.web.creditor import creditor_of, form_post, page, see_other, services_of
 from reclaim.entrypoints.web.pages import WebRoute, locale_of
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 #: Levels of each side of the book, and trades, a market's page shows.
 BOOK_LEVELS: Final = 10
 TRADES_SHOWN: Final = 20

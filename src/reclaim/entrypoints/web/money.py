@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Final
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -28,11 +28,12 @@ from reclaim.app.withdrawals import DestinationView, Refused, WithdrawalService
 from reclaim.core.limits import web_form_id_max_chars
 from reclaim.core.money import AmountError, asset_of, parse_amount
 from reclaim.core.withdrawals import RAIL_ASSETS
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import code_name, creditor_of, form_post, page, see_other
 from reclaim.entrypoints.web.pages import WebRoute
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 #: The destination field of each rail (as the API names Backpack's ``address``).
 ADDRESS_FIELD: Final = {"sepa": "iban", "hk_wire": "account", "usdc": "address"}
 #: Rails whose destination also names the bank (BIC).

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -30,6 +30,7 @@ from reclaim.app.web_notes import conversion_of, series_of
 from reclaim.app.web_queries import ClaimView, my_claims
 from reclaim.core.limits import claim_id_length_max_chars
 from reclaim.core.notes import notes_for_admitted
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms, note_labels
 from reclaim.entrypoints.web.creditor import (
     attachment,
@@ -42,7 +43,7 @@ from reclaim.entrypoints.web.creditor import (
 from reclaim.entrypoints.web.pages import WebRoute
 from reclaim.entrypoints.web.services import CreditorServices
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 #: The case caption of each estate's Form 2100A (as ``reclaim notes convert`` prints it).
 CAPTIONS: Final = {
     "ftx": form2100a.Caption("United States Bankruptcy Court for the District of Delaware",

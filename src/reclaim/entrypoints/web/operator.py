@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -51,6 +51,7 @@ from reclaim.app.withdrawals import Refused as WithdrawalRefused
 from reclaim.app.withdrawals import WithdrawalService
 from reclaim.core.limits import web_escrow_page_max, web_form_id_max_chars
 from reclaim.core.withdrawals import RAIL_ASSETS
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import (
     attachment,
@@ -66,7 +67,7 @@ from reclaim.entrypoints.web.pages import WebRoute
 from reclaim.entrypoints.web.services import CreditorServices
 
 log = logging.getLogger(__name__)
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 PERMISSIONS: Final = {
     "kyc_view": frozenset({"kyc_officer", "admin", "auditor"}),
     "kyc_document": frozenset({"kyc_officer", "admin"}),

@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -72,6 +72,7 @@ from reclaim.core.claims import ImportPlan
 from reclaim.core.limits import kyc_upload_body_max_bytes as upload_body_max_bytes
 from reclaim.core.machine import Command, State
 from reclaim.core.withdrawals.reconcile import KINDS, MATCHED, RETURNED
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import code_name, page, post
 from reclaim.entrypoints.web.labels import N_
@@ -81,7 +82,7 @@ from reclaim.entrypoints.web.services import CreditorServices
 from reclaim.entrypoints.web.uploads import UploadRoute
 
 _T = TypeVar("_T")
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 REGISTER_PATH: Final = "/operator/register"
 STATEMENTS_PATH: Final = "/operator/statements"
 #: The vault subject of a register waiting for its confirmation.

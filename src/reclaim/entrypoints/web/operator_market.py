@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -26,13 +26,14 @@ from reclaim.app.market_desk import MarketDesk
 from reclaim.app.notes import NotesService
 from reclaim.core import market as mk
 from reclaim.core.limits import web_form_id_max_chars
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import forms
 from reclaim.entrypoints.web.creditor import form_post
 from reclaim.entrypoints.web.labels import N_
 from reclaim.entrypoints.web.operator import Console, console_of, shown_after
 from reclaim.entrypoints.web.pages import WebRoute
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 MARKET_STATUS: Final = {
     mk.MarketStatus.Open.value: N_("Open for trading"),
     mk.MarketStatus.CancelOnly.value: N_("Halted: cancels only"),

@@ -29,7 +29,7 @@ from importlib import resources
 from typing import Any, Final
 
 from babel.support import Translations
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -44,6 +44,7 @@ from reclaim.core.limits import (
     lang_cookie_max_age_seconds,
     shared_pages_max,
 )
+from reclaim.entrypoints.routing import Router
 from reclaim.entrypoints.web import charts, forms, i18n, labels, security
 from reclaim.entrypoints.web.services import CreditorServices
 
@@ -360,7 +361,7 @@ def install_not_found_page(app: FastAPI) -> None:
 
 # Routes ------------------------------------------------------------------------------------
 
-router = APIRouter(route_class=WebRoute, include_in_schema=False)
+router = Router(route_class=WebRoute, include_in_schema=False)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -35,8 +35,9 @@ from reclaim.entrypoints.api.backpack.signing import (
     params_of_body,
     params_of_query,
 )
+from reclaim.entrypoints.routing import Router
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 _T = TypeVar("_T")
 #: Backpack's ``DepthLimit`` values; the default is the largest (changelog 2025-11-10).
 DEPTH_LIMITS: Final = (5, 10, 20, 50, 100, 500, 1000)

@@ -29,7 +29,7 @@ import json
 from datetime import timedelta
 from typing import Any, Final
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from reclaim.app import market as app_market
@@ -38,8 +38,9 @@ from reclaim.core import market as mk
 from reclaim.core.events import format_time
 from reclaim.entrypoints.api.backpack.errors import BackpackError
 from reclaim.entrypoints.api.backpack.signing import Verifier
+from reclaim.entrypoints.routing import Router
 
-router = APIRouter()
+router = Router()
 POLL_SECONDS: Final = 0.05
 PUBLIC: Final = ("depth", "trade", "ticker", "bookTicker")
 PRIVATE: Final = "account.orderUpdate"
