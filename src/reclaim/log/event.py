@@ -31,9 +31,11 @@ from reclaim.core.events import Event, is_time
 from reclaim.core.machine import EVENT_TYPES
 from reclaim.core.types import JsonValue
 from reclaim.log import canonical
+from reclaim.log.event_signing import SIGNING_CONTEXT as SIGNING_CONTEXT
+from reclaim.log.event_signing import NotCanonicalError as NotCanonicalError
+from reclaim.log.event_signing import sign_body as sign_body
 from reclaim.log.keys import SignerKey, VerifierKey
 
-SIGNING_CONTEXT: Final = b"reclaim/event/v1\n"
 _BODY_FIELDS: Final = frozenset({"actor", "key", "payload", "time", "tv", "type", "v"})
 _LEAF_FIELDS: Final = _BODY_FIELDS | {"seq", "sig"}
 _TIME_FIELD: Final = b',"time":"'
@@ -117,21 +119,6 @@ def _within_size(data: bytes) -> bytes:
     if len(data) > limits.event_size_max_bytes:
         raise EventFormatError(f"event of {len(data)} bytes is over the limit")
     return data
-
-
-class NotCanonicalError(ValueError):
-    """Bytes handed to a signer that are not a canonical event body: never signed."""
-
-
-def sign_body(key: SignerKey, message: bytes) -> bytes:
-    """Sign ``SIGNING_CONTEXT || body`` after checking that ``body`` is canonical."""
-    if not message.startswith(SIGNING_CONTEXT):
-        raise NotCanonicalError("the message does not start with the event signing context")
-    try:
-        canonical.decode(message[len(SIGNING_CONTEXT) :])
-    except canonical.CanonicalError as exc:
-        raise NotCanonicalError(f"refusing to sign a non-canonical body: {exc}") from exc
-    return key.sign(message)
 
 
 def signing_message(event: Event) -> bytes:
