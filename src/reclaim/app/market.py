@@ -271,22 +271,46 @@ class MarketService:
         self._state = mk.MarketState()
         self._history = _History()
         self._position = 0
+        #: Events this service's own commands were accepted with, by seq, not yet followed:
+        #: ``sync`` takes them from here instead of reading their leaves back from the store.
+        self._handed: dict[int, Event] = {}
 
     # Following the log -----------------------------------------------------------------------
 
     def sync(self) -> int:
-        """Apply the market events stored since the last call; the log size now followed."""
+        """Apply the market events stored since the last call; the log size now followed.
+
+        The events of this service's own accepted commands are applied as the log handed them
+        over (``_handed``: the events it committed, the very values its leaves encode), the
+        others read back from the store; every seq once, in order."""
         with self._lock:
             size = self.log.size
             store = self.log.store
+            handed = self._handed
             while self._position < size:
-                end = min(size, self._position + limits.bundle_size_max)
-                for leaf in store.leaves(self._position, end):
+                position = self._position
+                event = handed.pop(position, None)
+                if event is not None:
+                    if event.type in _MARKET_EVENTS:
+                        self._apply(position, event)
+                    self._position = position + 1
+                    continue
+                end = min(size, position + limits.bundle_size_max)
+                if handed:  # read up to the next handed event only
+                    end = next((seq for seq in range(position + 1, end) if seq in handed), end)
+                for leaf in store.leaves(position, end):
                     logged = log_event.parse_leaf(leaf)
                     if logged.event.type in _MARKET_EVENTS:
                         self._apply(logged.seq, logged.event)
                 self._position = end
             return self._position
+
+    def _hand_over(self, outcome: Accepted) -> None:
+        """Keep an accepted command's (committed) events for ``sync``."""
+        with self._lock:
+            if outcome.first_seq >= self._position:
+                for i, event in enumerate(outcome.events):
+                    self._handed[outcome.first_seq + i] = event
 
     def _apply(self, seq: int, event: Event) -> None:
         market_event = payloads.from_payload(event.type, event.payload, seq, event.time)
@@ -391,6 +415,7 @@ class MarketService:
         if isinstance(outcome, Rejection):  # the whole command (a batch's chain, its size)
             return _refusal(outcome)
         assert isinstance(outcome, Accepted)
+        self._hand_over(outcome)
         self.sync()
         with self._lock:
             if not outcome.events:  # every order of the batch refused
@@ -420,6 +445,7 @@ class MarketService:
         if isinstance(outcome, Rejection):
             return _refusal(outcome)
         assert isinstance(outcome, Accepted)
+        self._hand_over(outcome)
         self.sync()
         with self._lock:
             cancelled: list[OrderRecord] = []
