@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Mapping, Sequence
+from _json import make_encoder as c_make_encoder
+from collections.abc import Callable, Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any, Final
 
@@ -49,6 +50,29 @@ _KNOWN_KEYS: Final[set[str]] = set()
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 )
+
+
+def one_shot(encoder: json.JSONEncoder) -> Callable[[object], str]:
+    """``encoder.encode`` (for an encoder without ``indent``) without its set-up on every
+    call: the C encoder that ``encode`` builds per call (with a fresh dict for its cycle
+    check) is built once, with the same options, so the text is the same. About 0.8 µs saved
+    per call on an event's payload.
+
+    There is no cycle check: a value that contains itself recurses until ``RecursionError``
+    (the values encoded here come from the core, or through ``prepare``, and never do)."""
+    make = c_make_encoder(
+        None, encoder.default, encode_basestring, None, encoder.key_separator,
+        encoder.item_separator, encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
+    )  # fmt: skip
+    join = "".join
+
+    def encode(value: object) -> str:
+        return join(make(value, 0))
+
+    return encode
+
+
+_encode_json: Final = one_shot(_ENCODER)
 
 
 class CanonicalError(ValueError):
@@ -148,7 +172,7 @@ def plain_encode(value: object) -> bytes:
 
 def _json_text(value: object) -> str:
     text = shaped_json(value)
-    return text if text is not None else _ENCODER.encode(value)
+    return text if text is not None else _encode_json(value)
 
 
 # The fast path -------------------------------------------------------------------------------
@@ -229,7 +253,7 @@ def _payload_json(p: object) -> str:
         if (atomic is True or atomic is False) and type(items) in (list, tuple):
             flag = "true" if atomic else "false"
             return f'{{"atomic":{flag},"transfers":[{",".join(map(_transfer_item_json, items))}]}}'
-    return _ENCODER.encode(p)
+    return _encode_json(p)
 
 
 def _transfer_item_json(v: object) -> str:
@@ -302,13 +326,9 @@ def decode(data: bytes) -> dict[str, JsonValue]:
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"not UTF-8 at byte {exc.start}") from exc
     try:
-        value = json.loads(
-            text,
-            object_hook=_checked_object,
-            parse_int=_no_number,
-            parse_float=_no_number,
-            parse_constant=_no_constant,
-        )
+        if text.startswith("\ufeff"):  # as ``json.loads`` refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise CanonicalError(f"not JSON: {exc.msg} at character {exc.pos}") from exc
     except _Refused as refused:
@@ -351,3 +371,13 @@ def _check_key(key: object) -> None:
 
 def _no_constant(name: str) -> None:
     raise CanonicalError(f"{name} is not allowed")
+
+
+#: ``decode``'s parser, built once: ``json.loads`` with these hooks builds a new decoder on
+#: every call, which cost half of the parse of an event's body (about 2.6 µs of 5.4).
+_DECODER: Final = json.JSONDecoder(
+    object_hook=_checked_object,
+    parse_int=_no_number,
+    parse_float=_no_number,
+    parse_constant=_no_constant,
+)

@@ -43,13 +43,13 @@ from blake3 import blake3
 
 from reclaim.core.machine import State
 from reclaim.core.types import JsonValue
-from reclaim.log.canonical import shaped_json
+from reclaim.log.canonical import one_shot, shaped_json
 
 ENTITY_CONTEXT: Final = b"reclaim/entity/v1\n"
 DIGEST_CONTEXT: Final = b"reclaim/state/v1\n"
 EXTENSION_PREFIX: Final = "reclaim-state "
 LANES: Final = 1024
-_JSON: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+_JSON: Final = one_shot(json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 _VECTOR_BYTES: Final = LANES * 2
 #: Vectors summed at once: 4096 × 2 KiB = 8 MiB of memory, whatever the number of entities.
 _SUM_CHUNK: Final = 4096
@@ -61,7 +61,7 @@ def element_hash(key: str, value: JsonValue) -> bytes:
     for a hash input that the operator and every verifier compute with this same function."""
     inner = shaped_json(value)
     if inner is None:
-        text = _JSON.encode({"key": key, "value": value})
+        text = _JSON({"key": key, "value": value})
     else:  # the same text: JSON nests, and "key" sorts before "value"
         text = f'{{"key":{encode_basestring(key)},"value":{inner}}}'
     return hashlib.sha256(ENTITY_CONTEXT + text.encode()).digest()
