@@ -182,6 +182,10 @@ class LogService:
         self._writer: threading.Thread | None = None
         #: Callers answered by the last batch (``_gather`` waits for that many to come back).
         self._answered = 0
+        #: While ``_gather`` waits for callers: the queue length at which the caller that
+        #: reaches it sets ``_arrived`` (0: the writer is not waiting).
+        self._wanted = 0
+        self._arrived = threading.Event()
         #: Set when a failed pipeline's state may be ahead of the store until ``reload`` ends.
         self._stale = False
         self.state = State()
@@ -301,8 +305,16 @@ class LogService:
         future = Answer()
         work = Work(command, actor, future, mark=signed_requests.take())
         with self._enqueue_lock:
-            self._queue.put(work)
+            self._put(work)
         return future
+
+    def _put(self, work: Work) -> None:
+        """Queue ``work`` (``_enqueue_lock`` held); wake the writer if it waits for this many."""
+        self._queue.put(work)
+        wanted = self._wanted
+        if wanted and self._queue.qsize() >= wanted:
+            self._wanted = 0
+            self._arrived.set()
 
     def submit_many(self, commands: Iterable[tuple[Command, str]]) -> list[Outcome]:
         """Decide, sign and append ``commands`` in order; their answers in the same order.
@@ -338,7 +350,7 @@ class LogService:
             work.future = Answer()
         with self._enqueue_lock:  # one run in the queue: taken in order by the writer
             for work in works:
-                self._queue.put(work)
+                self._put(work)
         outcomes: list[Outcome] = []
         error: BaseException | None = None
         for work in works:
@@ -481,8 +493,8 @@ class LogService:
 
         The callers the last batch answered were woken while this thread held the GIL, so
         their next commands are still on their way: while fewer than that many are in the
-        batch, the writer yields the GIL (``time.sleep(0)``) so that they can enqueue, for at
-        most ``GATHER_WAIT_SECONDS``. A lone caller is never kept waiting (it was the one
+        batch, the writer blocks until they are queued (``_await_callers``), for at most
+        ``GATHER_WAIT_SECONDS`` in all. A lone caller is never kept waiting (it was the one
         answered), and callers that do not come back cost that bound once per batch.
         """
         expected = min(self._answered, limits.append_batch_max)
@@ -498,13 +510,26 @@ class LogService:
                     deadline = now + GATHER_WAIT_SECONDS
                 elif now >= deadline:
                     return False
-                time.sleep(0)
+                self._await_callers(expected - len(batch), deadline - now)
                 continue
             if item is _STOP:
                 return True
             assert isinstance(item, Work)
             batch.append(item)
         return False
+
+    def _await_callers(self, count: int, timeout_seconds: float) -> None:
+        """Block until ``count`` works are queued (the caller queueing the last of them wakes
+        this thread) or for ``timeout_seconds``. Blocking rather than yielding the GIL in a
+        loop: the callers then run without the writer taking the GIL back between them."""
+        with self._enqueue_lock:
+            if self._queue.qsize() >= count:
+                return
+            self._arrived.clear()
+            self._wanted = count
+        self._arrived.wait(timeout_seconds)
+        with self._enqueue_lock:
+            self._wanted = 0
 
     def _next_work(self) -> object:
         """Block for the next work item; publish a due checkpoint while idle."""
