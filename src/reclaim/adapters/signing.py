@@ -31,7 +31,6 @@ from typing import Final
 from reclaim.adapters.signing_worker import Reply as _Reply
 from reclaim.app.log_service import InlineSigner
 from reclaim.app.ports import PendingSignatures, SigningRequests
-from reclaim.log.event_signing import sign_body
 from reclaim.log.keys import SignerKey
 
 #: Batches of fewer events are signed on the caller's thread: sending one to the worker and
@@ -39,11 +38,6 @@ from reclaim.log.keys import SignerKey
 #: machine), and the writer would only wait. Group-committed threaded callers make batches
 #: of about their number (tens); bulk batches are ``limits.append_batch_max``.
 INLINE_BELOW: Final = 128
-#: Batches from this size up to ``INLINE_BELOW`` are shared: the worker signs the first half
-#: while the caller's thread signs the rest when it waits (``_Shared``), so the round trip
-#: is hidden behind the caller's half and a group-committed batch is signed in about half
-#: the time. Below it the round trip would be longer than the caller's half.
-SHARED_FROM: Final = 24
 #: The worker's command line after ``python -c``: its fd, then the parent's ``sys.path``.
 _WORKER_BOOT: Final = (
     "import sys; sys.path[:0] = sys.argv[2:]; "
@@ -60,19 +54,6 @@ class _Pending:
         return self._signer._receive(self._serial)
 
 
-class _Shared:
-    """A batch whose first part the worker signs while ``wait`` signs the rest here."""
-
-    def __init__(self, sent: _Pending, keys: list[SignerKey], messages: list[bytes]) -> None:
-        self._sent = sent
-        self._keys = keys
-        self._messages = messages
-
-    def wait(self) -> list[bytes]:
-        ours = [sign_body(key, m) for key, m in zip(self._keys, self._messages, strict=True)]
-        return self._sent.wait() + ours
-
-
 class ProcessSigner:
     """Signs in one worker process (started lazily, on the first request)."""
 
@@ -87,16 +68,8 @@ class ProcessSigner:
         self._received: dict[int, _Reply] = {}  # replies read ahead of their ``wait``
 
     def submit(self, requests: SigningRequests) -> PendingSignatures:
-        if len(requests) < SHARED_FROM:  # the round trip would cost more than the signatures
+        if len(requests) < INLINE_BELOW:  # the round trip would cost more than the signatures
             return self._inline.submit(requests)
-        if len(requests) < INLINE_BELOW:
-            half = (len(requests) + 1) // 2
-            rest = requests[half:]
-            keys = [self._keys(actor) for actor, _ in rest]  # KeyError now, as inline
-            return _Shared(self._send(requests[:half]), keys, [m for _, m in rest])
-        return self._send(requests)
-
-    def _send(self, requests: SigningRequests) -> _Pending:
         with self._lock:
             new_keys: dict[str, str] = {}
             for actor, _ in requests:
