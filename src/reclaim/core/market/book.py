@@ -39,6 +39,7 @@ class Resting:
     __slots__ = (
         "client_id",
         "created_at",
+        "entity_key",
         "executed_cash_minor",
         "executed_steps",
         "fee_basis",
@@ -73,6 +74,8 @@ class Resting:
     post_only: bool
     time_in_force: TimeInForce
     created_at: str
+    #: ``order/<id>``, the key ``evolve`` marks changed at each fill and at removal (built once).
+    entity_key: str
 
     @property
     def status(self) -> OrderStatus:
@@ -138,6 +141,7 @@ def new_resting(
     order.post_only = request.post_only
     order.time_in_force = request.time_in_force
     order.created_at = created_at
+    order.entity_key = f"order/{order_id}"
     return order
 
 

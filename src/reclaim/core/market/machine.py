@@ -495,7 +495,7 @@ def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time
                 maker.reserved_minor -= cash + fee + released
             else:
                 maker.reserved_minor -= notes
-            changed.add(f"order/{maker.order_id}")
+            changed.add(maker.entity_key)
         state.next_trade_id[symbol] += len(fills)
     if fills or cancel_makers:
         changed.add(f"market/{symbol}")
@@ -514,7 +514,7 @@ def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time
             ids.add(order_id)
         if r.client_id is not None:
             state.client_ids[trader, symbol, r.client_id] = order_id
-        changed.add(f"order/{order_id}")
+        changed.add(order.entity_key)
     return placement
 
 
@@ -532,7 +532,7 @@ def _remove(state: MarketState, order: Resting, book: Book | None = None) -> Non
         del state.open_by_trader[key]
     if order.client_id is not None:
         del state.client_ids[order.trader, order.symbol, order.client_id]
-    state.changed.add(f"order/{order_id}")
+    state.changed.add(order.entity_key)
 
 
 def _resting_in(state: MarketState, symbol: str) -> list[Resting]:

@@ -73,6 +73,8 @@ _GTC: Final = TimeInForce.GTC
 #: Builds a named tuple from its fields' tuple: half the time of calling the class (whose
 #: ``__new__`` is a Python function), for the records built once per order and per fill.
 record: Final = tuple.__new__
+#: ``10**d`` for every price precision a market may be listed with (``_list_code``), looked up.
+_POW10: Final = tuple(10**d for d in range(limits.market_price_decimals_max + 1))
 
 
 #: A taker's outcome (``plan``'s answer): its ``Placement``, then what ``evolve`` applies — the
@@ -122,7 +124,7 @@ def plan(
     keys = opposite.keys
     quantity = request.quantity_steps
     remaining = quantity if quantity is not None else 0
-    lot = market.step_notes // 10**market.price_decimals
+    lot = market.step_notes // _POW10[market.price_decimals]  # ``Market.lot_cash_minor``
     trade_id = first_trade_id
     executed = cash_total = basis = fee = 0
     stopped = bounded = budget_spent = False
