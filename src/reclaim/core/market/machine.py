@@ -476,8 +476,9 @@ def _place(state: MarketState, trader: str, r: OrderRequest, order_id: int, time
     )
     if fills:
         maker_bps = market.maker_fee_bps
-        for maker, fill in zip(fill_makers, fills, strict=True):
-            _, _, _, _, _, _, _, _, steps, notes, cash, fee, _, released = fill
+        assert len(fill_makers) == len(fills), (fill_makers, fills)
+        for n, maker in enumerate(fill_makers):
+            _, _, _, _, _, _, _, _, steps, notes, cash, fee, _, released = fills[n]
             remaining = maker.remaining_steps - steps
             if remaining == 0:  # filled whole: it leaves the book, and no record keeps it
                 assert maker.reserved_minor == (
