@@ -111,3 +111,32 @@ def test_routes_added_after_the_first_request_are_guarded_too() -> None:
         return {"b": item}
 
     assert router.guard() == (frozenset({"/a"}), ("/b/",))
+
+
+def test_a_mount_and_a_router_included_in_a_router_stay_reachable() -> None:
+    """The guard admits whatever may lie under a mount or an included router (no path of its
+    own to judge by): both answer, through the app, as they do without the guard."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    def hello(request: object) -> PlainTextResponse:
+        return PlainTextResponse("mounted")
+
+    inner = Router()
+
+    @inner.get("/inner/{item}")
+    def item(item: str) -> dict[str, str]:
+        return {"inner": item}
+
+    outer = Router()
+    outer.routes.append(Mount("/m", routes=[Route("/x", hello)]))
+    outer.include_router(inner)
+    app = FastAPI()
+    app.include_router(outer)
+    assert outer.guard() == (frozenset(), ("", "/m"))
+    with TestClient(app) as client:
+        assert client.get("/m/x").text == "mounted"
+        assert client.get("/inner/7").json() == {"inner": "7"}
+        assert client.get("/elsewhere").status_code == 404

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 
@@ -38,9 +38,19 @@ class Router(APIRouter):
         """``(paths without parameters, heads of the others)`` of the routes (routes are only
         ever added, at start-up: a new count reads them again)."""
         if self._read_of != len(self.routes):
-            paths = [str(getattr(route, "path", "")) for route in self.routes]
-            self._paths = frozenset(p for p in paths if "{" not in p)
-            self._heads = tuple(sorted({p.split("{", 1)[0] for p in paths if "{" in p}))
+            paths: set[str] = set()
+            heads: set[str] = set()
+            for route in self.routes:
+                path = getattr(route, "path", None)
+                if not isinstance(path, str) or not path:  # a router included in this one...
+                    heads.add("")  # ... or any route of no path: every path may be its
+                elif isinstance(route, Mount):
+                    heads.add(path)  # everything under it
+                elif "{" in path:
+                    heads.add(path.split("{", 1)[0])
+                else:
+                    paths.add(path)
+            self._paths, self._heads = frozenset(paths), tuple(sorted(heads))
             self._read_of = len(self.routes)
         return self._paths, self._heads
 
